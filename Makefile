@@ -17,6 +17,7 @@ test: bootstrap
 	@echo "== lint" && pnpm run -s lint
 	@echo "== typecheck" && pnpm run -s typecheck
 	@echo "== contracts: build" && pnpm run -s build:contracts
+	@echo "== contracts: generated ABI up to date" && pnpm run -s abi:check
 	@echo "== contracts: tests" && pnpm run -s test:sol
 	@echo "== TypeScript tests" && pnpm run -s test:ts
 

@@ -1,0 +1,58 @@
+/**
+ * @ancora/contracts: the ProvenanceRegistry ABI and bytecode (generated from the Hardhat artifact),
+ * deployment and management helpers, a typed read client, and the pure chained-head replay that the
+ * verifier uses. No Hardhat at run time: only viem.
+ */
+export {
+  ANCHORER_ROLE,
+  anchorCheckpoint,
+  anchorCheckpoints,
+  type CheckpointToAnchor,
+  DEFAULT_ADMIN_ROLE,
+  DEFAULT_CONSISTENCY_REQUIRED,
+  grantAnchorer,
+  type RegisterStreamOptions,
+  registerStream,
+  requireConsistency,
+  retireStream,
+  revokeAnchorer,
+  type TransactionResult,
+} from "./admin.js";
+export {
+  type AnchorLink,
+  type AnchorLinkWithPrevious,
+  chainLink,
+  GENESIS_DOMAIN,
+  genesisHead,
+  recomputeChainedHead,
+  verifyAnchorChain,
+} from "./chained-head.js";
+export {
+  DEFAULT_CONFIRMATIONS,
+  type DeployRegistryOptions,
+  deployRegistry,
+  type RegistryDeployment,
+  type RegistryWalletClient,
+} from "./deploy.js";
+export {
+  AnchorHistoryError,
+  type AnchorHistoryErrorCode,
+  RegistryError,
+  type RegistryErrorCode,
+  RegistryRevertError,
+  StreamNameError,
+  UnknownStreamError,
+} from "./errors.js";
+export { provenanceRegistryAbi, provenanceRegistryBytecode } from "./generated/provenance-registry.js";
+export {
+  type AnchorEvent,
+  type AnchorHistoryOptions,
+  type Checkpoint,
+  createRegistryReader,
+  DEFAULT_MAX_BLOCK_RANGE,
+  type RegistryReader,
+  type StreamState,
+  type StreamStatus,
+  type VerifiedHistory,
+} from "./reader.js";
+export { encodeStreamId, isBytes32, STREAM_NAME_PATTERN } from "./stream-id.js";

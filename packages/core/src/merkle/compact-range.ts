@@ -1,0 +1,231 @@
+/**
+ * The append-only tree builder: a compact range [0, size) (transparency-dev's `compact.Range`).
+ *
+ * It keeps only the roots of the perfect subtrees in the binary decomposition of `size`, largest
+ * first: at most 53 hashes for any safe-integer size, so appends and roots cost O(log n) time and
+ * memory however large the log grows. Every append reports the perfect subtrees it completed, which
+ * is exactly what a node store must persist to serve proofs at any later or earlier size.
+ */
+import { ArgumentError } from "../errors.js";
+import { sha256 as defaultSha256, type Sha256 } from "../hash.js";
+import { isTreeNumber, perfectSubtrees, popCount } from "./bits.js";
+import { EMPTY_ROOT, hashLeaf, isHash, nodeHash } from "./hashing.js";
+import { bytesToHex, hexToBytes } from "./hex.js";
+import { type MerkleNode, type MerkleNodeReader, readNode } from "./node-store.js";
+
+/** What one append did. */
+export interface AppendResult {
+  /** Index of the new leaf: the tree size before the append. */
+  readonly index: number;
+  /**
+   * Perfect subtrees this append completed, bottom-up: the leaf itself at level 0, then every parent
+   * whose right child it completed. Persist all of them to serve proofs later (1 + trailing ones of
+   * `index` nodes, two on average). The hashes are shared with the builder: never modify them.
+   */
+  readonly nodes: readonly MerkleNode[];
+}
+
+/** Serialisable builder state, version 1 (JSON-safe: hashes are lowercase hex). */
+export interface CompactRangeState {
+  readonly v: 1;
+  /** Number of leaves. */
+  readonly size: number;
+  /** Roots of the perfect subtrees of `size`'s binary decomposition, largest (leftmost) first. */
+  readonly hashes: readonly string[];
+}
+
+/**
+ * Appends a leaf hash without copying it or reporting nodes: the fast path of {@link rootOfLeaves},
+ * set by CompactRange's static block (which may touch its private members) and kept module-private.
+ */
+let appendUnrecorded: (range: CompactRange, leafHash: Uint8Array) => void;
+
+/**
+ * Append-only RFC 6962 Merkle tree builder with O(log n) state.
+ *
+ * @example
+ * ```ts
+ * const tree = new CompactRange();
+ * const { index, nodes } = tree.appendLeaf(cid.bytes); // leaf hash = SHA-256(0x00 || cid bytes)
+ * store.putAll(nodes);
+ * const checkpointRoot = tree.root();
+ * ```
+ */
+export class CompactRange {
+  static {
+    // Gives this module (not the package's users) a path that skips node reporting and copying.
+    appendUnrecorded = (range, leafHash) => {
+      range.#push(leafHash, undefined);
+    };
+  }
+
+  readonly #sha256: Sha256;
+  #size = 0;
+  /** Perfect-subtree roots of #size's binary decomposition, largest first (one per set bit). */
+  readonly #hashes: Uint8Array[] = [];
+
+  /** An empty tree. `sha256` defaults to @noble/hashes; inject node:crypto in Node for speed. */
+  constructor(sha256: Sha256 = defaultSha256) {
+    this.#sha256 = sha256;
+  }
+
+  /**
+   * Resumes a builder from {@link CompactRange.state}'s output.
+   *
+   * @throws {ArgumentError} when the state is not a valid version-1 state.
+   * @example
+   * ```ts
+   * const tree = CompactRange.fromState(JSON.parse(saved));
+   * ```
+   */
+  static fromState(state: CompactRangeState, sha256: Sha256 = defaultSha256): CompactRange {
+    const s = state as Partial<Record<keyof CompactRangeState, unknown>> | null;
+    if (typeof s !== "object" || s === null || s.v !== 1) {
+      throw new ArgumentError("CompactRange.fromState: not a version-1 compact range state", {
+        hint: "Pass the object returned by CompactRange.state().",
+      });
+    }
+    const { size, hashes } = s;
+    if (!isTreeNumber(size) || !Array.isArray(hashes) || hashes.length !== popCount(size)) {
+      throw new ArgumentError("CompactRange.fromState: size and hashes do not match", {
+        details: "A state of size n holds one hash per set bit of n.",
+        evidence: { size: String(size), hashes: Array.isArray(hashes) ? hashes.length : typeof hashes },
+      });
+    }
+    const range = new CompactRange(sha256);
+    for (const hex of hashes) {
+      const hash = typeof hex === "string" ? hexToBytes(hex) : undefined;
+      if (hash === undefined || !isHash(hash)) {
+        throw new ArgumentError("CompactRange.fromState: every hash must be 64 lowercase hex digits");
+      }
+      range.#hashes.push(hash);
+    }
+    range.#size = size;
+    return range;
+  }
+
+  /**
+   * Resumes a builder at `size` from the nodes a store already holds (log2(size) reads), so the
+   * store stays the single source of truth after a restart.
+   *
+   * @throws {ArgumentError} when the store lacks one of the nodes.
+   * @example
+   * ```ts
+   * const tree = CompactRange.fromReader(sqliteNodes, lastCommittedSize);
+   * ```
+   */
+  static fromReader(reader: MerkleNodeReader, size: number, sha256: Sha256 = defaultSha256): CompactRange {
+    if (!isTreeNumber(size))
+      throw new ArgumentError("CompactRange.fromReader: size must be a safe integer >= 0");
+    const range = new CompactRange(sha256);
+    for (const { level, index } of perfectSubtrees(0, size))
+      range.#hashes.push(readNode(reader, level, index));
+    range.#size = size;
+    return range;
+  }
+
+  /** Number of leaves appended so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Appends a leaf by its hash (already `hashLeaf`ed). The hash is copied.
+   *
+   * @throws {ArgumentError} when `leafHash` is not 32 bytes, or the tree already holds 2^53 - 1 leaves.
+   * @example
+   * ```ts
+   * store.putAll(tree.append(hashLeaf(cid.bytes)).nodes);
+   * ```
+   */
+  append(leafHash: Uint8Array): AppendResult {
+    if (!isHash(leafHash)) throw new ArgumentError("CompactRange.append: leafHash must be a 32-byte hash");
+    return this.#push(new Uint8Array(leafHash), []);
+  }
+
+  /**
+   * Appends a leaf by its input data: hashes it as SHA-256(0x00 || leafInput) (RFC 9162 §2.1.1),
+   * then appends. In Ancora the leaf input is the record's CID bytes.
+   *
+   * @example
+   * ```ts
+   * const { index } = tree.appendLeaf(cid.bytes);
+   * ```
+   */
+  appendLeaf(leafInput: Uint8Array): AppendResult {
+    return this.#push(hashLeaf(leafInput, this.#sha256), []);
+  }
+
+  /**
+   * The tree head MTH(D[0:size]) (RFC 9162 §2.1.1): the decomposition's hashes folded right to left,
+   * SHA-256 of the empty string for the empty tree. A fresh array.
+   *
+   * @example
+   * ```ts
+   * const root = tree.root();
+   * ```
+   */
+  root(): Uint8Array {
+    const hashes = this.#hashes;
+    let root = hashes[hashes.length - 1];
+    if (root === undefined) return new Uint8Array(EMPTY_ROOT);
+    if (hashes.length === 1) return new Uint8Array(root);
+    for (let i = hashes.length - 2; i >= 0; i--) root = nodeHash(hashes[i] as Uint8Array, root, this.#sha256);
+    return root;
+  }
+
+  /**
+   * A JSON-safe snapshot for {@link CompactRange.fromState}.
+   *
+   * @example
+   * ```ts
+   * localStorage.setItem("tree", JSON.stringify(tree.state()));
+   * ```
+   */
+  state(): CompactRangeState {
+    return { v: 1, size: this.#size, hashes: this.#hashes.map(bytesToHex) };
+  }
+
+  /**
+   * Adds one leaf hash (owned by the range from now on) and, when `nodes` is given, records the
+   * perfect subtrees that got completed. Merging follows the binary carry of size + 1: each trailing
+   * one bit of the old size is a left sibling waiting for this subtree.
+   */
+  #push(leafHash: Uint8Array, nodes: MerkleNode[] | undefined): AppendResult {
+    const index = this.#size;
+    if (index >= Number.MAX_SAFE_INTEGER)
+      throw new ArgumentError("CompactRange: the tree is full (2^53 - 1 leaves)");
+    let hash = leafHash;
+    let level = 0;
+    let position = index;
+    nodes?.push({ level, index: position, hash });
+    while (position % 2 === 1) {
+      const left = this.#hashes.pop() as Uint8Array; // present: one hash per set bit of the size
+      hash = nodeHash(left, hash, this.#sha256);
+      level++;
+      position = (position - 1) / 2;
+      nodes?.push({ level, index: position, hash });
+    }
+    this.#hashes.push(hash);
+    this.#size = index + 1;
+    return { index, nodes: nodes ?? [] };
+  }
+}
+
+/**
+ * MTH of a list of leaf hashes (RFC 9162 §2.1.1) in one pass with O(log n) memory.
+ *
+ * @throws {ArgumentError} when a leaf hash is not 32 bytes.
+ * @example
+ * ```ts
+ * const root = rootOfLeaves(cids.map((cid) => hashLeaf(cid.bytes)));
+ * ```
+ */
+export function rootOfLeaves(leafHashes: Iterable<Uint8Array>, sha256: Sha256 = defaultSha256): Uint8Array {
+  const range = new CompactRange(sha256);
+  for (const leafHash of leafHashes) {
+    if (!isHash(leafHash)) throw new ArgumentError("rootOfLeaves: every leaf hash must be 32 bytes");
+    appendUnrecorded(range, leafHash); // only read, never written
+  }
+  return range.root();
+}

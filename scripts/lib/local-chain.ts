@@ -1,0 +1,97 @@
+/**
+ * Starts `hardhat node` on loopback for the demo and end-to-end tests, and stops it again.
+ *
+ * Hardhat binds 0.0.0.0 unless given `--hostname`, so it is always passed 127.0.0.1. Readiness is
+ * detected by polling `eth_chainId`, with a deadline: a node that never comes up is an error, not a hang.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Hardhat's first well-known development account. Valid only on the local chain (id 31337). */
+export const HARDHAT_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
+
+export interface LocalChain {
+  readonly url: string;
+  readonly chainId: number;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1, found by letting the kernel pick one. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function rpcChainId(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(1_000),
+    });
+    const body = (await response.json()) as { result?: string };
+    return body.result === undefined ? undefined : Number.parseInt(body.result, 16);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts `hardhat node` on 127.0.0.1 and resolves once it answers JSON-RPC (at most `timeoutMs`). */
+export async function startLocalChain(
+  options: { port?: number; timeoutMs?: number } = {},
+): Promise<LocalChain> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const hardhat = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [hardhat, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output = (output + d.toString()).slice(-4_000);
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output = (output + d.toString()).slice(-4_000);
+  });
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+  });
+
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await done;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`hardhat node exited before it was ready:\n${output}`);
+    const chainId = await rpcChainId(url);
+    if (chainId !== undefined) return { url, chainId, stop };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`hardhat node did not answer on ${url} within the deadline:\n${output}`);
+}
