@@ -20,7 +20,7 @@ import {
   sha256,
   verifyConsistency,
   verifyInclusion,
-} from "../packages/core/dist/index.js";
+} from "@ancora/core";
 import { type Measurement, measure, progress, report } from "./lib.ts";
 
 const nodeCreateHash: Sha256 = (data) => createHash("sha256").update(data).digest();

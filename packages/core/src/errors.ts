@@ -82,7 +82,11 @@ export type EncodingErrorCode =
   | "ENCODING_KEY_COLLISION"
   | "ENCODING_TOO_LARGE"
   | "ENCODING_MALFORMED_BYTES"
-  | "ENCODING_NOT_CANONICAL";
+  | "ENCODING_NOT_CANONICAL"
+  | "ENCODING_NEGATIVE_ZERO"
+  | "ENCODING_RESERVED_KEY"
+  | "ENCODING_AMBIGUOUS_KEY_ORDER"
+  | "ENCODING_TOO_DEEP";
 
 /**
  * A value cannot be encoded exactly. `path` names the offending field (`$.body.input.age`), so the
@@ -133,7 +137,8 @@ export type VerificationErrorCode =
   | "CONSISTENCY_PROOF_INVALID"
   | "ROOT_MISMATCH"
   | "CHAIN_BROKEN"
-  | "RECEIPT_INVALID";
+  | "RECEIPT_INVALID"
+  | "COMMITMENT_MISMATCH";
 
 /** A verification failed. `evidence` holds what was expected and what was found. */
 export class VerificationError extends AncoraError<VerificationErrorCode> {

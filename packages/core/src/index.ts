@@ -1,3 +1,51 @@
+export { type CanonicalDecodeOptions, decodeCanonical } from "./canonical/decode.js";
+export {
+  type CanonicalEncodeOptions,
+  encodeCanonical,
+  encodeCanonicalText,
+  MAX_BIGINT,
+  MAX_DEPTH,
+  MIN_BIGINT,
+} from "./canonical/encode.js";
+export {
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  type CheckpointJSON,
+  checkpointFromJSON,
+  checkpointToJSON,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  MAX_CHECKPOINT_BYTES,
+  validateCheckpoint,
+} from "./checkpoint.js";
+export {
+  type BlockCid,
+  CID,
+  computeCid,
+  isBlockCid,
+  parseBlockCid,
+  RAW_CODEC,
+  SHA2_256_CODE,
+} from "./cid.js";
+export {
+  COMMITMENT_DIGEST_BYTES,
+  COMMITMENT_SCHEMES,
+  type Commitment,
+  type CommitmentOpening,
+  type CommitmentScheme,
+  type CommitOptions,
+  type CommitResult,
+  commit,
+  commitHmac,
+  commitPlain,
+  commitSalted,
+  MIN_HMAC_KEY_BYTES,
+  openCommitment,
+  SALT_BYTES,
+  type SaltedCommitment,
+  validateCommitment,
+  verifyOpening,
+} from "./commitment.js";
 export {
   AncoraError,
   type AncoraErrorOptions,
@@ -12,3 +60,64 @@ export {
   VerificationError,
   type VerificationErrorCode,
 } from "./errors.js";
+export { type Sha256, sha256 } from "./hash.js";
+export {
+  type AppendResult,
+  CompactRange,
+  CompactRange as MerkleBuilder,
+  type CompactRangeState,
+  rootOfLeaves,
+} from "./merkle/compact-range.js";
+export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from "./merkle/hashing.js";
+export { MemoryNodeStore, type MerkleNode, type MerkleNodeReader } from "./merkle/node-store.js";
+export { consistencyProof, inclusionProof, rootAt } from "./merkle/proof.js";
+export {
+  assertConsistency,
+  assertInclusion,
+  type ConsistencyProofInput,
+  type InclusionProofInput,
+  rootFromInclusionProof,
+  verifyConsistency,
+  verifyInclusion,
+} from "./merkle/verify.js";
+export {
+  type AnchorLocation,
+  decodeReceipt,
+  encodeReceipt,
+  MAX_PROOF_HASHES,
+  MAX_RECEIPT_BYTES,
+  type OfflineReceiptVerification,
+  RECEIPT_VERSION,
+  type Receipt,
+  type ReceiptJSON,
+  receiptFromJSON,
+  receiptToJSON,
+  validateReceipt,
+  verifyReceiptOffline,
+} from "./receipt.js";
+export {
+  decodeRecord,
+  encodeRecord,
+  encodeRecordBlock,
+  MAX_RECORD_BYTES,
+  type RecordBlock,
+  validateRecord,
+} from "./records/codec.js";
+export { resolveLabel } from "./records/kinds/config.js";
+export { type BodyValidator, isRecordKind, RECORD_KINDS } from "./records/registry.js";
+export {
+  type AncoraRecord,
+  type ConfigBody,
+  type ConfigRecord,
+  type DecisionBody,
+  type DecisionRecord,
+  type GenesisBody,
+  type GenesisRecord,
+  type LabelBody,
+  type LabelRecord,
+  type ModelRef,
+  RECORD_VERSION,
+  type RecordEnvelope,
+  type RecordKind,
+  type RegistryRef,
+} from "./records/types.js";

@@ -1,0 +1,258 @@
+/**
+ * Small validators shared by every versioned schema in core (records, commitments, checkpoints,
+ * receipts). Each reads one field of a plain object and throws a {@link SchemaError} naming its path;
+ * none coerces. Values reaching them have usually passed the canonical encoder already, so they only
+ * check shape and meaning, not encodability.
+ */
+import { CID } from "multiformats/cid";
+import { childPath, type PathSegment } from "../canonical/path.js";
+import { type BlockCid, isBlockCid, parseBlockCid } from "../cid.js";
+import { invariant, SchemaError } from "../errors.js";
+import { fromHex } from "./binary-text.js";
+
+/** A plain object read as a record of fields. */
+export type Fields = Readonly<Record<string, unknown>>;
+
+function isPlainObject(value: unknown): value is Fields {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Requires `value` to be a plain object. */
+export function expectObject(value: unknown, path: string): Fields {
+  if (!isPlainObject(value)) throw new SchemaError("SCHEMA_INVALID_FIELD", path, "Expected an object");
+  return value;
+}
+
+/**
+ * Requires every key of `required` and allows those of `optional`; any other key is
+ * `SCHEMA_UNKNOWN_FIELD`. Unknown fields are errors, not ignored, so a record cannot carry data that
+ * this version's readers would silently skip.
+ */
+export function expectKeys(
+  fields: Fields,
+  path: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): void {
+  for (const key of required) {
+    if (!has(fields, key)) {
+      throw new SchemaError("SCHEMA_MISSING_FIELD", childPath(path, key), "Required field is missing");
+    }
+  }
+  let present = required.length;
+  for (const key of optional) if (has(fields, key)) present++;
+  const keys = Object.keys(fields);
+  // Counting is enough on the hot path; the unknown key is only looked for when there is one.
+  if (keys.length === present) return;
+  const unknown = keys.find((key) => !required.includes(key) && !optional.includes(key)) ?? "";
+  throw new SchemaError("SCHEMA_UNKNOWN_FIELD", childPath(path, unknown), "Field is not part of this schema");
+}
+
+/**
+ * True when `key` is an own enumerable property of `fields` (whatever its value): exactly the keys
+ * the encoder writes, so validation and encoding always see the same fields.
+ */
+export function has(fields: Fields, key: PathSegment): boolean {
+  return Object.prototype.propertyIsEnumerable.call(fields, key);
+}
+
+function invalid(path: string, message: string): SchemaError {
+  return new SchemaError("SCHEMA_INVALID_FIELD", path, message);
+}
+
+/** Options for {@link expectString}. */
+export interface StringRule {
+  /** Minimum length in UTF-16 units (default 1: required text is never empty). */
+  min?: number;
+  /** Maximum length in UTF-16 units. */
+  max: number;
+  /** Pattern the whole string must match, and a description of it for the message. */
+  pattern?: RegExp;
+  describe?: string;
+}
+
+/** Requires a string field within the rule's length and pattern. */
+export function expectString(fields: Fields, key: PathSegment, path: string, rule: StringRule): string {
+  const value = fields[key];
+  if (typeof value !== "string") throw invalid(childPath(path, key), "Expected a string");
+  const min = rule.min ?? 1;
+  if (value.length < min || value.length > rule.max) {
+    throw invalid(childPath(path, key), `Expected a string of ${min} to ${rule.max} characters`);
+  }
+  if (rule.pattern !== undefined && !rule.pattern.test(value)) {
+    throw invalid(childPath(path, key), `Expected ${rule.describe ?? `a string matching ${rule.pattern}`}`);
+  }
+  return value;
+}
+
+/** Requires a string field equal to one of `values`. */
+export function expectOneOf<T extends string>(
+  fields: Fields,
+  key: PathSegment,
+  path: string,
+  values: readonly T[],
+): T {
+  const value = fields[key];
+  if (typeof value !== "string" || !(values as readonly string[]).includes(value)) {
+    throw invalid(childPath(path, key), `Expected one of ${values.map((v) => JSON.stringify(v)).join(", ")}`);
+  }
+  return value as T;
+}
+
+/** Requires a safe integer field in `[min, max]`. */
+export function expectInteger(
+  fields: Fields,
+  key: PathSegment,
+  path: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const value = fields[key];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(childPath(path, key), `Expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Requires a finite number field. */
+export function expectFiniteNumber(fields: Fields, key: PathSegment, path: string): number {
+  const value = fields[key];
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw invalid(childPath(path, key), "Expected a finite number");
+  }
+  return value;
+}
+
+/** Requires a `Uint8Array` field, of exactly `length` bytes when given. */
+export function expectBytes(fields: Fields, key: PathSegment, path: string, length?: number): Uint8Array {
+  const value = fields[key];
+  if (!(value instanceof Uint8Array)) throw invalid(childPath(path, key), "Expected bytes");
+  if (length !== undefined && value.length !== length) {
+    throw invalid(childPath(path, key), `Expected ${length} bytes, found ${value.length}`);
+  }
+  return value;
+}
+
+/** Requires a CID field of the block form (v1, raw, sha2-256): the only CIDs Ancora records link to. */
+export function expectBlockCid(fields: Fields, key: PathSegment, path: string): BlockCid {
+  const cid = CID.asCID(fields[key]);
+  if (cid === null || !isBlockCid(cid)) {
+    throw invalid(childPath(path, key), "Expected a CIDv1 with raw codec and sha2-256 (bafkrei...)");
+  }
+  return cid;
+}
+
+/** Positions of the digits in `YYYY-MM-DDTHH:mm:ss.sssZ`, and the separators between them. */
+const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+const TIMESTAMP_SEPARATORS: ReadonlyArray<[number, string]> = [
+  [4, "-"],
+  [7, "-"],
+  [10, "T"],
+  [13, ":"],
+  [16, ":"],
+  [19, "."],
+  [23, "Z"],
+];
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The number written by the two digits at `i` (already checked to be digits). */
+function twoDigits(s: string, i: number): number {
+  return (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+}
+
+/** True for `YYYY-MM-DDTHH:mm:ss.sssZ` naming a real instant (checked by hand: this is on the hot path). */
+function isTimestamp(s: string): boolean {
+  if (s.length !== 24) return false;
+  for (const i of TIMESTAMP_DIGITS) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  for (const [i, ch] of TIMESTAMP_SEPARATORS) if (s[i] !== ch) return false;
+  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    twoDigits(s, 11) <= 23 &&
+    twoDigits(s, 14) <= 59 &&
+    twoDigits(s, 17) <= 59
+  );
+}
+
+/**
+ * Requires an RFC 3339 UTC timestamp with exactly millisecond precision, `YYYY-MM-DDTHH:mm:ss.sssZ`
+ * (what Date.prototype.toISOString writes for years 0000-9999), naming a real instant: month 01-12, a
+ * day that exists in that month (proleptic Gregorian), hour 00-23, minute and second 00-59. Leap
+ * seconds (:60) are refused, as toISOString never writes them. One spelling per instant.
+ */
+export function expectTimestamp(fields: Fields, key: PathSegment, path: string): string {
+  const value = fields[key];
+  if (typeof value !== "string" || !isTimestamp(value)) {
+    throw invalid(
+      childPath(path, key),
+      "Expected an RFC 3339 UTC timestamp with milliseconds naming a real instant, like 2025-01-31T12:00:00.000Z",
+    );
+  }
+  return value;
+}
+
+/** Identifier: letters, digits and `._:-`, starting with a letter or digit. */
+export const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+/** An EVM address in lowercase hex: one spelling per address (checksums are derived data). */
+export const EVM_ADDRESS = /^0x[0-9a-f]{40}$/;
+
+/** A 32-byte hash in lowercase 0x-hex, as an EVM transaction hash. */
+export const HEX32 = /^0x[0-9a-f]{64}$/;
+
+/**
+ * Requires `fields.v === version`. A missing `v` is `SCHEMA_MISSING_FIELD`; any other value is
+ * `SCHEMA_UNSUPPORTED_VERSION`. Checked before anything else, because a later version may have fields
+ * this one does not know.
+ */
+export function expectVersion(fields: Fields, path: string, version: number, what: string): void {
+  if (!has(fields, "v"))
+    throw new SchemaError("SCHEMA_MISSING_FIELD", childPath(path, "v"), "Required field is missing");
+  if (fields.v !== version) {
+    throw new SchemaError(
+      "SCHEMA_UNSUPPORTED_VERSION",
+      childPath(path, "v"),
+      `Unsupported ${what} format version`,
+      {
+        evidence: { supported: [version] },
+        hint: `Upgrade @ancora/core to read ${what}s of this version.`,
+      },
+    );
+  }
+}
+
+/** Requires a 32-byte hash written as lowercase 0x-hex (the JSON forms' spelling of hashes). */
+export function expectHex32(fields: Fields, key: PathSegment, path: string): Uint8Array {
+  const text = expectString(fields, key, path, {
+    max: 66,
+    pattern: HEX32,
+    describe: "a 32-byte hash as 0x + 64 lowercase hex",
+  });
+  const bytes = fromHex(text.slice(2));
+  invariant(bytes !== undefined, "HEX32 admits only valid hex");
+  return bytes;
+}
+
+/** Requires a block CID in its canonical string form (`bafkrei...`). */
+export function expectBlockCidString(fields: Fields, key: PathSegment, path: string): BlockCid {
+  const value = fields[key];
+  const cid = typeof value === "string" ? parseBlockCid(value) : undefined;
+  if (cid === undefined) {
+    throw invalid(childPath(path, key), "Expected a CIDv1 raw sha2-256 in base32 (bafkrei...)");
+  }
+  return cid;
+}

@@ -1,0 +1,133 @@
+/**
+ * Records as bytes: validate, encode to canonical DAG-JSON, compute the CID, decode strictly.
+ *
+ * Every path through here validates: an invalid record is never encoded, and bytes that do not decode
+ * to a valid record are never returned as one.
+ */
+import { decodeCanonical } from "../canonical/decode.js";
+import { encodeCanonical } from "../canonical/encode.js";
+import { type BlockCid, computeCid } from "../cid.js";
+import { SchemaError } from "../errors.js";
+import type { Sha256 } from "../hash.js";
+import {
+  expectBlockCid,
+  expectInteger,
+  expectKeys,
+  expectObject,
+  expectString,
+  expectTimestamp,
+  expectVersion,
+  has,
+} from "../internal/schema-fields.js";
+import { STREAM_ID } from "./kinds/rules.js";
+import { isRecordKind, RECORD_KINDS } from "./registry.js";
+import { type AncoraRecord, RECORD_VERSION } from "./types.js";
+
+/**
+ * Largest encoded record: 256 KiB, the default UnixFS chunk size of Kubo, Helia and Pinata. A file of
+ * at most one chunk is stored as a single raw block, which is what makes the CID a pinning service
+ * reports equal {@link computeCid} of the bytes. A larger record would be chunked and get another CID.
+ */
+export const MAX_RECORD_BYTES = 262_144;
+
+const ENVELOPE_REQUIRED = ["v", "kind", "stream", "seq", "ts", "body"] as const;
+
+/**
+ * Checks that `value` is a valid record of format version 1 and returns it typed. Throws
+ * {@link SchemaError}: `SCHEMA_UNSUPPORTED_VERSION` for another `v`, `SCHEMA_UNKNOWN_KIND` for a kind
+ * this version does not define, and `SCHEMA_MISSING_FIELD` / `SCHEMA_UNKNOWN_FIELD` /
+ * `SCHEMA_INVALID_FIELD` with the field's path otherwise. It checks one record; rules across records
+ * (prev is the previous record's CID, the config is the current one) are the verifier's.
+ *
+ * @example
+ * ```ts
+ * validateRecord({ v: 1, kind: "genesis", stream: "credit", seq: 0, ts: "2025-01-31T12:00:00.000Z",
+ *   body: { createdBy: "ops@example.org" } }); // ok
+ * ```
+ */
+export function validateRecord(value: unknown): AncoraRecord {
+  const record = expectObject(value, "$");
+  expectVersion(record, "$", RECORD_VERSION, "record");
+  if (!has(record, "kind"))
+    throw new SchemaError("SCHEMA_MISSING_FIELD", "$.kind", "Required field is missing");
+  const kind = record.kind;
+  if (!isRecordKind(kind)) {
+    if (typeof kind !== "string")
+      throw new SchemaError("SCHEMA_INVALID_FIELD", "$.kind", "Expected a string");
+    throw new SchemaError("SCHEMA_UNKNOWN_KIND", "$.kind", "Unknown record kind", {
+      evidence: { known: Object.keys(RECORD_KINDS) },
+    });
+  }
+  expectKeys(record, "$", ENVELOPE_REQUIRED, ["prev"]);
+  expectString(record, "stream", "$", STREAM_ID);
+  const seq = expectInteger(record, "seq", "$", 0);
+  expectTimestamp(record, "ts", "$");
+  // seq 0 ⇔ genesis ⇔ no prev: the chain has exactly one start and every other record links back.
+  if (kind === "genesis" && seq !== 0) {
+    throw new SchemaError("SCHEMA_INVALID_FIELD", "$.seq", "A genesis record has seq 0");
+  }
+  if (kind !== "genesis" && seq === 0) {
+    throw new SchemaError("SCHEMA_INVALID_FIELD", "$.seq", "Only a genesis record has seq 0");
+  }
+  if (seq === 0 && has(record, "prev")) {
+    throw new SchemaError("SCHEMA_INVALID_FIELD", "$.prev", "A genesis record has no prev");
+  }
+  if (seq > 0) {
+    if (!has(record, "prev"))
+      throw new SchemaError("SCHEMA_MISSING_FIELD", "$.prev", "Required field is missing");
+    expectBlockCid(record, "prev", "$");
+  }
+  RECORD_KINDS[kind](record.body, "$.body");
+  return record as unknown as AncoraRecord;
+}
+
+/**
+ * Encodes a record to its canonical bytes after validating it. Throws {@link EncodingError} (with the
+ * path) for values that cannot be encoded exactly or an encoding over {@link MAX_RECORD_BYTES}, and
+ * {@link SchemaError} for a record that breaks the schema.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeRecord(record);
+ * ```
+ */
+export function encodeRecord(record: AncoraRecord): Uint8Array {
+  const bytes = encodeCanonical(record, { maxBytes: MAX_RECORD_BYTES });
+  validateRecord(record);
+  return bytes;
+}
+
+/** A record with its canonical bytes and CID: what the SDK stores and pins. */
+export interface RecordBlock {
+  bytes: Uint8Array;
+  cid: BlockCid;
+}
+
+/**
+ * Encodes a record and computes its CID in one call.
+ *
+ * @param sha256 SHA-256 implementation (inject node:crypto's in Node; identical result).
+ * @example
+ * ```ts
+ * const { bytes, cid } = encodeRecordBlock(record);
+ * const next = { ...nextRecord, prev: cid };
+ * ```
+ */
+export function encodeRecordBlock(record: AncoraRecord, sha256?: Sha256): RecordBlock {
+  const bytes = encodeRecord(record);
+  return { bytes, cid: computeCid(bytes, sha256) };
+}
+
+/**
+ * Decodes record bytes strictly and validates the result. Throws {@link EncodingError}
+ * (`ENCODING_NOT_CANONICAL`, `ENCODING_MALFORMED_BYTES`, `ENCODING_TOO_LARGE`) or {@link SchemaError}.
+ *
+ * @example
+ * ```ts
+ * const record = decodeRecord(bytes);
+ * if (record.kind === "decision") console.log(record.body.label);
+ * ```
+ */
+export function decodeRecord(bytes: Uint8Array): AncoraRecord {
+  return validateRecord(decodeCanonical(bytes, { maxBytes: MAX_RECORD_BYTES }));
+}
