@@ -16,6 +16,7 @@ test: bootstrap
 	@echo "== node $$(node --version), pnpm $$(pnpm --version)"
 	@echo "== lint" && pnpm run -s lint
 	@echo "== typecheck" && pnpm run -s typecheck
+	@echo "== published test vectors up to date" && pnpm run -s vectors:check
 	@echo "== contracts: build" && pnpm run -s build:contracts
 	@echo "== contracts: generated ABI up to date" && pnpm run -s abi:check
 	@echo "== contracts: tests" && pnpm run -s test:sol
