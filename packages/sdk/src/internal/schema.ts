@@ -1,0 +1,96 @@
+/**
+ * The store's schema and its migrations. `PRAGMA user_version` is the schema version; migration i
+ * takes a database from version i to i + 1, and every released version keeps a fixture database in
+ * test-fixtures/ that the current code must open and verify. A migration never rewrites record bytes:
+ * records are immutable and their CIDs are anchored; only derived tables and columns may change.
+ */
+import type Database from "better-sqlite3";
+
+/**
+ * Schema version 1.
+ *
+ * - `streams`: one row per stream, its head (size, head CID, compact-range state) and the derived
+ *   "current config" pointer, updated in the same transaction as the records it describes.
+ * - `records`: canonical bytes and CID, plus index columns derived from the bytes (kind, ts, label,
+ *   model) for search. A rowid table: records are ~0.5 KiB, too large for a WITHOUT ROWID b-tree's
+ *   interior pages, and rowids grow with inserts so every insert is an append.
+ * - `merkle_nodes`: perfect-subtree hashes per stream (level, idx); append-only, O(log n) per proof.
+ * - `checkpoints`: (size, root, head CID, time) per stream.
+ * - `salts`: salts of `salted` commitments, apart from the records: deleting one makes that commitment
+ *   unopenable while the chain (which holds only digests) still verifies.
+ * - `outbox`: durable jobs (pinning, anchoring) written in the same transaction as what caused them.
+ */
+function v1(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE streams (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT    NOT NULL UNIQUE,
+      size        INTEGER NOT NULL,
+      head_cid    TEXT,
+      tree_state  TEXT    NOT NULL,
+      config_seq  INTEGER,
+      created_at  TEXT    NOT NULL
+    ) STRICT;
+
+    CREATE TABLE records (
+      stream_id     INTEGER NOT NULL REFERENCES streams (id),
+      seq           INTEGER NOT NULL,
+      cid           TEXT    NOT NULL,
+      kind          TEXT    NOT NULL,
+      ts            TEXT    NOT NULL,
+      label         TEXT,
+      model_id      TEXT,
+      model_version TEXT,
+      bytes         BLOB    NOT NULL,
+      UNIQUE (stream_id, seq)
+    ) STRICT;
+    CREATE INDEX records_by_label ON records (stream_id, label, seq) WHERE label IS NOT NULL;
+    CREATE INDEX records_by_model ON records (stream_id, model_id, seq) WHERE model_id IS NOT NULL;
+    CREATE INDEX records_by_ts ON records (stream_id, ts);
+    CREATE INDEX records_control ON records (stream_id, kind, seq) WHERE kind <> 'decision';
+
+    CREATE TABLE merkle_nodes (
+      stream_id INTEGER NOT NULL,
+      level     INTEGER NOT NULL,
+      idx       INTEGER NOT NULL,
+      hash      BLOB    NOT NULL,
+      PRIMARY KEY (stream_id, level, idx)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE checkpoints (
+      stream_id INTEGER NOT NULL REFERENCES streams (id),
+      size      INTEGER NOT NULL,
+      root      BLOB    NOT NULL,
+      head_cid  TEXT    NOT NULL,
+      ts        TEXT    NOT NULL,
+      PRIMARY KEY (stream_id, size)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE salts (
+      stream_id INTEGER NOT NULL,
+      seq       INTEGER NOT NULL,
+      field     TEXT    NOT NULL CHECK (field IN ('input', 'output')),
+      salt      BLOB    NOT NULL,
+      PRIMARY KEY (stream_id, seq, field)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE outbox (
+      id              INTEGER PRIMARY KEY,
+      kind            TEXT    NOT NULL,
+      stream_id       INTEGER REFERENCES streams (id),
+      payload         TEXT    NOT NULL,
+      attempts        INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL,
+      last_error      TEXT,
+      created_at      TEXT    NOT NULL,
+      done_at         TEXT
+    ) STRICT;
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE done_at IS NULL;
+  `);
+}
+
+/** Migrations in order: MIGRATIONS[i] takes schema version i to i + 1. */
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,340 @@
+/**
+ * The one place records are written. Every append runs inside `BEGIN IMMEDIATE`, which takes SQLite's
+ * write lock before reading anything, and re-reads the stream's head under that lock: seq and prev are
+ * assigned from what is committed, never from a cache another thread or process may have outdated, so
+ * any number of writers on one file extend one chain and never fork it.
+ *
+ * Each entry builds its records from the locked head (so a decision's label is resolved from the
+ * config that is current at write time) and is encoded completely before anything is inserted: an
+ * entry that fails (bad input, missing config) writes nothing and leaves the others of its
+ * transaction unaffected.
+ */
+import {
+  type AncoraRecord,
+  type BlockCid,
+  CompactRange,
+  type CompactRangeState,
+  type ConfigBody,
+  computeCid,
+  decodeRecord,
+  encodeRecordBlock,
+  parseBlockCid,
+  type RecordKind,
+} from "@ancora/core";
+import { indexColumns } from "@ancora/verifier";
+import type Database from "better-sqlite3";
+import { StoreError, StreamUnknownError } from "../errors.js";
+import { nodeSha256 } from "./crypto.js";
+
+/** The stream as of the last committed transaction this connection has seen. */
+export interface StreamState {
+  readonly id: number;
+  readonly name: string;
+  size: number;
+  head: BlockCid | undefined;
+  headText: string | null;
+  tree: CompactRange;
+  config: CurrentConfig | undefined;
+  /** Label id → current display name. */
+  labels: Map<string, string>;
+}
+
+export interface CurrentConfig {
+  readonly cid: BlockCid;
+  readonly seq: number;
+  readonly body: ConfigBody;
+}
+
+/** A record to write, before the writer gives it its envelope (seq, prev, ts, stream). */
+export type Draft = {
+  [K in RecordKind]: {
+    kind: K;
+    body: Extract<AncoraRecord, { kind: K }>["body"];
+    /** Salts of `salted` commitments, stored apart from the record. */
+    salts?: { input?: Uint8Array; output?: Uint8Array };
+  };
+}[RecordKind];
+
+/** A written record. */
+export interface Written {
+  readonly seq: number;
+  readonly cid: BlockCid;
+  readonly record: AncoraRecord;
+}
+
+/** One unit of work: builds its drafts from the locked head, then maps what was written to a result. */
+export interface Entry<T> {
+  build(state: Readonly<StreamState>): Draft[];
+  done(written: readonly Written[]): T;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+interface HeadRow {
+  size: number;
+  head_cid: string | null;
+  tree_state: string;
+  config_seq: number | null;
+}
+
+/** Clock used for record timestamps; injectable for deterministic fixtures. */
+export type Clock = () => Date;
+
+/**
+ * Finds a stream's id, creating the stream and its genesis record when `genesis` is given and it does
+ * not exist yet. Runs under the write lock, so two processes creating one stream create it once.
+ */
+export function openStream(
+  db: Database.Database,
+  name: string,
+  genesis: Extract<Draft, { kind: "genesis" }>["body"] | undefined,
+  clock: Clock,
+): number {
+  const select = db.prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck();
+  const existing = select.get(name);
+  if (existing !== undefined) return existing;
+  if (genesis === undefined) throw new StreamUnknownError(name);
+  return db
+    .transaction(() => {
+      const found = select.get(name);
+      if (found !== undefined) return found;
+      const info = db
+        .prepare(
+          "INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at) VALUES (?, 0, NULL, ?, NULL, ?)",
+        )
+        .run(name, JSON.stringify(new CompactRange().state()), clock().toISOString());
+      const id = Number(info.lastInsertRowid);
+      const writer = new StreamWriter(db, id, name, clock);
+      writer.appendInTransaction([
+        { build: () => [{ kind: "genesis", body: genesis }], done: () => undefined },
+      ]);
+      return id;
+    })
+    .immediate();
+}
+
+export class StreamWriter {
+  readonly #db: Database.Database;
+  readonly #id: number;
+  readonly #name: string;
+  readonly #clock: Clock;
+  #state: StreamState | undefined;
+  readonly #selectHead: Database.Statement<[number], Pick<HeadRow, "size" | "head_cid">>;
+  readonly #selectFullHead: Database.Statement<[number], HeadRow>;
+  readonly #updateHead: Database.Statement<[number, string | null, string, number | null, number]>;
+  readonly #insertRecord: Database.Statement<
+    [number, number, string, string, string, string | null, string | null, string | null, Uint8Array]
+  >;
+  readonly #insertNode: Database.Statement<[number, number, number, Uint8Array]>;
+  readonly #insertSalt: Database.Statement<[number, number, string, Uint8Array]>;
+  readonly #selectRecordBytes: Database.Statement<[number, number], Buffer>;
+  readonly #selectLabels: Database.Statement<[number], Buffer>;
+
+  constructor(db: Database.Database, id: number, name: string, clock: Clock) {
+    this.#db = db;
+    this.#id = id;
+    this.#name = name;
+    this.#clock = clock;
+    this.#selectHead = db.prepare("SELECT size, head_cid FROM streams WHERE id = ?");
+    this.#selectFullHead = db.prepare(
+      "SELECT size, head_cid, tree_state, config_seq FROM streams WHERE id = ?",
+    );
+    this.#updateHead = db.prepare(
+      "UPDATE streams SET size = ?, head_cid = ?, tree_state = ?, config_seq = ? WHERE id = ?",
+    );
+    this.#insertRecord = db.prepare(
+      `INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertNode = db.prepare(
+      "INSERT INTO merkle_nodes (stream_id, level, idx, hash) VALUES (?, ?, ?, ?)",
+    );
+    this.#insertSalt = db.prepare("INSERT INTO salts (stream_id, seq, field, salt) VALUES (?, ?, ?, ?)");
+    this.#selectRecordBytes = db
+      .prepare<[number, number], Buffer>("SELECT bytes FROM records WHERE stream_id = ? AND seq = ?")
+      .pluck();
+    // `kind <> 'decision'` repeats the partial index's condition so that SQLite uses it.
+    this.#selectLabels = db
+      .prepare<[number], Buffer>(
+        "SELECT bytes FROM records WHERE stream_id = ? AND kind <> 'decision' AND kind = 'label' ORDER BY seq",
+      )
+      .pluck();
+  }
+
+  get id(): number {
+    return this.#id;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  /**
+   * Appends the entries in one `BEGIN IMMEDIATE` transaction and returns one outcome per entry. When
+   * the transaction itself fails (I/O error, lock timeout), every entry fails with a StoreError and
+   * nothing is written.
+   */
+  append<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
+    try {
+      return this.#db.transaction(() => this.appendInTransaction(entries)).immediate();
+    } catch (error) {
+      this.#state = undefined; // the in-memory head may be ahead of what was rolled back
+      const failure = new StoreError(
+        "STORE_WRITE_FAILED",
+        `Writing to stream "${this.#name}" failed; nothing was written`,
+        {
+          cause: error,
+          hint: isBusy(error)
+            ? "Another writer held the lock longer than busy_timeout; retry, or raise busyTimeoutMs."
+            : "See the cause; the transaction was rolled back.",
+        },
+      );
+      return entries.map(() => ({ ok: false, error: failure }));
+    }
+  }
+
+  /** The body of {@link append}; the caller holds the write transaction. */
+  appendInTransaction<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
+    const state = this.#load();
+    const ts = this.#clock().toISOString();
+    const outcomes: Outcome<T>[] = [];
+    for (const entry of entries) {
+      let planned: { draft: Draft; record: AncoraRecord; bytes: Uint8Array; cid: BlockCid }[];
+      try {
+        // Build and encode everything first: a failure here leaves no trace.
+        const drafts = entry.build(state);
+        planned = [];
+        let seq = state.size;
+        let prev = state.head;
+        for (const draft of drafts) {
+          const record = {
+            v: 1,
+            kind: draft.kind,
+            stream: this.#name,
+            seq,
+            ...(prev === undefined ? {} : { prev }),
+            ts,
+            body: draft.body,
+          } as AncoraRecord;
+          const { bytes, cid } = encodeRecordBlock(record, nodeSha256);
+          planned.push({ draft, record, bytes, cid });
+          prev = cid;
+          seq++;
+        }
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+        continue;
+      }
+      const written: Written[] = [];
+      for (const { draft, record, bytes, cid } of planned) {
+        const seq = state.size;
+        const columns = indexColumns(record);
+        const cidText = cid.toString();
+        this.#insertRecord.run(
+          this.#id,
+          seq,
+          cidText,
+          columns.kind,
+          columns.ts,
+          columns.label,
+          columns.modelId,
+          columns.modelVersion,
+          bytes,
+        );
+        for (const node of state.tree.appendLeaf(cid.bytes).nodes) {
+          this.#insertNode.run(this.#id, node.level, node.index, node.hash);
+        }
+        if (draft.salts?.input !== undefined) this.#insertSalt.run(this.#id, seq, "input", draft.salts.input);
+        if (draft.salts?.output !== undefined)
+          this.#insertSalt.run(this.#id, seq, "output", draft.salts.output);
+        if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
+        if (record.kind === "config") {
+          state.config = { cid, seq, body: record.body };
+        }
+        state.size = seq + 1;
+        state.head = cid;
+        state.headText = cidText;
+        written.push({ seq, cid, record });
+      }
+      outcomes.push({ ok: true, value: entry.done(written) });
+    }
+    this.#updateHead.run(
+      state.size,
+      state.headText,
+      JSON.stringify(state.tree.state()),
+      state.config?.seq ?? null,
+      this.#id,
+    );
+    return outcomes;
+  }
+
+  /**
+   * The stream's state under the current transaction: the cached state when the committed head is
+   * still the one it describes, else reloaded from the store (another connection wrote meanwhile).
+   */
+  #load(): StreamState {
+    const head = this.#selectHead.get(this.#id);
+    if (head === undefined) throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has no head row`);
+    const cached = this.#state;
+    if (cached !== undefined && cached.size === head.size && cached.headText === head.head_cid) return cached;
+    this.#state = undefined;
+    const state = this.loadState();
+    this.#state = state;
+    return state;
+  }
+
+  /** Reads the stream's full state from the store (no cache). */
+  loadState(): StreamState {
+    const row = this.#selectFullHead.get(this.#id);
+    if (row === undefined) throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has no head row`);
+    let tree: CompactRange;
+    try {
+      tree = CompactRange.fromState(JSON.parse(row.tree_state) as CompactRangeState, nodeSha256);
+    } catch (error) {
+      throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has an unreadable tree state`, {
+        cause: error,
+      });
+    }
+    const head = row.head_cid === null ? undefined : parseBlockCid(row.head_cid);
+    if (tree.size !== row.size || row.size > 0 !== (head !== undefined)) {
+      throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has an inconsistent head`, {
+        evidence: { size: row.size, treeSize: tree.size },
+        hint: "Run verify() to find what was changed.",
+      });
+    }
+    let config: CurrentConfig | undefined;
+    if (row.config_seq !== null) {
+      const bytes = this.#selectRecordBytes.get(this.#id, row.config_seq);
+      const record = bytes === undefined ? undefined : decodeRecord(bytes);
+      if (bytes === undefined || record?.kind !== "config") {
+        throw new StoreError(
+          "STORE_CORRUPT",
+          `Stream "${this.#name}" points to a config record that is not there`,
+          {
+            evidence: { seq: row.config_seq },
+          },
+        );
+      }
+      config = { cid: computeCid(bytes, nodeSha256), seq: row.config_seq, body: record.body };
+    }
+    const labels = new Map<string, string>();
+    for (const bytes of this.#selectLabels.iterate(this.#id)) {
+      const record = decodeRecord(bytes);
+      if (record.kind === "label") labels.set(record.body.id, record.body.name);
+    }
+    return {
+      id: this.#id,
+      name: this.#name,
+      size: row.size,
+      head,
+      headText: row.head_cid,
+      tree,
+      config,
+      labels,
+    };
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  return (error as { code?: unknown }).code === "SQLITE_BUSY";
+}

@@ -1,0 +1,802 @@
+/**
+ * ProvenanceLogger: what an inference service wraps around its model. One logger per stream; any
+ * number of loggers, threads and processes may share one store file.
+ */
+
+import type { Writable } from "node:stream";
+import {
+  AncoraError,
+  type Checkpoint,
+  type ConfigBody,
+  computeCid,
+  type DecisionBody,
+  EncodingError,
+  encodeCanonical,
+  type GenesisBody,
+  type ModelRef,
+  type RegistryRef,
+  resolveLabel,
+  validateRecord,
+} from "@ancora/core";
+import type { VerificationResult } from "@ancora/verifier";
+import type Database from "better-sqlite3";
+import { ClosedError, ConfigMissingError, InputError, LabelUnknownError } from "./errors.js";
+import {
+  type EvidencePack,
+  type EvidencePackOptions,
+  evidencePack,
+  exportJsonl,
+  type JsonlExportSummary,
+} from "./exports.js";
+import {
+  type CommitmentConfig,
+  type CommitmentOption,
+  commitBytes,
+  commitmentConfig,
+} from "./internal/commitments.js";
+import { openDatabase } from "./internal/database.js";
+import {
+  type Clock,
+  type Draft,
+  type Entry,
+  type Outcome,
+  openStream,
+  type StreamState,
+  StreamWriter,
+  type Written,
+} from "./internal/stream-writer.js";
+import type { SearchPage, SearchQuery } from "./search.js";
+import { type AncoraStore, type InclusionProofInfo, storeOverDatabase } from "./store.js";
+
+/** Largest canonical encoding of a decision's (anonymised) input or its output, unless configured. */
+export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
+/** Most records one group-commit transaction takes; a longer queue is written in several. */
+export const DEFAULT_MAX_BATCH = 4096;
+/** How long a group commit waits for more calls: 0 means "until the current event-loop turn ends". */
+export const DEFAULT_WINDOW_MS = 0;
+
+/** Handler of logging failures inside wrapped functions (which never throw them at the caller). */
+export type ErrorHandler = (error: unknown, context: { stream: string; operation: "wrap" }) => void;
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** The SQLite file (created when missing). */
+  path: string;
+  /** The stream this logger writes: one per model or service (`[A-Za-z0-9._:-]`, up to 128). */
+  stream: string;
+  /** The model whose decisions are logged; each decision records it. */
+  model: ModelRef;
+  /**
+   * How inputs and outputs are committed to (default `salted`: unguessable, and erasable by deleting
+   * the salt). `plain` only for public or high-entropy values; `hmac` with an organisation key.
+   */
+  commitment?: CommitmentOption;
+  /**
+   * Runs on the raw features before anything else touches them; only its result is committed to.
+   * Raw inputs are never stored in any case: records hold commitments only.
+   */
+  anonymise?: (features: Record<string, unknown>) => unknown;
+  /** Create the stream (with its genesis record) when the store does not have it (default true). */
+  create?: boolean;
+  /** Genesis fields, used when the stream is created: who creates it (default "ancora-sdk"), etc. */
+  createdBy?: string;
+  org?: string;
+  description?: string;
+  registry?: RegistryRef;
+  /** Largest canonical input or output, in bytes (default 1 MiB): larger calls fail with INPUT_TOO_LARGE. */
+  maxInputBytes?: number;
+  /** Group commit: how long to gather calls (default 0: one event-loop turn) and at most how many. */
+  groupCommit?: { windowMs?: number; maxBatch?: number };
+  /** Where logging failures of wrapped functions go (default: a line on stderr, no values). */
+  onError?: ErrorHandler;
+  /** How long to wait for other writers' locks (default 10 s). */
+  busyTimeoutMs?: number;
+  /** Clock for record timestamps (tests, fixtures). */
+  clock?: () => Date;
+}
+
+/** One decision to log. */
+export interface DecisionEntry {
+  /** The model's input features: a plain object. Never stored; anonymised, then committed to. */
+  features: Record<string, unknown>;
+  /** The model's output. Never stored; committed to. */
+  output: unknown;
+  /** The score the stream's config resolves to a label (`score >= threshold` → aboveLabel). */
+  score: number;
+  /** The model, when it differs from the logger's (e.g. during a rollout). */
+  model?: ModelRef;
+}
+
+/** A durably written record. */
+export interface Recorded {
+  stream: string;
+  seq: number;
+  cid: string;
+  ts: string;
+}
+
+/** A durably written decision. */
+export interface RecordedDecision extends Recorded {
+  /** The label id the config resolved the score to. */
+  label: string;
+  /** CID of the config record that resolved it. */
+  config: string;
+}
+
+/** Who changed something and why (mandatory for config, optional for labels). */
+export interface ChangeMeta {
+  changedBy: string;
+  changeReason: string;
+}
+
+/** Options of {@link ProvenanceLogger.setConfig}. Labels are ids (`L001`) or names (defined when new). */
+export interface ConfigInput extends ChangeMeta {
+  threshold: number;
+  aboveLabel: string;
+  belowLabel: string;
+}
+
+/** A written config record. */
+export interface RecordedConfig extends Recorded {
+  config: ConfigBody;
+  /** Labels this call defined on the way (new names), in order. */
+  definedLabels: { id: string; name: string; seq: number }[];
+}
+
+/** A label of the stream. */
+export interface LabelInfo {
+  id: string;
+  name: string;
+}
+
+/** Options of {@link ProvenanceLogger.wrap}. */
+export interface WrapOptions<A extends unknown[], O> {
+  /** The score of one call, from its output and arguments. */
+  score: (output: O, ...args: A) => number;
+  /** The features of one call (default: the first argument). */
+  features?: (...args: A) => Record<string, unknown>;
+  /** What to commit to as the output (default: the output itself). */
+  output?: (output: O) => unknown;
+  /**
+   * `true` (default): the call returns after its decision is durable (sync functions write
+   * synchronously; async ones await a group commit). `false`: logging happens in the background.
+   */
+  durable?: boolean;
+}
+
+const LABEL_ID = /^L[0-9]{3,15}$/;
+const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const LOGGER_KEY = Symbol("ProvenanceLogger");
+
+interface Prepared {
+  input: DecisionBody["input"];
+  output: DecisionBody["output"];
+  score: number;
+  model: ModelRef;
+  salts: { input?: Uint8Array; output?: Uint8Array };
+}
+
+interface Pending {
+  entry: Entry<RecordedDecision>;
+  resolve: (value: RecordedDecision) => void;
+  reject: (error: unknown) => void;
+}
+
+function defaultOnError(error: unknown, context: { stream: string }): void {
+  const code = error instanceof AncoraError ? error.code : "UNKNOWN";
+  // Code and stream only: an error's evidence may name fields, never print values.
+  process.stderr.write(`[ancora] stream "${context.stream}": a decision was not logged (${code})\n`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function requireText(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InputError("INVALID_OPTION", `${field} must be a non-empty string`, {
+      hint: "A config change is an accountable act: say who made it and why.",
+      evidence: { field },
+    });
+  }
+  return value;
+}
+
+function nextLabelId(labels: Iterable<string>): string {
+  let max = 0;
+  for (const id of labels) max = Math.max(max, Number(id.slice(1)));
+  return `L${String(max + 1).padStart(3, "0")}`;
+}
+
+const PLACEHOLDER_CID = computeCid(new Uint8Array(0));
+const PLACEHOLDER_COMMITMENT = { scheme: "plain", digest: new Uint8Array(32) } as const;
+
+/** Validates a model reference exactly as a decision record will carry it (core's schema). */
+function checkModel(model: unknown): ModelRef {
+  try {
+    validateRecord({
+      v: 1,
+      kind: "decision",
+      stream: "model-check",
+      seq: 1,
+      prev: PLACEHOLDER_CID,
+      ts: "2025-01-01T00:00:00.000Z",
+      body: {
+        model,
+        input: PLACEHOLDER_COMMITMENT,
+        output: PLACEHOLDER_COMMITMENT,
+        label: "L001",
+        config: PLACEHOLDER_CID,
+      },
+    });
+  } catch (error) {
+    throw new InputError("INVALID_OPTION", "model must be { id, version, hash } with hash an OCI digest", {
+      cause: error,
+      hint: 'Use the digest of the model artefact, e.g. "sha256:" + 64 lowercase hex digits.',
+      evidence: { path: (error as { path?: unknown }).path ?? "$.body.model" },
+    });
+  }
+  const { id, version, hash } = model as ModelRef;
+  return { id, version, hash };
+}
+
+/**
+ * A logger for one stream. Create it with {@link createLogger}.
+ */
+export class ProvenanceLogger {
+  readonly stream: string;
+  readonly model: ModelRef;
+  /** The store behind this logger (same connection): verify, search, proofs, exports, outbox. */
+  readonly store: AncoraStore;
+  readonly #db: Database.Database;
+  readonly #writer: StreamWriter;
+  readonly #commitment: CommitmentConfig;
+  readonly #anonymise: ((features: Record<string, unknown>) => unknown) | undefined;
+  readonly #maxInputBytes: number;
+  readonly #windowMs: number;
+  readonly #maxBatch: number;
+  readonly #onError: ErrorHandler;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #urgent = false;
+  #closed = false;
+
+  /** @internal Use {@link createLogger}. */
+  constructor(
+    key: symbol,
+    parts: {
+      db: Database.Database;
+      writer: StreamWriter;
+      store: AncoraStore;
+      options: LoggerOptions;
+      model: ModelRef;
+      commitment: CommitmentConfig;
+    },
+  ) {
+    if (key !== LOGGER_KEY) throw new TypeError("Use createLogger() to create a logger");
+    const { options } = parts;
+    this.stream = options.stream;
+    this.model = parts.model;
+    this.store = parts.store;
+    this.#db = parts.db;
+    this.#writer = parts.writer;
+    this.#commitment = parts.commitment;
+    this.#anonymise = options.anonymise;
+    this.#maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+    this.#windowMs = options.groupCommit?.windowMs ?? DEFAULT_WINDOW_MS;
+    this.#maxBatch = options.groupCommit?.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#onError = options.onError ?? defaultOnError;
+  }
+
+  /** True once {@link ProvenanceLogger.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError("logger");
+  }
+
+  /** Encodes one value for a commitment, enforcing encodability and the size limit. */
+  #encode(value: unknown, field: "features" | "output"): Uint8Array {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeCanonical(value, { maxBytes: this.#maxInputBytes });
+    } catch (error) {
+      if (error instanceof EncodingError && error.code === "ENCODING_TOO_LARGE") {
+        throw new InputError(
+          "INPUT_TOO_LARGE",
+          `The ${field} encode to more than ${this.#maxInputBytes} bytes`,
+          {
+            cause: error,
+            hint: "Log a smaller feature set, or raise maxInputBytes.",
+            evidence: { field, maxBytes: this.#maxInputBytes },
+          },
+        );
+      }
+      if (error instanceof EncodingError) {
+        throw new InputError(
+          "INPUT_NOT_ENCODABLE",
+          `The ${field} cannot be encoded exactly (${error.code})`,
+          {
+            cause: error,
+            hint: "Remove NaN/Infinity, undefined, cycles and non-plain objects, or map them in `anonymise`.",
+            evidence: { field, path: error.path, reason: error.code },
+          },
+        );
+      }
+      throw error;
+    }
+    return bytes;
+  }
+
+  /** Everything about a decision that does not depend on the chain; throws InputError, writes nothing. */
+  #prepare(entry: DecisionEntry): Prepared {
+    const raw: unknown = (entry as { features?: unknown } | null)?.features;
+    if (!isPlainObject(raw)) {
+      throw new InputError("INPUT_NOT_OBJECT", "features must be a plain object", {
+        hint: "Pass the model's input as { name: value, ... }.",
+        evidence: { found: raw === null ? "null" : Array.isArray(raw) ? "array" : typeof raw },
+      });
+    }
+    const score = entry.score;
+    if (typeof score !== "number" || !Number.isFinite(score)) {
+      throw new InputError("SCORE_INVALID", "score must be a finite number", {
+        evidence: { found: typeof score === "number" ? String(score) : typeof score },
+      });
+    }
+    let anonymised: unknown = raw;
+    if (this.#anonymise !== undefined) {
+      try {
+        anonymised = this.#anonymise(raw);
+      } catch (error) {
+        throw new InputError("INPUT_NOT_ENCODABLE", "anonymise() threw", {
+          cause: error,
+          evidence: { field: "features" },
+        });
+      }
+    }
+    const input = commitBytes(this.#encode(anonymised, "features"), this.#commitment);
+    const output = commitBytes(this.#encode(entry.output, "output"), this.#commitment);
+    const salts: Prepared["salts"] = {};
+    if (input.salt !== undefined) salts.input = input.salt;
+    if (output.salt !== undefined) salts.output = output.salt;
+    return {
+      input: input.commitment,
+      output: output.commitment,
+      score,
+      model: entry.model === undefined ? this.model : checkModel(entry.model),
+      salts,
+    };
+  }
+
+  #decisionEntry(prepared: Prepared): Entry<RecordedDecision> {
+    const stream = this.stream;
+    return {
+      build(state: Readonly<StreamState>): Draft[] {
+        // The config current for *this* stream under the write lock: never another stream's.
+        const config = state.config;
+        if (config === undefined) throw new ConfigMissingError(stream);
+        const body: DecisionBody = {
+          model: prepared.model,
+          input: prepared.input,
+          output: prepared.output,
+          score: prepared.score,
+          label: resolveLabel(config.body, prepared.score),
+          config: config.cid,
+        };
+        return [{ kind: "decision", body, salts: prepared.salts }];
+      },
+      done(written: readonly Written[]): RecordedDecision {
+        const w = written[0] as Written;
+        const body = w.record.body as DecisionBody;
+        return {
+          stream,
+          seq: w.seq,
+          cid: w.cid.toString(),
+          ts: w.record.ts,
+          label: body.label,
+          config: body.config.toString(),
+        };
+      },
+    };
+  }
+
+  /**
+   * Logs one decision with group commit: calls made within the same window share one transaction,
+   * and each promise resolves only once its transaction is durable (committed with
+   * `synchronous=FULL`). Bad input rejects with an {@link InputError}, a stream without config with a
+   * {@link ConfigMissingError}; either way nothing is written.
+   *
+   * @example
+   * ```ts
+   * const { seq, cid, label } = await logger.record({ features: { age: 42 }, output: "approve", score: 0.81 });
+   * ```
+   */
+  record(entry: DecisionEntry): Promise<RecordedDecision> {
+    try {
+      this.#checkOpen();
+      const prepared = this.#prepare(entry);
+      return new Promise((resolve, reject) => {
+        this.#queue.push({ entry: this.#decisionEntry(prepared), resolve, reject });
+        this.#schedule();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The issue's name for {@link ProvenanceLogger.record}: the same function. */
+  log(entry: DecisionEntry): Promise<RecordedDecision> {
+    return this.record(entry);
+  }
+
+  /**
+   * Logs one decision synchronously, in its own transaction: durable when it returns. Throws what
+   * {@link ProvenanceLogger.record} rejects with.
+   *
+   * @example
+   * ```ts
+   * const { seq } = logger.recordSync({ features, output, score });
+   * ```
+   */
+  recordSync(entry: DecisionEntry): RecordedDecision {
+    this.#checkOpen();
+    return this.#one(this.#decisionEntry(this.#prepare(entry)));
+  }
+
+  #one<T>(entry: Entry<T>): T {
+    const [outcome] = this.#writer.append([entry]) as [Outcome<T>];
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  #schedule(): void {
+    if (this.#queue.length >= this.#maxBatch && !this.#urgent) {
+      // A full batch need not wait for the window; still asynchronous, so the caller is never blocked.
+      this.#urgent = true;
+      queueMicrotask(() => {
+        this.#urgent = false;
+        this.#flush();
+      });
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const run = () => {
+      this.#scheduled = false;
+      this.#flush();
+    };
+    if (this.#windowMs > 0) setTimeout(run, this.#windowMs);
+    else setImmediate(run);
+  }
+
+  /** Writes everything queued, in transactions of at most maxBatch records. */
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      const outcomes = this.#writer.append(batch.map((p) => p.entry));
+      for (let i = 0; i < batch.length; i++) {
+        const pending = batch[i] as Pending;
+        const outcome = outcomes[i] as Outcome<RecordedDecision>;
+        if (outcome.ok) pending.resolve(outcome.value);
+        else pending.reject(outcome.error);
+      }
+    }
+  }
+
+  /** Resolves when every decision queued so far is durable (or failed). */
+  async flush(): Promise<void> {
+    this.#flush();
+  }
+
+  /**
+   * Wraps a model function: the result has the same signature (sync or async), returns the model's
+   * output unchanged and logs one decision per call. A logging failure goes to `onError` and never
+   * changes the output or throws at the caller; an error thrown by the model itself is rethrown
+   * unchanged (and nothing is logged, since there was no decision).
+   *
+   * @example
+   * ```ts
+   * const score = logger.wrap(model.predict, { score: (out) => out.probability });
+   * const out = await score({ age: 42, income: 51_000 }); // exactly model.predict's output
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    options: WrapOptions<A, Awaited<R>>,
+  ): (...args: A) => R {
+    const durable = options.durable ?? true;
+    const report = (error: unknown) => {
+      try {
+        this.#onError(error, { stream: this.stream, operation: "wrap" });
+      } catch {
+        // A failing handler must not reach the caller either.
+      }
+    };
+    const entryOf = (output: Awaited<R>, args: A): DecisionEntry => ({
+      features: options.features ? options.features(...args) : (args[0] as Record<string, unknown>),
+      output: options.output ? options.output(output) : output,
+      score: options.score(output, ...args),
+    });
+    const logger = this;
+    return function wrapped(this: unknown, ...args: A): R {
+      const result = fn.apply(this, args);
+      if (typeof (result as { then?: unknown } | null)?.then === "function") {
+        return (result as PromiseLike<Awaited<R>>).then(async (output) => {
+          try {
+            const pending = logger.record(entryOf(output, args));
+            if (durable) await pending;
+            else pending.catch(report);
+          } catch (error) {
+            report(error);
+          }
+          return output;
+        }) as R;
+      }
+      try {
+        const entry = entryOf(result as Awaited<R>, args);
+        if (durable) logger.recordSync(entry);
+        else logger.record(entry).catch(report);
+      } catch (error) {
+        report(error);
+      }
+      return result;
+    };
+  }
+
+  /** The stream's labels (id and current name), in id order. */
+  labels(): LabelInfo[] {
+    this.#checkOpen();
+    const state = this.#db.transaction(() => this.#writer.loadState())();
+    return [...state.labels]
+      .map(([id, name]) => ({ id, name }))
+      .sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+  }
+
+  /**
+   * Defines a label: a label record with the next free id (L001, L002, ...). Defining a name that is
+   * already a current label name writes nothing and returns that label.
+   *
+   * @example
+   * ```ts
+   * const { id } = logger.defineLabel("approve"); // "L001"
+   * ```
+   */
+  defineLabel(name: string, meta: Partial<ChangeMeta> = {}): LabelInfo & { seq?: number; cid?: string } {
+    this.#checkOpen();
+    requireText(name, "name");
+    let existing: string | undefined;
+    return this.#one({
+      build(state): Draft[] {
+        existing = undefined;
+        for (const [id, current] of state.labels) if (current === name) existing = id;
+        if (existing !== undefined) return [];
+        return [{ kind: "label", body: { id: nextLabelId(state.labels.keys()), name, ...meta } }];
+      },
+      done(written): LabelInfo & { seq?: number; cid?: string } {
+        const w = written[0];
+        if (w === undefined) return { id: existing as string, name };
+        const body = w.record.body as { id: string; name: string };
+        return { id: body.id, name: body.name, seq: w.seq, cid: w.cid.toString() };
+      },
+    });
+  }
+
+  /**
+   * Renames a label: another label record with the same id. Past decisions keep the id, so their
+   * meaning is unchanged; displays show the new name from now on.
+   */
+  renameLabel(id: string, name: string, meta: Partial<ChangeMeta> = {}): Recorded {
+    this.#checkOpen();
+    const stream = this.stream;
+    return this.#one({
+      build(state): Draft[] {
+        if (!state.labels.has(id)) throw new LabelUnknownError(stream, id);
+        return [{ kind: "label", body: { id, name, ...meta } }];
+      },
+      done(written) {
+        const w = written[0] as Written;
+        return { stream, seq: w.seq, cid: w.cid.toString(), ts: w.record.ts };
+      },
+    });
+  }
+
+  /**
+   * Writes a config record: the rule that resolves scores to labels from now on. `changedBy` and
+   * `changeReason` are mandatory. Labels are ids (`L002`, which must exist) or names (an existing
+   * label's current name, or a new label defined in the same transaction).
+   *
+   * @example
+   * ```ts
+   * logger.setConfig({ threshold: 0.7, aboveLabel: "approve", belowLabel: "refer",
+   *   changedBy: "risk-team@example.org", changeReason: "Q3 recalibration" });
+   * ```
+   */
+  setConfig(input: ConfigInput): RecordedConfig {
+    this.#checkOpen();
+    const { threshold, aboveLabel, belowLabel } = input;
+    if (typeof threshold !== "number" || !Number.isFinite(threshold)) {
+      throw new InputError("INVALID_OPTION", "threshold must be a finite number", {
+        evidence: { field: "threshold" },
+      });
+    }
+    const changedBy = requireText(input.changedBy, "changedBy");
+    const changeReason = requireText(input.changeReason, "changeReason");
+    requireText(aboveLabel, "aboveLabel");
+    requireText(belowLabel, "belowLabel");
+    const stream = this.stream;
+    return this.#one({
+      build(state): Draft[] {
+        const labels = new Map(state.labels);
+        const drafts: Draft[] = [];
+        const resolve = (label: string): string => {
+          if (LABEL_ID.test(label)) {
+            if (!labels.has(label)) throw new LabelUnknownError(stream, label);
+            return label;
+          }
+          for (const [id, name] of labels) if (name === label) return id;
+          const id = nextLabelId(labels.keys());
+          labels.set(id, label);
+          drafts.push({ kind: "label", body: { id, name: label, changedBy, changeReason } });
+          return id;
+        };
+        const body: ConfigBody = {
+          threshold,
+          aboveLabel: resolve(aboveLabel),
+          belowLabel: resolve(belowLabel),
+          changedBy,
+          changeReason,
+        };
+        drafts.push({ kind: "config", body });
+        return drafts;
+      },
+      done(written): RecordedConfig {
+        const config = written[written.length - 1] as Written;
+        return {
+          stream,
+          seq: config.seq,
+          cid: config.cid.toString(),
+          ts: config.record.ts,
+          config: config.record.body as ConfigBody,
+          definedLabels: written.slice(0, -1).map((w) => {
+            const body = w.record.body as { id: string; name: string };
+            return { id: body.id, name: body.name, seq: w.seq };
+          }),
+        };
+      },
+    });
+  }
+
+  /** The config current for this stream (as committed), or undefined before the first setConfig. */
+  config(): (ConfigBody & { seq: number; cid: string }) | undefined {
+    this.#checkOpen();
+    const config = this.#db.transaction(() => this.#writer.loadState())().config;
+    return config === undefined ? undefined : { ...config.body, seq: config.seq, cid: config.cid.toString() };
+  }
+
+  /** Checkpoints the committed head (after writing what is queued) and queues its anchoring. */
+  checkpoint(): Checkpoint {
+    this.#checkOpen();
+    this.#flush();
+    return this.store.checkpoint(this.stream);
+  }
+
+  /** Verifies this logger's stream (see {@link AncoraStore.verify}). */
+  verify(options: { maxFailures?: number } = {}): VerificationResult {
+    this.#checkOpen();
+    this.#flush();
+    return this.store.verifyStream(this.stream, options);
+  }
+
+  /** Searches this stream (see {@link AncoraStore.search}). */
+  search(query: Omit<SearchQuery, "stream"> = {}): SearchPage {
+    this.#checkOpen();
+    return this.store.search({ ...query, stream: this.stream });
+  }
+
+  /** Counts in this stream (see {@link AncoraStore.count}). */
+  count(query: Omit<SearchQuery, "stream" | "cursor" | "limit"> = {}): number {
+    this.#checkOpen();
+    return this.store.count({ ...query, stream: this.stream });
+  }
+
+  /** An inclusion proof for record `seq` (see {@link AncoraStore.inclusionProof}). */
+  inclusionProof(seq: number, size?: number): InclusionProofInfo {
+    this.#checkOpen();
+    return this.store.inclusionProof(this.stream, seq, size);
+  }
+
+  /** Writes this stream's JSONL audit log (see {@link exportJsonl}), after writing what is queued. */
+  exportJsonl(out: Writable | string): Promise<JsonlExportSummary> {
+    this.#checkOpen();
+    this.#flush();
+    return exportJsonl(this.store, { stream: this.stream, out });
+  }
+
+  /** This stream's evidence pack for a model (default: the logger's model id; see {@link evidencePack}). */
+  evidencePack(options: Partial<Omit<EvidencePackOptions, "stream">> = {}): EvidencePack {
+    this.#checkOpen();
+    this.#flush();
+    return evidencePack(this.store, { model: this.model.id, ...options, stream: this.stream });
+  }
+
+  /**
+   * Writes what is queued, then closes the connection. Later calls fail with {@link ClosedError}.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      this.#flush();
+    } finally {
+      this.#closed = true;
+      this.store.close();
+      if (this.#db.open) this.#db.close();
+    }
+  }
+}
+
+/**
+ * Opens (creating when needed) the store at `path` and the stream `stream` in it, writing the stream's
+ * genesis record on first use, and returns its logger.
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger({
+ *   path: "ancora.db",
+ *   stream: "credit-scoring",
+ *   model: { id: "credit-risk", version: "2.3.1", hash: "sha256:…" },
+ *   commitment: "salted",
+ *   anonymise: ({ name, ...rest }) => rest,
+ * });
+ * logger.setConfig({ threshold: 0.7, aboveLabel: "approve", belowLabel: "refer", changedBy: "ops", changeReason: "launch" });
+ * const predict = logger.wrap(model.predict, { score: (out) => out.probability });
+ * ```
+ */
+export function createLogger(options: LoggerOptions): ProvenanceLogger {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("INVALID_OPTION", "createLogger needs an options object");
+  }
+  if (typeof options.path !== "string" || options.path.length === 0) {
+    throw new InputError("INVALID_OPTION", "path must name the store's SQLite file");
+  }
+  if (typeof options.stream !== "string" || !STREAM_ID.test(options.stream)) {
+    throw new InputError("INVALID_OPTION", "stream must be 1 to 128 characters of [A-Za-z0-9._:-]", {
+      evidence: { field: "stream" },
+    });
+  }
+  const model = checkModel(options.model);
+  const commitment = commitmentConfig(options.commitment);
+  const maxInput = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+  const windowMs = options.groupCommit?.windowMs ?? DEFAULT_WINDOW_MS;
+  const maxBatch = options.groupCommit?.maxBatch ?? DEFAULT_MAX_BATCH;
+  if (!Number.isSafeInteger(maxInput) || maxInput < 1) {
+    throw new InputError("INVALID_OPTION", "maxInputBytes must be a positive integer");
+  }
+  if (!Number.isFinite(windowMs) || windowMs < 0 || !Number.isSafeInteger(maxBatch) || maxBatch < 1) {
+    throw new InputError("INVALID_OPTION", "groupCommit needs windowMs >= 0 and an integer maxBatch >= 1");
+  }
+  if (options.anonymise !== undefined && typeof options.anonymise !== "function") {
+    throw new InputError("INVALID_OPTION", "anonymise must be a function");
+  }
+  const clock: Clock = options.clock ?? (() => new Date());
+  const genesis: GenesisBody = {
+    createdBy: options.createdBy ?? "ancora-sdk",
+    ...(options.org === undefined ? {} : { org: options.org }),
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
+  };
+  const db = openDatabase(options.path, {
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+  });
+  try {
+    const id = openStream(db, options.stream, options.create === false ? undefined : genesis, clock);
+    const writer = new StreamWriter(db, id, options.stream, clock);
+    const store = storeOverDatabase(db, options.path, clock);
+    return new ProvenanceLogger(LOGGER_KEY, { db, writer, store, options, model, commitment });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,524 @@
+/**
+ * An Ancora store: one SQLite file holding any number of streams. This is the reading side (verify,
+ * search, proofs, checkpoints, exports, the outbox) that both a logger and an auditor use; records
+ * are written only through a logger (see logger.ts and internal/stream-writer.ts).
+ */
+import {
+  type AncoraRecord,
+  type Checkpoint,
+  CompactRange,
+  type CompactRangeState,
+  consistencyProof,
+  decodeRecord,
+  hashLeaf,
+  inclusionProof,
+  type MerkleNodeReader,
+  parseBlockCid,
+  rootAt,
+  validateCheckpoint,
+} from "@ancora/core";
+import {
+  combineResults,
+  type SourceVerificationResult,
+  type VerificationResult,
+  type VerifyOptions,
+  verifyStream,
+} from "@ancora/verifier";
+import type Database from "better-sqlite3";
+import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
+import { nodeSha256 } from "./internal/crypto.js";
+import { type OpenOptions, openDatabase } from "./internal/database.js";
+import { sqliteSource } from "./internal/sqlite-source.js";
+import type { Clock } from "./internal/stream-writer.js";
+import { countRecords, type SearchPage, type SearchQuery, searchRecords } from "./search.js";
+
+/** Options of {@link openStore}. */
+export interface StoreOptions {
+  /** Path of the SQLite file. */
+  path: string;
+  /** Open read-only (an auditor's copy). The store must exist and be at the current schema version. */
+  readonly?: boolean;
+  /** How long to wait for another writer's lock (default 10 s). */
+  busyTimeoutMs?: number;
+  /** Clock for checkpoint and job timestamps (tests). */
+  clock?: () => Date;
+}
+
+/** A stream as the store describes it. */
+export interface StreamInfo {
+  name: string;
+  /** Number of records, genesis included (the Merkle tree size). */
+  size: number;
+  /** CID of the last record. */
+  head: string | null;
+  createdAt: string;
+}
+
+/** A stored record. */
+export interface StoredRecordInfo {
+  stream: string;
+  seq: number;
+  cid: string;
+  bytes: Uint8Array;
+  record: AncoraRecord;
+}
+
+/** An RFC 9162 inclusion proof of record `index` in the stream's tree of `size` records. */
+export interface InclusionProofInfo {
+  stream: string;
+  index: number;
+  size: number;
+  /** The record's CID (the leaf input). */
+  cid: string;
+  /** SHA-256(0x00 || CID bytes). */
+  leafHash: Uint8Array;
+  proof: Uint8Array[];
+  /** The tree head the proof leads to. */
+  root: Uint8Array;
+}
+
+/** An RFC 9162 consistency proof between two sizes of a stream's tree. */
+export interface ConsistencyProofInfo {
+  stream: string;
+  size1: number;
+  size2: number;
+  root1: Uint8Array;
+  root2: Uint8Array;
+  proof: Uint8Array[];
+}
+
+/** A job in the durable outbox. */
+export interface OutboxJob {
+  id: number;
+  kind: string;
+  stream: string | null;
+  payload: unknown;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+/** Options of {@link AncoraStore.verify}. */
+export interface StoreVerifyOptions extends Omit<VerifyOptions, "sha256"> {
+  /** Streams to verify (default: every stream in the store). */
+  stream?: string | readonly string[];
+}
+
+const STORE_KEY = Symbol("AncoraStore");
+/** Nodes at this level and above (covering >= 256 leaves) are cached: at most n/256 of them exist. */
+const NODE_CACHE_MIN_LEVEL = 8;
+const NODE_CACHE_SIZE = 65_536;
+const connections = new WeakMap<AncoraStore, Database.Database>();
+
+/** Package-internal (not exported from index.ts): a store over a logger's own connection. */
+export function storeOverDatabase(db: Database.Database, path: string, clock: Clock): AncoraStore {
+  return new AncoraStore(db, path, clock, STORE_KEY);
+}
+
+/** Package-internal: the open connection of a store (throws ClosedError when closed). */
+export function connectionOf(store: AncoraStore): Database.Database {
+  const db = connections.get(store);
+  if (db === undefined || !db.open) throw new ClosedError("store");
+  return db;
+}
+
+/**
+ * Read access to a store (and checkpoints, salts and the outbox). Get one with {@link openStore}, or
+ * use a logger's `store`.
+ */
+export class AncoraStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #clock: Clock;
+  readonly #ids = new Map<string, number>();
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Upper Merkle nodes read so far: perfect subtrees never change, and every proof reads the top ones. */
+  readonly #nodeCache = new Map<string, Uint8Array>();
+  #closed = false;
+
+  /** @internal Use {@link openStore}. */
+  constructor(db: Database.Database, path: string, clock: Clock, key: symbol) {
+    if (key !== STORE_KEY) throw new TypeError("Use openStore() to open a store");
+    this.#db = db;
+    this.path = path;
+    this.#clock = clock;
+    connections.set(this, db);
+  }
+
+  get #open(): Database.Database {
+    if (this.#closed || !this.#db.open) throw new ClosedError("store");
+    return this.#db;
+  }
+
+  /** A prepared statement, compiled once per store. */
+  #prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#open.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
+  /** The id of a stream, or StreamUnknownError. Ids never change once assigned. */
+  #id(stream: string): number {
+    const cached = this.#ids.get(stream);
+    if (cached !== undefined) return cached;
+    const id = this.#prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck().get(stream);
+    if (id === undefined) throw new StreamUnknownError(stream);
+    this.#ids.set(stream, id);
+    return id;
+  }
+
+  #nodes(streamId: number): MerkleNodeReader {
+    const select = this.#prepare<[number, number, number], Buffer>(
+      "SELECT hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx = ?",
+    ).pluck();
+    const cache = this.#nodeCache;
+    return {
+      node: (level, index) => {
+        if (level < NODE_CACHE_MIN_LEVEL) return select.get(streamId, level, index);
+        const key = `${streamId}/${level}/${index}`;
+        let hash = cache.get(key);
+        if (hash === undefined) {
+          hash = select.get(streamId, level, index);
+          if (hash !== undefined) {
+            if (cache.size >= NODE_CACHE_SIZE) cache.clear();
+            cache.set(key, hash);
+          }
+        }
+        return hash;
+      },
+    };
+  }
+
+  /** Every stream in the store. */
+  streams(): StreamInfo[] {
+    return this.#prepare<[], { name: string; size: number; head_cid: string | null; created_at: string }>(
+      "SELECT name, size, head_cid, created_at FROM streams ORDER BY name",
+    )
+      .all()
+      .map((r) => ({ name: r.name, size: r.size, head: r.head_cid, createdAt: r.created_at }));
+  }
+
+  /** One stream's head. Throws {@link StreamUnknownError}. */
+  stream(name: string): StreamInfo {
+    const id = this.#id(name);
+    const row = this.#prepare<[number], { size: number; head_cid: string | null; created_at: string }>(
+      "SELECT size, head_cid, created_at FROM streams WHERE id = ?",
+    ).get(id);
+    if (row === undefined) throw new StreamUnknownError(name);
+    return { name, size: row.size, head: row.head_cid, createdAt: row.created_at };
+  }
+
+  /**
+   * Verifies streams with @ancora/verifier over a consistent snapshot of the file: every CID from the
+   * bytes, every prev link, seq continuity, index columns, config and label references, stored leaf
+   * nodes, the stored head and the root of every stored checkpoint.
+   *
+   * @example
+   * ```ts
+   * const { ok, failures } = store.verify();
+   * if (!ok) console.error(failures[0]); // { code: "CID_MISMATCH", stream: "credit", seq: 17, expected, found }
+   * ```
+   */
+  verify(options: StoreVerifyOptions = {}): SourceVerificationResult {
+    const names =
+      options.stream === undefined
+        ? this.streams().map((s) => s.name)
+        : typeof options.stream === "string"
+          ? [options.stream]
+          : [...options.stream];
+    const ids = new Map(names.map((name) => [name, this.#id(name)] as const));
+    const db = this.#open;
+    const verifyOptions: VerifyOptions = {
+      sha256: nodeSha256,
+      ...(options.maxFailures === undefined ? {} : { maxFailures: options.maxFailures }),
+    };
+    // A deferred transaction is one read snapshot in WAL mode: writers go on, the verifier sees none of it.
+    return db.transaction(() => {
+      const source = sqliteSource(db, ids);
+      return combineResults(names.map((name) => verifyStream(source, name, verifyOptions)));
+    })();
+  }
+
+  /** Verifies one stream; see {@link AncoraStore.verify}. */
+  verifyStream(stream: string, options: Omit<StoreVerifyOptions, "stream"> = {}): VerificationResult {
+    const result = this.verify({ ...options, stream });
+    return result.streams[0] as VerificationResult;
+  }
+
+  /**
+   * Records matching a query, in (stream, seq) order, one page at a time (keyset pagination: pass the
+   * returned `cursor` to get the next page).
+   *
+   * @example
+   * ```ts
+   * let page = store.search({ stream: "credit", label: "L002", from: "2025-01-01T00:00:00.000Z" });
+   * while (page.cursor) page = store.search({ stream: "credit", label: "L002", cursor: page.cursor });
+   * ```
+   */
+  search(query: SearchQuery = {}): SearchPage {
+    return searchRecords(this.#open, query, (name) => this.#id(name));
+  }
+
+  /** Number of records matching a query (the same filters as {@link AncoraStore.search}). */
+  count(query: Omit<SearchQuery, "cursor" | "limit"> = {}): number {
+    return countRecords(this.#open, query, (name) => this.#id(name));
+  }
+
+  /** One record by stream and seq, decoded (and validated), or undefined. */
+  get(stream: string, seq: number): StoredRecordInfo | undefined {
+    const row = this.#prepare<[number, number], { cid: string; bytes: Buffer }>(
+      "SELECT cid, bytes FROM records WHERE stream_id = ? AND seq = ?",
+    ).get(this.#id(stream), seq);
+    if (row === undefined) return undefined;
+    return { stream, seq, cid: row.cid, bytes: row.bytes, record: decodeRecord(row.bytes) };
+  }
+
+  /**
+   * Creates a checkpoint of the stream's committed head (or returns the existing one of that size)
+   * and, in the same transaction, queues an `anchor` job in the outbox.
+   *
+   * @example
+   * ```ts
+   * const checkpoint = store.checkpoint("credit"); // { v: 1, stream, size, root, head, ts }
+   * ```
+   */
+  checkpoint(stream: string): Checkpoint {
+    const id = this.#id(stream);
+    const db = this.#open;
+    return db
+      .transaction((): Checkpoint => {
+        const row = this.#prepare<[number], { size: number; head_cid: string | null; tree_state: string }>(
+          "SELECT size, head_cid, tree_state FROM streams WHERE id = ?",
+        ).get(id);
+        const head = row?.head_cid == null ? undefined : parseBlockCid(row.head_cid);
+        if (row === undefined || head === undefined) {
+          throw new StoreError("STORE_CORRUPT", `Stream "${stream}" has no head to checkpoint`);
+        }
+        const existing = this.checkpoints(stream).find((c) => c.size === row.size);
+        if (existing !== undefined) return existing;
+        // The root two ways, from the head's compact range and from the node store: they must agree.
+        const root = rootAt(this.#nodes(id), row.size, nodeSha256);
+        const fromState = CompactRange.fromState(
+          JSON.parse(row.tree_state) as CompactRangeState,
+          nodeSha256,
+        ).root();
+        if (Buffer.compare(root, fromState) !== 0) {
+          throw new StoreError("STORE_CORRUPT", `Stream "${stream}": the node store and the head disagree`, {
+            hint: "Run verify() to find what was changed.",
+          });
+        }
+        const checkpoint = validateCheckpoint({
+          v: 1,
+          stream,
+          size: row.size,
+          root: new Uint8Array(root),
+          head,
+          ts: this.#clock().toISOString(),
+        });
+        this.#prepare(
+          "INSERT INTO checkpoints (stream_id, size, root, head_cid, ts) VALUES (?, ?, ?, ?, ?)",
+        ).run(id, checkpoint.size, checkpoint.root, row.head_cid, checkpoint.ts);
+        this.#enqueue("anchor", id, { stream, size: checkpoint.size }, this.#clock().getTime());
+        return checkpoint;
+      })
+      .immediate();
+  }
+
+  /** The stream's stored checkpoints, oldest first. */
+  checkpoints(stream: string): Checkpoint[] {
+    return this.#prepare<[number], { size: number; root: Buffer; head_cid: string; ts: string }>(
+      "SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size",
+    )
+      .all(this.#id(stream))
+      .map((c) => {
+        const head = parseBlockCid(c.head_cid);
+        if (head === undefined)
+          throw new StoreError("STORE_CORRUPT", "A stored checkpoint has a malformed head CID");
+        return { v: 1, stream, size: c.size, root: new Uint8Array(c.root), head, ts: c.ts };
+      });
+  }
+
+  /**
+   * An inclusion proof for record `seq` in the tree of `size` records (default: the current size),
+   * from the node store in O(log n) reads.
+   *
+   * @example
+   * ```ts
+   * const { leafHash, proof, root, size } = store.inclusionProof("credit", 42);
+   * verifyInclusion({ leafHash, index: 42, size, proof, root }); // true
+   * ```
+   */
+  inclusionProof(stream: string, seq: number, size?: number): InclusionProofInfo {
+    const id = this.#id(stream);
+    const db = this.#open;
+    return db.transaction(() => {
+      const treeSize = this.#checkSize(stream, size);
+      if (!Number.isSafeInteger(seq) || seq < 0 || seq >= treeSize) {
+        throw new InputError("INVALID_OPTION", `seq must be in [0, ${treeSize})`, {
+          evidence: { seq, size: treeSize },
+        });
+      }
+      const reader = this.#nodes(id);
+      const cid = this.#prepare<[number, number], string>(
+        "SELECT cid FROM records WHERE stream_id = ? AND seq = ?",
+      )
+        .pluck()
+        .get(id, seq);
+      const parsed = cid === undefined ? undefined : parseBlockCid(cid);
+      if (cid === undefined || parsed === undefined)
+        throw new StoreError("STORE_CORRUPT", `Record ${seq} is missing`);
+      return {
+        stream,
+        index: seq,
+        size: treeSize,
+        cid,
+        leafHash: new Uint8Array(hashLeaf(parsed.bytes, nodeSha256)),
+        proof: inclusionProof(reader, seq, treeSize, nodeSha256).map((h) => new Uint8Array(h)),
+        root: new Uint8Array(rootAt(reader, treeSize, nodeSha256)),
+      };
+    })();
+  }
+
+  /** A consistency proof from size1 to size2 (default: the current size). */
+  consistencyProof(stream: string, size1: number, size2?: number): ConsistencyProofInfo {
+    const id = this.#id(stream);
+    return this.#open.transaction(() => {
+      const to = this.#checkSize(stream, size2);
+      if (!Number.isSafeInteger(size1) || size1 < 1 || size1 > to) {
+        throw new InputError("INVALID_OPTION", `size1 must be in [1, ${to}]`, {
+          evidence: { size1, size2: to },
+        });
+      }
+      const reader = this.#nodes(id);
+      return {
+        stream,
+        size1,
+        size2: to,
+        root1: new Uint8Array(rootAt(reader, size1, nodeSha256)),
+        root2: new Uint8Array(rootAt(reader, to, nodeSha256)),
+        proof: consistencyProof(reader, size1, to, nodeSha256).map((h) => new Uint8Array(h)),
+      };
+    })();
+  }
+
+  #checkSize(stream: string, size: number | undefined): number {
+    const current = this.stream(stream).size;
+    if (size === undefined) return current;
+    if (!Number.isSafeInteger(size) || size < 1 || size > current) {
+      throw new InputError("INVALID_OPTION", `size must be in [1, ${current}]`, {
+        evidence: { size, current },
+      });
+    }
+    return size;
+  }
+
+  /** The salts of a record's `salted` commitments (what opens them), if still kept. */
+  salts(stream: string, seq: number): { input?: Uint8Array; output?: Uint8Array } {
+    const rows = this.#prepare<[number, number], { field: "input" | "output"; salt: Buffer }>(
+      "SELECT field, salt FROM salts WHERE stream_id = ? AND seq = ?",
+    ).all(this.#id(stream), seq);
+    const out: { input?: Uint8Array; output?: Uint8Array } = {};
+    for (const row of rows) out[row.field] = new Uint8Array(row.salt);
+    return out;
+  }
+
+  /**
+   * Deletes a record's salts, making its `salted` commitments permanently unopenable (erasure of the
+   * link between a decision and a person's data). The chain is untouched and still verifies.
+   * Returns the number of salts deleted.
+   */
+  forgetSalts(stream: string, seq: number): number {
+    return this.#prepare("DELETE FROM salts WHERE stream_id = ? AND seq = ?").run(this.#id(stream), seq)
+      .changes;
+  }
+
+  #enqueue(kind: string, streamId: number | null, payload: unknown, at: number): number {
+    return Number(
+      this.#prepare(
+        "INSERT INTO outbox (kind, stream_id, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)",
+      ).run(kind, streamId, JSON.stringify(payload), at, this.#clock().toISOString()).lastInsertRowid,
+    );
+  }
+
+  /** Queues a durable job (e.g. pinning or anchoring) to run at `at` (default now). Returns its id. */
+  enqueueJob(kind: string, payload: unknown, options: { stream?: string; at?: Date } = {}): number {
+    const streamId = options.stream === undefined ? null : this.#id(options.stream);
+    return this.#enqueue(kind, streamId, payload, (options.at ?? this.#clock()).getTime());
+  }
+
+  /** Jobs that are due (not done, next attempt time passed), oldest first. */
+  dueJobs(options: { kind?: string; limit?: number; now?: Date } = {}): OutboxJob[] {
+    const now = (options.now ?? this.#clock()).getTime();
+    const rows = this.#prepare<
+      [number, string | null, string | null, number],
+      {
+        id: number;
+        kind: string;
+        stream: string | null;
+        payload: string;
+        attempts: number;
+        next_attempt_at: number;
+        last_error: string | null;
+      }
+    >(
+      `SELECT o.id, o.kind, s.name AS stream, o.payload, o.attempts, o.next_attempt_at, o.last_error
+         FROM outbox o LEFT JOIN streams s ON s.id = o.stream_id
+         WHERE o.done_at IS NULL AND o.next_attempt_at <= ? AND (? IS NULL OR o.kind = ?)
+         ORDER BY o.next_attempt_at, o.id LIMIT ?`,
+    ).all(now, options.kind ?? null, options.kind ?? null, options.limit ?? 100);
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      stream: r.stream,
+      payload: JSON.parse(r.payload) as unknown,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      lastError: r.last_error,
+    }));
+  }
+
+  /** Marks a job done. */
+  completeJob(id: number): void {
+    this.#prepare("UPDATE outbox SET done_at = ? WHERE id = ?").run(this.#clock().toISOString(), id);
+  }
+
+  /** Records a failed attempt and when to retry. `error` must not contain secrets. */
+  failJob(id: number, error: string, retryAt: Date): void {
+    this.#prepare(
+      "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+    ).run(error.slice(0, 1000), retryAt.getTime(), id);
+  }
+
+  /** Closes the connection (a logger's store is closed with the logger). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    connections.delete(this);
+    this.#statements.clear();
+    this.#nodeCache.clear();
+    this.#db.close();
+  }
+}
+
+/**
+ * Opens a store for reading, verification, checkpoints and the outbox (an auditor's or operator's
+ * handle; write records through {@link createLogger}). Creates and migrates the file unless read-only.
+ *
+ * @example
+ * ```ts
+ * const store = openStore({ path: "ancora.db", readonly: true });
+ * console.log(store.verify().ok);
+ * store.close();
+ * ```
+ */
+export function openStore(options: StoreOptions): AncoraStore {
+  const open: OpenOptions = {
+    ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+  };
+  const db = openDatabase(options.path, open);
+  return new AncoraStore(db, options.path, options.clock ?? (() => new Date()), STORE_KEY);
+}

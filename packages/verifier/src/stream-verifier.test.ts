@@ -1,0 +1,367 @@
+import { hash } from "node:crypto";
+import {
+  type AncoraRecord,
+  type BlockCid,
+  CID,
+  CompactRange,
+  commitPlain,
+  encodeRecordBlock,
+  MemoryNodeStore,
+  resolveLabel,
+  type Sha256,
+} from "@ancora/core";
+import { describe, expect, it } from "vitest";
+import { indexColumns } from "./columns.js";
+import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
+import { StreamVerifier, verifyStream, verifyStreamAsync, verifyStreams } from "./stream-verifier.js";
+
+const nodeSha256: Sha256 = (data) => hash("sha256", data, "buffer");
+const TS = "2025-01-31T12:00:00.000Z";
+const MODEL = { id: "credit-risk", version: "1.0.0", hash: `sha256:${"ab".repeat(32)}` };
+
+type Body<K extends AncoraRecord["kind"]> = Extract<AncoraRecord, { kind: K }>["body"];
+type Draft =
+  | { kind: "label"; body: Body<"label"> }
+  | { kind: "config"; body: Body<"config"> }
+  | { kind: "decision"; score: number; label?: string; config?: BlockCid };
+
+interface Built {
+  rows: StoredRecord[];
+  records: AncoraRecord[];
+  checkpoints: StoredCheckpoint[];
+  head: StoredHead;
+}
+
+/** A well-formed stream, written the way a writer would (the verifier's tests must not need the SDK). */
+function buildStream(stream: string, drafts: Draft[], checkpointAt: number[] = []): Built {
+  const tree = new CompactRange(nodeSha256);
+  const rows: StoredRecord[] = [];
+  const records: AncoraRecord[] = [];
+  const checkpoints: StoredCheckpoint[] = [];
+  let prev: BlockCid | undefined;
+  let config: { cid: BlockCid; body: Body<"config"> } | undefined;
+  const push = (record: AncoraRecord) => {
+    const { bytes, cid } = encodeRecordBlock(record, nodeSha256);
+    const leaf = tree.appendLeaf(cid.bytes).nodes[0];
+    rows.push({
+      seq: record.seq,
+      bytes,
+      cid: cid.toString(),
+      ...indexColumns(record),
+      leafHash: leaf?.hash ?? null,
+    });
+    records.push(record);
+    prev = cid;
+    if (record.kind === "config") config = { cid, body: record.body };
+    if (checkpointAt.includes(tree.size))
+      checkpoints.push({ size: tree.size, root: tree.root(), head: cid.toString() });
+  };
+  push({ v: 1, kind: "genesis", stream, seq: 0, ts: TS, body: { createdBy: "ops" } });
+  for (const draft of drafts) {
+    const seq = records.length;
+    const envelope = { v: 1 as const, stream, seq, prev: prev as BlockCid, ts: TS };
+    if (draft.kind === "decision") {
+      const current = config;
+      if (current === undefined) throw new Error("test stream needs a config first");
+      push({
+        ...envelope,
+        kind: "decision",
+        body: {
+          model: MODEL,
+          input: commitPlain({ i: seq }),
+          output: commitPlain({ o: seq }),
+          score: draft.score,
+          label: draft.label ?? resolveLabel(current.body, draft.score),
+          config: draft.config ?? current.cid,
+        },
+      });
+    } else {
+      push({ ...envelope, ...draft } as AncoraRecord);
+    }
+  }
+  return { rows, records, checkpoints, head: { size: rows.length, head: prev?.toString() ?? null } };
+}
+
+const LABELS: Draft[] = [
+  { kind: "label", body: { id: "L001", name: "refer" } },
+  { kind: "label", body: { id: "L002", name: "approve" } },
+];
+const CONFIG: Draft = {
+  kind: "config",
+  body: { threshold: 0.5, aboveLabel: "L002", belowLabel: "L001", changedBy: "ops", changeReason: "launch" },
+};
+
+function standard(): Built {
+  const decisions: Draft[] = Array.from({ length: 20 }, (_, i) => ({
+    kind: "decision",
+    score: (i % 10) / 10,
+  }));
+  return buildStream("credit", [...LABELS, CONFIG, ...decisions], [10, 24]);
+}
+
+function sourceOf(built: Built): RecordSource {
+  return { records: () => built.rows, checkpoints: () => built.checkpoints, head: () => built.head };
+}
+
+function run(built: Built) {
+  return verifyStream(sourceOf(built), "credit", { sha256: nodeSha256 });
+}
+
+function edit(built: Built, seq: number, change: Partial<StoredRecord>): Built {
+  return { ...built, rows: built.rows.map((r) => (r.seq === seq ? { ...r, ...change } : r)) };
+}
+
+describe("StreamVerifier", () => {
+  it("accepts a well-formed stream and its checkpoints", () => {
+    const result = run(standard());
+    expect(result.failures).toEqual([]);
+    expect(result).toMatchObject({ ok: true, checked: 24, checkpoints: 2, failureCount: 0 });
+    expect(result.root).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+
+  it("gives the same result with the default (noble) SHA-256", () => {
+    const built = standard();
+    expect(verifyStream(sourceOf(built), "credit")).toEqual(run(built));
+  });
+
+  it("reports edited bytes as CID_MISMATCH at that seq", () => {
+    const built = standard();
+    const row = built.rows[12] as StoredRecord;
+    const text = new TextDecoder().decode(row.bytes).replace(/"score":[0-9.]+/, '"score":0.05');
+    const result = run(edit(built, 12, { bytes: new TextEncoder().encode(text) }));
+    expect(result.ok).toBe(false);
+    expect(result.failures[0]).toMatchObject({ code: "CID_MISMATCH", seq: 12 });
+    expect(result.firstBadSeq).toBe(12);
+    // The next record's prev still names the original bytes, and the checkpoint root no longer matches.
+    expect(result.failures.map((f) => f.code)).toContain("PREV_MISMATCH");
+    expect(result.failures.map((f) => f.code)).toContain("CHECKPOINT_ROOT_MISMATCH");
+  });
+
+  it("reports bytes that are not a record as RECORD_INVALID", () => {
+    const built = standard();
+    const bytes = new TextEncoder().encode('{"v":1}');
+    const cid = encodeRecordBlock(built.records[3] as AncoraRecord).cid; // any CID: both must fail
+    const result = run(edit(built, 5, { bytes, cid: cid.toString() }));
+    expect(result.failures.map((f) => [f.code, f.seq])).toContainEqual(["RECORD_INVALID", 5]);
+    expect(result.firstBadSeq).toBe(5);
+  });
+
+  it("reports a deleted record as SEQ_GAP at the missing seq", () => {
+    const built = standard();
+    const result = run({ ...built, rows: built.rows.filter((r) => r.seq !== 7) });
+    expect(result.failures[0]).toMatchObject({ code: "SEQ_GAP", seq: 7, expected: "7", found: "8" });
+  });
+
+  it("reports two swapped records as SEQ_MISMATCH at the first", () => {
+    const built = standard();
+    const rows = [...built.rows];
+    const a = rows[6] as StoredRecord;
+    const b = rows[9] as StoredRecord;
+    rows[6] = { ...b, seq: 6 };
+    rows[9] = { ...a, seq: 9 };
+    const result = run({ ...built, rows });
+    expect(result.failures[0]).toMatchObject({ code: "SEQ_MISMATCH", seq: 6, expected: "6", found: "9" });
+  });
+
+  it("reports an edited label column", () => {
+    const result = run(
+      edit(standard(), 8, { label: "L001" === standard().rows[8]?.label ? "L002" : "L001" }),
+    );
+    expect(result.failures).toEqual([
+      expect.objectContaining({ code: "LABEL_COLUMN_MISMATCH", seq: 8, stream: "credit" }),
+    ]);
+  });
+
+  it("reports edited kind, model and ts columns", () => {
+    const built = standard();
+    const result = run(
+      edit(edit(edit(built, 5, { kind: "config" }), 6, { modelVersion: "9.9.9" }), 7, {
+        ts: "2030-01-01T00:00:00.000Z",
+      }),
+    );
+    expect(result.failures.map((f) => [f.code, f.seq])).toEqual([
+      ["KIND_COLUMN_MISMATCH", 5],
+      ["MODEL_COLUMN_MISMATCH", 6],
+      ["TS_COLUMN_MISMATCH", 7],
+    ]);
+  });
+
+  it("reports a truncated tail after a checkpoint as CHECKPOINT_BEYOND_LOG at the first missing seq", () => {
+    const built = standard();
+    const truncated = {
+      ...built,
+      rows: built.rows.slice(0, 20),
+      head: { size: 20, head: built.rows[19]?.cid ?? null },
+    };
+    const result = run(truncated);
+    expect(result.failures).toEqual([expect.objectContaining({ code: "CHECKPOINT_BEYOND_LOG", seq: 20 })]);
+  });
+
+  it("reports a head that does not match the records", () => {
+    const built = standard();
+    expect(run({ ...built, head: { size: 30, head: null } }).failures).toEqual([
+      expect.objectContaining({ code: "HEAD_MISMATCH", seq: 24 }),
+    ]);
+    expect(run({ ...built, head: { size: 24, head: built.rows[3]?.cid ?? null } }).failures).toEqual([
+      expect.objectContaining({ code: "HEAD_MISMATCH", seq: 23 }),
+    ]);
+  });
+
+  it("catches a recomputed chain through the checkpoint root and the stored leaf nodes", () => {
+    // Rewrite decision 10 onwards with another score and recompute every CID and prev link.
+    const decisions: Draft[] = Array.from({ length: 20 }, (_, i) => ({
+      kind: "decision",
+      score: i === 6 ? 0.99 : (i % 10) / 10,
+    }));
+    const forged = buildStream("credit", [...LABELS, CONFIG, ...decisions]);
+    const honest = standard();
+    const rows = forged.rows.map((r, i) => ({ ...r, leafHash: honest.rows[i]?.leafHash ?? null }));
+    const result = run({ rows, records: forged.records, checkpoints: honest.checkpoints, head: forged.head });
+    expect(result.failures[0]).toMatchObject({ code: "MERKLE_LEAF_MISMATCH", seq: 10 });
+    expect(result.failures.map((f) => f.code)).toContain("CHECKPOINT_ROOT_MISMATCH");
+    // Without leaf nodes the checkpoint still catches it.
+    const bare = run({
+      rows: forged.rows.map(({ leafHash: _, ...r }) => r),
+      records: forged.records,
+      checkpoints: honest.checkpoints,
+      head: forged.head,
+    });
+    expect(bare.failures.map((f) => f.code)).toEqual([
+      "CHECKPOINT_ROOT_MISMATCH",
+      "CHECKPOINT_HEAD_MISMATCH",
+    ]);
+    expect(bare.firstBadSeq).toBe(23);
+  });
+
+  it("compares every stored Merkle node through a node lookup", () => {
+    const built = standard();
+    const store = new MemoryNodeStore();
+    const tree = new CompactRange(nodeSha256);
+    for (const row of built.rows) store.putAll(tree.appendLeaf(CID.parse(row.cid).bytes).nodes);
+    const rows = built.rows.map(({ leafHash: _, ...r }) => r);
+    const source = (node: (level: number, index: number) => Uint8Array | undefined): RecordSource => ({
+      records: () => rows,
+      checkpoints: () => built.checkpoints,
+      node: (_stream, level, index) => node(level, index),
+    });
+    expect(
+      verifyStream(
+        source((l, i) => store.node(l, i)),
+        "credit",
+      ).ok,
+    ).toBe(true);
+    const forged = (l: number, i: number) => (l === 2 && i === 3 ? new Uint8Array(32) : store.node(l, i));
+    expect(verifyStream(source(forged), "credit").failures).toEqual([
+      expect.objectContaining({ code: "MERKLE_NODE_MISMATCH", seq: 15 }), // node (2, 3) covers 12..15
+    ]);
+    const missing = (l: number, i: number) => (l === 0 && i === 5 ? undefined : store.node(l, i));
+    expect(verifyStream(source(missing), "credit").failures).toEqual([
+      expect.objectContaining({ code: "MERKLE_NODE_MISMATCH", seq: 5, found: "missing" }),
+    ]);
+  });
+
+  it("checks config references: missing, stale, and another stream's config", () => {
+    const other = buildStream("fraud", [...LABELS, CONFIG]);
+    const otherConfig = other.records[3] as AncoraRecord;
+    const foreign = encodeRecordBlock(otherConfig).cid;
+    const stale = buildStream("credit", [
+      ...LABELS,
+      CONFIG,
+      { kind: "decision", score: 0.7 },
+      { ...CONFIG, body: { ...(CONFIG.kind === "config" ? CONFIG.body : ({} as never)), threshold: 0.8 } },
+      { kind: "decision", score: 0.7 },
+    ]);
+    const firstConfig = encodeRecordBlock(stale.records[3] as AncoraRecord).cid;
+    const staleDecision = buildStream("credit", [
+      ...LABELS,
+      CONFIG,
+      { kind: "decision", score: 0.7 },
+      { ...CONFIG, body: { ...(CONFIG.kind === "config" ? CONFIG.body : ({} as never)), threshold: 0.8 } },
+      { kind: "decision", score: 0.7, config: firstConfig, label: "L002" },
+      { kind: "decision", score: 0.7, config: foreign, label: "L001" },
+    ]);
+    expect(run(stale).ok).toBe(true);
+    const result = run(staleDecision);
+    expect(result.failures.map((f) => [f.code, f.seq])).toEqual([
+      ["CONFIG_MISMATCH", 6],
+      ["LABEL_MISMATCH", 6],
+      ["CONFIG_MISMATCH", 7],
+    ]);
+    const noConfig = buildStream("credit", [...LABELS, CONFIG, { kind: "decision", score: 0.1 }]);
+    const rows = noConfig.rows.filter((r) => r.seq !== 3);
+    // Deleting the config breaks the chain too; the decision's reference is reported on its own.
+    const verifier = new StreamVerifier("credit", [], { sha256: nodeSha256 });
+    for (const row of rows) verifier.add(row);
+    const codes = verifier.finish().failures.map((f) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(["SEQ_GAP", "PREV_MISMATCH", "CONFIG_MISSING"]));
+  });
+
+  it("checks label references and label resolution", () => {
+    const undefinedLabel = buildStream("credit", [
+      { kind: "label", body: { id: "L001", name: "refer" } },
+      {
+        kind: "config",
+        body: { threshold: 0.5, aboveLabel: "L002", belowLabel: "L001", changedBy: "o", changeReason: "r" },
+      },
+      { kind: "decision", score: 0.2 },
+      { kind: "decision", score: 0.9 },
+      { kind: "decision", score: 0.2, label: "L003" },
+    ]);
+    expect(run(undefinedLabel).failures.map((f) => [f.code, f.seq, f.found])).toEqual([
+      ["LABEL_UNDEFINED", 2, "L002"],
+      ["LABEL_UNDEFINED", 4, "L002"],
+      ["LABEL_UNDEFINED", 5, "L003"],
+      ["LABEL_MISMATCH", 5, "L003"],
+    ]);
+    const wrong = buildStream("credit", [...LABELS, CONFIG, { kind: "decision", score: 0.5, label: "L001" }]);
+    expect(run(wrong).failures).toEqual([
+      expect.objectContaining({ code: "LABEL_MISMATCH", seq: 4, expected: "L002", found: "L001" }),
+    ]);
+  });
+
+  it("reports a record of another stream and a missing genesis", () => {
+    const built = standard();
+    const other = buildStream("fraud", []);
+    const result = run({ ...built, rows: [{ ...(other.rows[0] as StoredRecord) }, ...built.rows.slice(1)] });
+    const codes = result.failures.map((f) => [f.code, f.seq]);
+    expect(codes).toContainEqual(["STREAM_MISMATCH", 0]);
+    expect(codes).toContainEqual(["PREV_MISMATCH", 1]);
+    const empty = verifyStream({ records: () => [], checkpoints: () => [] }, "credit");
+    expect(empty.failures).toEqual([expect.objectContaining({ code: "GENESIS_MISSING", seq: 0 })]);
+    const headless = run({ ...built, rows: built.rows.slice(1) });
+    expect(headless.failures[0]).toMatchObject({ code: "SEQ_GAP", seq: 0 });
+  });
+
+  it("keeps at most maxFailures but counts them all", () => {
+    const built = standard();
+    const rows = built.rows.map((r) => ({ ...r, ts: "2030-01-01T00:00:00.000Z" }));
+    const result = verifyStream({ records: () => rows, checkpoints: () => [] }, "credit", {
+      maxFailures: 3,
+      sha256: nodeSha256,
+    });
+    expect(result.failures).toHaveLength(3);
+    expect(result.failureCount).toBe(24);
+  });
+
+  it("verifies from an async source and several streams", async () => {
+    const built = standard();
+    async function* records() {
+      for (const row of built.rows) yield row;
+    }
+    const result = await verifyStreamAsync(
+      { records, checkpoints: async () => built.checkpoints, head: async () => built.head },
+      "credit",
+    );
+    expect(result).toEqual(run(built));
+    const fraud = buildStream("fraud", [...LABELS, CONFIG, { kind: "decision", score: 0.3 }]);
+    const both = verifyStreams(
+      {
+        records: (s) => (s === "credit" ? built.rows : fraud.rows),
+        checkpoints: (s) => (s === "credit" ? built.checkpoints : []),
+      },
+      ["credit", "fraud"],
+    );
+    expect(both).toMatchObject({ ok: true, checked: 29 });
+    expect(both.streams).toHaveLength(2);
+  });
+});
