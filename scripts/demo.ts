@@ -10,31 +10,21 @@
  *  5. tampers with a copy of the database and shows the first bad record being found.
  *
  * The chain's key is Hardhat's well-known development key, refused on any chain but the local one.
- * IPFS pinning and the batch manifest arrive with the anchoring work (see the issues); until then the
- * manifest digest anchored here is the SHA-256 of the canonical list of record CIDs the anchor adds.
+ * Anchoring goes through the SDK's anchorer: batch manifest v1 (its digest is what the contract stores),
+ * a consistency proof from the chain's latest checkpoint, confirmations, and receipts from the store.
  */
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  anchorCheckpoint,
   createRegistryReader,
   deployRegistry,
   encodeStreamId,
   grantAnchorer,
   registerStream,
 } from "@ancora/contracts";
-import {
-  type Checkpoint,
-  encodeCanonical,
-  hashLeaf,
-  parseBlockCid,
-  type Receipt,
-  receiptToJSON,
-  sha256,
-  verifyReceiptOffline,
-} from "@ancora/core";
-import { createLogger, openStore } from "@ancora/sdk";
+import { type Checkpoint, hashLeaf, parseBlockCid, receiptToJSON, verifyReceiptOffline } from "@ancora/core";
+import { createAnchorer, createLogger, openStore } from "@ancora/sdk";
 import Database from "better-sqlite3";
 import { createPublicClient, createWalletClient, defineChain, type Hex, http, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -129,6 +119,16 @@ async function main(): Promise<void> {
 
     const anchored: Array<{ checkpoint: Checkpoint; txHash: Hex; blockNumber: bigint }> = [];
     const store = logger.store;
+    const anchorer = createAnchorer({
+      store,
+      streams: STREAM,
+      registry: deployment.address,
+      publicClient,
+      walletClient: wallet,
+      policy: false, // the demo checkpoints by hand; a service would use { everyRecords, everyMs }
+      confirmations: 1, // hardhat node mines one block per transaction
+      pollIntervalMs: 50,
+    });
     for (let batch = 0; batch < 2; batch++) {
       step(
         3 + batch,
@@ -144,32 +144,27 @@ async function main(): Promise<void> {
       const ms = performance.now() - started;
       ok(`${DECISIONS_PER_BATCH} decisions logged durably in ${ms.toFixed(0)} ms`);
 
+      // The SDK's anchorer: reads the chain's latest checkpoint, builds and stores the batch manifest
+      // (manifest v1, chained to the previous one), sends anchorWithConsistency with an RFC 9162 proof,
+      // and records the anchor once it has its confirmations.
       const checkpoint = logger.checkpoint();
       const previous = anchored.at(-1)?.checkpoint;
-      const from = previous?.size ?? 0;
-      const added = [];
-      for (let seq = from; seq < checkpoint.size; seq++) {
-        const record = store.get(STREAM, seq);
-        if (record === undefined) throw new Error(`record ${seq} missing`);
-        added.push(parseBlockCid(record.cid));
+      if (!(await anchorer.drain({ timeoutMs: 60_000 }))) {
+        throw new Error(`anchoring did not finish: ${JSON.stringify(anchorer.backlog())}`);
       }
-      const manifestDigest = hex(
-        sha256(encodeCanonical({ stream: STREAM, from, size: checkpoint.size, records: added })),
-      );
+      const anchor = store
+        .anchors(STREAM)
+        .find((a) => a.size === checkpoint.size && a.status === "confirmed");
+      if (anchor === undefined) throw new Error(`checkpoint ${checkpoint.size} was not anchored`);
+      const tx = await publicClient.getTransactionReceipt({ hash: anchor.txHash as Hex });
       const consistencyProof =
-        previous === undefined
-          ? []
-          : store.consistencyProof(STREAM, previous.size, checkpoint.size).proof.map(hex);
-      const tx = await anchorCheckpoint(wallet, publicClient, deployment.address, {
-        streamId,
-        treeSize: BigInt(checkpoint.size),
-        root: hex(checkpoint.root),
-        manifestDigest,
-        consistencyProof,
-      });
+        previous === undefined ? [] : store.consistencyProof(STREAM, previous.size, checkpoint.size).proof;
       anchored.push({ checkpoint, txHash: tx.transactionHash, blockNumber: tx.blockNumber });
       ok(
         `size ${checkpoint.size}, root ${hex(checkpoint.root).slice(0, 18)}… anchored in block ${tx.blockNumber} (${tx.gasUsed} gas${previous ? `, consistency proof of ${consistencyProof.length} hashes checked on chain` : ""})`,
+      );
+      ok(
+        `batch manifest ${anchor.manifestCid.slice(0, 20)}… lists seqs ${previous?.size ?? 0}…${checkpoint.size - 1}`,
       );
     }
 
@@ -204,24 +199,7 @@ async function main(): Promise<void> {
     });
     (onChain ? ok : bad)(`decision #${seq}: the contract's verifyInclusion view says ${onChain}`);
 
-    const receipt: Receipt = {
-      v: 1,
-      record: record.bytes,
-      cid:
-        parseBlockCid(record.cid) ??
-        (() => {
-          throw new Error("bad CID");
-        })(),
-      index: seq,
-      proof: proof.proof,
-      checkpoint: last.checkpoint,
-      anchor: {
-        chainId: chain.chainId,
-        registry: deployment.address.toLowerCase(),
-        txHash: last.txHash,
-        blockNumber: Number(last.blockNumber),
-      },
-    };
+    const receipt = logger.receipt(seq); // proof to the latest confirmed anchor covering seq
     const offline = verifyReceiptOffline(receipt);
     (offline.ok ? ok : bad)(
       `decision #${seq}: receipt verifies offline (record → CID → leaf → anchored root)`,

@@ -10,6 +10,7 @@
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 import { sha256 as defaultSha256, type Sha256 } from "./hash.js";
+import { base32Length, decodeBase32Into, multibaseBase32 } from "./internal/base32.js";
 
 /** Multicodec code of the `raw` codec: the block is opaque bytes. */
 export const RAW_CODEC = 0x55;
@@ -19,8 +20,73 @@ export const SHA2_256_CODE = 0x12;
 /** The CID of an Ancora block: version 1, raw codec, sha2-256. */
 export type BlockCid = CID<unknown, typeof RAW_CODEC, typeof SHA2_256_CODE, 1>;
 
-/** The first four bytes of every block CID: version 1, raw, sha2-256, digest length 32. */
-const CID_PREFIX = Uint8Array.of(0x01, RAW_CODEC, SHA2_256_CODE, 0x20);
+/** Length of a block CID's binary form: the four prefix bytes and a 32-byte digest. */
+const BLOCK_CID_BYTES = 36;
+/** Length of a block CID's string form: `b` and 58 base32 characters (`bafkrei…`). */
+const BLOCK_CID_TEXT_LENGTH = 1 + base32Length(BLOCK_CID_BYTES);
+
+/**
+ * Block CIDs' bytes are carved out of small shared buffers. A CID's fields must be views over an
+ * `ArrayBuffer` (multiformats checks `bytes.buffer`), and giving each 36-byte CID its own ArrayBuffer
+ * costs V8 a separate backing store, about as much as the rest of building the CID. 32 CIDs share one
+ * slab, so a CID that outlives its neighbours keeps at most 1,152 bytes alive.
+ */
+const SLAB_CIDS = 32;
+let slab = new ArrayBuffer(0);
+let slabOffset = 0;
+
+function allocateCidBytes(): Uint8Array {
+  if (slabOffset === slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_CIDS * BLOCK_CID_BYTES);
+    slabOffset = 0;
+  }
+  const bytes = new Uint8Array(slab, slabOffset, BLOCK_CID_BYTES);
+  slabOffset += BLOCK_CID_BYTES;
+  bytes[0] = 0x01; // CIDv1
+  bytes[1] = RAW_CODEC;
+  bytes[2] = SHA2_256_CODE;
+  bytes[3] = 0x20; // digest length 32
+  return bytes;
+}
+
+/**
+ * The CIDs core creates (computeCid, the decoders, parseBlockCid). It is a multiformats `CID` in every
+ * respect but one: `toString()` with no argument answers from a private field, computed at most once by
+ * a fast encoder for the fixed layout (or known up front when parsed), instead of multiformats' global
+ * `WeakMap` cache and generic base32 encoder (together several microseconds per CID, most of the cost
+ * of a record's CID string). `constructor` is `CID`, so `cid.constructor === CID` and equality helpers
+ * that compare constructors (vitest's `toStrictEqual`) treat it like any other CID.
+ */
+class FastBlockCid extends CID<unknown, typeof RAW_CODEC, typeof SHA2_256_CODE, 1> {
+  #text: string | undefined;
+
+  constructor(bytes: Uint8Array, text: string | undefined) {
+    // The binary CID is fixed-layout for a 32-byte sha2-256 digest: 0x01 (CIDv1) 0x55 (raw) 0x12 0x20
+    // (sha2-256, 32 bytes) then the digest. The multihash and digest are views of it, which saves the
+    // varint encoding and the copies of CID.createV1; cid.test.ts checks the result against an
+    // independent construction.
+    super(1, RAW_CODEC, new Digest.Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes);
+    this.#text = text;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors CID.toString's generic signature
+  override toString(base?: any): any {
+    if (base !== undefined) return super.toString(base);
+    if (this.#text === undefined) this.#text = multibaseBase32(this.bytes);
+    return this.#text;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors CID.toJSON's signature
+  override toJSON(): any {
+    return { "/": this.toString() };
+  }
+}
+Object.defineProperty(FastBlockCid.prototype, "constructor", {
+  value: CID,
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
 
 /**
  * Computes the CID of `bytes`: CIDv1, raw codec, sha2-256. This is the CID `ipfs add --cid-version=1`
@@ -34,20 +100,10 @@ const CID_PREFIX = Uint8Array.of(0x01, RAW_CODEC, SHA2_256_CODE, 0x20);
  * ```
  */
 export function computeCid(bytes: Uint8Array, sha256: Sha256 = defaultSha256): BlockCid {
-  // The binary CID is fixed-layout for a 32-byte sha2-256 digest: 0x01 (CIDv1) 0x55 (raw) 0x12 0x20
-  // (sha2-256, 32 bytes) then the digest. Writing it once and handing views of it to the CID and
-  // multihash constructors saves the varint encoding and two copies of CID.createV1 (records are
-  // hashed on the SDK's hot path); cid.test.ts checks the result against an independent construction.
-  const cidBytes = new Uint8Array(36);
-  cidBytes.set(CID_PREFIX, 0);
-  cidBytes.set(sha256(bytes), 4);
-  const multihash = cidBytes.subarray(2);
-  return new CID(
-    1,
-    RAW_CODEC,
-    new Digest.Digest(SHA2_256_CODE, 32, multihash.subarray(2), multihash),
-    cidBytes,
-  );
+  const digest = sha256(bytes);
+  const cidBytes = allocateCidBytes();
+  cidBytes.set(digest, 4);
+  return new FastBlockCid(cidBytes, undefined);
 }
 
 /**
@@ -70,8 +126,27 @@ export function isBlockCid(cid: CID): cid is BlockCid {
 }
 
 /**
+ * Parses the canonical string form of a block CID (`b` + 58 base32 characters, `bafkrei…`) found in
+ * `text` at `start`, reading exactly {@link BLOCK_CID_TEXT_LENGTH} characters. Returns `undefined` for
+ * anything else. Internal: the decoder's fast path reads links in place with it.
+ */
+export function parseBlockCidAt(text: string, start: number): BlockCid | undefined {
+  if (text.charCodeAt(start) !== 0x62) return undefined; // "b"
+  const bytes = allocateCidBytes();
+  // Decoding the prefix too (rather than comparing "afkrei") also checks the two bits of the fourth
+  // byte that its seventh character shares with the digest.
+  if (!decodeBase32Into(text, start + 1, BLOCK_CID_TEXT_LENGTH - 1, bytes, 0)) return undefined;
+  if (bytes[0] !== 0x01 || bytes[1] !== RAW_CODEC || bytes[2] !== SHA2_256_CODE || bytes[3] !== 0x20) {
+    return undefined;
+  }
+  const known = start === 0 && text.length === BLOCK_CID_TEXT_LENGTH ? text : undefined;
+  return new FastBlockCid(bytes, known);
+}
+
+/**
  * Parses the canonical string form of a block CID (base32 lower, `bafkrei...`). Returns `undefined`
- * for anything else: another base spelling of the same CID, another version, codec or hash.
+ * for anything else: another base spelling of the same CID (upper or mixed case, padding, another
+ * multibase), another version, codec or hash. Exactly one string is accepted per block CID.
  *
  * @example
  * ```ts
@@ -80,13 +155,8 @@ export function isBlockCid(cid: CID): cid is BlockCid {
  * ```
  */
 export function parseBlockCid(text: string): BlockCid | undefined {
-  let cid: CID;
-  try {
-    cid = CID.parse(text);
-  } catch {
-    return undefined;
-  }
-  return isBlockCid(cid) && cid.toString() === text ? cid : undefined;
+  if (typeof text !== "string" || text.length !== BLOCK_CID_TEXT_LENGTH) return undefined;
+  return parseBlockCidAt(text, 0);
 }
 
 export { CID };

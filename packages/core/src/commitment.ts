@@ -28,7 +28,7 @@ import {
   expectObject,
   expectOneOf,
   expectString,
-  has,
+  hasKey,
   IDENTIFIER,
 } from "./internal/schema-fields.js";
 
@@ -276,6 +276,9 @@ export function openCommitment<T>(
   return opening.value;
 }
 
+const COMMITMENT_REQUIRED = ["scheme", "digest"];
+const COMMITMENT_OPTIONAL = ["keyId"];
+
 /**
  * Checks that `value` is a well-formed v1 commitment and returns it typed. Throws {@link SchemaError}
  * naming the field (`path` is where the commitment sits, `$` by default).
@@ -288,12 +291,12 @@ export function openCommitment<T>(
  */
 export function validateCommitment(value: unknown, path = "$"): Commitment {
   const fields = expectObject(value, path);
-  expectKeys(fields, path, ["scheme", "digest"], ["keyId"]);
+  const keys = expectKeys(fields, path, COMMITMENT_REQUIRED, COMMITMENT_OPTIONAL);
   const scheme = expectOneOf(fields, "scheme", path, COMMITMENT_SCHEMES);
   expectBytes(fields, "digest", path, COMMITMENT_DIGEST_BYTES);
-  if (has(fields, "keyId")) {
+  if (hasKey(keys, "keyId")) {
     // Only an hmac commitment has a key to name.
-    if (scheme !== "hmac") expectKeys(fields, path, ["scheme", "digest"]);
+    if (scheme !== "hmac") expectKeys(fields, path, COMMITMENT_REQUIRED);
     expectString(fields, "keyId", path, KEY_ID_RULE);
   }
   return fields as unknown as Commitment;

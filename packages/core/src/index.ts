@@ -62,6 +62,22 @@ export {
 } from "./errors.js";
 export { type Sha256, sha256 } from "./hash.js";
 export {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_VERSION,
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_RECORDS,
+  type Manifest,
+  type ManifestBlock,
+  ManifestError,
+  type ManifestErrorCode,
+  manifestBlock,
+  manifestCidFromDigest,
+  manifestDigest,
+  splitManifestRanges,
+  validateManifest,
+} from "./manifest.js";
+export {
   type AppendResult,
   CompactRange,
   CompactRange as MerkleBuilder,

@@ -2,6 +2,31 @@
  * @ancora/sdk: the durable hash-chained SQLite log and the ProvenanceLogger that inference services
  * wrap around their models. Verification is @ancora/verifier's, over this store as a record source.
  */
+
+export type { AnchoredCheckpoint, AnchorStatus } from "./anchoring/anchor-store.js";
+export {
+  type AnchorBacklog,
+  Anchorer,
+  type AnchorerOptions,
+  type AnchorWalletClient,
+  createAnchorer,
+  DEFAULT_ANCHOR_CONFIRMATIONS,
+  DEFAULT_ANCHOR_EVERY_MS,
+  DEFAULT_ANCHOR_EVERY_RECORDS,
+  DEFAULT_BACKOFF,
+  DEFAULT_MAX_FEE_PER_GAS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_REORG_DEPTH,
+  DEFAULT_REPLACE_AFTER_MS,
+  type TickResult,
+} from "./anchoring/anchorer.js";
+export { AnchorError, type AnchorErrorCode, NotAnchoredError } from "./anchoring/errors.js";
+export {
+  type EthersSignerLike,
+  type EthersTransactionRequest,
+  ethersSignerToAccount,
+} from "./anchoring/ethers-account.js";
+export type { ReceiptOptions } from "./anchoring/receipt.js";
 export {
   ClosedError,
   ConfigMissingError,
@@ -25,6 +50,8 @@ export {
 export type { CommitmentOption } from "./internal/commitments.js";
 export { DEFAULT_BUSY_TIMEOUT_MS } from "./internal/database.js";
 export { SCHEMA_VERSION } from "./internal/schema.js";
+export { DEFAULT_LISTEN, type IpfsNode, type IpfsNodeOptions, startIpfsNode } from "./ipfs/node.js";
+export { SqliteBlockstore } from "./ipfs/sqlite-blockstore.js";
 export {
   type ChangeMeta,
   type ConfigInput,
@@ -42,6 +69,17 @@ export {
   type RecordedDecision,
   type WrapOptions,
 } from "./logger.js";
+export { type KuboServiceOptions, kuboService } from "./pinning/kubo.js";
+export { type PinataServiceOptions, pinataService } from "./pinning/pinata.js";
+export { createPinner, DEFAULT_PIN_JOB_RECORDS, Pinner, type PinnerOptions } from "./pinning/pinner.js";
+export {
+  type PinBlock,
+  PinError,
+  type PinErrorCode,
+  type PinningService,
+  parseRetryAfter,
+  pinBlock,
+} from "./pinning/service.js";
 export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,

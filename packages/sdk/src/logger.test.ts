@@ -9,6 +9,7 @@ import {
 } from "@ancora/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SCHEMA_VERSION } from "./internal/schema.js";
 import { createLogger, type ProvenanceLogger } from "./logger.js";
 import { openStore } from "./store.js";
 import { CONFIG, MODEL, MODEL_B, steppingClock, tempStore } from "./testing/fixtures.js";
@@ -56,7 +57,7 @@ describe("createLogger", () => {
     logger();
     const db = new Database(temp.path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
   });
 });

@@ -14,12 +14,14 @@ import {
   encodeCanonical,
   type GenesisBody,
   type ModelRef,
+  type Receipt,
   type RegistryRef,
   resolveLabel,
   validateRecord,
 } from "@ancora/core";
 import type { VerificationResult } from "@ancora/verifier";
 import type Database from "better-sqlite3";
+import type { ReceiptOptions } from "./anchoring/receipt.js";
 import { ClosedError, ConfigMissingError, InputError, LabelUnknownError } from "./errors.js";
 import {
   type EvidencePack,
@@ -674,6 +676,18 @@ export class ProvenanceLogger {
     this.#checkOpen();
     const config = this.#db.transaction(() => this.#writer.loadState())().config;
     return config === undefined ? undefined : { ...config.body, seq: config.seq, cid: config.cid.toString() };
+  }
+
+  /**
+   * The receipt of record `seq` of this stream (see {@link AncoraStore.receipt}).
+   *
+   * @example
+   * ```ts
+   * const receipt = logger.receipt(seq); // throws NotAnchoredError until an anchor covers seq
+   * ```
+   */
+  receipt(seq: number, options: ReceiptOptions = {}): Receipt {
+    return this.store.receipt(this.stream, seq, options);
   }
 
   /** Checkpoints the committed head (after writing what is queued) and queues its anchoring. */

@@ -14,6 +14,7 @@ import {
   inclusionProof,
   type MerkleNodeReader,
   parseBlockCid,
+  type Receipt,
   rootAt,
   validateCheckpoint,
 } from "@ancora/core";
@@ -25,9 +26,12 @@ import {
   verifyStream,
 } from "@ancora/verifier";
 import type Database from "better-sqlite3";
+import { type AnchoredCheckpoint, listAnchors } from "./anchoring/anchor-store.js";
+import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt.js";
 import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
+import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
 import { sqliteSource } from "./internal/sqlite-source.js";
 import type { Clock } from "./internal/stream-writer.js";
 import { countRecords, type SearchPage, type SearchQuery, searchRecords } from "./search.js";
@@ -102,6 +106,12 @@ export interface OutboxJob {
 export interface StoreVerifyOptions extends Omit<VerifyOptions, "sha256"> {
   /** Streams to verify (default: every stream in the store). */
   stream?: string | readonly string[];
+  /**
+   * Threads to verify a long stream on, the calling one included (default: the available cores, at
+   * most 4; 1 = this thread only). Results are identical either way: a parallel run that finds
+   * anything wrong is redone serially for exact failure reports.
+   */
+  threads?: number;
 }
 
 const STORE_KEY = Symbol("AncoraStore");
@@ -236,9 +246,17 @@ export class AncoraStore {
       ...(options.maxFailures === undefined ? {} : { maxFailures: options.maxFailures }),
     };
     // A deferred transaction is one read snapshot in WAL mode: writers go on, the verifier sees none of it.
+    // Workers see only committed data: inside a caller's transaction, stay on this connection.
+    const threads = db.inTransaction ? 1 : (options.threads ?? parallelVerify.defaultThreads);
     return db.transaction(() => {
       const source = sqliteSource(db, ids);
-      return combineResults(names.map((name) => verifyStream(source, name, verifyOptions)));
+      return combineResults(
+        names.map(
+          (name) =>
+            verifyStreamParallel(db, ids.get(name) as number, name, threads, verifyOptions) ??
+            verifyStream(source, name, verifyOptions),
+        ),
+      );
     })();
   }
 
@@ -490,6 +508,27 @@ export class AncoraStore {
     this.#prepare(
       "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
     ).run(error.slice(0, 1000), retryAt.getTime(), id);
+  }
+
+  /**
+   * The receipt of record `seq` (core's Receipt v1): its bytes and CID, its inclusion proof to the
+   * latest confirmed anchored checkpoint that covers it, and where that checkpoint is on chain.
+   * Throws `NotAnchoredError` (`NOT_ANCHORED`) while no confirmed anchor covers it.
+   *
+   * @example
+   * ```ts
+   * const receipt = store.receipt("loans", 42);
+   * verifyReceiptOffline(receipt).ok; // true
+   * ```
+   */
+  receipt(stream: string, seq: number, options: ReceiptOptions = {}): Receipt {
+    return buildReceipt(this, stream, seq, options);
+  }
+
+  /** Anchors recorded for a stream (every registry, every status), by size. */
+  anchors(stream: string): AnchoredCheckpoint[] {
+    this.#id(stream);
+    return listAnchors(this.#open, stream);
   }
 
   /** Closes the connection (a logger's store is closed with the logger). */

@@ -17,10 +17,17 @@ export type {
   StoredRecord,
 } from "./source.js";
 export {
+  type ControlEvent,
   combineResults,
   DEFAULT_MAX_FAILURES,
   type NodeLookup,
+  RANGE_BLOCK,
+  RANGE_BLOCK_LEVEL,
+  type RangeFacts,
+  type RangeStart,
+  rangeStarts,
   StreamVerifier,
+  stitchRanges,
   type VerifyOptions,
   verifyStream,
   verifyStreamAsync,

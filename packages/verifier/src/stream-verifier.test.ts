@@ -13,7 +13,14 @@ import {
 import { describe, expect, it } from "vitest";
 import { indexColumns } from "./columns.js";
 import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
-import { StreamVerifier, verifyStream, verifyStreamAsync, verifyStreams } from "./stream-verifier.js";
+import {
+  rangeStarts,
+  StreamVerifier,
+  stitchRanges,
+  verifyStream,
+  verifyStreamAsync,
+  verifyStreams,
+} from "./stream-verifier.js";
 
 const nodeSha256: Sha256 = (data) => hash("sha256", data, "buffer");
 const TS = "2025-01-31T12:00:00.000Z";
@@ -363,5 +370,108 @@ describe("StreamVerifier", () => {
     );
     expect(both).toMatchObject({ ok: true, checked: 29 });
     expect(both.streams).toHaveLength(2);
+  });
+});
+
+describe("verifying in ranges (StreamVerifier.range + stitchRanges)", () => {
+  /** A longer stream: configs and labels scattered, checkpoints on and off range boundaries. */
+  function long(): Built {
+    const drafts: Draft[] = [...LABELS, CONFIG];
+    for (let i = 0; i < 90; i++) {
+      if (i === 30) drafts.push({ kind: "label", body: { id: "L003", name: "decline" } });
+      if (i === 40 || i === 71)
+        drafts.push({
+          kind: "config",
+          body: { ...(CONFIG as Extract<Draft, { kind: "config" }>).body, threshold: i / 100 },
+        });
+      drafts.push({ kind: "decision", score: (i % 10) / 10 });
+    }
+    return buildStream("credit", drafts, [1, 16, 17, 32, 50, 64, 80, 95]);
+  }
+
+  function inRanges(
+    built: Built,
+    starts: number[],
+    nodes?: (l: number, i: number) => Uint8Array | undefined,
+  ) {
+    const hints = rangeStarts(
+      built.rows.filter((r) => r.kind !== "decision"),
+      starts,
+      nodeSha256,
+    );
+    if (hints === undefined) return undefined;
+    const sizes = built.checkpoints.map((c) => c.size);
+    const facts = hints.starts.map((start, i) => {
+      const to = starts[i + 1] ?? Number.POSITIVE_INFINITY;
+      const verifier = StreamVerifier.range("credit", start, {
+        sha256: nodeSha256,
+        cidTextsAt: sizes,
+        ...(nodes === undefined ? {} : { nodes }),
+      });
+      for (const row of built.rows) if (row.seq >= start.seq && row.seq < to) verifier.add(row);
+      return verifier.facts();
+    });
+    return stitchRanges("credit", facts, hints.events, built.checkpoints, built.head, {
+      sha256: nodeSha256,
+      ...(nodes === undefined ? {} : { nodes }),
+    });
+  }
+
+  const SPLITS = [[0], [0, 16], [0, 32, 48], [0, 16, 32, 48, 64, 80], [0, 80], [0, 48, 96]];
+
+  it("gives the serial success for any split at block multiples, with and without a node lookup", () => {
+    const built = long();
+    const serial = run(built);
+    expect(serial.ok).toBe(true);
+    const store = new MemoryNodeStore();
+    const tree = new CompactRange(nodeSha256);
+    for (const row of built.rows) store.putAll(tree.appendLeaf(CID.parse(row.cid).bytes).nodes);
+    const nodes = (l: number, i: number) => store.node(l, i);
+    const withNodes = verifyStream({ ...sourceOf(built), node: (_s, l, i) => nodes(l, i) }, "credit", {
+      sha256: nodeSha256,
+    });
+    for (const starts of SPLITS) {
+      expect(inRanges(built, starts), String(starts)).toEqual(serial);
+      expect(inRanges(built, starts, nodes), String(starts)).toEqual(withNodes);
+      const forged = (l: number, i: number) => (l === 5 && i === 1 ? new Uint8Array(32) : store.node(l, i));
+      expect(inRanges(built, starts, forged)).toBeUndefined();
+    }
+  });
+
+  it("never succeeds where the serial path fails", () => {
+    const built = long();
+    const tampered: Built[] = [
+      edit(built, 20, { cid: built.rows[21]?.cid as string }),
+      edit(built, 33, { bytes: built.rows[34]?.bytes as Uint8Array }),
+      edit(built, 17, { kind: "label" }),
+      edit(built, 3, { kind: "decision" }),
+      edit(built, built.rows.filter((r) => r.kind === "config")[1]?.seq as number, { kind: "decision" }),
+      edit(built, built.rows.filter((r) => r.kind === "label")[2]?.seq as number, { kind: "decision" }),
+      edit(built, 40, { label: "L009" }),
+      edit(built, 16, { leafHash: new Uint8Array(32) }),
+      { ...built, rows: built.rows.filter((r) => r.seq !== 32) },
+      { ...built, rows: built.rows.filter((r) => r.seq < 60) },
+      { ...built, head: { ...built.head, size: built.head.size - 1 } },
+      {
+        ...built,
+        checkpoints: built.checkpoints.map((c, i) => (i === 3 ? { ...c, root: new Uint8Array(32) } : c)),
+      },
+      {
+        ...built,
+        checkpoints: built.checkpoints.map((c, i) => (i === 4 ? { ...c, head: "bafkreiaaaa" } : c)),
+      },
+      {
+        ...built,
+        checkpoints: [...built.checkpoints, { ...(built.checkpoints[0] as StoredCheckpoint), size: 500 }],
+      },
+    ];
+    for (const [i, t] of tampered.entries()) {
+      expect(run(t).ok, `case ${i}`).toBe(false);
+      for (const starts of SPLITS) expect(inRanges(t, starts), `case ${i}, ${starts}`).toBeUndefined();
+    }
+  });
+
+  it("refuses a range that does not start at a block multiple", () => {
+    expect(() => StreamVerifier.range("credit", { seq: 5, labels: [] })).toThrow(/multiple/);
   });
 });

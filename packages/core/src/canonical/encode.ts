@@ -1,17 +1,24 @@
 /**
  * The canonical encoder: one strict walk over a JavaScript value that both validates it and writes its
- * DAG-JSON text, so a value is either rejected with a typed error naming the field or encoded exactly.
+ * DAG-JSON bytes, so a value is either rejected with a typed error naming the field or encoded exactly.
  *
  * The output is byte-for-byte what `@ipld/dag-json` produces for the same value (a property test holds
- * it to that), about eight times faster on a decision record including validation and UTF-8 encoding
- * (bench/records.bench.ts), because it writes text directly instead of going through a token stream. What it adds on top of `@ipld/dag-json` is strictness: everything that library would coerce,
- * drop or encode in a way that does not decode back to the same value is an {@link EncodingError} here.
- * See docs/formats.md, "Canonical encoding".
+ * it to that; see the one exception below), about twenty times faster on a decision record
+ * (bench/records.bench.ts): it writes UTF-8 straight into a reused buffer instead of going through a
+ * token stream, caches each map shape's sorted keys, and copies the result out once. What it adds on
+ * top of `@ipld/dag-json` is strictness: everything that library would coerce, drop or encode in a way
+ * that does not decode back to the same value is an {@link EncodingError} here.
+ *
+ * The exception: links are written from the CID's bytes. multiformats' parsers are lenient (base32
+ * ignores case and `=` padding) and `CID.toString()` returns the text a CID was parsed from, so
+ * `@ipld/dag-json` can write a non-canonical spelling for a CID that came from such text; this encoder
+ * always writes the canonical one. See docs/formats.md, "Canonical encoding".
  */
+import { base58btc } from "multiformats/bases/base58";
 import { CID } from "multiformats/cid";
 import { EncodingError, type EncodingErrorCode } from "../errors.js";
-import { toBase64 } from "../internal/binary-text.js";
-import { utf8Encoder } from "../internal/web-globals.js";
+import { base32Length, writeMultibaseBase32 } from "../internal/base32.js";
+import { strictUtf8Decoder, utf8Encoder } from "../internal/web-globals.js";
 import { formatPath, type PathSegment } from "./path.js";
 
 /** Maximum nesting of maps and lists. Deeper values are rejected with `ENCODING_TOO_DEEP`. */
@@ -75,68 +82,253 @@ function fail(walk: Walk, code: EncodingErrorCode, message: string, last?: PathS
   throw new EncodingError(code, formatPath(segments), message);
 }
 
-/** Strings up to this length are scanned in JS; longer ones go to the engine's native scan. */
-const SHORT_STRING = 128;
+// ---------------------------------------------------------------------------------------------------
+// Output. The encoder writes UTF-8 straight into one reused buffer and copies the result out once:
+// building the text as a string and encoding it afterwards cost more than the walk itself (string
+// concatenation, then flattening the rope, then a second pass to encode it).
 
-function writeString(s: string, walk: Walk): string {
-  // Fast path for the common case (short, nothing to escape, no surrogates): quote it as is. Calling
-  // into JSON.stringify costs more than this scan for short strings.
-  if (s.length <= SHORT_STRING) {
-    let plain = true;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
-        plain = false;
-        break;
-      }
-    }
-    if (plain) return `"${s}"`;
-  }
-  if (!isWellFormed(s)) fail(walk, "ENCODING_LONE_SURROGATE", "String contains a lone UTF-16 surrogate");
-  // JSON.stringify escapes exactly what @ipld/dag-json escapes (it calls JSON.stringify itself):
-  // `"`, `\`, and control characters below U+0020; everything else is written as UTF-8.
-  return JSON.stringify(s);
+const INITIAL_BUFFER = 16 * 1024;
+/** A buffer grown beyond this for one large value is dropped afterwards rather than kept. */
+const MAX_RETAINED_BUFFER = 1024 * 1024;
+
+let out = new Uint8Array(INITIAL_BUFFER);
+let pos = 0;
+/**
+ * UTF-8 bytes written minus the UTF-16 code units of the text they spell, so the text's length (what
+ * the size limit's "at least" message reports) is `pos - extra`. Non-zero only for non-ASCII text.
+ */
+let extra = 0;
+/**
+ * True while an encoding is in progress. A getter or proxy trap inside the value can call the encoder
+ * again; such a nested call gets its own buffer instead of overwriting this one.
+ */
+let busy = false;
+
+/** Makes room for `n` more bytes. */
+function reserve(n: number): void {
+  if (pos + n > out.length) grow(n);
 }
 
-function writeNumber(n: number, walk: Walk): string {
+function grow(n: number): void {
+  const next = new Uint8Array(Math.max(out.length * 2, pos + n));
+  next.set(out.subarray(0, pos));
+  out = next;
+}
+
+/** Writes an ASCII-only string (numbers, fixed syntax, CIDv0 text). */
+function writeAscii(s: string): void {
+  const n = s.length;
+  if (pos + n > out.length) grow(n);
+  const buf = out;
+  let p = pos;
+  for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+  pos = p;
+}
+
+function writeString(s: string, walk: Walk): void {
+  // Fast path: printable ASCII with nothing to escape, by far the common case, is copied as is.
+  const n = s.length;
+  if (pos + n + 2 > out.length) grow(n + 2);
+  const buf = out;
+  let p = pos;
+  buf[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7f) {
+      writeStringSlow(s, walk);
+      return;
+    }
+    buf[p++] = c;
+  }
+  buf[p++] = 0x22;
+  pos = p;
+}
+
+const HEX_DIGITS = "0123456789abcdef";
+
+/**
+ * Any string: exactly the UTF-8 of `JSON.stringify(s)` (what @ipld/dag-json writes, since it calls
+ * JSON.stringify itself): `"`, `\` and control characters below U+0020 escaped, with the short forms
+ * `\b \t \n \f \r` and lower-case `\u00xx` otherwise; every other character as UTF-8. A property test
+ * holds it to JSON.stringify + TextEncoder.
+ */
+function writeStringSlow(s: string, walk: Walk): void {
+  if (!isWellFormed(s)) fail(walk, "ENCODING_LONE_SURROGATE", "String contains a lone UTF-16 surrogate");
+  const n = s.length;
+  reserve(n + 8);
+  let buf = out;
+  let p = pos;
+  // Room is checked per character for the longest form (\u00xx, 6 bytes; the closing quote fits too),
+  // so a long string with a few special characters does not reserve six times its length.
+  let limit = buf.length - 8;
+  let more = 0;
+  buf[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    if (p > limit) {
+      pos = p;
+      grow(n - i + 8);
+      buf = out;
+      limit = buf.length - 8;
+    }
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+        buf[p++] = c;
+        continue;
+      }
+      buf[p++] = 0x5c; // backslash
+      switch (c) {
+        case 0x22:
+          buf[p++] = 0x22;
+          break;
+        case 0x5c:
+          buf[p++] = 0x5c;
+          break;
+        case 0x08:
+          buf[p++] = 0x62; // b
+          break;
+        case 0x09:
+          buf[p++] = 0x74; // t
+          break;
+        case 0x0a:
+          buf[p++] = 0x6e; // n
+          break;
+        case 0x0c:
+          buf[p++] = 0x66; // f
+          break;
+        case 0x0d:
+          buf[p++] = 0x72; // r
+          break;
+        default:
+          buf[p++] = 0x75; // u
+          buf[p++] = 0x30;
+          buf[p++] = 0x30;
+          buf[p++] = HEX_DIGITS.charCodeAt(c >> 4);
+          buf[p++] = HEX_DIGITS.charCodeAt(c & 15);
+      }
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+      more += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      // A high surrogate; the string is well-formed, so a low one follows.
+      const cp = ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00) + 0x10000;
+      buf[p++] = 0xf0 | (cp >> 18);
+      buf[p++] = 0x80 | ((cp >> 12) & 0x3f);
+      buf[p++] = 0x80 | ((cp >> 6) & 0x3f);
+      buf[p++] = 0x80 | (cp & 0x3f);
+      more += 2;
+    } else {
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[p++] = 0x80 | (c & 0x3f);
+      more += 2;
+    }
+  }
+  buf[p++] = 0x22;
+  pos = p;
+  extra += more;
+}
+
+function writeNumber(n: number, walk: Walk): void {
   if (Number.isInteger(n)) {
     if (!Number.isSafeInteger(n)) {
       fail(walk, "ENCODING_UNSAFE_INTEGER", "Integer is outside ±(2^53 − 1); pass a bigint to keep it exact");
     }
     // -0 is an integer that DAG-JSON would silently write as 0; rejecting keeps decode(encode(x)) ≡ x.
     if (n === 0 && 1 / n < 0) fail(walk, "ENCODING_NEGATIVE_ZERO", "Negative zero cannot be encoded; use 0");
-    return String(n);
+    writeAscii(String(n));
+    return;
   }
   if (!Number.isFinite(n)) fail(walk, "ENCODING_NON_FINITE_NUMBER", "NaN and ±Infinity cannot be encoded");
   // A finite non-integer is below 2^53, so String() gives the shortest text that parses back to the same
   // double (ECMA-262 Number::toString), always with a `.` or an exponent: a float on decode too.
-  return String(n);
+  writeAscii(String(n));
 }
 
-function writeBigInt(n: bigint, walk: Walk): string {
+function writeBigInt(n: bigint, walk: Walk): void {
   if (n < MIN_BIGINT || n > MAX_BIGINT) {
     fail(walk, "ENCODING_UNSAFE_INTEGER", "Bigint is outside the int64/uint64 range DAG-JSON carries");
   }
-  return n.toString();
+  writeAscii(n.toString());
 }
 
-function writeBytes(bytes: Uint8Array): string {
-  return `{"/":{"bytes":"${toBase64(bytes, false)}"}}`;
+const B64_CODES = new Uint8Array(64);
+for (let i = 0; i < 64; i++) {
+  B64_CODES[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i);
+}
+const BYTES_OPEN = '{"/":{"bytes":"';
+const BYTES_CLOSE = '"}}';
+
+/** `{"/":{"bytes":"<RFC 4648 §4 base64, no padding>"}}`, as `toBase64(bytes, false)` spells it. */
+function writeBytes(bytes: Uint8Array): void {
+  const n = bytes.length;
+  reserve(BYTES_OPEN.length + Math.ceil((n * 4) / 3) + BYTES_CLOSE.length);
+  writeAscii(BYTES_OPEN);
+  const buf = out;
+  let p = pos;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const t = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    buf[p++] = B64_CODES[t >> 18] as number;
+    buf[p++] = B64_CODES[(t >> 12) & 63] as number;
+    buf[p++] = B64_CODES[(t >> 6) & 63] as number;
+    buf[p++] = B64_CODES[t & 63] as number;
+  }
+  const rest = n - i;
+  if (rest === 1) {
+    const t = (bytes[i] as number) << 16;
+    buf[p++] = B64_CODES[t >> 18] as number;
+    buf[p++] = B64_CODES[(t >> 12) & 63] as number;
+  } else if (rest === 2) {
+    const t = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    buf[p++] = B64_CODES[t >> 18] as number;
+    buf[p++] = B64_CODES[(t >> 12) & 63] as number;
+    buf[p++] = B64_CODES[(t >> 6) & 63] as number;
+  }
+  pos = p;
+  writeAscii(BYTES_CLOSE);
 }
 
-function writeArray(array: unknown[], walk: Walk): string {
+/**
+ * `{"/":"<cid>"}` with the CID in its default string form: base58btc for CIDv0, otherwise `b` and the
+ * base32 of its bytes, always computed from the bytes. (Not `toString()`: multiformats caches the text
+ * a CID was parsed from, and its parsers are lenient: base32 ignores case and `=` padding, base58 reads
+ * characters outside its alphabet as garbage instead of failing. So `toString()` can return a spelling
+ * other than the canonical one; writing from the bytes is what makes such a spelling fail to decode.)
+ */
+function writeLink(cid: CID): void {
+  if (cid.version === 0) {
+    // CIDv0 text is base58btc without its multibase prefix `z`.
+    writeAscii(`{"/":"${base58btc.encode(cid.bytes).slice(1)}"}`);
+    return;
+  }
+  const bytes = cid.bytes;
+  reserve(6 + 1 + base32Length(bytes.length) + 2);
+  writeAscii('{"/":"');
+  pos = writeMultibaseBase32(bytes, out, pos);
+  writeAscii('"}');
+}
+
+function writeArray(array: unknown[], walk: Walk): void {
   if (Object.getPrototypeOf(array) !== Array.prototype) {
     fail(walk, "ENCODING_NON_PLAIN_OBJECT", "Array subclasses cannot be encoded; pass a plain array");
   }
-  if (array.length === 0) return "[]";
-  let out = "[";
+  reserve(1);
+  out[pos++] = 0x5b; // [
+  const path = walk.path;
   for (let i = 0; i < array.length; i++) {
-    walk.path.push(i);
+    if (i > 0) {
+      reserve(1);
+      out[pos++] = 0x2c; // ,
+    }
+    path.push(i);
     // A hole in a sparse array reads as undefined and is rejected like any undefined.
-    out += (i === 0 ? "" : ",") + writeValue(array[i], walk);
-    walk.path.pop();
+    writeValue(array[i], walk);
+    path.pop();
   }
-  return `${out}]`;
+  reserve(1);
+  out[pos++] = 0x5d; // ]
 }
 
 /** Checks that only matter for non-ASCII keys: surrogates, NFC collisions and an unambiguous order. */
@@ -174,26 +366,31 @@ function checkUnicodeKeys(sortedKeys: string[], walk: Walk): void {
  * repeat the same few shapes, and sorting plus escaping keys was most of the encoder's time.
  */
 interface Shape {
+  /** The keys in the map's own order (`Object.keys`), to recognise the shape. */
+  own: string[];
+  /** The keys in canonical order. */
   keys: string[];
-  /** `"key":`, preceded by `,` after the first. */
-  prefixes: string[];
+  /** UTF-8 of `"key":` for each key in canonical order, preceded by `,` after the first, concatenated. */
+  prefixBytes: Uint8Array;
+  /** End offset of each key's prefix in `prefixBytes`. */
+  prefixEnds: number[];
+  /** `extra` (UTF-8 bytes minus UTF-16 units) of all prefixes together. */
+  prefixExtra: number;
 }
 
-interface ShapeNode {
-  next: Map<string, ShapeNode> | undefined;
-  shape: Shape | undefined;
-}
-
-/** Maps with more keys than this are not cached (they are rarely repeated and would bloat the trie). */
+/** Maps with more keys than this are not cached (they are rarely repeated). */
 const MAX_CACHED_KEYS = 32;
+/** Shapes kept per first key; beyond it the oldest is replaced. */
+const MAX_SHAPES_PER_FIRST_KEY = 8;
 /** Bound on the cache; it is simply dropped when full. */
-const MAX_SHAPE_NODES = 4096;
+const MAX_SHAPES = 2048;
 
-let shapeRoot: ShapeNode = { next: undefined, shape: undefined };
-let shapeNodes = 0;
+/** Cached shapes by their first own key (a cheap, selective hash of the key sequence). */
+let shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
 
-function buildShape(keys: string[], walk: Walk): Shape {
-  const sorted = [...keys].sort(); // UTF-16 code unit order, as @ipld/dag-json; see checkUnicodeKeys.
+function buildShape(own: string[], walk: Walk): Shape {
+  const sorted = [...own].sort(); // UTF-16 code unit order, as @ipld/dag-json; see checkUnicodeKeys.
   let unicode = false;
   for (const key of sorted) {
     if (RESERVED_KEYS.has(key))
@@ -201,95 +398,186 @@ function buildShape(keys: string[], walk: Walk): Shape {
     if (!unicode && !isAscii(key)) unicode = true;
   }
   if (unicode) checkUnicodeKeys(sorted, walk);
-  return { keys: sorted, prefixes: sorted.map((key, i) => `${i === 0 ? "" : ","}${JSON.stringify(key)}:`) };
+  let text = "";
+  const ends: number[] = [];
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const prefix = `${i === 0 ? "" : ","}${JSON.stringify(sorted[i])}:`;
+    text += prefix;
+    const bytes = utf8Encoder.encode(prefix);
+    parts.push(bytes);
+    length += bytes.length;
+    ends.push(length);
+  }
+  const prefixBytes = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    prefixBytes.set(part, at);
+    at += part.length;
+  }
+  return { own, keys: sorted, prefixBytes, prefixEnds: ends, prefixExtra: length - text.length };
 }
 
 /** The shape of a map with these keys (in the map's own order), from the cache when seen before. */
-function shapeOf(keys: string[], walk: Walk): Shape {
-  if (keys.length > MAX_CACHED_KEYS) return buildShape(keys, walk);
-  let node = shapeRoot;
-  for (const key of keys) {
-    let child = node.next?.get(key);
-    if (child === undefined) {
-      if (shapeNodes >= MAX_SHAPE_NODES) {
-        shapeRoot = { next: undefined, shape: undefined };
-        shapeNodes = 0;
-        return buildShape(keys, walk);
-      }
-      child = { next: undefined, shape: undefined };
-      node.next ??= new Map();
-      node.next.set(key, child);
-      shapeNodes++;
+function shapeOf(own: string[], walk: Walk): Shape {
+  const n = own.length;
+  if (n > MAX_CACHED_KEYS) return buildShape(own, walk);
+  const first = own[0] as string;
+  let list = shapes.get(first);
+  if (list !== undefined) {
+    for (let s = 0; s < list.length; s++) {
+      const shape = list[s] as Shape;
+      const cached = shape.own;
+      if (cached.length !== n) continue;
+      let i = 1;
+      while (i < n && cached[i] === own[i]) i++;
+      if (i === n) return shape;
     }
-    node = child;
   }
   // Only a shape whose keys passed every check is stored, so a hit needs no re-checking.
-  node.shape ??= buildShape(keys, walk);
-  return node.shape;
+  const shape = buildShape(own, walk);
+  if (shapeCount >= MAX_SHAPES) {
+    shapes = new Map();
+    shapeCount = 0;
+    list = undefined;
+  }
+  if (list === undefined) {
+    list = [];
+    shapes.set(first, list);
+  }
+  if (list.length >= MAX_SHAPES_PER_FIRST_KEY) list.shift();
+  else shapeCount++;
+  list.push(shape);
+  return shape;
 }
 
-function writeObject(object: Record<string, unknown>, walk: Walk): string {
+function writeObject(object: Record<string, unknown>, walk: Walk): void {
   if (Object.getOwnPropertySymbols(object).length > 0) {
     fail(walk, "ENCODING_UNSUPPORTED_TYPE", "Symbol-keyed properties cannot be encoded");
   }
-  const ownKeys = Object.keys(object);
-  if (ownKeys.length === 0) return "{}";
-  const { keys, prefixes } = shapeOf(ownKeys, walk);
-  let out = "{";
+  const own = Object.keys(object);
+  if (own.length === 0) {
+    writeAscii("{}");
+    return;
+  }
+  const { keys, prefixBytes, prefixEnds, prefixExtra } = shapeOf(own, walk);
+  reserve(1);
+  out[pos++] = 0x7b; // {
+  extra += prefixExtra;
+  const path = walk.path;
+  let from = 0;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    walk.path.push(key);
-    out += prefixes[i] + writeValue(object[key], walk);
-    walk.path.pop();
+    const to = prefixEnds[i] as number;
+    if (pos + (to - from) > out.length) grow(to - from);
+    const buf = out;
+    let p = pos;
+    for (let j = from; j < to; j++) buf[p++] = prefixBytes[j] as number;
+    pos = p;
+    from = to;
+    path.push(key);
+    writeValue(object[key], walk);
+    path.pop();
   }
-  return `${out}}`;
+  reserve(1);
+  out[pos++] = 0x7d; // }
 }
 
-function writeContainer(value: object, walk: Walk): string {
-  if (walk.ancestors.includes(value)) fail(walk, "ENCODING_CYCLE", "Value refers to itself (a cycle)");
-  if (walk.ancestors.length >= MAX_DEPTH) {
+function writeContainer(value: object, walk: Walk): void {
+  const ancestors = walk.ancestors;
+  if (ancestors.includes(value)) fail(walk, "ENCODING_CYCLE", "Value refers to itself (a cycle)");
+  if (ancestors.length >= MAX_DEPTH) {
     fail(walk, "ENCODING_TOO_DEEP", `Value is nested more than ${MAX_DEPTH} maps and lists deep`);
   }
-  walk.ancestors.push(value);
-  const out = Array.isArray(value)
-    ? writeArray(value as unknown[], walk)
-    : writeObject(value as Record<string, unknown>, walk);
-  walk.ancestors.pop();
-  return out;
+  ancestors.push(value);
+  if (Array.isArray(value)) writeArray(value as unknown[], walk);
+  else writeObject(value as Record<string, unknown>, walk);
+  ancestors.pop();
 }
 
-function writeValue(value: unknown, walk: Walk): string {
+function writeValue(value: unknown, walk: Walk): void {
   switch (typeof value) {
     case "string":
-      return writeString(value, walk);
+      writeString(value, walk);
+      return;
     case "number":
-      return writeNumber(value, walk);
+      writeNumber(value, walk);
+      return;
     case "boolean":
-      return value ? "true" : "false";
+      writeAscii(value ? "true" : "false");
+      return;
     case "bigint":
-      return writeBigInt(value, walk);
+      writeBigInt(value, walk);
+      return;
     case "undefined":
-      return fail(walk, "ENCODING_UNDEFINED", "undefined cannot be encoded; omit the field or use null");
+      fail(walk, "ENCODING_UNDEFINED", "undefined cannot be encoded; omit the field or use null");
+      return;
     case "function":
     case "symbol":
-      return fail(walk, "ENCODING_UNSUPPORTED_TYPE", `A ${typeof value} cannot be encoded`);
+      fail(walk, "ENCODING_UNSUPPORTED_TYPE", `A ${typeof value} cannot be encoded`);
+      return;
     default:
       break;
   }
-  if (value === null) return "null";
+  if (value === null) {
+    writeAscii("null");
+    return;
+  }
   const object = value as object;
-  if (object instanceof Uint8Array) return writeBytes(object);
+  if (object instanceof Uint8Array) {
+    writeBytes(object);
+    return;
+  }
   const proto = Object.getPrototypeOf(object);
-  if (proto === Object.prototype || proto === null || Array.isArray(object))
-    return writeContainer(object, walk);
+  if (proto === Object.prototype || proto === null || Array.isArray(object)) {
+    writeContainer(object, walk);
+    return;
+  }
   const cid = CID.asCID(object);
-  if (cid !== null) return `{"/":"${cid.toString()}"}`;
+  if (cid !== null) {
+    writeLink(cid);
+    return;
+  }
   const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
-  return fail(
+  fail(
     walk,
     "ENCODING_NON_PLAIN_OBJECT",
     `Only plain objects, arrays, Uint8Array and CID can be encoded${typeof name === "string" ? `, found ${name}` : ""}`,
   );
+}
+
+/**
+ * Encodes `value` into the shared buffer and returns a copy of the bytes (checked against `maxBytes`),
+ * or the text when `asText`. Takes care of encodings nested through getters.
+ */
+function encodeWith(value: unknown, asText: boolean, maxBytes: number): Uint8Array | string {
+  const nested = busy;
+  const savedOut = out;
+  const savedPos = pos;
+  const savedExtra = extra;
+  if (nested) out = new Uint8Array(256);
+  busy = true;
+  pos = 0;
+  extra = 0;
+  try {
+    writeValue(value, { ancestors: [], path: [] });
+    if (asText) return strictUtf8Decoder.decode(out.subarray(0, pos));
+    // The limit's "at least" form reports the text's length in UTF-16 units, as it always has.
+    const textLength = pos - extra;
+    if (textLength > maxBytes) throw tooLarge(textLength, maxBytes, "at least ");
+    if (pos > maxBytes) throw tooLarge(pos, maxBytes, "");
+    return out.slice(0, pos);
+  } finally {
+    if (nested) {
+      out = savedOut;
+      pos = savedPos;
+      extra = savedExtra;
+    } else {
+      busy = false;
+      if (out.length > MAX_RETAINED_BUFFER) out = new Uint8Array(INITIAL_BUFFER);
+    }
+  }
 }
 
 /**
@@ -302,7 +590,7 @@ function writeValue(value: unknown, walk: Walk): string {
  * ```
  */
 export function encodeCanonicalText(value: unknown): string {
-  return writeValue(value, { ancestors: [], path: [] });
+  return encodeWith(value, true, Number.POSITIVE_INFINITY) as string;
 }
 
 /**
@@ -319,12 +607,7 @@ export function encodeCanonicalText(value: unknown): string {
  */
 export function encodeCanonical(value: unknown, options: CanonicalEncodeOptions = {}): Uint8Array {
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  const text = encodeCanonicalText(value);
-  // Each UTF-16 unit takes at least one UTF-8 byte, so an over-long text fails before encoding it.
-  if (text.length > maxBytes) throw tooLarge(text.length, maxBytes, "at least ");
-  const bytes = utf8Encoder.encode(text);
-  if (bytes.length > maxBytes) throw tooLarge(bytes.length, maxBytes, "");
-  return bytes;
+  return encodeWith(value, false, maxBytes) as Uint8Array;
 }
 
 function tooLarge(size: number, maxBytes: number, qualifier: string): EncodingError {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { equalBytesConstantTime, fromBase64, fromHex, toBase64, toHex } from "./binary-text.js";
+import { base64Range, equalBytesConstantTime, fromBase64, fromHex, toBase64, toHex } from "./binary-text.js";
 
 const RUNS = process.env.CI === "true" ? 1000 : 200;
 
@@ -59,5 +59,73 @@ describe("equalBytesConstantTime", () => {
     expect(equalBytesConstantTime(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).toBe(true);
     expect(equalBytesConstantTime(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false);
     expect(equalBytesConstantTime(Uint8Array.of(1), Uint8Array.of(1, 0))).toBe(false);
+  });
+});
+
+// The base64 decoder as it was before base64Range (which reads in place, four characters at a time):
+// the reference for the property below.
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+function referenceFromBase64(text: string, pad: boolean): Uint8Array | undefined {
+  let body = text;
+  if (pad) {
+    if (text.length % 4 !== 0) return undefined;
+    if (text.endsWith("==")) body = text.slice(0, -2);
+    else if (text.endsWith("=")) body = text.slice(0, -1);
+  }
+  const rest = body.length % 4;
+  if (rest === 1) return undefined;
+  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let o = 0;
+  for (let i = 0; i < body.length; i += 4) {
+    let t = 0;
+    const chunk = Math.min(4, body.length - i);
+    for (let j = 0; j < 4; j++) {
+      let v = 0;
+      if (j < chunk) {
+        const code = body.charCodeAt(i + j);
+        v = code < 128 ? (B64_INDEX[code] ?? -1) : -1;
+        if (v < 0) return undefined;
+      }
+      t = (t << 6) | v;
+    }
+    if (chunk === 4) {
+      out[o++] = t >> 16;
+      out[o++] = (t >> 8) & 255;
+      out[o++] = t & 255;
+    } else if (chunk === 3) {
+      if ((t & 0xff) !== 0) return undefined;
+      out[o++] = t >> 16;
+      out[o++] = (t >> 8) & 255;
+    } else {
+      if ((t & 0xffff) !== 0) return undefined;
+      out[o++] = t >> 16;
+    }
+  }
+  return out;
+}
+
+describe("base64 decoding vs its previous implementation", () => {
+  /** Base64-ish text: valid encodings, and ones with padding, other alphabets and stray characters. */
+  const textArb = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }).map((bytes) => toBase64(bytes, false)),
+    fc.uint8Array({ maxLength: 40 }).map((bytes) => toBase64(bytes, true)),
+    fc.string({
+      unit: fc.constantFrom("A", "Q", "g", "w", "/", "+", "=", "-", "_", " ", "é", "0", "z"),
+      maxLength: 12,
+    }),
+  );
+
+  test("property: fromBase64 and base64Range answer exactly as before, padded or not", () => {
+    fc.assert(
+      fc.property(textArb, fc.boolean(), (text, pad) => {
+        const expected = referenceFromBase64(text, pad);
+        expect(fromBase64(text, pad)).toEqual(expected);
+        if (!pad) expect(base64Range(`"${text}"}`, 1, 1 + text.length)).toEqual(expected);
+      }),
+      { numRuns: RUNS * 5 },
+    );
   });
 });

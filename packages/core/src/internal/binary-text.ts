@@ -66,40 +66,56 @@ export function toBase64(bytes: Uint8Array, pad: boolean): string {
  * lets decoders reject those, and we must: otherwise two strings would decode to the same bytes).
  */
 export function fromBase64(text: string, pad: boolean): Uint8Array | undefined {
-  let body = text;
+  let end = text.length;
   if (pad) {
-    if (text.length % 4 !== 0) return undefined;
-    if (text.endsWith("==")) body = text.slice(0, -2);
-    else if (text.endsWith("=")) body = text.slice(0, -1);
+    if (end % 4 !== 0) return undefined;
+    if (text.endsWith("==")) end -= 2;
+    else if (text.endsWith("=")) end -= 1;
   }
-  const rest = body.length % 4;
+  return base64Range(text, 0, end);
+}
+
+/** The 6-bit value of a character code, or -1 when it is not in the standard alphabet. */
+function b64Value(code: number): number {
+  return code < 128 ? (B64_INDEX[code] as number) : -1;
+}
+
+/**
+ * Parses unpadded RFC 4648 §4 base64 from `text[start, end)`, strictly as {@link fromBase64} with
+ * `pad` false: `undefined` for a character outside the alphabet (`=` included), a length of 1 mod 4,
+ * or non-zero trailing bits. Reading in place spares the decoder a substring per bytes value.
+ */
+export function base64Range(text: string, start: number, end: number): Uint8Array | undefined {
+  const length = end - start;
+  const rest = length % 4;
   if (rest === 1) return undefined;
-  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  const out = new Uint8Array(Math.floor((length * 3) / 4));
   let o = 0;
-  for (let i = 0; i < body.length; i += 4) {
-    let t = 0;
-    const chunk = Math.min(4, body.length - i);
-    for (let j = 0; j < 4; j++) {
-      let v = 0;
-      if (j < chunk) {
-        const code = body.charCodeAt(i + j);
-        v = code < 128 ? (B64_INDEX[code] ?? -1) : -1;
-        if (v < 0) return undefined;
-      }
-      t = (t << 6) | v;
-    }
-    if (chunk === 4) {
-      out[o++] = t >> 16;
-      out[o++] = (t >> 8) & 255;
-      out[o++] = t & 255;
-    } else if (chunk === 3) {
-      if ((t & 0xff) !== 0) return undefined;
-      out[o++] = t >> 16;
-      out[o++] = (t >> 8) & 255;
-    } else {
-      if ((t & 0xffff) !== 0) return undefined;
-      out[o++] = t >> 16;
-    }
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const a = b64Value(text.charCodeAt(i));
+    const b = b64Value(text.charCodeAt(i + 1));
+    const c = b64Value(text.charCodeAt(i + 2));
+    const d = b64Value(text.charCodeAt(i + 3));
+    if ((a | b | c | d) < 0) return undefined;
+    const t = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = t >> 16;
+    out[o++] = (t >> 8) & 255;
+    out[o++] = t & 255;
+  }
+  if (rest === 3) {
+    const a = b64Value(text.charCodeAt(i));
+    const b = b64Value(text.charCodeAt(i + 1));
+    const c = b64Value(text.charCodeAt(i + 2));
+    if ((a | b | c) < 0 || (c & 3) !== 0) return undefined;
+    const t = (a << 18) | (b << 12) | (c << 6);
+    out[o++] = t >> 16;
+    out[o++] = (t >> 8) & 255;
+  } else if (rest === 2) {
+    const a = b64Value(text.charCodeAt(i));
+    const b = b64Value(text.charCodeAt(i + 1));
+    if ((a | b) < 0 || (b & 15) !== 0) return undefined;
+    out[o++] = (a << 2) | (b >> 4);
   }
   return out;
 }

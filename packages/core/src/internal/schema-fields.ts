@@ -28,24 +28,45 @@ export function expectObject(value: unknown, path: string): Fields {
 /**
  * Requires every key of `required` and allows those of `optional`; any other key is
  * `SCHEMA_UNKNOWN_FIELD`. Unknown fields are errors, not ignored, so a record cannot carry data that
- * this version's readers would silently skip.
+ * this version's readers would silently skip. Returns the object's own enumerable keys
+ * (`Object.keys`), so callers can test for optional fields with {@link hasKey} instead of asking the
+ * object again.
  */
 export function expectKeys(
   fields: Fields,
   path: string,
   required: readonly string[],
   optional: readonly string[] = [],
-): void {
+): readonly string[] {
+  return expectKeysOf(Object.keys(fields), fields, path, required, optional);
+}
+
+/** {@link expectKeys} for an object whose `Object.keys` the caller already has. */
+export function expectKeysOf(
+  keys: readonly string[],
+  fields: Fields,
+  path: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): readonly string[] {
+  // Hot path: every key is allowed and all required ones are there (keys are distinct, so counting the
+  // required ones found is enough). Anything else goes the slow way, which finds the error to report.
+  let found = 0;
+  let allowed = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (required.includes(key)) found++;
+    else if (!optional.includes(key)) {
+      allowed = false;
+      break;
+    }
+  }
+  if (allowed && found === required.length) return keys;
   for (const key of required) {
     if (!has(fields, key)) {
       throw new SchemaError("SCHEMA_MISSING_FIELD", childPath(path, key), "Required field is missing");
     }
   }
-  let present = required.length;
-  for (const key of optional) if (has(fields, key)) present++;
-  const keys = Object.keys(fields);
-  // Counting is enough on the hot path; the unknown key is only looked for when there is one.
-  if (keys.length === present) return;
   const unknown = keys.find((key) => !required.includes(key) && !optional.includes(key)) ?? "";
   throw new SchemaError("SCHEMA_UNKNOWN_FIELD", childPath(path, unknown), "Field is not part of this schema");
 }
@@ -56,6 +77,11 @@ export function expectKeys(
  */
 export function has(fields: Fields, key: PathSegment): boolean {
   return Object.prototype.propertyIsEnumerable.call(fields, key);
+}
+
+/** {@link has} for an object whose `Object.keys` are at hand (as {@link expectKeys} returns them). */
+export function hasKey(keys: readonly string[], key: string): boolean {
+  return keys.includes(key);
 }
 
 function invalid(path: string, message: string): SchemaError {
@@ -71,6 +97,11 @@ export interface StringRule {
   /** Pattern the whole string must match, and a description of it for the message. */
   pattern?: RegExp;
   describe?: string;
+  /**
+   * An optional hand-written test for the common form: when it returns true the pattern is known to
+   * match and is not run. It must never return true for a string the pattern refuses (tests check).
+   */
+  matchesFast?: (value: string) => boolean;
 }
 
 /** Requires a string field within the rule's length and pattern. */
@@ -81,7 +112,7 @@ export function expectString(fields: Fields, key: PathSegment, path: string, rul
   if (value.length < min || value.length > rule.max) {
     throw invalid(childPath(path, key), `Expected a string of ${min} to ${rule.max} characters`);
   }
-  if (rule.pattern !== undefined && !rule.pattern.test(value)) {
+  if (rule.pattern !== undefined && !rule.matchesFast?.(value) && !rule.pattern.test(value)) {
     throw invalid(childPath(path, key), `Expected ${rule.describe ?? `a string matching ${rule.pattern}`}`);
   }
   return value;
@@ -144,47 +175,55 @@ export function expectBlockCid(fields: Fields, key: PathSegment, path: string): 
   return cid;
 }
 
-/** Positions of the digits in `YYYY-MM-DDTHH:mm:ss.sssZ`, and the separators between them. */
-const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
-const TIMESTAMP_SEPARATORS: ReadonlyArray<[number, string]> = [
-  [4, "-"],
-  [7, "-"],
-  [10, "T"],
-  [13, ":"],
-  [16, ":"],
-  [19, "."],
-  [23, "Z"],
-];
+function isDigitAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** The number written by the two digits at `i` (already checked to be digits). */
+/** The number written by the two characters at `i`, or -1 unless both are digits. */
 function twoDigits(s: string, i: number): number {
+  if (!isDigitAt(s, i) || !isDigitAt(s, i + 1)) return -1;
   return (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
 }
 
 /** True for `YYYY-MM-DDTHH:mm:ss.sssZ` naming a real instant (checked by hand: this is on the hot path). */
 function isTimestamp(s: string): boolean {
   if (s.length !== 24) return false;
-  for (const i of TIMESTAMP_DIGITS) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+  // Separators: - - T : : . Z at 4 7 10 13 16 19 23.
+  if (
+    s.charCodeAt(4) !== 0x2d ||
+    s.charCodeAt(7) !== 0x2d ||
+    s.charCodeAt(10) !== 0x54 ||
+    s.charCodeAt(13) !== 0x3a ||
+    s.charCodeAt(16) !== 0x3a ||
+    s.charCodeAt(19) !== 0x2e ||
+    s.charCodeAt(23) !== 0x5a
+  ) {
+    return false;
   }
-  for (const [i, ch] of TIMESTAMP_SEPARATORS) if (s[i] !== ch) return false;
-  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const century = twoDigits(s, 0);
+  const yy = twoDigits(s, 2);
   const month = twoDigits(s, 5);
   const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  if ((century | yy | month | day | hour | minute | second) < 0) return false;
+  if (!isDigitAt(s, 20) || !isDigitAt(s, 21) || !isDigitAt(s, 22)) return false;
+  const year = century * 100 + yy;
   return (
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&
     day <= daysInMonth(year, month) &&
-    twoDigits(s, 11) <= 23 &&
-    twoDigits(s, 14) <= 59 &&
-    twoDigits(s, 17) <= 59
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
   );
 }
 

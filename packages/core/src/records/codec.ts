@@ -12,12 +12,12 @@ import type { Sha256 } from "../hash.js";
 import {
   expectBlockCid,
   expectInteger,
-  expectKeys,
+  expectKeysOf,
   expectObject,
   expectString,
   expectTimestamp,
   expectVersion,
-  has,
+  hasKey,
 } from "../internal/schema-fields.js";
 import { STREAM_ID } from "./kinds/rules.js";
 import { isRecordKind, RECORD_KINDS } from "./registry.js";
@@ -31,6 +31,7 @@ import { type AncoraRecord, RECORD_VERSION } from "./types.js";
 export const MAX_RECORD_BYTES = 262_144;
 
 const ENVELOPE_REQUIRED = ["v", "kind", "stream", "seq", "ts", "body"] as const;
+const ENVELOPE_OPTIONAL = ["prev"] as const;
 
 /**
  * Checks that `value` is a valid record of format version 1 and returns it typed. Throws
@@ -47,8 +48,10 @@ const ENVELOPE_REQUIRED = ["v", "kind", "stream", "seq", "ts", "body"] as const;
  */
 export function validateRecord(value: unknown): AncoraRecord {
   const record = expectObject(value, "$");
-  expectVersion(record, "$", RECORD_VERSION, "record");
-  if (!has(record, "kind"))
+  const keys = Object.keys(record);
+  // expectVersion throws the exact error; the common case needs no second look at the object.
+  if (!hasKey(keys, "v") || record.v !== RECORD_VERSION) expectVersion(record, "$", RECORD_VERSION, "record");
+  if (!hasKey(keys, "kind"))
     throw new SchemaError("SCHEMA_MISSING_FIELD", "$.kind", "Required field is missing");
   const kind = record.kind;
   if (!isRecordKind(kind)) {
@@ -58,7 +61,7 @@ export function validateRecord(value: unknown): AncoraRecord {
       evidence: { known: Object.keys(RECORD_KINDS) },
     });
   }
-  expectKeys(record, "$", ENVELOPE_REQUIRED, ["prev"]);
+  expectKeysOf(keys, record, "$", ENVELOPE_REQUIRED, ENVELOPE_OPTIONAL);
   expectString(record, "stream", "$", STREAM_ID);
   const seq = expectInteger(record, "seq", "$", 0);
   expectTimestamp(record, "ts", "$");
@@ -69,11 +72,11 @@ export function validateRecord(value: unknown): AncoraRecord {
   if (kind !== "genesis" && seq === 0) {
     throw new SchemaError("SCHEMA_INVALID_FIELD", "$.seq", "Only a genesis record has seq 0");
   }
-  if (seq === 0 && has(record, "prev")) {
+  if (seq === 0 && hasKey(keys, "prev")) {
     throw new SchemaError("SCHEMA_INVALID_FIELD", "$.prev", "A genesis record has no prev");
   }
   if (seq > 0) {
-    if (!has(record, "prev"))
+    if (!hasKey(keys, "prev"))
       throw new SchemaError("SCHEMA_MISSING_FIELD", "$.prev", "Required field is missing");
     expectBlockCid(record, "prev", "$");
   }

@@ -89,8 +89,75 @@ function v1(db: Database.Database): void {
   `);
 }
 
+/**
+ * Schema version 2: anchoring.
+ *
+ * - `anchors`: one row per checkpoint anchored (or found anchored) in a registry: the transaction,
+ *   its block (number and hash, to detect a reorg that drops it), the confirmations seen, the manifest
+ *   CID it committed, and its status (`submitted` → `confirmed`; `dropped` when it reverted, vanished
+ *   from the mempool or was reorged out). Receipts read the latest confirmed row covering a seq.
+ * - `manifests`: batch manifests (canonical bytes, CID), so they can be served and pinned like records.
+ * - `cid_index`: record lookup by CID for IPFS serving, keyed by the first 8 bytes of the CID's digest
+ *   (an integer: ~20 bytes a row) and checked against the full CID on read. It is filled off the
+ *   logging path, in batches, by the embedded IPFS node (`cid_index_state` holds how far per stream),
+ *   so `log()` never pays for a random-key index insert.
+ * - `pin_cursors`: per pinning service and stream, the records already queued for per-record pinning.
+ */
+function v2(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE anchors (
+      chain_id      INTEGER NOT NULL,
+      registry      TEXT    NOT NULL,
+      stream_id     INTEGER NOT NULL REFERENCES streams (id),
+      size          INTEGER NOT NULL,
+      root          BLOB    NOT NULL,
+      manifest_cid  TEXT    NOT NULL,
+      status        TEXT    NOT NULL CHECK (status IN ('submitted', 'confirmed', 'dropped')),
+      origin        TEXT    NOT NULL CHECK (origin IN ('submitted', 'recognised')),
+      tx_hash       TEXT    NOT NULL,
+      nonce         INTEGER,
+      max_fee       TEXT,
+      block_number  INTEGER,
+      block_hash    TEXT,
+      confirmations INTEGER NOT NULL DEFAULT 0,
+      submitted_at  INTEGER NOT NULL,
+      updated_at    TEXT    NOT NULL,
+      PRIMARY KEY (chain_id, registry, stream_id, size)
+    ) STRICT;
+    CREATE INDEX anchors_by_stream ON anchors (stream_id, status, size);
+
+    CREATE TABLE manifests (
+      id        INTEGER PRIMARY KEY,
+      cid       TEXT    NOT NULL UNIQUE,
+      stream_id INTEGER NOT NULL REFERENCES streams (id),
+      from_seq  INTEGER NOT NULL,
+      size      INTEGER NOT NULL,
+      bytes     BLOB    NOT NULL
+    ) STRICT;
+
+    CREATE TABLE cid_index (
+      prefix    INTEGER NOT NULL,
+      stream_id INTEGER NOT NULL,
+      seq       INTEGER NOT NULL,
+      PRIMARY KEY (prefix, stream_id, seq)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE cid_index_state (
+      stream_id INTEGER PRIMARY KEY REFERENCES streams (id),
+      size      INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE pin_cursors (
+      service   TEXT    NOT NULL,
+      stream_id INTEGER NOT NULL REFERENCES streams (id),
+      size      INTEGER NOT NULL,
+      PRIMARY KEY (service, stream_id)
+    ) STRICT, WITHOUT ROWID;
+  `);
+}
+
 /** Migrations in order: MIGRATIONS[i] takes schema version i to i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

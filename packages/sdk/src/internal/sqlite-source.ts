@@ -16,19 +16,42 @@ type RecordRow = [
   modelId: string | null,
   modelVersion: string | null,
   ts: string,
-  leafHash: Buffer | null,
 ];
 
-/** A record source over one connection. Callers wrap a verification in a read transaction. */
-export function sqliteSource(db: Database.Database, streamIds: ReadonlyMap<string, number>): RecordSource {
-  // The level-0 node is joined in so that one pass checks the leaf hashes the proofs are built from.
+/** Nodes of one level read per query by {@link sqliteSource}'s node lookup. */
+const NODE_WINDOW = 1024;
+
+/** The seq range of records a source yields: [from, to), `to` undefined for "to the end". */
+export interface SeqRange {
+  from: number;
+  to?: number;
+}
+
+/**
+ * A record source over one connection. Callers wrap a verification in a read transaction.
+ *
+ * Both tables are read sequentially: records in seq order, and the level-0 Merkle nodes (the stored
+ * leaf hashes) in a second cursor merged by seq, which gives exactly what a `LEFT JOIN` on
+ * (level 0, idx = seq) gives without a b-tree seek per record. Upper nodes are looked up in increasing
+ * index order per level (the verifier completes them left to right), so each level is read a window
+ * of NODE_WINDOW indexes at a time: the same answers as one point query per node, with one query per
+ * window. `range` restricts the records (and leaves) to a seq range, for verifying a stream in parts.
+ */
+export function sqliteSource(
+  db: Database.Database,
+  streamIds: ReadonlyMap<string, number>,
+  range: SeqRange = { from: 0 },
+): RecordSource {
+  const to = range.to ?? Number.MAX_SAFE_INTEGER;
   const records = db
-    .prepare<[number]>(
-      `SELECT r.seq, r.bytes, r.cid, r.kind, r.label, r.model_id, r.model_version, r.ts, n.hash
-       FROM records r
-       LEFT JOIN merkle_nodes n ON n.stream_id = r.stream_id AND n.level = 0 AND n.idx = r.seq
-       WHERE r.stream_id = ?
-       ORDER BY r.seq`,
+    .prepare<[number, number, number]>(
+      `SELECT seq, bytes, cid, kind, label, model_id, model_version, ts
+       FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+    )
+    .raw();
+  const leaves = db
+    .prepare<[number, number, number]>(
+      "SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = 0 AND idx >= ? AND idx < ? ORDER BY idx",
     )
     .raw();
   const checkpoints = db.prepare<[number], { size: number; root: Buffer; head_cid: string; ts: string }>(
@@ -37,30 +60,41 @@ export function sqliteSource(db: Database.Database, streamIds: ReadonlyMap<strin
   const head = db.prepare<[number], { size: number; head_cid: string | null; tree_state: string }>(
     "SELECT size, head_cid, tree_state FROM streams WHERE id = ?",
   );
-  const node = db
-    .prepare<[number, number, number], Buffer>(
-      "SELECT hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx = ?",
+  const window = db
+    .prepare<[number, number, number, number]>(
+      "SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ?",
     )
-    .pluck();
+    .raw();
   const idOf = (stream: string): number => {
     const id = streamIds.get(stream);
     if (id === undefined) throw new Error(`sqliteSource: unknown stream ${stream}`);
     return id;
   };
+  /** Per stream and level: the window [from, from + NODE_WINDOW) of stored nodes last read. */
+  const windows = new Map<string, { from: number; nodes: Map<number, Buffer> }>();
   return {
     *records(stream: string): Iterable<StoredRecord> {
-      for (const row of records.iterate(idOf(stream)) as IterableIterator<RecordRow>) {
-        yield {
-          seq: row[0],
-          bytes: row[1],
-          cid: row[2],
-          kind: row[3],
-          label: row[4],
-          modelId: row[5],
-          modelVersion: row[6],
-          ts: row[7],
-          leafHash: row[8],
-        };
+      const id = idOf(stream);
+      const leafRows = leaves.iterate(id, range.from, to) as IterableIterator<[number, Buffer]>;
+      try {
+        let leaf = leafRows.next();
+        for (const row of records.iterate(id, range.from, to) as IterableIterator<RecordRow>) {
+          const seq = row[0];
+          while (!leaf.done && leaf.value[0] < seq) leaf = leafRows.next();
+          yield {
+            seq,
+            bytes: row[1],
+            cid: row[2],
+            kind: row[3],
+            label: row[4],
+            modelId: row[5],
+            modelVersion: row[6],
+            ts: row[7],
+            leafHash: !leaf.done && leaf.value[0] === seq ? leaf.value[1] : null,
+          };
+        }
+      } finally {
+        leafRows.return?.();
       }
     },
     checkpoints(stream: string): Iterable<StoredCheckpoint> {
@@ -69,7 +103,16 @@ export function sqliteSource(db: Database.Database, streamIds: ReadonlyMap<strin
         .map((c) => ({ size: c.size, root: c.root, head: c.head_cid, ts: c.ts }));
     },
     node(stream: string, level: number, index: number): Uint8Array | undefined {
-      return node.get(idOf(stream), level, index);
+      const key = `${stream}\u0000${level}`;
+      let cached = windows.get(key);
+      if (cached === undefined || index < cached.from || index >= cached.from + NODE_WINDOW) {
+        const nodes = new Map<number, Buffer>();
+        const rows = window.all(idOf(stream), level, index, index + NODE_WINDOW) as [number, Buffer][];
+        for (const [idx, hash] of rows) nodes.set(idx, hash);
+        cached = { from: index, nodes };
+        windows.set(key, cached);
+      }
+      return cached.nodes.get(index);
     },
     head(stream: string): StoredHead | undefined {
       const row = head.get(idOf(stream));
@@ -80,7 +123,7 @@ export function sqliteSource(db: Database.Database, streamIds: ReadonlyMap<strin
 }
 
 /** The root of a stored compact-range state; an unreadable state yields a root nothing matches. */
-function stateRoot(treeState: string): Uint8Array {
+export function stateRoot(treeState: string): Uint8Array {
   try {
     return CompactRange.fromState(JSON.parse(treeState) as CompactRangeState, nodeSha256).root();
   } catch {

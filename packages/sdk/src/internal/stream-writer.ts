@@ -122,11 +122,9 @@ export class StreamWriter {
   readonly #selectHead: Database.Statement<[number], Pick<HeadRow, "size" | "head_cid">>;
   readonly #selectFullHead: Database.Statement<[number], HeadRow>;
   readonly #updateHead: Database.Statement<[number, string | null, string, number | null, number]>;
-  readonly #insertRecord: Database.Statement<
-    [number, number, string, string, string, string | null, string | null, string | null, Uint8Array]
-  >;
-  readonly #insertNode: Database.Statement<[number, number, number, Uint8Array]>;
-  readonly #insertSalt: Database.Statement<[number, number, string, Uint8Array]>;
+  readonly #records: RowBatch;
+  readonly #nodes: RowBatch;
+  readonly #salts: RowBatch;
   readonly #selectRecordBytes: Database.Statement<[number, number], Buffer>;
   readonly #selectLabels: Database.Statement<[number], Buffer>;
 
@@ -142,14 +140,13 @@ export class StreamWriter {
     this.#updateHead = db.prepare(
       "UPDATE streams SET size = ?, head_cid = ?, tree_state = ?, config_seq = ? WHERE id = ?",
     );
-    this.#insertRecord = db.prepare(
-      `INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.#records = new RowBatch(
+      db,
+      "INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes) VALUES",
+      9,
     );
-    this.#insertNode = db.prepare(
-      "INSERT INTO merkle_nodes (stream_id, level, idx, hash) VALUES (?, ?, ?, ?)",
-    );
-    this.#insertSalt = db.prepare("INSERT INTO salts (stream_id, seq, field, salt) VALUES (?, ?, ?, ?)");
+    this.#nodes = new RowBatch(db, "INSERT INTO merkle_nodes (stream_id, level, idx, hash) VALUES", 4);
+    this.#salts = new RowBatch(db, "INSERT INTO salts (stream_id, seq, field, salt) VALUES", 4);
     this.#selectRecordBytes = db
       .prepare<[number, number], Buffer>("SELECT bytes FROM records WHERE stream_id = ? AND seq = ?")
       .pluck();
@@ -195,6 +192,17 @@ export class StreamWriter {
 
   /** The body of {@link append}; the caller holds the write transaction. */
   appendInTransaction<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
+    try {
+      return this.#appendRows(entries);
+    } finally {
+      // Rows left over by a failure belong to the transaction being rolled back, never to the next.
+      this.#records.clear();
+      this.#nodes.clear();
+      this.#salts.clear();
+    }
+  }
+
+  #appendRows<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
     const state = this.#load();
     const ts = this.#clock().toISOString();
     const outcomes: Outcome<T>[] = [];
@@ -226,12 +234,13 @@ export class StreamWriter {
         continue;
       }
       const written: Written[] = [];
+      const id = this.#id;
       for (const { draft, record, bytes, cid } of planned) {
         const seq = state.size;
         const columns = indexColumns(record);
         const cidText = cid.toString();
-        this.#insertRecord.run(
-          this.#id,
+        this.#records.add(
+          id,
           seq,
           cidText,
           columns.kind,
@@ -242,11 +251,11 @@ export class StreamWriter {
           bytes,
         );
         for (const node of state.tree.appendLeaf(cid.bytes).nodes) {
-          this.#insertNode.run(this.#id, node.level, node.index, node.hash);
+          this.#nodes.add(id, node.level, node.index, node.hash);
         }
-        if (draft.salts?.input !== undefined) this.#insertSalt.run(this.#id, seq, "input", draft.salts.input);
-        if (draft.salts?.output !== undefined)
-          this.#insertSalt.run(this.#id, seq, "output", draft.salts.output);
+        const salts = draft.salts;
+        if (salts?.input !== undefined) this.#salts.add(id, seq, "input", salts.input);
+        if (salts?.output !== undefined) this.#salts.add(id, seq, "output", salts.output);
         if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
         if (record.kind === "config") {
           state.config = { cid, seq, body: record.body };
@@ -258,6 +267,12 @@ export class StreamWriter {
       }
       outcomes.push({ ok: true, value: entry.done(written) });
     }
+    // Rows are gathered above and written here in multi-row INSERTs: one statement per CHUNK_ROWS
+    // rows instead of one per row (same rows, same transaction; a failing insert fails the whole
+    // transaction exactly as before).
+    this.#records.flush();
+    this.#nodes.flush();
+    this.#salts.flush();
     this.#updateHead.run(
       state.size,
       state.headText,
@@ -332,6 +347,57 @@ export class StreamWriter {
       config,
       labels,
     };
+  }
+}
+
+/** Rows per multi-row INSERT (at most 9 × 64 = 576 bound parameters, far below SQLite's limit). */
+const CHUNK_ROWS = 64;
+
+/**
+ * Rows of one table gathered during a transaction and inserted CHUNK_ROWS at a time with a multi-row
+ * `INSERT … VALUES (…), (…), …`: one statement step per chunk instead of one per row. Statements are
+ * prepared once per row count and reused.
+ */
+class RowBatch {
+  readonly #db: Database.Database;
+  readonly #prefix: string;
+  readonly #width: number;
+  readonly #statements = new Map<number, Database.Statement<unknown[]>>();
+  #values: unknown[] = [];
+
+  constructor(db: Database.Database, prefix: string, width: number) {
+    this.#db = db;
+    this.#prefix = prefix;
+    this.#width = width;
+  }
+
+  add(...values: unknown[]): void {
+    const pending = this.#values;
+    for (const value of values) pending.push(value);
+    if (pending.length === CHUNK_ROWS * this.#width) this.flush();
+  }
+
+  /** Drops the gathered rows (their transaction is being rolled back). */
+  clear(): void {
+    this.#values = [];
+  }
+
+  /** Inserts every gathered row. */
+  flush(): void {
+    const values = this.#values;
+    if (values.length === 0) return;
+    this.#values = [];
+    this.#statement(values.length / this.#width).run(values);
+  }
+
+  #statement(rows: number): Database.Statement<unknown[]> {
+    let statement = this.#statements.get(rows);
+    if (statement === undefined) {
+      const row = `(${new Array(this.#width).fill("?").join(", ")})`;
+      statement = this.#db.prepare(`${this.#prefix} ${new Array(rows).fill(row).join(", ")}`);
+      this.#statements.set(rows, statement);
+    }
+    return statement;
   }
 }
 

@@ -2,10 +2,12 @@ import { expectFiniteNumber, expectKeys, expectObject, expectString } from "../.
 import type { ConfigBody } from "../types.js";
 import { ACTOR, LABEL_ID, TEXT } from "./rules.js";
 
+const CONFIG_KEYS = ["threshold", "aboveLabel", "belowLabel", "changedBy", "changeReason"];
+
 /** Validates the body of a `config` record (see {@link ConfigBody}). */
 export function validateConfigBody(value: unknown, path: string): ConfigBody {
   const body = expectObject(value, path);
-  expectKeys(body, path, ["threshold", "aboveLabel", "belowLabel", "changedBy", "changeReason"]);
+  expectKeys(body, path, CONFIG_KEYS);
   expectFiniteNumber(body, "threshold", path);
   expectString(body, "aboveLabel", path, LABEL_ID);
   expectString(body, "belowLabel", path, LABEL_ID);

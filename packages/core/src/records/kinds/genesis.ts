@@ -5,19 +5,22 @@ import {
   expectKeys,
   expectObject,
   expectString,
-  has,
+  hasKey,
 } from "../../internal/schema-fields.js";
 import type { GenesisBody } from "../types.js";
 import { ACTOR, NAME, TEXT } from "./rules.js";
 
+const GENESIS_REQUIRED = ["createdBy"];
+const GENESIS_OPTIONAL = ["org", "registry", "description"];
+
 /** Validates the body of a `genesis` record (see {@link GenesisBody}). */
 export function validateGenesisBody(value: unknown, path: string): GenesisBody {
   const body = expectObject(value, path);
-  expectKeys(body, path, ["createdBy"], ["org", "registry", "description"]);
+  const keys = expectKeys(body, path, GENESIS_REQUIRED, GENESIS_OPTIONAL);
   expectString(body, "createdBy", path, ACTOR);
-  if (has(body, "org")) expectString(body, "org", path, NAME);
-  if (has(body, "description")) expectString(body, "description", path, TEXT);
-  if (has(body, "registry")) {
+  if (hasKey(keys, "org")) expectString(body, "org", path, NAME);
+  if (hasKey(keys, "description")) expectString(body, "description", path, TEXT);
+  if (hasKey(keys, "registry")) {
     const at = childPath(path, "registry");
     const registry = expectObject(body.registry, at);
     expectKeys(registry, at, ["chainId", "address"]);

@@ -32,4 +32,15 @@ export const MODEL_HASH: StringRule = {
   pattern:
     /^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}|(?!sha256:|sha512:)[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)$/,
   describe: "an OCI digest like sha256:<64 lowercase hex>",
+  matchesFast: isSha256Digest,
 };
+
+/** `sha256:` + 64 lowercase hex: the first alternative of {@link MODEL_HASH}'s pattern, without the regex. */
+export function isSha256Digest(value: string): boolean {
+  if (value.length !== 71 || !value.startsWith("sha256:")) return false;
+  for (let i = 7; i < 71; i++) {
+    const c = value.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,132 @@
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as dagJson from "@ipld/dag-json";
+import { describe, expect, test } from "vitest";
+import { computeCid } from "./cid.js";
+import { EncodingError, SchemaError } from "./errors.js";
+import {
+  decodeManifest,
+  encodeManifest,
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_RECORDS,
+  type Manifest,
+  ManifestError,
+  manifestBlock,
+  manifestCidFromDigest,
+  manifestDigest,
+  splitManifestRanges,
+  validateManifest,
+} from "./manifest.js";
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const cidOf = (s: string) => computeCid(utf8(s));
+const root = (s: string) => new Uint8Array(createHash("sha256").update(s).digest());
+
+function manifest(from: number, size: number, extra: Partial<Manifest> = {}): Manifest {
+  const records = Array.from({ length: size - from }, (_, i) => cidOf(`record ${from + i}`));
+  return {
+    v: 1,
+    stream: "credit-scoring",
+    from,
+    size,
+    root: root(`root ${size}`),
+    head: records[records.length - 1] ?? cidOf("none"),
+    records,
+    ...extra,
+  };
+}
+
+const VECTORS = new URL("../test-vectors/manifests.json", import.meta.url);
+
+describe("manifest v1", () => {
+  test("round-trips through canonical bytes, equal to @ipld/dag-json's, with a raw CID", () => {
+    const m = manifest(0, 3);
+    const { bytes, cid } = manifestBlock(m);
+    expect(Buffer.from(bytes).toString()).toBe(Buffer.from(dagJson.encode(m)).toString());
+    expect(cid.toString()).toMatch(/^bafkrei/);
+    expect(decodeManifest(bytes)).toStrictEqual(m);
+    expect(manifestCidFromDigest(manifestDigest(cid)).toString()).toBe(cid.toString());
+    expect(Buffer.from(manifestDigest(cid)).toString("hex")).toBe(
+      createHash("sha256").update(bytes).digest("hex"),
+    );
+  });
+
+  test("published vectors are reproduced", () => {
+    const first = manifestBlock(manifest(0, 3));
+    const second = manifestBlock(manifest(3, 5, { prev: first.cid }));
+    const generated = {
+      version: 1,
+      manifests: [first, second].map((b) => ({
+        canonical: Buffer.from(b.bytes).toString(),
+        cid: b.cid.toString(),
+        digest: `0x${Buffer.from(manifestDigest(b.cid)).toString("hex")}`,
+      })),
+    };
+    if (process.env.ANCORA_WRITE_VECTORS === "1")
+      writeFileSync(VECTORS, `${JSON.stringify(generated, null, 2)}\n`);
+    const published = JSON.parse(readFileSync(VECTORS, "utf8")) as typeof generated;
+    expect(generated).toStrictEqual(published);
+    for (const v of published.manifests) {
+      const bytes = utf8(v.canonical);
+      expect(manifestBlock(decodeManifest(bytes)).cid.toString()).toBe(v.cid);
+    }
+  });
+
+  test("rejects bad fields with the path", () => {
+    const bad = (value: unknown, path: string) => {
+      try {
+        validateManifest(value);
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(SchemaError);
+        expect((error as SchemaError).path).toBe(path);
+      }
+    };
+    const m = manifest(2, 4);
+    bad({ ...m, v: 2 }, "$.v");
+    bad({ ...m, extra: 1 }, "$.extra");
+    bad({ ...m, records: m.records.slice(1) }, "$.records");
+    bad({ ...m, head: cidOf("other") }, "$.head");
+    bad({ ...m, records: [m.records[0], "bafk"] }, "$.records[1]");
+    bad({ ...m, from: 4 }, "$.records");
+    bad({ ...m, root: new Uint8Array(31) }, "$.root");
+    bad({ ...m, prev: "x" }, "$.prev");
+  });
+
+  test("decoding is strict", () => {
+    const bytes = encodeManifest(manifest(0, 1));
+    const spaced = utf8(`${Buffer.from(bytes).toString()} `);
+    expect(() => decodeManifest(spaced)).toThrow(EncodingError);
+  });
+
+  test("the largest manifest fits one chunk; one more record is a typed error", () => {
+    const longStream = `s${"x".repeat(127)}`;
+    const m = manifest(1_000_000_000, 1_000_000_000 + MAX_MANIFEST_RECORDS, {
+      stream: longStream,
+      prev: cidOf("prev"),
+    });
+    expect(encodeManifest(m).length).toBeLessThanOrEqual(MAX_MANIFEST_BYTES);
+    const over = manifest(0, MAX_MANIFEST_RECORDS + 1);
+    expect(() => encodeManifest(over)).toThrow(ManifestError);
+    try {
+      encodeManifest(over);
+    } catch (error) {
+      expect((error as ManifestError).code).toBe("MANIFEST_TOO_MANY_RECORDS");
+    }
+  });
+
+  test("splitManifestRanges covers the range in capped, contiguous pieces", () => {
+    expect(splitManifestRanges(0, 5, 2)).toStrictEqual([
+      { from: 0, size: 2 },
+      { from: 2, size: 4 },
+      { from: 4, size: 5 },
+    ]);
+    expect(splitManifestRanges(100, 8000)).toStrictEqual([
+      { from: 100, size: 3900 },
+      { from: 3900, size: 7700 },
+      { from: 7700, size: 8000 },
+    ]);
+    expect(() => splitManifestRanges(5, 5)).toThrow();
+    expect(() => splitManifestRanges(0, 5, MAX_MANIFEST_RECORDS + 1)).toThrow();
+  });
+});

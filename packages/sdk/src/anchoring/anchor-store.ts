@@ -1,0 +1,273 @@
+/**
+ * The anchoring tables (schema v2: `anchors`, `manifests`) and the few outbox updates the anchorer
+ * needs beyond the store's public outbox API. Package-internal: the public surface is the Anchorer,
+ * `store.anchors()` and `store.receipt()`.
+ */
+import type Database from "better-sqlite3";
+
+export type AnchorStatus = "submitted" | "confirmed" | "dropped";
+
+/** A checkpoint anchored in a registry, as the store records it. */
+export interface AnchoredCheckpoint {
+  stream: string;
+  size: number;
+  root: Uint8Array;
+  /** CID of the batch manifest the anchor committed. */
+  manifestCid: string;
+  chainId: number;
+  /** Registry address, lowercase 0x-hex. */
+  registry: string;
+  status: AnchorStatus;
+  /** `submitted` by this store's anchorer, or `recognised` on chain (anchored by another process). */
+  origin: "submitted" | "recognised";
+  txHash: string;
+  nonce: number | null;
+  blockNumber: number | null;
+  blockHash: string | null;
+  /** Confirmations seen when last checked (1 = in the latest block). */
+  confirmations: number;
+}
+
+interface AnchorRow {
+  chain_id: number;
+  registry: string;
+  stream: string;
+  size: number;
+  root: Buffer;
+  manifest_cid: string;
+  status: AnchorStatus;
+  origin: "submitted" | "recognised";
+  tx_hash: string;
+  nonce: number | null;
+  max_fee: string | null;
+  block_number: number | null;
+  block_hash: string | null;
+  confirmations: number;
+  submitted_at: number;
+}
+
+const SELECT = `SELECT a.chain_id, a.registry, s.name AS stream, a.size, a.root, a.manifest_cid, a.status, a.origin,
+  a.tx_hash, a.nonce, a.max_fee, a.block_number, a.block_hash, a.confirmations, a.submitted_at
+  FROM anchors a JOIN streams s ON s.id = a.stream_id`;
+
+export interface AnchorRecord extends AnchoredCheckpoint {
+  maxFee: bigint | null;
+  submittedAt: number;
+}
+
+function fromRow(r: AnchorRow): AnchorRecord {
+  return {
+    stream: r.stream,
+    size: r.size,
+    root: new Uint8Array(r.root),
+    manifestCid: r.manifest_cid,
+    chainId: r.chain_id,
+    registry: r.registry,
+    status: r.status,
+    origin: r.origin,
+    txHash: r.tx_hash,
+    nonce: r.nonce,
+    blockNumber: r.block_number,
+    blockHash: r.block_hash,
+    confirmations: r.confirmations,
+    maxFee: r.max_fee === null ? null : BigInt(r.max_fee),
+    submittedAt: r.submitted_at,
+  };
+}
+
+export function streamIdOf(db: Database.Database, stream: string): number | undefined {
+  return db.prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck().get(stream);
+}
+
+/** Anchors of a stream (optionally of one registry), by size. */
+export function listAnchors(
+  db: Database.Database,
+  stream: string,
+  where: { chainId?: number; registry?: string; status?: AnchorStatus } = {},
+): AnchorRecord[] {
+  return db
+    .prepare<
+      [{ stream: string; chainId: number | null; registry: string | null; status: string | null }],
+      AnchorRow
+    >(
+      `${SELECT} WHERE s.name = @stream AND (@chainId IS NULL OR a.chain_id = @chainId)
+         AND (@registry IS NULL OR a.registry = @registry) AND (@status IS NULL OR a.status = @status)
+         ORDER BY a.size`,
+    )
+    .all({
+      stream,
+      chainId: where.chainId ?? null,
+      registry: where.registry ?? null,
+      status: where.status ?? null,
+    })
+    .map(fromRow);
+}
+
+export function getAnchor(
+  db: Database.Database,
+  chainId: number,
+  registry: string,
+  stream: string,
+  size: number,
+): AnchorRecord | undefined {
+  const row = db
+    .prepare<[number, string, string, number], AnchorRow>(
+      `${SELECT} WHERE a.chain_id = ? AND a.registry = ? AND s.name = ? AND a.size = ?`,
+    )
+    .get(chainId, registry, stream, size);
+  return row === undefined ? undefined : fromRow(row);
+}
+
+/** Confirmed anchors whose block is at or after `fromBlock` (the ones a reorg could still remove). */
+export function recentConfirmed(
+  db: Database.Database,
+  chainId: number,
+  registry: string,
+  fromBlock: number,
+): AnchorRecord[] {
+  return db
+    .prepare<[number, string, number], AnchorRow>(
+      `${SELECT} WHERE a.chain_id = ? AND a.registry = ? AND a.status = 'confirmed' AND a.block_number >= ?
+         ORDER BY a.size`,
+    )
+    .all(chainId, registry, fromBlock)
+    .map(fromRow);
+}
+
+export function upsertAnchor(
+  db: Database.Database,
+  a: Omit<AnchorRecord, "stream"> & { streamId: number },
+  now: string,
+): void {
+  db.prepare(
+    `INSERT INTO anchors (chain_id, registry, stream_id, size, root, manifest_cid, status, origin, tx_hash, nonce,
+        max_fee, block_number, block_hash, confirmations, submitted_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (chain_id, registry, stream_id, size) DO UPDATE SET root = excluded.root,
+       manifest_cid = excluded.manifest_cid, status = excluded.status, origin = excluded.origin,
+       tx_hash = excluded.tx_hash, nonce = excluded.nonce, max_fee = excluded.max_fee,
+       block_number = excluded.block_number, block_hash = excluded.block_hash,
+       confirmations = excluded.confirmations, submitted_at = excluded.submitted_at, updated_at = excluded.updated_at`,
+  ).run(
+    a.chainId,
+    a.registry,
+    a.streamId,
+    a.size,
+    a.root,
+    a.manifestCid,
+    a.status,
+    a.origin,
+    a.txHash,
+    a.nonce,
+    a.maxFee === null ? null : a.maxFee.toString(),
+    a.blockNumber,
+    a.blockHash,
+    a.confirmations,
+    a.submittedAt,
+    now,
+  );
+}
+
+export function updateAnchorState(
+  db: Database.Database,
+  key: { chainId: number; registry: string; stream: string; size: number },
+  state: {
+    status: AnchorStatus;
+    blockNumber: number | null;
+    blockHash: string | null;
+    confirmations: number;
+  },
+  now: string,
+): void {
+  db.prepare(
+    `UPDATE anchors SET status = ?, block_number = ?, block_hash = ?, confirmations = ?, updated_at = ?
+       WHERE chain_id = ? AND registry = ? AND size = ? AND stream_id = (SELECT id FROM streams WHERE name = ?)`,
+  ).run(
+    state.status,
+    state.blockNumber,
+    state.blockHash,
+    state.confirmations,
+    now,
+    key.chainId,
+    key.registry,
+    key.size,
+    key.stream,
+  );
+}
+
+/** Stores a manifest block (idempotent: the CID is the key). */
+export function putManifest(
+  db: Database.Database,
+  streamId: number,
+  m: { cid: string; from: number; size: number; bytes: Uint8Array },
+): void {
+  db.prepare(
+    "INSERT OR IGNORE INTO manifests (cid, stream_id, from_seq, size, bytes) VALUES (?, ?, ?, ?, ?)",
+  ).run(m.cid, streamId, m.from, m.size, m.bytes);
+}
+
+export function getManifestBytes(db: Database.Database, cid: string): Uint8Array | undefined {
+  const bytes = db.prepare<[string], Buffer>("SELECT bytes FROM manifests WHERE cid = ?").pluck().get(cid);
+  return bytes === undefined ? undefined : new Uint8Array(bytes);
+}
+
+/** Reschedules a job without counting a failed attempt (a submitted anchor waiting for confirmations). */
+export function rescheduleJob(db: Database.Database, id: number, at: number): void {
+  db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ?").run(at, id);
+}
+
+/** Not-done jobs of a kind: how many, and the oldest creation time. */
+export function jobBacklog(
+  db: Database.Database,
+  kind: string,
+): { pending: number; oldestCreatedAt: string | null; failing: number } {
+  const row = db
+    .prepare<[string], { pending: number; oldest: string | null; failing: number }>(
+      `SELECT count(*) AS pending, min(created_at) AS oldest, coalesce(sum(attempts > 0), 0) AS failing
+         FROM outbox WHERE done_at IS NULL AND kind = ?`,
+    )
+    .get(kind);
+  return { pending: row?.pending ?? 0, oldestCreatedAt: row?.oldest ?? null, failing: row?.failing ?? 0 };
+}
+
+/** Whether an unfinished anchor job for (stream, size) exists. */
+export function hasPendingAnchorJob(db: Database.Database, streamId: number, size: number): boolean {
+  return (
+    db
+      .prepare<[number, number], number>(
+        `SELECT 1 FROM outbox WHERE done_at IS NULL AND kind = 'anchor' AND stream_id = ?
+           AND json_extract(payload, '$.size') = ? LIMIT 1`,
+      )
+      .pluck()
+      .get(streamId, size) !== undefined
+  );
+}
+
+/** The latest checkpoint size of a stream, 0 if none. */
+export function latestCheckpointSize(db: Database.Database, streamId: number): number {
+  return (
+    db
+      .prepare<[number], number | null>("SELECT max(size) FROM checkpoints WHERE stream_id = ?")
+      .pluck()
+      .get(streamId) ?? 0
+  );
+}
+
+/** The timestamp of record `seq` (the oldest record not yet checkpointed), in ms since the epoch. */
+export function recordTime(db: Database.Database, streamId: number, seq: number): number | undefined {
+  const ts = db
+    .prepare<[number, number], string>("SELECT ts FROM records WHERE stream_id = ? AND seq = ?")
+    .pluck()
+    .get(streamId, seq);
+  return ts === undefined ? undefined : Date.parse(ts);
+}
+
+/** CIDs of records from … size − 1, in seq order. */
+export function recordCids(db: Database.Database, streamId: number, from: number, size: number): string[] {
+  return db
+    .prepare<[number, number, number], string>(
+      "SELECT cid FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+    )
+    .pluck()
+    .all(streamId, from, size);
+}

@@ -1,0 +1,537 @@
+/**
+ * The anchorer against Hardhat's in-process network (EDR), with real SQLite files: anchors land and
+ * match the local roots, manifests chain, restarts resume, an unreachable chain only grows the backlog,
+ * a checkpoint already on chain is recognised, a reorg that drops an anchor is detected and re-submitted,
+ * the fee cap holds, receipts verify offline and on chain, and an ethers signer can anchor.
+ */
+import {
+  anchorCheckpoint,
+  createRegistryReader,
+  deployRegistry,
+  encodeStreamId,
+  grantAnchorer,
+  registerStream,
+} from "@ancora/contracts";
+import {
+  decodeManifest,
+  hashLeaf,
+  MAX_MANIFEST_RECORDS,
+  manifestCidFromDigest,
+  receiptFromJSON,
+  receiptToJSON,
+  verifyReceiptOffline,
+} from "@ancora/core";
+import type {} from "@nomicfoundation/hardhat-toolbox-viem";
+import { Wallet } from "ethers";
+import { network } from "hardhat";
+import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  custom,
+  type Hex,
+  http,
+  type PublicClient,
+  toHex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger, type ProvenanceLogger } from "../logger.js";
+import { connectionOf, openStore } from "../store.js";
+import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import { getManifestBytes } from "./anchor-store.js";
+import { type Anchorer, type AnchorerOptions, createAnchorer } from "./anchorer.js";
+import { ethersSignerToAccount } from "./ethers-account.js";
+
+/** Hardhat's well-known development keys #1 and #2 (funded on the local chain only). */
+const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
+const KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a" as const;
+const STREAM = "loans";
+
+interface Chain {
+  provider: { request(args: { method: string; params?: unknown }): Promise<unknown> };
+  publicClient: PublicClient;
+  registry: Address;
+  /** Clients over a transport that can be switched off (the chain "goes down"). */
+  flaky: { publicClient: PublicClient; down: boolean };
+  mine(blocks?: number): Promise<void>;
+  admin: Awaited<ReturnType<typeof adminWallet>>;
+}
+
+async function adminWallet(viem: Awaited<ReturnType<typeof network.create>>["viem"]) {
+  const [admin] = await viem.getWalletClients();
+  if (admin === undefined) throw new Error("no wallet");
+  return admin;
+}
+
+async function chain(): Promise<Chain> {
+  const { viem, provider } = await network.create();
+  const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
+  const admin = await adminWallet(viem);
+  const { address: registry } = await deployRegistry(admin, publicClient, { admin: admin.account.address });
+  await registerStream(admin, publicClient, {
+    registry,
+    streamId: encodeStreamId(STREAM),
+    metadata: '{"name":"loans"}',
+  });
+  for (const key of [KEY_1, KEY_2]) {
+    await grantAnchorer(admin, publicClient, { registry, account: privateKeyToAccount(key).address });
+  }
+  const flaky = { down: false } as { publicClient: PublicClient; down: boolean };
+  const transport = custom(
+    {
+      async request({ method, params }) {
+        if (flaky.down)
+          throw new Error("connect ECONNREFUSED 127.0.0.1:8545 https://user:secret@rpc.example/key");
+        return provider.request({ method, params });
+      },
+    },
+    { retryCount: 0 },
+  );
+  flaky.publicClient = createPublicClient({ chain: hardhat, transport }) as PublicClient;
+  return {
+    provider,
+    publicClient,
+    registry,
+    flaky,
+    admin,
+    mine: async (blocks = 1) => {
+      await provider.request({ method: "hardhat_mine", params: [toHex(blocks)] });
+    },
+  };
+}
+
+function walletFor(c: Chain, key: Hex = KEY_1) {
+  const transport = custom(
+    {
+      async request({ method, params }) {
+        if (c.flaky.down) throw new Error("connect ECONNREFUSED");
+        return c.provider.request({ method, params });
+      },
+    },
+    { retryCount: 0 },
+  );
+  return createWalletClient({ account: privateKeyToAccount(key), chain: hardhat, transport });
+}
+
+const temps: Array<{ cleanup: () => void }> = [];
+const loggers: ProvenanceLogger[] = [];
+const anchorers: Anchorer[] = [];
+afterEach(async () => {
+  for (const a of anchorers.splice(0)) await a.stop();
+  for (const l of loggers.splice(0)) await l.close().catch(() => undefined);
+  for (const t of temps.splice(0)) t.cleanup();
+});
+
+function newLogger(path?: string): ProvenanceLogger {
+  let p = path;
+  if (p === undefined) {
+    const temp = tempStore();
+    temps.push(temp);
+    p = temp.path;
+  }
+  const logger = createLogger({ path: p, stream: STREAM, model: MODEL, commitment: "plain" });
+  loggers.push(logger);
+  if (logger.config() === undefined) logger.setConfig(CONFIG);
+  return logger;
+}
+
+async function log(logger: ProvenanceLogger, n: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      logger.record({ features: { i }, output: { ok: i % 2 }, score: (i % 10) / 10 }),
+    ),
+  );
+}
+
+function anchorerFor(c: Chain, logger: ProvenanceLogger, extra: Partial<AnchorerOptions> = {}): Anchorer {
+  const anchorer = createAnchorer({
+    store: logger.store,
+    streams: STREAM,
+    registry: c.registry,
+    publicClient: c.flaky.publicClient,
+    walletClient: walletFor(c),
+    policy: { everyRecords: 100, everyMs: 3_600_000 },
+    confirmations: 2,
+    backoff: { baseMs: 1, maxMs: 5 },
+    pollIntervalMs: 1,
+    ...extra,
+  });
+  anchorers.push(anchorer);
+  return anchorer;
+}
+
+/** Ticks and mines until the outbox has no anchor job left. */
+async function settle(c: Chain, anchorer: Anchorer, maxRounds = 200): Promise<void> {
+  for (let i = 0; i < maxRounds; i++) {
+    await anchorer.tick();
+    if (anchorer.backlog().jobs === 0) return;
+    await c.mine();
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`backlog did not drain: ${JSON.stringify(anchorer.backlog())}`);
+}
+
+/** Every anchor event of the stream equals the local root at its size, each size once. */
+async function expectChainMatchesLocal(c: Chain, logger: ProvenanceLogger): Promise<number[]> {
+  const reader = createRegistryReader(c.publicClient, c.registry);
+  const history = await reader.verifyHistory(encodeStreamId(STREAM));
+  const sizes = history.anchors.map((e) => Number(e.treeSize));
+  expect(new Set(sizes).size).toBe(sizes.length);
+  let previousManifest: string | undefined;
+  for (const event of history.anchors) {
+    const size = Number(event.treeSize);
+    expect(toHex(logger.store.consistencyProof(STREAM, size, size).root2)).toBe(event.root);
+    const cid = manifestCidFromDigest(Buffer.from(event.manifestDigest.slice(2), "hex")).toString();
+    const bytes = getManifestBytes(connectionOf(logger.store), cid);
+    expect(bytes, `manifest ${cid}`).toBeDefined();
+    const manifest = decodeManifest(bytes as Uint8Array);
+    expect(manifest.size).toBe(size);
+    expect(toHex(manifest.root)).toBe(event.root);
+    expect(manifest.prev?.toString()).toBe(previousManifest);
+    for (const [i, record] of manifest.records.entries()) {
+      expect(record.toString()).toBe(logger.store.get(STREAM, manifest.from + i)?.cid);
+    }
+    previousManifest = cid;
+  }
+  const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
+  expect(confirmed.map((a) => a.size)).toStrictEqual(sizes);
+  return sizes;
+}
+
+describe("anchorer", () => {
+  it("anchors every 100 records; on-chain checkpoints equal the local roots; manifests chain", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger);
+    for (let i = 0; i < 20; i++) {
+      await log(logger, 50);
+      await anchorer.tick();
+      await c.mine();
+    }
+    await settle(c, anchorer);
+    // The tail (< 100 records) waits for the time policy; checkpoint it by hand.
+    logger.checkpoint();
+    await settle(c, anchorer);
+    const sizes = await expectChainMatchesLocal(c, logger);
+    expect(sizes.length).toBeGreaterThanOrEqual(10);
+    expect(sizes.at(-1)).toBe(logger.store.stream(STREAM).size);
+    expect(anchorer.backlog().streams[0]?.unanchoredRecords).toBe(0);
+    expect(logger.store.checkpoints(STREAM).map((cp) => cp.size)).toStrictEqual(sizes);
+  });
+
+  it("splits a range longer than one manifest into chained manifests; only the last is anchored", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { policy: false });
+    await log(logger, MAX_MANIFEST_RECORDS + 100);
+    const checkpoint = logger.checkpoint();
+    await settle(c, anchorer);
+    const [anchor] = logger.store.anchors(STREAM);
+    const db = connectionOf(logger.store);
+    const last = decodeManifest(getManifestBytes(db, anchor?.manifestCid ?? "") ?? new Uint8Array());
+    expect(last.size).toBe(checkpoint.size);
+    expect(last.from).toBe(MAX_MANIFEST_RECORDS);
+    const first = decodeManifest(getManifestBytes(db, last.prev?.toString() ?? "") ?? new Uint8Array());
+    expect(first).toMatchObject({ from: 0, size: MAX_MANIFEST_RECORDS });
+    expect(first.prev).toBeUndefined();
+    expect(toHex(first.root)).toBe(
+      toHex(logger.store.consistencyProof(STREAM, MAX_MANIFEST_RECORDS, MAX_MANIFEST_RECORDS).root2),
+    );
+    const history = await createRegistryReader(c.publicClient, c.registry).anchorHistory(
+      encodeStreamId(STREAM),
+    );
+    expect(history.map((e) => Number(e.treeSize))).toStrictEqual([checkpoint.size]);
+    expect(history[0]?.root).toBe(toHex(checkpoint.root));
+  });
+
+  it("receipts verify offline and with the contract's verifyInclusion view", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger);
+    await log(logger, 30);
+    expect(() => logger.receipt(5)).toThrow(expect.objectContaining({ code: "NOT_ANCHORED" }));
+    logger.checkpoint();
+    await settle(c, anchorer);
+    const size = logger.store.stream(STREAM).size;
+    for (const seq of [0, 5, size - 1]) {
+      const receipt = logger.receipt(seq);
+      expect(verifyReceiptOffline(receipt).ok).toBe(true);
+      expect(
+        verifyReceiptOffline(receiptFromJSON(JSON.parse(JSON.stringify(receiptToJSON(receipt))))).ok,
+      ).toBe(true);
+      expect(receipt.anchor.registry).toBe(c.registry.toLowerCase());
+      const tx = await c.publicClient.getTransactionReceipt({ hash: receipt.anchor.txHash as Hex });
+      expect(Number(tx.blockNumber)).toBe(receipt.anchor.blockNumber);
+      const onChain = await createRegistryReader(c.publicClient, c.registry).verifyInclusion(
+        encodeStreamId(STREAM),
+        {
+          leafHash: toHex(hashLeaf(receipt.cid.bytes)),
+          index: BigInt(seq),
+          treeSize: BigInt(receipt.checkpoint.size),
+          auditPath: receipt.proof.map((h) => toHex(h)),
+        },
+      );
+      expect(onChain).toBe(true);
+    }
+    await log(logger, 3);
+    expect(() => logger.receipt(size)).toThrow(expect.objectContaining({ code: "NOT_ANCHORED" }));
+  });
+
+  it("keeps logging while the chain is down; the backlog drains when it returns, each checkpoint once", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const errors: unknown[] = [];
+    const anchorer = anchorerFor(c, logger, { onError: (e) => errors.push(e) });
+    await log(logger, 120);
+    await anchorer.tick();
+    await c.mine();
+    c.flaky.down = true;
+    for (let i = 0; i < 5; i++) {
+      await log(logger, 100); // never blocked by the chain
+      const started = Date.now();
+      await anchorer.tick();
+      expect(Date.now() - started).toBeLessThan(2_000);
+    }
+    const backlog = anchorer.backlog();
+    expect(backlog.jobs).toBeGreaterThanOrEqual(5);
+    expect(backlog.lastError).not.toMatch(/secret|https?:/);
+    const rows = connectionOf(logger.store)
+      .prepare("SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
+      .pluck()
+      .all() as string[];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const text of rows) expect(text).not.toMatch(/secret|https?:/);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) {
+      expect(e).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE" });
+      expect(`${String(e)} ${JSON.stringify(e)} ${String((e as Error).cause)}`).not.toMatch(/secret|https?:/);
+    }
+    c.flaky.down = false;
+    await settle(c, anchorer);
+    const sizes = await expectChainMatchesLocal(c, logger);
+    expect(sizes).toStrictEqual(logger.store.checkpoints(STREAM).map((cp) => cp.size));
+  });
+
+  it("a dead RPC URL fails fast and leaves the jobs queued", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const dead = createPublicClient({
+      chain: hardhat,
+      transport: http("http://127.0.0.1:1", { retryCount: 0 }),
+    });
+    const anchorer = anchorerFor(c, logger, { publicClient: dead as PublicClient });
+    logger.checkpoint();
+    const started = Date.now();
+    await anchorer.tick();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(anchorer.backlog().jobs).toBe(1);
+    expect(anchorer.backlog().lastError).not.toMatch(/127\.0\.0\.1:1/);
+  });
+
+  it("resumes after a restart with a transaction in flight, and anchors it once", async () => {
+    const c = await chain();
+    const temp = tempStore();
+    temps.push(temp);
+    const logger = newLogger(temp.path);
+    const first = anchorerFor(c, logger);
+    await log(logger, 10);
+    logger.checkpoint();
+    const tick = await first.tick();
+    expect(tick.submitted).toBe(1);
+    await first.stop();
+    await logger.close();
+    // A new process: the store from the file, a new anchorer (with a fresh nonce manager).
+    const store = openStore({ path: temp.path });
+    try {
+      const second = createAnchorer({
+        store,
+        streams: STREAM,
+        registry: c.registry,
+        publicClient: c.flaky.publicClient,
+        walletClient: walletFor(c),
+        policy: false,
+        confirmations: 2,
+        pollIntervalMs: 1,
+      });
+      anchorers.push(second);
+      expect(second.backlog().jobs).toBe(1);
+      await settle(c, second);
+      const anchors = store.anchors(STREAM);
+      expect(anchors).toHaveLength(1);
+      expect(anchors[0]).toMatchObject({ status: "confirmed", origin: "submitted" });
+      const history = await createRegistryReader(c.publicClient, c.registry).anchorHistory(
+        encodeStreamId(STREAM),
+      );
+      expect(history).toHaveLength(1);
+      expect(history[0]?.transactionHash).toBe(anchors[0]?.txHash);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("recognises a checkpoint already on chain and does not anchor it again", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    await log(logger, 10);
+    const checkpoint = logger.checkpoint();
+    // Another anchorer (the admin's tooling) anchors this very checkpoint first.
+    await grantAnchorer(c.admin, c.publicClient, { registry: c.registry, account: c.admin.account.address });
+    const tx = await anchorCheckpoint(c.admin, c.publicClient, c.registry, {
+      streamId: encodeStreamId(STREAM),
+      treeSize: BigInt(checkpoint.size),
+      root: toHex(checkpoint.root),
+      manifestDigest: `0x${"11".repeat(32)}`,
+      consistencyProof: [],
+    });
+    const anchorer = anchorerFor(c, logger);
+    const results = [];
+    for (let i = 0; i < 5 && anchorer.backlog().jobs > 0; i++) {
+      results.push(await anchorer.tick());
+      await c.mine();
+    }
+    expect(anchorer.backlog().jobs).toBe(0);
+    expect(results.reduce((n, r) => n + r.recognised, 0)).toBe(1);
+    expect(results.reduce((n, r) => n + r.submitted, 0)).toBe(0);
+    const [anchor] = logger.store.anchors(STREAM);
+    expect(anchor).toMatchObject({ origin: "recognised", status: "confirmed", txHash: tx.transactionHash });
+    // A later checkpoint chains its manifest to the recognised anchor's digest.
+    await log(logger, 5);
+    logger.checkpoint();
+    await settle(c, anchorer);
+    const history = await createRegistryReader(c.publicClient, c.registry).anchorHistory(
+      encodeStreamId(STREAM),
+    );
+    expect(history.map((e) => Number(e.treeSize))).toStrictEqual([checkpoint.size, checkpoint.size + 5]);
+    const last = logger.store.anchors(STREAM).at(-1);
+    const manifest = decodeManifest(
+      getManifestBytes(connectionOf(logger.store), last?.manifestCid ?? "") ?? new Uint8Array(),
+    );
+    expect(manifest.prev?.toString()).toBe(manifestCidFromDigest(new Uint8Array(32).fill(0x11)).toString());
+  });
+
+  it("detects a reorg that removes a confirmed anchor and re-submits it", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { confirmations: 1 });
+    await log(logger, 10);
+    const snapshot = await c.provider.request({ method: "evm_snapshot" });
+    logger.checkpoint();
+    await settle(c, anchorer);
+    const before = logger.store.anchors(STREAM)[0];
+    expect(before?.status).toBe("confirmed");
+    await c.provider.request({ method: "evm_revert", params: [snapshot] });
+    const reader = createRegistryReader(c.publicClient, c.registry);
+    expect((await reader.latestCheckpoint(encodeStreamId(STREAM))).treeSize).toBe(0n);
+    const tick = await anchorer.tick();
+    expect(tick.reorged).toBe(1);
+    await settle(c, anchorer);
+    const after = logger.store.anchors(STREAM)[0];
+    expect(after?.status).toBe("confirmed");
+    const latest = await reader.latestCheckpoint(encodeStreamId(STREAM));
+    expect(Number(latest.treeSize)).toBe(before?.size);
+    expect(latest.root).toBe(toHex(before?.root ?? new Uint8Array()));
+    expect(await reader.anchorHistory(encodeStreamId(STREAM))).toHaveLength(1);
+  });
+
+  it("waits while the base fee is above the cap", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { maxFeePerGas: 1n });
+    logger.checkpoint();
+    const tick = await anchorer.tick();
+    expect(tick.failed).toBe(1);
+    expect(anchorer.backlog().lastError).toMatch(/ANCHOR_FEE_CAP/);
+    expect(anchorer.backlog().jobs).toBe(1);
+  });
+
+  it("checkpoints after everyMs even below everyRecords", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    let now = Date.now();
+    const anchorer = anchorerFor(c, logger, {
+      policy: { everyRecords: 1_000, everyMs: 60_000 },
+      now: () => now,
+    });
+    await log(logger, 3);
+    expect((await anchorer.tick()).checkpointed).toBe(0);
+    now += 61_000;
+    expect((await anchorer.tick()).checkpointed).toBe(1);
+  });
+
+  it("rejects bad options at construction", () => {
+    const base = {
+      store: {} as never,
+      streams: STREAM,
+      registry: "0x0000000000000000000000000000000000000001" as Address,
+      publicClient: {} as PublicClient,
+      walletClient: walletFor({ flaky: { down: false } } as Chain),
+    };
+    expect(() => createAnchorer({ ...base, confirmations: 0 })).toThrow(
+      expect.objectContaining({ code: "ANCHOR_INVALID_OPTION" }),
+    );
+    expect(() => createAnchorer({ ...base, streams: [] })).toThrow(
+      expect.objectContaining({ code: "ANCHOR_INVALID_OPTION" }),
+    );
+    expect(() => createAnchorer({ ...base, registry: "0x12" as Address })).toThrow(
+      expect.objectContaining({ code: "ANCHOR_INVALID_OPTION" }),
+    );
+    expect(() => createAnchorer({ ...base, maxFeePerGas: 10n, maxPriorityFeePerGas: 11n })).toThrow(
+      expect.objectContaining({ code: "ANCHOR_INVALID_OPTION" }),
+    );
+  });
+});
+
+describe("ethers signer adapter", () => {
+  it("signs like the key itself, and anchors through the anchorer", async () => {
+    const c = await chain();
+    const signer = new Wallet(KEY_2);
+    const account = await ethersSignerToAccount(signer);
+    const direct = privateKeyToAccount(KEY_2);
+    expect(account.address).toBe(direct.address);
+    expect(await account.signMessage({ message: "hello" })).toBe(
+      await direct.signMessage({ message: "hello" }),
+    );
+    expect(await account.signMessage({ message: { raw: "0x0102" } })).toBe(
+      await direct.signMessage({ message: { raw: "0x0102" } }),
+    );
+    const logger = newLogger();
+    await log(logger, 7);
+    logger.checkpoint();
+    const walletClient = createWalletClient({
+      account,
+      chain: hardhat,
+      transport: custom({ request: (args) => c.provider.request(args) }),
+    });
+    const anchorer = anchorerFor(c, logger, { walletClient });
+    await settle(c, anchorer);
+    const [anchor] = logger.store.anchors(STREAM);
+    const tx = await c.publicClient.getTransaction({ hash: anchor?.txHash as Hex });
+    expect(tx.from.toLowerCase()).toBe(direct.address.toLowerCase());
+    expect(tx.type).toBe("eip1559");
+    await expectChainMatchesLocal(c, logger);
+  });
+
+  it("refuses a signer that signs for another address", async () => {
+    const honest = new Wallet(KEY_1);
+    const other = new Wallet(KEY_2);
+    const account = await ethersSignerToAccount({
+      getAddress: () => honest.getAddress(),
+      signMessage: (m) => honest.signMessage(m),
+      signTypedData: (d, t, v) => honest.signTypedData(d, t, v),
+      signTransaction: (tx) => other.signTransaction(tx),
+    });
+    await expect(
+      account.signTransaction({
+        chainId: 31337,
+        nonce: 0,
+        gas: 21_000n,
+        maxFeePerGas: 1n,
+        maxPriorityFeePerGas: 1n,
+        to: honest.address as Address,
+        type: "eip1559",
+      }),
+    ).rejects.toMatchObject({ code: "ANCHOR_INVALID_OPTION" });
+  });
+});

@@ -1,0 +1,954 @@
+/**
+ * The anchorer: commits a store's checkpoints to a ProvenanceRegistry, off the logging path.
+ *
+ * - Policy: a stream is checkpointed every `everyRecords` records or `everyMs` after its oldest
+ *   un-checkpointed record, whichever comes first. A checkpoint queues an `anchor` job in the outbox in
+ *   the same transaction (store.checkpoint), so nothing is lost across restarts.
+ * - Each job is re-derived from the chain, never from memory: the stream's latest on-chain checkpoint
+ *   is read from the contract; if the chain already holds this size (another anchorer, or a transaction
+ *   sent before a crash), it is recognised and recorded, never anchored twice; if it holds a different
+ *   root at a size we have, that is a fork (ANCHOR_FORK), never papered over.
+ * - An anchor adds the records since the chain's latest checkpoint, with an RFC 9162 consistency proof
+ *   from it, and commits a batch manifest (core's manifest v1) chained to the previous one.
+ * - Transactions: explicit nonces, EIP-1559 fees capped by `maxFeePerGas`, signed before they are sent
+ *   (with a local account) so the hash is stored before the network sees it; then K confirmations
+ *   and a successful receipt status. Confirmed anchors in the last `reorgDepth` blocks are re-checked:
+ *   one that a reorg removed is marked dropped and re-queued.
+ * - Failures (chain down, fee above cap, a revert) fail the job with exponential backoff and jitter;
+ *   `log()` never waits for any of this.
+ */
+import {
+  type AnchorEvent,
+  createRegistryReader,
+  encodeStreamId,
+  provenanceRegistryAbi,
+  type RegistryReader,
+  type StreamState,
+  UnknownStreamError,
+} from "@ancora/contracts";
+import {
+  AncoraError,
+  type BlockCid,
+  manifestBlock,
+  manifestCidFromDigest,
+  parseBlockCid,
+  splitManifestRanges,
+} from "@ancora/core";
+import type Database from "better-sqlite3";
+import {
+  type Account,
+  type Address,
+  BaseError,
+  type Chain,
+  ContractFunctionRevertedError,
+  encodeFunctionData,
+  type Hash,
+  type Hex,
+  hexToBytes,
+  keccak256,
+  type PublicClient,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
+  type Transport,
+  toHex,
+  type WalletClient,
+} from "viem";
+import { nodeSha256 } from "../internal/crypto.js";
+import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
+import {
+  type AnchoredCheckpoint,
+  type AnchorRecord,
+  getAnchor,
+  hasPendingAnchorJob,
+  jobBacklog,
+  latestCheckpointSize,
+  listAnchors,
+  putManifest,
+  recentConfirmed,
+  recordCids,
+  recordTime,
+  rescheduleJob,
+  streamIdOf,
+  updateAnchorState,
+  upsertAnchor,
+} from "./anchor-store.js";
+import { AnchorError, describeError } from "./errors.js";
+import { NonceManager } from "./nonce.js";
+
+/** Checkpoint every this many records by default. */
+export const DEFAULT_ANCHOR_EVERY_RECORDS = 1_000;
+/** …or this long after the oldest un-checkpointed record, whichever comes first. */
+export const DEFAULT_ANCHOR_EVERY_MS = 60_000;
+/** Confirmations (blocks including the anchor's) before an anchor counts as done. */
+export const DEFAULT_ANCHOR_CONFIRMATIONS = 2;
+/** Cap on `maxFeePerGas` by default: 200 gwei. */
+export const DEFAULT_MAX_FEE_PER_GAS = 200_000_000_000n;
+/** How often the background loop runs. */
+export const DEFAULT_POLL_INTERVAL_MS = 1_000;
+/** A sent transaction not mined after this long is replaced (same nonce, fees +12.5 %). */
+export const DEFAULT_REPLACE_AFTER_MS = 120_000;
+/** Confirmed anchors in this many latest blocks are re-checked for reorgs. */
+export const DEFAULT_REORG_DEPTH = 64;
+/** Retry backoff: base and ceiling. */
+export const DEFAULT_BACKOFF = { baseMs: 1_000, maxMs: 300_000 } as const;
+
+/** A wallet client with an account (a local account, an ethers signer adapter, or a JSON-RPC account). */
+export type AnchorWalletClient = WalletClient<Transport, Chain | undefined, Account>;
+
+/** Options of {@link createAnchorer}. */
+export interface AnchorerOptions {
+  /** The store whose checkpoints are anchored (a logger's `store`, or `openStore({ path })`). */
+  store: AncoraStore;
+  /** Streams to checkpoint and anchor (their on-chain id is `encodeStreamId(name)`). */
+  streams: string | readonly string[];
+  /** ProvenanceRegistry address. The account must hold ANCHORER_ROLE; the streams must be registered. */
+  registry: Address;
+  publicClient: PublicClient;
+  walletClient: AnchorWalletClient;
+  /** "Every N records or T ms, whichever first"; `false` disables automatic checkpoints. */
+  policy?: { everyRecords?: number; everyMs?: number } | false;
+  /** Blocks (including the anchor's) to wait for. Default {@link DEFAULT_ANCHOR_CONFIRMATIONS}. */
+  confirmations?: number;
+  /** Cap on the EIP-1559 max fee per gas (wei). Above it, anchors wait. Default {@link DEFAULT_MAX_FEE_PER_GAS}. */
+  maxFeePerGas?: bigint;
+  /** Cap on the priority fee (wei). Default: the node's suggestion, within `maxFeePerGas`. */
+  maxPriorityFeePerGas?: bigint;
+  pollIntervalMs?: number;
+  replaceAfterMs?: number;
+  reorgDepth?: number;
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Called with every failure (already recorded in the outbox); never with secrets. */
+  onError?: (error: unknown, context: { stream?: string; size?: number; jobId?: number }) => void;
+  /** Called when an anchor reaches its confirmations. */
+  onAnchored?: (anchor: AnchoredCheckpoint) => void;
+  /** Called with each new manifest block after it is stored (e.g. to pin it). Errors fail the job. */
+  onManifest?: (block: { stream: string; cid: string; bytes: Uint8Array }) => Promise<void> | void;
+  /** Clock (ms since the epoch) and randomness for jitter: tests. */
+  now?: () => number;
+  random?: () => number;
+}
+
+/** What one {@link Anchorer.tick} did. */
+export interface TickResult {
+  checkpointed: number;
+  submitted: number;
+  confirmed: number;
+  recognised: number;
+  superseded: number;
+  reorged: number;
+  failed: number;
+}
+
+/** The backlog: what is waiting, per stream and in the outbox. */
+export interface AnchorBacklog {
+  /** Unfinished anchor jobs, and how many of them failed at least once. */
+  jobs: number;
+  failingJobs: number;
+  oldestJobCreatedAt: string | null;
+  streams: Array<{
+    stream: string;
+    size: number;
+    /** Latest checkpoint size. */
+    checkpointed: number;
+    /** Latest confirmed anchored size in this registry. */
+    anchored: number;
+    /** Records not yet covered by a confirmed anchor. */
+    unanchoredRecords: number;
+  }>;
+  lastError: string | null;
+}
+
+interface Parsed {
+  streams: string[];
+  everyRecords: number;
+  everyMs: number;
+  auto: boolean;
+  confirmations: number;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint | undefined;
+  pollIntervalMs: number;
+  replaceAfterMs: number;
+  reorgDepth: number;
+  backoffBase: number;
+  backoffMax: number;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", `${name} must be an integer >= ${min}`, {
+      evidence: { [name]: v },
+    });
+  }
+  return v;
+}
+
+function parseOptions(options: AnchorerOptions): Parsed {
+  const streams = typeof options.streams === "string" ? [options.streams] : [...options.streams];
+  if (streams.length === 0)
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "streams must name at least one stream");
+  for (const s of streams) encodeStreamId(s); // throws StreamNameError for a name the registry cannot hold
+  if (!/^0x[0-9a-fA-F]{40}$/.test(options.registry)) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "registry must be a 0x-address");
+  }
+  const policy = options.policy === false ? {} : (options.policy ?? {});
+  const maxFee = options.maxFeePerGas ?? DEFAULT_MAX_FEE_PER_GAS;
+  if (typeof maxFee !== "bigint" || maxFee <= 0n) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "maxFeePerGas must be a positive bigint (wei)");
+  }
+  if (options.maxPriorityFeePerGas !== undefined && options.maxPriorityFeePerGas > maxFee) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "maxPriorityFeePerGas must not exceed maxFeePerGas");
+  }
+  const backoffBase = positiveInteger(options.backoff?.baseMs, DEFAULT_BACKOFF.baseMs, "backoff.baseMs");
+  const backoffMax = positiveInteger(options.backoff?.maxMs, DEFAULT_BACKOFF.maxMs, "backoff.maxMs");
+  if (backoffMax < backoffBase)
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "backoff.maxMs must be >= backoff.baseMs");
+  return {
+    streams,
+    auto: options.policy !== false,
+    everyRecords: positiveInteger(policy.everyRecords, DEFAULT_ANCHOR_EVERY_RECORDS, "policy.everyRecords"),
+    everyMs: positiveInteger(policy.everyMs, DEFAULT_ANCHOR_EVERY_MS, "policy.everyMs"),
+    confirmations: positiveInteger(options.confirmations, DEFAULT_ANCHOR_CONFIRMATIONS, "confirmations"),
+    maxFeePerGas: maxFee,
+    maxPriorityFeePerGas: options.maxPriorityFeePerGas,
+    pollIntervalMs: positiveInteger(options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, "pollIntervalMs"),
+    replaceAfterMs: positiveInteger(options.replaceAfterMs, DEFAULT_REPLACE_AFTER_MS, "replaceAfterMs"),
+    reorgDepth: positiveInteger(options.reorgDepth, DEFAULT_REORG_DEPTH, "reorgDepth"),
+    backoffBase,
+    backoffMax,
+  };
+}
+
+const emptyTick = (): TickResult => ({
+  checkpointed: 0,
+  submitted: 0,
+  confirmed: 0,
+  recognised: 0,
+  superseded: 0,
+  reorged: 0,
+  failed: 0,
+});
+
+/** What happened to a job in one pass. */
+type Outcome = "submitted" | "waiting" | "confirmed" | "recognised" | "superseded";
+
+/**
+ * Anchors a store's checkpoints; see the module comment. Create with {@link createAnchorer}, then either
+ * `start()` a background loop or drive it with `tick()`.
+ *
+ * @example
+ * ```ts
+ * const anchorer = createAnchorer({ store: logger.store, streams: "loans", registry, publicClient, walletClient,
+ *   policy: { everyRecords: 1000, everyMs: 60_000 }, confirmations: 3, maxFeePerGas: parseGwei("50") });
+ * anchorer.start();
+ * // …
+ * await anchorer.stop();
+ * ```
+ */
+export class Anchorer {
+  readonly #store: AncoraStore;
+  readonly #options: AnchorerOptions;
+  readonly #o: Parsed;
+  readonly #registry: Address;
+  readonly #registryKey: string;
+  readonly #reader: RegistryReader;
+  readonly #nonces: NonceManager;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #chainId: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<TickResult> | undefined;
+  #stopped = false;
+  #lastError: string | null = null;
+
+  /** @internal Use {@link createAnchorer}. */
+  constructor(options: AnchorerOptions) {
+    this.#o = parseOptions(options);
+    this.#options = options;
+    this.#store = options.store;
+    this.#registry = options.registry;
+    this.#registryKey = options.registry.toLowerCase();
+    this.#reader = createRegistryReader(options.publicClient, options.registry);
+    this.#nonces = new NonceManager(options.publicClient, options.walletClient.account.address);
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  get #db(): Database.Database {
+    return connectionOf(this.#store);
+  }
+
+  /** Starts the background loop (one tick every `pollIntervalMs`; ticks never overlap). */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#stopped = false;
+    const loop = (): void => {
+      this.#timer = setTimeout(async () => {
+        await this.tick().catch(() => undefined);
+        if (!this.#stopped) loop();
+      }, this.#o.pollIntervalMs);
+      this.#timer.unref?.();
+    };
+    loop();
+  }
+
+  /** Stops the loop and waits for a tick in progress. Queued jobs stay in the outbox. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /**
+   * One pass: checkpoints the streams that are due, re-checks recent anchors for reorgs, and works on
+   * the due anchor jobs (the oldest per stream). Never throws for chain failures: they are recorded on
+   * the jobs (and reported to `onError`).
+   */
+  tick(): Promise<TickResult> {
+    if (this.#running !== undefined) return this.#running;
+    this.#running = this.#tick().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /**
+   * Ticks until no anchor job is left (or `timeoutMs` passes), for tests, scripts and shutdown.
+   * Returns whether the outbox drained.
+   */
+  async drain(options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<boolean> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      await this.tick();
+      if (jobBacklog(this.#db, "anchor").pending === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
+    }
+  }
+
+  /** What is waiting: jobs and, per stream, records not yet covered by a confirmed anchor. */
+  backlog(): AnchorBacklog {
+    const db = this.#db;
+    const jobs = jobBacklog(db, "anchor");
+    const streams = this.#o.streams.map((stream) => {
+      const id = streamIdOf(db, stream);
+      const size = id === undefined ? 0 : this.#store.stream(stream).size;
+      const checkpointed = id === undefined ? 0 : latestCheckpointSize(db, id);
+      const confirmed = this.#chainId === undefined ? [] : listAnchors(db, stream, this.#where("confirmed"));
+      const anchored = confirmed.at(-1)?.size ?? 0;
+      return { stream, size, checkpointed, anchored, unanchoredRecords: size - anchored };
+    });
+    return {
+      jobs: jobs.pending,
+      failingJobs: jobs.failing,
+      oldestJobCreatedAt: jobs.oldestCreatedAt,
+      streams,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Anchors recorded for a stream in this registry, by size. */
+  anchors(stream: string): AnchoredCheckpoint[] {
+    if (this.#chainId === undefined) return listAnchors(this.#db, stream, { registry: this.#registryKey });
+    return listAnchors(this.#db, stream, { chainId: this.#chainId, registry: this.#registryKey });
+  }
+
+  #where(status?: "confirmed"): { chainId: number; registry: string; status?: "confirmed" } {
+    return {
+      chainId: this.#chainId ?? 0,
+      registry: this.#registryKey,
+      ...(status === undefined ? {} : { status }),
+    };
+  }
+
+  async #tick(): Promise<TickResult> {
+    const result = emptyTick();
+    if (this.#o.auto) result.checkpointed = this.#checkpointDue();
+    try {
+      this.#chainId ??= await this.#options.publicClient.getChainId();
+    } catch (error) {
+      this.#report(error, {});
+      // Jobs are not touched: they stay due, and are tried as soon as the chain answers.
+      return result;
+    }
+    try {
+      result.reorged = await this.#checkReorgs();
+    } catch (error) {
+      this.#report(error, {});
+    }
+    const jobs = this.#store.dueJobs({ kind: "anchor", limit: 1000, now: new Date(this.#now()) });
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      const payload = job.payload as { stream?: unknown; size?: unknown };
+      const stream = typeof payload.stream === "string" ? payload.stream : job.stream;
+      if (stream === null || !this.#o.streams.includes(stream)) continue;
+      // One job per stream per pass, oldest first: each anchor extends the previous one.
+      if (seen.has(stream) || !this.#isOldestOpenJob(job, stream)) continue;
+      seen.add(stream);
+      const size = Number(payload.size);
+      try {
+        const outcome = await this.#process(job, stream, size);
+        if (outcome === "waiting") {
+          rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
+        } else if (outcome === "submitted") {
+          result.submitted++;
+          rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
+        } else {
+          this.#store.completeJob(job.id);
+          result[outcome]++;
+        }
+      } catch (error) {
+        result.failed++;
+        this.#fail(job, error, stream, size);
+      }
+    }
+    return result;
+  }
+
+  /** Jobs of a stream are processed in creation order: skip a job while an older one is open. */
+  #isOldestOpenJob(job: OutboxJob, stream: string): boolean {
+    const id = streamIdOf(this.#db, stream);
+    const oldest = this.#db
+      .prepare<[number], number>(
+        "SELECT min(id) FROM outbox WHERE done_at IS NULL AND kind = 'anchor' AND stream_id = ?",
+      )
+      .pluck()
+      .get(id ?? -1);
+    return oldest === null || oldest === undefined || oldest === job.id;
+  }
+
+  #backoffMs(attempts: number): number {
+    const exp = Math.min(this.#o.backoffMax, this.#o.backoffBase * 2 ** Math.min(attempts, 30));
+    // "Equal jitter": half fixed, half random, so retries of many anchorers spread out but never collapse to 0.
+    return Math.round(exp / 2 + this.#random() * (exp / 2));
+  }
+
+  #fail(job: OutboxJob, error: unknown, stream: string, size: number): void {
+    const delay = this.#backoffMs(job.attempts);
+    this.#store.failJob(job.id, describeError(error), new Date(this.#now() + delay));
+    this.#report(error, { stream, size, jobId: job.id });
+  }
+
+  #report(error: unknown, context: { stream?: string; size?: number; jobId?: number }): void {
+    this.#lastError = describeError(error);
+    // Transport errors carry the RPC URL (often with an API key) in their details: handlers get our
+    // typed errors as they are and anything else as a redacted ANCHOR_CHAIN_UNAVAILABLE.
+    const safe =
+      error instanceof AncoraError
+        ? error
+        : new AnchorError("ANCHOR_CHAIN_UNAVAILABLE", this.#lastError, {
+            hint: "The RPC endpoint failed; the job is retried with backoff.",
+          });
+    try {
+      this.#options.onError?.(safe, context);
+    } catch {
+      // A failing error handler must not stop anchoring.
+    }
+  }
+
+  /** Checkpoints every stream whose policy is due; returns how many checkpoints were made. */
+  #checkpointDue(): number {
+    let made = 0;
+    const db = this.#db;
+    for (const stream of this.#o.streams) {
+      const id = streamIdOf(db, stream);
+      if (id === undefined) continue;
+      const size = this.#store.stream(stream).size;
+      const last = latestCheckpointSize(db, id);
+      if (size <= last) continue;
+      const oldest = recordTime(db, id, last);
+      const due =
+        size - last >= this.#o.everyRecords ||
+        (oldest !== undefined && this.#now() - oldest >= this.#o.everyMs);
+      if (!due) continue;
+      try {
+        this.#store.checkpoint(stream);
+        made++;
+      } catch (error) {
+        this.#report(error, { stream });
+      }
+    }
+    return made;
+  }
+
+  /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
+  async #checkReorgs(): Promise<number> {
+    const chainId = this.#chainId;
+    if (chainId === undefined) return 0;
+    const client = this.#options.publicClient;
+    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    const candidates = recentConfirmed(
+      this.#db,
+      chainId,
+      this.#registryKey,
+      head - this.#o.reorgDepth,
+    ).filter((a) => this.#o.streams.includes(a.stream));
+    let reorged = 0;
+    for (const anchor of candidates) {
+      const receipt = await this.#receipt(anchor.txHash as Hash);
+      if (receipt !== undefined && receipt.blockHash === anchor.blockHash) continue;
+      const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
+      if (receipt !== undefined && receipt.status === "success") {
+        // Re-mined in another block: still anchored, confirmations count from the new block.
+        updateAnchorState(
+          this.#db,
+          key,
+          {
+            status: "confirmed",
+            blockNumber: Number(receipt.blockNumber),
+            blockHash: receipt.blockHash,
+            confirmations: Math.max(0, head - Number(receipt.blockNumber) + 1),
+          },
+          this.#isoNow(),
+        );
+        continue;
+      }
+      updateAnchorState(
+        this.#db,
+        key,
+        { status: "dropped", blockNumber: anchor.blockNumber, blockHash: anchor.blockHash, confirmations: 0 },
+        this.#isoNow(),
+      );
+      this.#nonces.reset();
+      const id = streamIdOf(this.#db, anchor.stream);
+      if (id !== undefined && !hasPendingAnchorJob(this.#db, id, anchor.size)) {
+        this.#store.enqueueJob(
+          "anchor",
+          { stream: anchor.stream, size: anchor.size, reason: "reorg" },
+          { stream: anchor.stream, at: new Date(this.#now()) },
+        );
+      }
+      this.#report(
+        new AnchorError(
+          "ANCHOR_REVERTED",
+          `The anchor of size ${anchor.size} was removed by a reorg; re-queued`,
+          {
+            evidence: { stream: anchor.stream, size: anchor.size, txHash: anchor.txHash },
+          },
+        ),
+        { stream: anchor.stream, size: anchor.size },
+      );
+      reorged++;
+    }
+    return reorged;
+  }
+
+  #isoNow(): string {
+    return new Date(this.#now()).toISOString();
+  }
+
+  async #receipt(hash: Hash) {
+    try {
+      return await this.#options.publicClient.getTransactionReceipt({ hash });
+    } catch (error) {
+      if (error instanceof TransactionReceiptNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async #pendingTransaction(hash: Hash): Promise<boolean> {
+    try {
+      const tx = await this.#options.publicClient.getTransaction({ hash });
+      return tx.blockNumber === null;
+    } catch (error) {
+      if (error instanceof TransactionNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async #process(job: OutboxJob, stream: string, size: number): Promise<Outcome> {
+    const chainId = this.#chainId as number;
+    const local = this.#store.checkpoints(stream).find((c) => c.size === size);
+    if (local === undefined || !Number.isSafeInteger(size)) {
+      throw new AnchorError("ANCHOR_INVALID_OPTION", `No local checkpoint of size ${size}`, {
+        evidence: { stream, size, job: job.id },
+      });
+    }
+    const existing = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
+    if (existing?.status === "confirmed") return "confirmed";
+    if (existing?.status === "submitted") {
+      const outcome = await this.#followUp(existing);
+      if (outcome !== undefined) return outcome;
+    }
+    return await this.#anchorFresh(stream, size, local.root);
+  }
+
+  /** A submitted anchor: confirmed, still waiting, replaced when stuck, or dropped (→ undefined). */
+  async #followUp(anchor: AnchorRecord): Promise<Outcome | undefined> {
+    const client = this.#options.publicClient;
+    const chainId = this.#chainId as number;
+    const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
+    const receipt = await this.#receipt(anchor.txHash as Hash);
+    if (receipt !== undefined) {
+      if (receipt.status !== "success") {
+        // Reverted on chain (e.g. another anchorer got there first): re-derive from the chain.
+        updateAnchorState(
+          this.#db,
+          key,
+          {
+            status: "dropped",
+            blockNumber: Number(receipt.blockNumber),
+            blockHash: receipt.blockHash,
+            confirmations: 0,
+          },
+          this.#isoNow(),
+        );
+        this.#nonces.reset();
+        return undefined;
+      }
+      const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+      const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
+      const done = confirmations >= this.#o.confirmations;
+      updateAnchorState(
+        this.#db,
+        key,
+        {
+          status: done ? "confirmed" : "submitted",
+          blockNumber: Number(receipt.blockNumber),
+          blockHash: receipt.blockHash,
+          confirmations,
+        },
+        this.#isoNow(),
+      );
+      if (!done) return "waiting";
+      const confirmed = getAnchor(this.#db, chainId, this.#registryKey, anchor.stream, anchor.size);
+      if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
+      return anchor.origin === "recognised" ? "recognised" : "confirmed";
+    }
+    if (await this.#pendingTransaction(anchor.txHash as Hash)) {
+      if (this.#now() - anchor.submittedAt < this.#o.replaceAfterMs) return "waiting";
+      // Stuck below the fee market: replace it with the same nonce (handled by #anchorFresh's reuse).
+      return await this.#anchorFresh(anchor.stream, anchor.size, anchor.root, anchor);
+    }
+    // Neither mined nor pending: dropped from the mempool, or removed by a reorg.
+    updateAnchorState(
+      this.#db,
+      key,
+      { status: "dropped", blockNumber: null, blockHash: null, confirmations: 0 },
+      this.#isoNow(),
+    );
+    this.#nonces.reset();
+    return undefined;
+  }
+
+  /** Reads the chain, recognises what it already holds, otherwise builds the manifest and sends the anchor. */
+  async #anchorFresh(
+    stream: string,
+    size: number,
+    root: Uint8Array,
+    replacing?: AnchorRecord,
+  ): Promise<Outcome> {
+    const chainId = this.#chainId as number;
+    const streamId = encodeStreamId(stream);
+    let state: StreamState;
+    try {
+      state = await this.#reader.streamState(streamId);
+    } catch (error) {
+      if (error instanceof UnknownStreamError) {
+        throw new AnchorError(
+          "ANCHOR_STREAM_NOT_REGISTERED",
+          `Stream "${stream}" is not registered in the registry`,
+          {
+            hint: "Register it with registerStream (admin) first.",
+            evidence: { stream, streamId },
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    if (state.status !== "active") {
+      throw new AnchorError("ANCHOR_STREAM_NOT_REGISTERED", `Stream "${stream}" is retired in the registry`, {
+        evidence: { stream, streamId },
+      });
+    }
+    const chainSize = Number(state.treeSize);
+    const rootHex = toHex(root);
+    if (chainSize >= size) {
+      const event = await this.#findAnchorEvent(streamId, size, state.lastAnchorBlock);
+      if (event === undefined) return "superseded"; // covered by a later anchor, provable by consistency
+      if (event.root !== rootHex) {
+        throw new AnchorError("ANCHOR_FORK", `The chain holds another root at size ${size} of "${stream}"`, {
+          hint: "The local log and the anchored history disagree: stop and investigate (verify both).",
+          evidence: {
+            stream,
+            size,
+            localRoot: rootHex,
+            chainRoot: event.root,
+            txHash: event.transactionHash,
+          },
+        });
+      }
+      const head = Number(await this.#options.publicClient.getBlockNumber({ cacheTime: 0 }));
+      const confirmations = Math.max(0, head - Number(event.blockNumber) + 1);
+      const done = confirmations >= this.#o.confirmations;
+      const sid = streamIdOf(this.#db, stream) as number;
+      const previous = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
+      const ours = previous?.txHash.toLowerCase() === event.transactionHash.toLowerCase();
+      upsertAnchor(
+        this.#db,
+        {
+          streamId: sid,
+          size,
+          root,
+          manifestCid: manifestCidFromDigest(hexToBytes(event.manifestDigest)).toString(),
+          chainId,
+          registry: this.#registryKey,
+          status: done ? "confirmed" : "submitted",
+          origin: ours ? (previous?.origin ?? "submitted") : "recognised",
+          txHash: event.transactionHash,
+          nonce: ours ? (previous?.nonce ?? null) : null,
+          maxFee: ours ? (previous?.maxFee ?? null) : null,
+          blockNumber: Number(event.blockNumber),
+          blockHash: null,
+          confirmations,
+          submittedAt: previous?.submittedAt ?? this.#now(),
+        },
+        this.#isoNow(),
+      );
+      // Store the block hash for reorg checks.
+      const receipt = await this.#receipt(event.transactionHash);
+      if (receipt !== undefined) {
+        updateAnchorState(
+          this.#db,
+          { chainId, registry: this.#registryKey, stream, size },
+          {
+            status: done ? "confirmed" : "submitted",
+            blockNumber: Number(receipt.blockNumber),
+            blockHash: receipt.blockHash,
+            confirmations,
+          },
+          this.#isoNow(),
+        );
+      }
+      if (!done) return "waiting";
+      const confirmed = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
+      if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
+      return ours ? "confirmed" : "recognised";
+    }
+
+    // The chain is behind: anchor the records since its latest checkpoint, proving consistency with it.
+    let prevManifest: BlockCid | undefined;
+    if (chainSize > 0) {
+      const localAtChain = this.#store.consistencyProof(stream, chainSize, size);
+      if (toHex(localAtChain.root1) !== state.root) {
+        throw new AnchorError(
+          "ANCHOR_FORK",
+          `The chain's root at size ${chainSize} of "${stream}" is not the local one`,
+          {
+            hint: "The local log and the anchored history disagree: stop and investigate (verify both).",
+            evidence: {
+              stream,
+              size: chainSize,
+              localRoot: toHex(localAtChain.root1),
+              chainRoot: state.root,
+            },
+          },
+        );
+      }
+      const last = await this.#findAnchorEvent(streamId, chainSize, state.lastAnchorBlock);
+      if (last !== undefined) prevManifest = manifestCidFromDigest(hexToBytes(last.manifestDigest));
+    }
+    const manifest = await this.#buildManifests(stream, chainSize, size, root, prevManifest);
+    const proof =
+      chainSize > 0 ? this.#store.consistencyProof(stream, chainSize, size).proof.map((h) => toHex(h)) : [];
+    const data = encodeFunctionData({
+      abi: provenanceRegistryAbi,
+      functionName: "anchorWithConsistency",
+      args: [streamId, BigInt(size), rootHex, toHex(manifest.digest), proof],
+    });
+    const sent = await this.#send(data, replacing);
+    upsertAnchor(
+      this.#db,
+      {
+        streamId: streamIdOf(this.#db, stream) as number,
+        size,
+        root,
+        manifestCid: manifest.cid,
+        chainId,
+        registry: this.#registryKey,
+        status: "submitted",
+        origin: "submitted",
+        txHash: sent.hash,
+        nonce: sent.nonce,
+        maxFee: sent.maxFeePerGas,
+        blockNumber: null,
+        blockHash: null,
+        confirmations: 0,
+        submittedAt: this.#now(),
+      },
+      this.#isoNow(),
+    );
+    await sent.broadcast();
+    return "submitted";
+  }
+
+  /** Walks the stream's anchors backwards (through `previousAnchorBlock`) to the one of `size`. */
+  async #findAnchorEvent(streamId: Hex, size: number, fromBlock: bigint): Promise<AnchorEvent | undefined> {
+    let block = fromBlock;
+    for (let hops = 0; hops < 100_000 && block > 0n; hops++) {
+      const events = await this.#reader.anchorHistory(streamId, { fromBlock: block, toBlock: block });
+      if (events.length === 0) return undefined;
+      const match = events.find((e) => Number(e.treeSize) === size);
+      if (match !== undefined) return match;
+      const first = events[0] as AnchorEvent;
+      if (Number(first.treeSize) < size) return undefined; // skipped: no anchor of exactly this size
+      block = first.previousAnchorBlock;
+    }
+    return undefined;
+  }
+
+  /**
+   * Builds (and stores) the manifests for seqs from … size − 1, chained from `prev`: one, or several when
+   * the range is longer than one manifest may list (each closing at an intermediate checkpoint).
+   */
+  async #buildManifests(
+    stream: string,
+    from: number,
+    size: number,
+    root: Uint8Array,
+    prev: BlockCid | undefined,
+  ): Promise<{ cid: string; digest: Uint8Array }> {
+    const db = this.#db;
+    const streamId = streamIdOf(db, stream) as number;
+    let previous = prev;
+    let last: { cid: string; digest: Uint8Array } | undefined;
+    for (const range of splitManifestRanges(from, size)) {
+      const cids = recordCids(db, streamId, range.from, range.size).map((text) => {
+        const cid = parseBlockCid(text);
+        if (cid === undefined)
+          throw new AnchorError("ANCHOR_INVALID_OPTION", "A stored record CID is malformed");
+        return cid;
+      });
+      const rangeRoot =
+        range.size === size ? root : this.#store.consistencyProof(stream, range.size, range.size).root2;
+      const block = manifestBlock(
+        {
+          v: 1,
+          stream,
+          from: range.from,
+          size: range.size,
+          root: rangeRoot,
+          head: cids[cids.length - 1] as BlockCid,
+          records: cids,
+          ...(previous === undefined ? {} : { prev: previous }),
+        },
+        nodeSha256,
+      );
+      const cid = block.cid.toString();
+      putManifest(db, streamId, { cid, from: range.from, size: range.size, bytes: block.bytes });
+      await this.#options.onManifest?.({ stream, cid, bytes: block.bytes });
+      previous = block.cid;
+      last = { cid, digest: block.cid.multihash.digest };
+    }
+    if (last === undefined) throw new AnchorError("ANCHOR_INVALID_OPTION", "Empty manifest range");
+    return last;
+  }
+
+  /**
+   * Prepares and signs the transaction with an explicit nonce and capped EIP-1559 fees. With a local
+   * account the signed bytes' hash is known before broadcasting, so it is stored first; a JSON-RPC
+   * account signs on the node and the hash is known only after sending.
+   */
+  async #send(
+    data: Hex,
+    replacing?: AnchorRecord,
+  ): Promise<{ hash: Hash; nonce: number; maxFeePerGas: bigint; broadcast: () => Promise<void> }> {
+    const { publicClient, walletClient } = this.#options;
+    const account = walletClient.account;
+    // Simulate first: a revert (stale size, missing role) becomes a typed error before any gas is spent.
+    try {
+      await publicClient.call({ account, to: this.#registry, data });
+    } catch (error) {
+      const revert =
+        error instanceof BaseError
+          ? error.walk((e) => e instanceof ContractFunctionRevertedError)
+          : undefined;
+      throw new AnchorError("ANCHOR_REVERTED", "The registry rejects the anchor (simulation)", {
+        hint: "Check ANCHORER_ROLE and the stream's registration; a stale size means another anchorer was faster.",
+        // Only the decoded revert (custom error name and arguments): transport errors carry the RPC URL.
+        ...(revert === undefined ? { details: describeError(error) } : { cause: revert }),
+      });
+    }
+    const fees = await this.#fees(replacing);
+    const nonce = replacing?.nonce ?? (await this.#nonces.next());
+    const request = await walletClient.prepareTransactionRequest({
+      account,
+      chain: walletClient.chain,
+      to: this.#registry,
+      data,
+      nonce,
+      type: "eip1559",
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    if (account.type === "local") {
+      const serializedTransaction = await walletClient.signTransaction(request as never);
+      const hash = keccak256(serializedTransaction);
+      return {
+        hash,
+        nonce,
+        maxFeePerGas: fees.maxFeePerGas,
+        broadcast: async () => {
+          try {
+            await publicClient.sendRawTransaction({ serializedTransaction });
+            this.#nonces.consumed(nonce);
+          } catch (error) {
+            this.#nonces.reset();
+            throw error;
+          }
+        },
+      };
+    }
+    let hash: Hash;
+    try {
+      hash = await walletClient.sendTransaction(request as never);
+      this.#nonces.consumed(nonce);
+    } catch (error) {
+      this.#nonces.reset();
+      throw error;
+    }
+    return { hash, nonce, maxFeePerGas: fees.maxFeePerGas, broadcast: async () => {} };
+  }
+
+  /** EIP-1559 fees from the node, capped; a replacement bumps the previous fees by 12.5 % (geth's minimum is 10 %). */
+  async #fees(replacing?: AnchorRecord): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const { publicClient } = this.#options;
+    const cap = this.#o.maxFeePerGas;
+    const block = await publicClient.getBlock({ blockTag: "latest" });
+    const baseFee = block.baseFeePerGas ?? 0n;
+    if (baseFee > cap) {
+      throw new AnchorError("ANCHOR_FEE_CAP", "The base fee is above the configured maxFeePerGas: waiting", {
+        evidence: { baseFeePerGas: baseFee.toString(), maxFeePerGas: cap.toString() },
+      });
+    }
+    const estimate = await publicClient.estimateFeesPerGas();
+    let priority = estimate.maxPriorityFeePerGas;
+    if (this.#o.maxPriorityFeePerGas !== undefined && priority > this.#o.maxPriorityFeePerGas) {
+      priority = this.#o.maxPriorityFeePerGas;
+    }
+    let maxFee = estimate.maxFeePerGas;
+    if (replacing?.maxFee != null) {
+      const bumped = (replacing.maxFee * 1125n) / 1000n + 1n;
+      if (bumped > maxFee) maxFee = bumped;
+      priority = (priority * 1125n) / 1000n + 1n;
+    }
+    if (maxFee > cap) maxFee = cap;
+    if (priority > maxFee) priority = maxFee;
+    return { maxFeePerGas: maxFee, maxPriorityFeePerGas: priority };
+  }
+}
+
+/**
+ * Creates an {@link Anchorer}; options are validated here (bad combinations fail at construction).
+ *
+ * @example
+ * ```ts
+ * const anchorer = createAnchorer({ store: logger.store, streams: "loans", registry, publicClient, walletClient });
+ * anchorer.start();
+ * ```
+ */
+export function createAnchorer(options: AnchorerOptions): Anchorer {
+  return new Anchorer(options);
+}

@@ -1,0 +1,70 @@
+/**
+ * Receipts (core's Receipt v1) from a store: the record's bytes and CID, its inclusion proof to the
+ * latest confirmed anchored checkpoint that covers it, that checkpoint, and where it is on chain.
+ */
+import { parseBlockCid, type Receipt, validateReceipt } from "@ancora/core";
+import { StoreError } from "../errors.js";
+import { type AncoraStore, connectionOf } from "../store.js";
+import { listAnchors } from "./anchor-store.js";
+import { NotAnchoredError } from "./errors.js";
+
+/** Options of `store.receipt` / `logger.receipt`. */
+export interface ReceiptOptions {
+  /** Only anchors in this registry (0x-address) … */
+  registry?: string;
+  /** … and on this chain. Default: any registry the store has anchored to. */
+  chainId?: number;
+}
+
+/**
+ * Builds the receipt of record `seq`. Throws {@link NotAnchoredError} when no confirmed anchor covers it.
+ *
+ * @example
+ * ```ts
+ * const receipt = store.receipt("loans", 42);
+ * verifyReceiptOffline(receipt).ok; // true
+ * ```
+ */
+export function buildReceipt(
+  store: AncoraStore,
+  stream: string,
+  seq: number,
+  options: ReceiptOptions = {},
+): Receipt {
+  const db = connectionOf(store);
+  return db.transaction((): Receipt => {
+    const anchors = listAnchors(db, stream, {
+      status: "confirmed",
+      ...(options.registry === undefined ? {} : { registry: options.registry.toLowerCase() }),
+      ...(options.chainId === undefined ? {} : { chainId: options.chainId }),
+    });
+    // The latest confirmed anchor (largest size) covering seq: its root is the one the contract holds
+    // (or the nearest to it), so the contract's verifyInclusion view accepts the proof as long as no
+    // later anchor landed.
+    const anchor = anchors.filter((a) => a.size > seq && a.blockNumber !== null).at(-1);
+    if (anchor === undefined) throw new NotAnchoredError(stream, seq);
+    const checkpoint = store.checkpoints(stream).find((c) => c.size === anchor.size);
+    const record = store.get(stream, seq);
+    const cid = record === undefined ? undefined : parseBlockCid(record.cid);
+    if (checkpoint === undefined || record === undefined || cid === undefined) {
+      throw new StoreError("STORE_CORRUPT", `The checkpoint or record behind a receipt is missing`, {
+        evidence: { stream, seq, size: anchor.size },
+      });
+    }
+    const proof = store.inclusionProof(stream, seq, anchor.size);
+    return validateReceipt({
+      v: 1,
+      record: new Uint8Array(record.bytes),
+      cid,
+      index: seq,
+      proof: proof.proof,
+      checkpoint,
+      anchor: {
+        chainId: anchor.chainId,
+        registry: anchor.registry,
+        txHash: anchor.txHash.toLowerCase(),
+        blockNumber: anchor.blockNumber as number,
+      },
+    });
+  })();
+}

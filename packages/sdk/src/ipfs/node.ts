@@ -1,0 +1,125 @@
+/**
+ * The embedded IPFS node: Helia over libp2p with TCP on loopback by default, bitswap, and no public
+ * bootstrap, discovery, delegated routing or gateways (a node that only talks to the peers it is told
+ * about). Its blockstore is the SQLite store itself ({@link SqliteBlockstore}), so every record and
+ * manifest is retrievable by CID over bitswap without being stored twice.
+ */
+
+import { type CID, computeCid, VerificationError } from "@ancora/core";
+import type { Blockstore } from "interface-blockstore";
+import type { AncoraStore } from "../store.js";
+import { SqliteBlockstore } from "./sqlite-blockstore.js";
+
+/** Listen on an ephemeral TCP port on loopback unless told otherwise. */
+export const DEFAULT_LISTEN = ["/ip4/127.0.0.1/tcp/0"] as const;
+
+/** Options of {@link startIpfsNode}. */
+export interface IpfsNodeOptions {
+  /** Serve this store's records and manifests. Omit for a client-only node (memory blockstore). */
+  store?: AncoraStore;
+  /** Any other blockstore (tests, a client node). Ignored when `store` is given. */
+  blockstore?: Blockstore;
+  /** libp2p listen multiaddrs. Default {@link DEFAULT_LISTEN}. */
+  listen?: readonly string[];
+  /** Addresses announced to peers (e.g. a public address in front of a NAT). Default: the listen addresses. */
+  announce?: readonly string[];
+  /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
+  peers?: readonly string[];
+}
+
+/** A running node. */
+export interface IpfsNode {
+  /** The multiaddrs peers can dial (with /p2p/<peer id>). */
+  readonly addresses: string[];
+  readonly peerId: string;
+  /** Dials a peer. */
+  connect(address: string): Promise<void>;
+  /**
+   * Fetches a block by CID (locally, else over bitswap from connected peers) and checks that its bytes
+   * hash to the CID. Fails at `timeoutMs` (default 10 s): never hangs on a missing block.
+   */
+  fetch(cid: CID, options?: { timeoutMs?: number }): Promise<Uint8Array>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an embedded IPFS node on loopback.
+ *
+ * @example
+ * ```ts
+ * const node = await startIpfsNode({ store: logger.store });
+ * console.log(node.addresses); // ["/ip4/127.0.0.1/tcp/40123/p2p/12D3Koo…"]
+ * ```
+ */
+export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<IpfsNode> {
+  // Loaded on first use, so `import "@ancora/sdk"` does not pay for libp2p.
+  const [
+    { noise },
+    { yamux },
+    { withBitswap },
+    { withLibp2pLight },
+    { identify },
+    { tcp },
+    { multiaddr },
+    { MemoryDatastore },
+    { createHeliaLight },
+  ] = await Promise.all([
+    import("@chainsafe/libp2p-noise"),
+    import("@chainsafe/libp2p-yamux"),
+    import("@helia/bitswap"),
+    import("@helia/libp2p"),
+    import("@libp2p/identify"),
+    import("@libp2p/tcp"),
+    import("@multiformats/multiaddr"),
+    import("datastore-core"),
+    import("helia"),
+  ]);
+  const blockstore: Blockstore =
+    options.store !== undefined
+      ? new SqliteBlockstore(options.store)
+      : (options.blockstore ?? new (await import("blockstore-core")).MemoryBlockstore());
+  const helia = withBitswap(
+    withLibp2pLight(createHeliaLight({ blockstore, datastore: new MemoryDatastore() }), {
+      addresses: {
+        listen: [...(options.listen ?? DEFAULT_LISTEN)],
+        ...(options.announce === undefined ? {} : { announce: [...options.announce] }),
+      },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: [],
+      services: { identify: identify() },
+      connectionMonitor: { enabled: false },
+    }),
+  );
+  await helia.start();
+  const connect = async (address: string): Promise<void> => {
+    await helia.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) });
+  };
+  try {
+    for (const peer of options.peers ?? []) await connect(peer);
+  } catch (error) {
+    await helia.stop();
+    throw error;
+  }
+  return {
+    addresses: helia.libp2p.getMultiaddrs().map((a) => a.toString()),
+    peerId: helia.libp2p.peerId.toString(),
+    connect,
+    async fetch(cid, fetchOptions = {}) {
+      const signal = AbortSignal.timeout(fetchOptions.timeoutMs ?? 10_000);
+      const parts: Uint8Array[] = [];
+      for await (const part of helia.blockstore.get(cid, { signal })) parts.push(part);
+      const bytes = new Uint8Array(Buffer.concat(parts));
+      if (!computeCid(bytes).equals(cid)) {
+        throw new VerificationError("CID_MISMATCH", "A fetched block does not hash to its CID", {
+          evidence: { expected: cid.toString(), found: computeCid(bytes).toString() },
+        });
+      }
+      return bytes;
+    },
+    async stop() {
+      await helia.stop();
+    },
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The pinning worker: keeps a store's records and manifests pinned on a remote service, off the logging
+ * path, through the durable outbox.
+ *
+ * Modes:
+ * - `record`: every record, soon after it is committed (closes the window in which the local file alone
+ *   holds it). Each pass queues one job per stream for the records committed since the last pass (a
+ *   cursor in `pin_cursors`, advanced in the same transaction), so nothing is skipped across restarts.
+ * - `batch`: one job per anchor: the anchorer's manifest and every record it lists
+ *   (`anchorer.onManifest = pinner.enqueueManifest`). Fewer jobs; records wait for their anchor.
+ *
+ * A job pins its blocks in order and remembers how far it got; a failure reschedules it with exponential
+ * backoff and jitter, or after the service's Retry-After when that is longer. Re-pinning a CID is
+ * harmless (services deduplicate by CID), so a retried job never stores a block twice.
+ */
+import { decodeManifest, parseBlockCid } from "@ancora/core";
+import type Database from "better-sqlite3";
+import { describeError } from "../anchoring/errors.js";
+import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";
+import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
+import { PinError, type PinningService, pinBlock } from "./service.js";
+
+/** Records per `record`-mode job. */
+export const DEFAULT_PIN_JOB_RECORDS = 256;
+
+/** Options of {@link createPinner}. */
+export interface PinnerOptions {
+  store: AncoraStore;
+  service: PinningService;
+  /** `record` (every record) or `batch` (per anchor, from manifests). */
+  mode: "record" | "batch";
+  /** Streams pinned in `record` mode. */
+  streams?: string | readonly string[];
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Per-upload timeout (default 30 s). */
+  timeoutMs?: number;
+  onError?: (error: unknown, context: { jobId: number; cid?: string }) => void;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface RangePayload {
+  type: "records";
+  stream: string;
+  from: number;
+  to: number;
+}
+interface ManifestPayload {
+  type: "manifest";
+  stream: string;
+  cid: string;
+  /** Blocks of the job already pinned: 0 = none, 1 = the manifest, 1 + i = the manifest and i records. */
+  done: number;
+}
+
+/** See {@link createPinner}. */
+export class Pinner {
+  readonly #o: PinnerOptions;
+  readonly #kind: string;
+  readonly #blocks: SqliteBlockstore;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #base: number;
+  readonly #max: number;
+  #lastError: string | null = null;
+
+  /** @internal Use {@link createPinner}. */
+  constructor(options: PinnerOptions) {
+    if (!/^[a-z0-9-]{1,32}$/.test(options.service.name)) {
+      throw new PinError("PIN_INVALID_OPTION", "service.name must be 1-32 characters of a-z, 0-9, -");
+    }
+    this.#o = options;
+    this.#kind = `pin:${options.service.name}`;
+    this.#blocks = new SqliteBlockstore(options.store);
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#base = options.backoff?.baseMs ?? 1_000;
+    this.#max = options.backoff?.maxMs ?? 300_000;
+  }
+
+  get #db(): Database.Database {
+    return connectionOf(this.#o.store);
+  }
+
+  /** Queues the pinning of a manifest and its records (`batch` mode): pass it as the anchorer's `onManifest`. */
+  enqueueManifest = (manifest: { stream: string; cid: string }): void => {
+    const payload: ManifestPayload = {
+      type: "manifest",
+      stream: manifest.stream,
+      cid: manifest.cid,
+      done: 0,
+    };
+    this.#o.store.enqueueJob(this.#kind, payload, { stream: manifest.stream, at: new Date(this.#now()) });
+  };
+
+  /** Unfinished pin jobs of this service. */
+  backlog(): { jobs: number; lastError: string | null } {
+    const jobs = this.#db
+      .prepare<[string], number>("SELECT count(*) FROM outbox WHERE done_at IS NULL AND kind = ?")
+      .pluck()
+      .get(this.#kind);
+    return { jobs: jobs ?? 0, lastError: this.#lastError };
+  }
+
+  /** One pass: queue new records (`record` mode), then work on the due jobs. Never throws for service failures. */
+  async tick(): Promise<{ pinned: number; failed: number }> {
+    if (this.#o.mode === "record") this.#queueNewRecords();
+    let pinned = 0;
+    let failed = 0;
+    for (const job of this.#o.store.dueJobs({ kind: this.#kind, now: new Date(this.#now()) })) {
+      try {
+        pinned += await this.#run(job);
+        this.#o.store.completeJob(job.id);
+      } catch (error) {
+        failed++;
+        this.#fail(job, error);
+      }
+    }
+    return { pinned, failed };
+  }
+
+  /** Ticks until no job is left or `timeoutMs` passes; returns whether it drained. */
+  async drain(options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<boolean> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      await this.tick();
+      if (this.backlog().jobs === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
+    }
+  }
+
+  #queueNewRecords(): void {
+    const db = this.#db;
+    const streams =
+      this.#o.streams === undefined
+        ? []
+        : typeof this.#o.streams === "string"
+          ? [this.#o.streams]
+          : this.#o.streams;
+    for (const stream of streams) {
+      db.transaction(() => {
+        const row = db
+          .prepare<[string, string], { id: number; size: number; cursor: number | null }>(
+            `SELECT s.id, s.size, p.size AS cursor FROM streams s
+               LEFT JOIN pin_cursors p ON p.stream_id = s.id AND p.service = ? WHERE s.name = ?`,
+          )
+          .get(this.#o.service.name, stream);
+        if (row === undefined) return;
+        let from = row.cursor ?? 0;
+        if (from >= row.size) return;
+        for (; from < row.size; from += DEFAULT_PIN_JOB_RECORDS) {
+          const payload: RangePayload = {
+            type: "records",
+            stream,
+            from,
+            to: Math.min(row.size, from + DEFAULT_PIN_JOB_RECORDS),
+          };
+          this.#o.store.enqueueJob(this.#kind, payload, { stream, at: new Date(this.#now()) });
+        }
+        db.prepare(
+          `INSERT INTO pin_cursors (service, stream_id, size) VALUES (?, ?, ?)
+             ON CONFLICT (service, stream_id) DO UPDATE SET size = excluded.size`,
+        ).run(this.#o.service.name, row.id, row.size);
+      }).immediate();
+    }
+  }
+
+  async #pin(cid: string): Promise<void> {
+    const parsed = parseBlockCid(cid);
+    const bytes = parsed === undefined ? undefined : this.#blocks.lookup(parsed);
+    if (bytes === undefined) throw new PinError("PIN_INVALID_OPTION", `Block ${cid} is not in the store`);
+    await pinBlock(
+      this.#o.service,
+      { cid, bytes },
+      { signal: AbortSignal.timeout(this.#o.timeoutMs ?? 30_000) },
+    );
+  }
+
+  /** Pins what is left of a job, saving progress after each block. Returns the number pinned. */
+  async #run(job: OutboxJob): Promise<number> {
+    const payload = job.payload as RangePayload | ManifestPayload;
+    let pinned = 0;
+    if (payload.type === "records") {
+      for (let seq = payload.from; seq < payload.to; seq++) {
+        const cid = this.#o.store.get(payload.stream, seq)?.cid;
+        if (cid === undefined) throw new PinError("PIN_INVALID_OPTION", `Record ${seq} is not in the store`);
+        await this.#pin(cid);
+        pinned++;
+        this.#save(job.id, { ...payload, from: seq + 1 });
+      }
+      return pinned;
+    }
+    const parsed = parseBlockCid(payload.cid);
+    const bytes = parsed === undefined ? undefined : this.#blocks.lookup(parsed);
+    if (bytes === undefined)
+      throw new PinError("PIN_INVALID_OPTION", `Manifest ${payload.cid} is not in the store`);
+    const cids = [payload.cid, ...decodeManifest(bytes).records.map((c) => c.toString())];
+    for (let i = payload.done; i < cids.length; i++) {
+      await this.#pin(cids[i] as string);
+      pinned++;
+      this.#save(job.id, { ...payload, done: i + 1 });
+    }
+    return pinned;
+  }
+
+  #save(id: number, payload: RangePayload | ManifestPayload): void {
+    this.#db.prepare("UPDATE outbox SET payload = ? WHERE id = ?").run(JSON.stringify(payload), id);
+  }
+
+  #fail(job: OutboxJob, error: unknown): void {
+    const exp = Math.min(this.#max, this.#base * 2 ** Math.min(job.attempts, 30));
+    let delay = Math.round(exp / 2 + this.#random() * (exp / 2));
+    if (error instanceof PinError && error.retryAfterMs !== undefined)
+      delay = Math.max(delay, error.retryAfterMs);
+    this.#lastError = describeError(error);
+    this.#o.store.failJob(job.id, this.#lastError, new Date(this.#now() + delay));
+    try {
+      this.#o.onError?.(error, { jobId: job.id });
+    } catch {
+      // A failing handler must not stop pinning.
+    }
+  }
+}
+
+/**
+ * Creates a pinning worker; drive it with `tick()` (e.g. from the anchorer's loop or a timer).
+ *
+ * @example
+ * ```ts
+ * const pinner = createPinner({ store: logger.store, service: pinataService(), mode: "record", streams: "loans" });
+ * setInterval(() => void pinner.tick(), 1_000).unref();
+ * ```
+ */
+export function createPinner(options: PinnerOptions): Pinner {
+  return new Pinner(options);
+}

@@ -1,0 +1,262 @@
+/**
+ * The Pinata and Kubo adapters against local HTTP servers on 127.0.0.1 that behave like the real APIs
+ * (multipart upload, bearer auth with 401, 429 with Retry-After, 5xx, a CID computed from the uploaded
+ * bytes or a wrong one), and the pinning worker's retries through the outbox.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type BlockCid, computeCid, manifestBlock, parseBlockCid } from "@ancora/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { putManifest } from "../anchoring/anchor-store.js";
+import { createLogger, type ProvenanceLogger } from "../logger.js";
+import { connectionOf } from "../store.js";
+import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import { kuboService } from "./kubo.js";
+import { pinataService } from "./pinata.js";
+import { createPinner } from "./pinner.js";
+import { PinError, parseRetryAfter, pinBlock } from "./service.js";
+
+const JWT = "test-jwt-0123456789-very-secret";
+
+type Script = Array<{ status: number; headers?: Record<string, string>; wrongCid?: boolean }>;
+
+/** A stand-in for an upload API: parses the multipart body, answers per script, else stores the file. */
+class Double {
+  readonly server: Server;
+  readonly stored = new Map<string, number>();
+  readonly bodies: Uint8Array[] = [];
+  script: Script = [];
+  requests = 0;
+  readonly flavour: "pinata" | "kubo";
+  constructor(flavour: "pinata" | "kubo") {
+    this.flavour = flavour;
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.requests++;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const path = req.url ?? "";
+    const expected = this.flavour === "pinata" ? "/files" : "/api/v0/add";
+    if (req.method !== "POST" || !path.startsWith(expected)) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${JWT}`) {
+      res.writeHead(401, { "content-type": "application/json" }).end('{"error":"Unauthorized"}');
+      return;
+    }
+    const step = this.script.shift();
+    if (step !== undefined && step.status !== 200) {
+      res.writeHead(step.status, { "content-type": "application/json", ...step.headers });
+      res.end(this.flavour === "kubo" ? '{"Message":"busy","Code":0,"Type":"error"}' : '{"error":"busy"}');
+      return;
+    }
+    const form = await new Request("http://x/", {
+      method: "POST",
+      headers: { "content-type": req.headers["content-type"] ?? "" },
+      body: Buffer.concat(chunks),
+    }).formData();
+    const file = [...form.values()].find((v): v is File => typeof v !== "string");
+    if (file === undefined) {
+      res.writeHead(400).end();
+      return;
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    this.bodies.push(bytes);
+    const cid = step?.wrongCid
+      ? computeCid(new TextEncoder().encode("other")).toString()
+      : computeCid(bytes).toString();
+    this.stored.set(cid, (this.stored.get(cid) ?? 0) + 1);
+    res.writeHead(200, { "content-type": "application/json" });
+    if (this.flavour === "pinata") {
+      res.end(
+        JSON.stringify({
+          data: { id: `id-${cid}`, name: file.name, cid, size: bytes.length, network: "public" },
+        }),
+      );
+    } else {
+      res.end(`${JSON.stringify({ Name: file.name, Hash: cid, Size: String(bytes.length) })}\n`);
+    }
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function double(flavour: "pinata" | "kubo"): Promise<{ d: Double; url: string }> {
+  const d = new Double(flavour);
+  const url = await d.start();
+  cleanups.push(() => d.stop());
+  return { d, url };
+}
+
+async function logger(n = 5): Promise<ProvenanceLogger> {
+  const temp = tempStore();
+  cleanups.push(temp.cleanup);
+  const l = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
+  cleanups.push(() => l.close());
+  l.setConfig(CONFIG);
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => l.record({ features: { i }, output: {}, score: 0.5 })),
+  );
+  return l;
+}
+
+const block = (text: string) => {
+  const bytes = new TextEncoder().encode(text);
+  return { cid: computeCid(bytes).toString(), bytes };
+};
+
+function expectNoSecret(error: unknown): void {
+  const text = `${String(error)} ${JSON.stringify(error instanceof PinError ? error.toJSON() : {})}`;
+  expect(text).not.toContain(JWT);
+  expect(text).not.toMatch(/127\.0\.0\.1/);
+}
+
+describe("Pinata adapter", () => {
+  it("uploads the exact bytes as a file; the reported CID equals the local one", async () => {
+    const { d, url } = await double("pinata");
+    const service = pinataService({ jwt: JWT, uploadUrl: url });
+    const b = block('{"v":1}');
+    await pinBlock(service, b);
+    expect(d.bodies[0]).toStrictEqual(b.bytes);
+    expect(d.stored.get(b.cid)).toBe(1);
+  });
+
+  it("maps 401, 429, 5xx and a different CID to typed errors without the JWT or URL", async () => {
+    const { d, url } = await double("pinata");
+    const bad = pinataService({ jwt: "wrong-jwt", uploadUrl: url });
+    const e401 = await pinBlock(bad, block("a")).catch((e: unknown) => e);
+    expect(e401).toMatchObject({ code: "PIN_UNAUTHORIZED", status: 401 });
+    const service = pinataService({ jwt: JWT, uploadUrl: url, rateLimitWaitMs: 1234 });
+    d.script = [
+      { status: 429, headers: { "retry-after": "7" } },
+      { status: 503 },
+      { status: 200, wrongCid: true },
+    ];
+    const e429 = await pinBlock(service, block("b")).catch((e: unknown) => e);
+    expect(e429).toMatchObject({ code: "PIN_RATE_LIMITED", status: 429, retryAfterMs: 1234 });
+    const e503 = await pinBlock(service, block("c")).catch((e: unknown) => e);
+    expect(e503).toMatchObject({ code: "PIN_UNAVAILABLE", status: 503 });
+    const b = block("d");
+    const mismatch = await pinBlock(service, b).catch((e: unknown) => e);
+    expect(mismatch).toBeInstanceOf(PinError);
+    expect(mismatch).toMatchObject({
+      code: "PIN_CID_MISMATCH",
+      evidence: { expected: b.cid, found: computeCid(new TextEncoder().encode("other")).toString() },
+    });
+    for (const e of [e401, e429, e503, mismatch]) expectNoSecret(e);
+  });
+
+  it("needs a JWT", () => {
+    const saved = process.env.PINATA_JWT;
+    delete process.env.PINATA_JWT;
+    try {
+      expect(() => pinataService()).toThrow(expect.objectContaining({ code: "PIN_INVALID_OPTION" }));
+    } finally {
+      if (saved !== undefined) process.env.PINATA_JWT = saved;
+    }
+  });
+});
+
+describe("Kubo adapter", () => {
+  it("adds with CIDv1 raw leaves; maps 401, 429 + Retry-After, 5xx and a different CID", async () => {
+    const { d, url } = await double("kubo");
+    const service = kuboService({ url: `${url}/api/v0`, headers: { authorization: `Bearer ${JWT}` } });
+    const b = block('{"v":2}');
+    await pinBlock(service, b);
+    expect(d.bodies[0]).toStrictEqual(b.bytes);
+    const unauthorized = kuboService({ url: `${url}/api/v0` });
+    const e401 = await pinBlock(unauthorized, block("a")).catch((e: unknown) => e);
+    expect(e401).toMatchObject({ code: "PIN_UNAUTHORIZED" });
+    d.script = [
+      { status: 429, headers: { "retry-after": "2" } },
+      { status: 500 },
+      { status: 200, wrongCid: true },
+    ];
+    const e429 = await pinBlock(service, block("b")).catch((e: unknown) => e);
+    expect(e429).toMatchObject({ code: "PIN_RATE_LIMITED", retryAfterMs: 2000 });
+    const e500 = await pinBlock(service, block("c")).catch((e: unknown) => e);
+    expect(e500).toMatchObject({ code: "PIN_UNAVAILABLE", status: 500 });
+    const mismatch = await pinBlock(service, block("d")).catch((e: unknown) => e);
+    expect(mismatch).toMatchObject({ code: "PIN_CID_MISMATCH" });
+    for (const e of [e401, e429, e500, mismatch]) expectNoSecret(e);
+  });
+
+  it("parses Retry-After in seconds and as a date", () => {
+    expect(parseRetryAfter("3")).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter("soon")).toBeUndefined();
+  });
+});
+
+describe("pinning worker", () => {
+  it("per record: 429 then 500 then success is retried with backoff and stored once", async () => {
+    const { d, url } = await double("pinata");
+    const l = await logger(3);
+    let now = Date.now();
+    const pinner = createPinner({
+      store: l.store,
+      service: pinataService({ jwt: JWT, uploadUrl: url, rateLimitWaitMs: 5_000 }),
+      mode: "record",
+      streams: "loans",
+      backoff: { baseMs: 100, maxMs: 1_000 },
+      now: () => now,
+    });
+    d.script = [{ status: 429 }, { status: 500 }];
+    expect(await pinner.tick()).toMatchObject({ pinned: 0, failed: 1 });
+    expect(await pinner.tick()).toMatchObject({ pinned: 0, failed: 0 }); // waiting out the 429
+    now += 5_001;
+    expect(await pinner.tick()).toMatchObject({ pinned: 0, failed: 1 }); // the 500
+    now += 1_001;
+    const size = l.store.stream("loans").size;
+    expect(await pinner.tick()).toMatchObject({ pinned: size, failed: 0 });
+    expect(pinner.backlog().jobs).toBe(0);
+    for (let seq = 0; seq < size; seq++) expect(d.stored.get(l.store.get("loans", seq)?.cid ?? "")).toBe(1);
+    // New records are picked up by the next pass, and only those.
+    await l.record({ features: { late: 1 }, output: {}, score: 0.1 });
+    expect(await pinner.tick()).toMatchObject({ pinned: 1 });
+    expect([...d.stored.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("per batch: a manifest and the records it lists, in one job", async () => {
+    const { d, url } = await double("kubo");
+    const l = await logger(4);
+    const size = l.store.stream("loans").size;
+    const cids = Array.from(
+      { length: size },
+      (_, s) => parseBlockCid(l.store.get("loans", s)?.cid ?? "") as BlockCid,
+    );
+    const m = manifestBlock({
+      v: 1,
+      stream: "loans",
+      from: 0,
+      size,
+      root: l.store.consistencyProof("loans", size, size).root2,
+      head: cids[size - 1] as BlockCid,
+      records: cids,
+    });
+    putManifest(connectionOf(l.store), 1, { cid: m.cid.toString(), from: 0, size, bytes: m.bytes });
+    const pinner = createPinner({
+      store: l.store,
+      service: kuboService({ url: `${url}/api/v0`, headers: { authorization: `Bearer ${JWT}` } }),
+      mode: "batch",
+    });
+    pinner.enqueueManifest({ stream: "loans", cid: m.cid.toString() });
+    expect(await pinner.drain({ timeoutMs: 10_000 })).toBe(true);
+    expect(d.stored.get(m.cid.toString())).toBe(1);
+    for (const cid of cids) expect(d.stored.get(cid.toString())).toBe(1);
+    expect(d.stored.size).toBe(size + 1);
+  });
+});
