@@ -1,3 +1,5 @@
+import { validateRecord } from "@ancora/core";
+import fc from "fast-check";
 import { keccak256, stringToBytes } from "viem";
 import { describe, expect, it } from "vitest";
 import { StreamNameError } from "./errors.js";
@@ -61,5 +63,63 @@ describe("isBytes32", () => {
     expect(isBytes32(`${"ab".repeat(32)}`)).toBe(false);
     expect(isBytes32(`0x${"zz".repeat(32)}`)).toBe(false);
     expect(isBytes32(undefined)).toBe(false);
+  });
+});
+
+describe("stream names agree with @ancora/core's record schema", () => {
+  // A stream the log accepts must be anchorable, and a name the registry refuses must not get a log.
+  const record = (stream: string) => ({
+    v: 1,
+    kind: "genesis",
+    stream,
+    seq: 0,
+    ts: "2026-01-01T00:00:00.000Z",
+    body: { createdBy: "test" },
+  });
+  const accepts = (stream: string): boolean => {
+    try {
+      validateRecord(record(stream));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const anchorable = (stream: string): boolean => {
+    try {
+      encodeStreamId(stream);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("on fixed names", () => {
+    for (const name of [
+      "loans",
+      "a",
+      "0",
+      "fraud.eu-west_2",
+      "x".repeat(64),
+      "x".repeat(65),
+      "Loans",
+      "a:b",
+      "-a",
+      ".a",
+      "é",
+    ]) {
+      expect(accepts(name), name).toBe(anchorable(name));
+    }
+  });
+
+  it("on arbitrary strings", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^[A-Za-z0-9._:-]{1,70}$/)),
+        (name) => {
+          expect(accepts(name)).toBe(anchorable(name));
+        },
+      ),
+      { numRuns: process.env.CI === "true" ? 2_000 : 300 },
+    );
   });
 });

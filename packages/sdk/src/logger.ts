@@ -64,7 +64,7 @@ export type ErrorHandler = (error: unknown, context: { stream: string; operation
 export interface LoggerOptions {
   /** The SQLite file (created when missing). */
   path: string;
-  /** The stream this logger writes: one per model or service (`[A-Za-z0-9._:-]`, up to 128). */
+  /** The stream this logger writes: one per model or service (`[a-z0-9._-]`, up to 64, starting with a letter or digit: the registry's rule). */
   stream: string;
   /** The model whose decisions are logged; each decision records it. */
   model: ModelRef;
@@ -167,7 +167,7 @@ export interface WrapOptions<A extends unknown[], O> {
 }
 
 const LABEL_ID = /^L[0-9]{3,15}$/;
-const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const STREAM_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const LOGGER_KEY = Symbol("ProvenanceLogger");
 
 interface Prepared {
@@ -776,9 +776,14 @@ export function createLogger(options: LoggerOptions): ProvenanceLogger {
     throw new InputError("INVALID_OPTION", "path must name the store's SQLite file");
   }
   if (typeof options.stream !== "string" || !STREAM_ID.test(options.stream)) {
-    throw new InputError("INVALID_OPTION", "stream must be 1 to 128 characters of [A-Za-z0-9._:-]", {
-      evidence: { field: "stream" },
-    });
+    throw new InputError(
+      "INVALID_OPTION",
+      "stream must be 1 to 64 characters of [a-z0-9._-], starting with a letter or digit",
+      {
+        hint: 'Use a lower-case name such as "loans" or "fraud.eu-west": the same rule the registry applies.',
+        evidence: { field: "stream" },
+      },
+    );
   }
   const model = checkModel(options.model);
   const commitment = commitmentConfig(options.commitment);

@@ -392,7 +392,7 @@ describe("records: properties", () => {
   // Doubles of magnitude 2^53 and above are all integers, which the encoder refuses unless bigint.
   const scoreArb = fc.double({ min: -1e15, max: 1e15, noNaN: true }).map((x) => x + 0);
   const envelopeArb = fc.record({
-    stream: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,30}$/),
+    stream: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,30}$/),
     seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     prev: cidArb,
     ts: fc

@@ -2,7 +2,7 @@
  * Field rules shared by several record kinds, so each limit is defined once (docs/formats.md lists
  * them). Lengths are in UTF-16 units; the 256 KiB record limit bounds the total anyway.
  */
-import { IDENTIFIER, type StringRule } from "../../internal/schema-fields.js";
+import type { StringRule } from "../../internal/schema-fields.js";
 
 /** A label id: `L` and 3 to 15 digits (`L001`). Stable for the life of a stream. */
 export const LABEL_ID: StringRule = { max: 16, pattern: /^L[0-9]{3,15}$/, describe: "a label id like L001" };
@@ -16,11 +16,15 @@ export const NAME: StringRule = { max: 256 };
 /** Free text such as a change reason. */
 export const TEXT: StringRule = { max: 4096 };
 
-/** A stream id: identifier characters, up to 128 of them. */
+/**
+ * A stream name: 1 to 64 lower-case ASCII letters, digits, `.`, `_` and `-`, starting with a letter or a
+ * digit — the same rule as `@ancora/contracts`' `encodeStreamId`, so every stream a log can hold can be
+ * anchored, and names that look alike on screen (case, confusables) can never be two streams.
+ */
 export const STREAM_ID: StringRule = {
-  max: 128,
-  pattern: IDENTIFIER,
-  describe: "a stream id ([A-Za-z0-9._:-])",
+  max: 64,
+  pattern: /^[a-z0-9][a-z0-9._-]*$/,
+  describe: "a stream name ([a-z0-9._-], starting with a letter or digit)",
 };
 
 /**
