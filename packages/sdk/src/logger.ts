@@ -212,8 +212,8 @@ function nextLabelId(labels: Iterable<string>): string {
   return `L${String(max + 1).padStart(3, "0")}`;
 }
 
-const PLACEHOLDER_CID = computeCid(new Uint8Array(0));
-const PLACEHOLDER_COMMITMENT = { scheme: "plain", digest: new Uint8Array(32) } as const;
+const PROBE_CID = computeCid(new Uint8Array(0));
+const PROBE_COMMITMENT = { scheme: "plain", digest: new Uint8Array(32) } as const;
 
 /** Validates a model reference exactly as a decision record will carry it (core's schema). */
 function checkModel(model: unknown): ModelRef {
@@ -223,14 +223,14 @@ function checkModel(model: unknown): ModelRef {
       kind: "decision",
       stream: "model-check",
       seq: 1,
-      prev: PLACEHOLDER_CID,
+      prev: PROBE_CID,
       ts: "2025-01-01T00:00:00.000Z",
       body: {
         model,
-        input: PLACEHOLDER_COMMITMENT,
-        output: PLACEHOLDER_COMMITMENT,
+        input: PROBE_COMMITMENT,
+        output: PROBE_COMMITMENT,
         label: "L001",
-        config: PLACEHOLDER_CID,
+        config: PROBE_CID,
       },
     });
   } catch (error) {
