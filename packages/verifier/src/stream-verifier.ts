@@ -256,25 +256,8 @@ export class StreamVerifier {
       this.#addInRange(stored, this.#range);
       return;
     }
-    const position = this.#tree.size;
     const seq = stored.seq;
-    if (seq !== this.#expectedSeq) {
-      this.#fail(
-        seq > this.#expectedSeq ? "SEQ_GAP" : "SEQ_MISMATCH",
-        Math.min(seq, this.#expectedSeq),
-        String(this.#expectedSeq),
-        String(seq),
-      );
-    }
-    this.#expectedSeq = seq + 1;
-
-    const cid = computeCid(stored.bytes, this.#sha256);
-    const cidText = cid.toString();
-    if (cidText !== stored.cid) this.#fail("CID_MISMATCH", seq, cidText, stored.cid);
-
-    const prev = this.#prev;
-    this.#prev = cid;
-    this.#checkRecord(stored, position, prev, cid);
+    const { cid, cidText } = this.#checkSequenceAndRecord(stored, this.#tree.size);
 
     const nodes = this.#tree.appendLeaf(cid.bytes).nodes;
     const leaf = nodes[0];
@@ -309,9 +292,11 @@ export class StreamVerifier {
     this.#checkCheckpoints(cidText);
   }
 
-  /** {@link StreamVerifier.add} in range mode: the per-record checks, no tree. */
-  #addInRange(stored: StoredRecord, start: RangeStart): void {
-    const position = start.seq + this.#count;
+  /**
+   * The checks every record gets in both modes: seq continuity, the CID recomputed from the bytes, and
+   * the record's own rules (decoding, stream, `prev`, columns, config and labels). Returns the CID.
+   */
+  #checkSequenceAndRecord(stored: StoredRecord, position: number): { cid: BlockCid; cidText: string } {
     const seq = stored.seq;
     if (seq !== this.#expectedSeq) {
       this.#fail(
@@ -328,6 +313,14 @@ export class StreamVerifier {
     const prev = this.#prev;
     this.#prev = cid;
     this.#checkRecord(stored, position, prev, cid);
+    return { cid, cidText };
+  }
+
+  /** {@link StreamVerifier.add} in range mode: the per-record checks, no tree. */
+  #addInRange(stored: StoredRecord, start: RangeStart): void {
+    const position = start.seq + this.#count;
+    const seq = stored.seq;
+    const { cid, cidText } = this.#checkSequenceAndRecord(stored, position);
     // The range's own tree: it starts at a multiple of RANGE_BLOCK, so its nodes up to that level are
     // the stream tree's nodes (index shifted by the start), checked here like add() does.
     const nodes = this.#tree.appendLeaf(cid.bytes).nodes;
