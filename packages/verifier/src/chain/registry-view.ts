@@ -1,0 +1,47 @@
+/**
+ * What the verifier needs to know from a ProvenanceRegistry, as an interface: the real one reads a
+ * chain through viem (`registryView`), tests hand in fakes that lie in chosen ways. Nothing a view
+ * returns is trusted on its own: anchor histories are replayed against the chained head in state.
+ */
+import type { StreamState } from "@ancora/contracts";
+import type { Address, Hash, Hex } from "viem";
+
+/** One `CheckpointAnchored` event, decoded, with where it is on chain. */
+export interface RegistryAnchor {
+  readonly streamId: Hex;
+  readonly sequence: bigint;
+  readonly treeSize: bigint;
+  readonly root: Hex;
+  readonly manifestDigest: Hex;
+  readonly anchorer: Address;
+  readonly blockNumber: bigint;
+  readonly consistencyChecked: boolean;
+  readonly previousHead: Hex;
+  readonly transactionHash: Hash;
+}
+
+/** A registered stream: its id, the metadata it was registered with, and its state. */
+export interface RegistryStream {
+  readonly streamId: Hex;
+  readonly metadata: string;
+  readonly state: StreamState;
+}
+
+/** A registry as the verifier sees it, read at one block so every answer is consistent. */
+export interface RegistryView {
+  readonly chainId: number;
+  /** Registry address, lowercase 0x-hex. */
+  readonly address: Address;
+  /** The block every read is made at. */
+  readonly blockNumber: bigint;
+  /** Every stream registered up to {@link blockNumber}, in registration order. */
+  streams(): Promise<RegistryStream[]>;
+  /** One stream's state; rejects with an error whose code is `UNKNOWN_STREAM` when it is not registered. */
+  stream(streamId: Hex): Promise<RegistryStream>;
+  /**
+   * The stream's anchors from events, in sequence order. Rejects with a `SourceError`
+   * `HISTORY_UNAVAILABLE` when the node does not serve the logs (pruned history, EIP-4444): callers then
+   * replay anchor links from another source against the chained head in state.
+   */
+  anchorHistory(streamId: Hex): Promise<RegistryAnchor[]>;
+}
