@@ -26,6 +26,14 @@ export interface AnchoredCheckpoint {
   blockHash: string | null;
   /** Confirmations seen when last checked (1 = in the latest block). */
   confirmations: number;
+  /**
+   * The anchor's link fields from its `CheckpointAnchored` event (schema v3): with size, root, manifest
+   * and block they are every input of the registry's chained head. `null` until the anchor is confirmed
+   * and its event read.
+   */
+  sequence: number | null;
+  anchorer: string | null;
+  consistencyChecked: boolean | null;
 }
 
 interface AnchorRow {
@@ -44,10 +52,14 @@ interface AnchorRow {
   block_hash: string | null;
   confirmations: number;
   submitted_at: number;
+  sequence: number | null;
+  anchorer: string | null;
+  consistency_checked: number | null;
 }
 
 const SELECT = `SELECT a.chain_id, a.registry, s.name AS stream, a.size, a.root, a.manifest_cid, a.status, a.origin,
-  a.tx_hash, a.nonce, a.max_fee, a.block_number, a.block_hash, a.confirmations, a.submitted_at
+  a.tx_hash, a.nonce, a.max_fee, a.block_number, a.block_hash, a.confirmations, a.submitted_at,
+  a.sequence, a.anchorer, a.consistency_checked
   FROM anchors a JOIN streams s ON s.id = a.stream_id`;
 
 export interface AnchorRecord extends AnchoredCheckpoint {
@@ -70,6 +82,9 @@ function fromRow(r: AnchorRow): AnchorRecord {
     blockNumber: r.block_number,
     blockHash: r.block_hash,
     confirmations: r.confirmations,
+    sequence: r.sequence,
+    anchorer: r.anchorer,
+    consistencyChecked: r.consistency_checked === null ? null : r.consistency_checked === 1,
     maxFee: r.max_fee === null ? null : BigInt(r.max_fee),
     submittedAt: r.submitted_at,
   };
@@ -136,7 +151,7 @@ export function recentConfirmed(
 
 export function upsertAnchor(
   db: Database.Database,
-  a: Omit<AnchorRecord, "stream"> & { streamId: number },
+  a: Omit<AnchorRecord, "stream" | "sequence" | "anchorer" | "consistencyChecked"> & { streamId: number },
   now: string,
 ): void {
   db.prepare(
@@ -193,6 +208,49 @@ export function updateAnchorState(
     key.size,
     key.stream,
   );
+}
+
+/** The link fields of an anchor's `CheckpointAnchored` event (see {@link AnchoredCheckpoint.sequence}). */
+export interface AnchorLinkFields {
+  sequence: number;
+  anchorer: string;
+  consistencyChecked: boolean;
+}
+
+/** Records the link fields of a confirmed anchor, read from its event. */
+export function setAnchorLink(
+  db: Database.Database,
+  key: { chainId: number; registry: string; stream: string; size: number },
+  link: AnchorLinkFields,
+): void {
+  db.prepare(
+    `UPDATE anchors SET sequence = ?, anchorer = ?, consistency_checked = ?
+       WHERE chain_id = ? AND registry = ? AND size = ? AND stream_id = (SELECT id FROM streams WHERE name = ?)`,
+  ).run(
+    link.sequence,
+    link.anchorer.toLowerCase(),
+    link.consistencyChecked ? 1 : 0,
+    key.chainId,
+    key.registry,
+    key.size,
+    key.stream,
+  );
+}
+
+/** Confirmed anchors of a registry whose link fields are not known yet (rows from before schema v3). */
+export function anchorsWithoutLink(
+  db: Database.Database,
+  chainId: number,
+  registry: string,
+  limit: number,
+): AnchorRecord[] {
+  return db
+    .prepare<[number, string, number], AnchorRow>(
+      `${SELECT} WHERE a.chain_id = ? AND a.registry = ? AND a.status = 'confirmed' AND a.sequence IS NULL
+         ORDER BY a.size LIMIT ?`,
+    )
+    .all(chainId, registry, limit)
+    .map(fromRow);
 }
 
 /** Stores a manifest block (idempotent: the CID is the key). */

@@ -9,7 +9,9 @@ import {
   createRegistryReader,
   deployRegistry,
   encodeStreamId,
+  genesisHead,
   grantAnchorer,
+  recomputeChainedHead,
   registerStream,
 } from "@ancora/contracts";
 import {
@@ -17,6 +19,8 @@ import {
   hashLeaf,
   MAX_MANIFEST_RECORDS,
   manifestCidFromDigest,
+  manifestDigest,
+  parseBlockCid,
   receiptFromJSON,
   receiptToJSON,
   verifyReceiptOffline,
@@ -40,7 +44,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { connectionOf, openStore } from "../store.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
-import { getManifestBytes } from "./anchor-store.js";
+import { type AnchoredCheckpoint, getManifestBytes } from "./anchor-store.js";
 import { type Anchorer, type AnchorerOptions, createAnchorer } from "./anchorer.js";
 import { ethersSignerToAccount } from "./ethers-account.js";
 
@@ -197,7 +201,33 @@ async function expectChainMatchesLocal(c: Chain, logger: ProvenanceLogger): Prom
   }
   const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
   expect(confirmed.map((a) => a.size)).toStrictEqual(sizes);
+  await expectLocalLinksReplay(c, confirmed, history.head);
   return sizes;
+}
+
+/**
+ * The local log's confirmed anchors alone (schema v3 link fields) replay to the chained head in the
+ * registry's state: the history is provable without the node's event logs.
+ */
+async function expectLocalLinksReplay(c: Chain, confirmed: AnchoredCheckpoint[], head: Hex): Promise<void> {
+  const links = confirmed.map((a) => {
+    expect(a.sequence, `link fields of size ${a.size}`).not.toBeNull();
+    return {
+      sequence: BigInt(a.sequence ?? -1),
+      treeSize: BigInt(a.size),
+      root: toHex(a.root),
+      manifestDigest: toHex(manifestDigest(parseBlockCid(a.manifestCid))),
+      anchorer: (a.anchorer ?? "0x") as Address,
+      blockNumber: BigInt(a.blockNumber ?? -1),
+      consistencyChecked: a.consistencyChecked ?? false,
+    };
+  });
+  const start = genesisHead({
+    chainId: await c.publicClient.getChainId(),
+    registry: c.registry,
+    streamId: encodeStreamId(STREAM),
+  });
+  expect(recomputeChainedHead(start, links)).toBe(head);
 }
 
 describe("anchorer", () => {
@@ -409,6 +439,34 @@ describe("anchorer", () => {
       getManifestBytes(connectionOf(logger.store), last?.manifestCid ?? "") ?? new Uint8Array(),
     );
     expect(manifest.prev?.toString()).toBe(manifestCidFromDigest(new Uint8Array(32).fill(0x11)).toString());
+    // The recognised anchor's link fields come from its event: the local history replays to the head.
+    const reader = createRegistryReader(c.publicClient, c.registry);
+    const head = await reader.chainedHead(encodeStreamId(STREAM));
+    const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
+    expect(confirmed[0]).toMatchObject({ anchorer: c.admin.account.address.toLowerCase(), sequence: 0 });
+    await expectLocalLinksReplay(c, confirmed, head);
+  });
+
+  it("backfills the link fields of anchors recorded before schema v3 from their receipts", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { policy: false });
+    for (let i = 0; i < 3; i++) {
+      await log(logger, 7);
+      logger.checkpoint();
+      await settle(c, anchorer);
+    }
+    const db = connectionOf(logger.store);
+    // What a store migrated from v2 holds: confirmed anchors without their link fields.
+    db.exec("UPDATE anchors SET sequence = NULL, anchorer = NULL, consistency_checked = NULL");
+    expect(logger.store.anchors(STREAM).every((a) => a.sequence === null)).toBe(true);
+    await anchorer.tick();
+    const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
+    expect(confirmed.map((a) => a.sequence)).toStrictEqual([0, 1, 2]);
+    // anchorWithConsistency checks every anchor, the first one against the empty tree.
+    expect(confirmed.map((a) => a.consistencyChecked)).toStrictEqual([true, true, true]);
+    const head = await createRegistryReader(c.publicClient, c.registry).chainedHead(encodeStreamId(STREAM));
+    await expectLocalLinksReplay(c, confirmed, head);
   });
 
   it("detects a reorg that removes a confirmed anchor and re-submits it", async () => {

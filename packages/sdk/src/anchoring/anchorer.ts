@@ -47,8 +47,10 @@ import {
   hexToBytes,
   keccak256,
   type PublicClient,
+  parseEventLogs,
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
+  type TransactionReceipt,
   type Transport,
   toHex,
   type WalletClient,
@@ -58,6 +60,7 @@ import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
 import {
   type AnchoredCheckpoint,
   type AnchorRecord,
+  anchorsWithoutLink,
   getAnchor,
   hasPendingAnchorJob,
   jobBacklog,
@@ -68,6 +71,7 @@ import {
   recordCids,
   recordTime,
   rescheduleJob,
+  setAnchorLink,
   streamIdOf,
   updateAnchorState,
   upsertAnchor,
@@ -89,6 +93,9 @@ export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 export const DEFAULT_REPLACE_AFTER_MS = 120_000;
 /** Confirmed anchors in this many latest blocks are re-checked for reorgs. */
 export const DEFAULT_REORG_DEPTH = 64;
+
+/** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
+const LINK_BACKFILL_PER_TICK = 20;
 /** Retry backoff: base and ceiling. */
 export const DEFAULT_BACKOFF = { baseMs: 1_000, maxMs: 300_000 } as const;
 
@@ -374,6 +381,7 @@ export class Anchorer {
     }
     try {
       result.reorged = await this.#checkReorgs();
+      await this.#backfillLinks();
     } catch (error) {
       this.#report(error, {});
     }
@@ -502,6 +510,7 @@ export class Anchorer {
           },
           this.#isoNow(),
         );
+        this.#linkFromReceipt(key, receipt);
         continue;
       }
       updateAnchorState(
@@ -532,6 +541,47 @@ export class Anchorer {
       reorged++;
     }
     return reorged;
+  }
+
+  /**
+   * Reads the link fields (sequence, anchorer, consistency checked) of a confirmed anchor from the
+   * `CheckpointAnchored` event in its transaction receipt, so the local log can replay the stream's
+   * chained head without the node's event logs.
+   */
+  #linkFromReceipt(
+    key: { chainId: number; registry: string; stream: string; size: number },
+    receipt: TransactionReceipt,
+  ): boolean {
+    const streamId = encodeStreamId(key.stream);
+    const event = parseEventLogs({
+      abi: provenanceRegistryAbi,
+      eventName: "CheckpointAnchored",
+      logs: receipt.logs,
+    }).find(
+      (log) =>
+        log.address.toLowerCase() === this.#registryKey &&
+        log.args.streamId === streamId &&
+        log.args.treeSize === BigInt(key.size),
+    );
+    if (event === undefined) return false;
+    setAnchorLink(this.#db, key, {
+      sequence: Number(event.args.sequence),
+      anchorer: event.args.anchorer,
+      consistencyChecked: event.args.consistencyChecked,
+    });
+    return true;
+  }
+
+  /** Fills the link fields of confirmed anchors recorded before schema v3, a few per pass. */
+  async #backfillLinks(): Promise<void> {
+    const chainId = this.#chainId;
+    if (chainId === undefined) return;
+    for (const anchor of anchorsWithoutLink(this.#db, chainId, this.#registryKey, LINK_BACKFILL_PER_TICK)) {
+      const receipt = await this.#receipt(anchor.txHash as Hash);
+      if (receipt === undefined || receipt.status !== "success") continue; // the reorg check handles it
+      const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
+      this.#linkFromReceipt(key, receipt);
+    }
   }
 
   #isoNow(): string {
@@ -612,6 +662,7 @@ export class Anchorer {
         this.#isoNow(),
       );
       if (!done) return "waiting";
+      this.#linkFromReceipt(key, receipt);
       const confirmed = getAnchor(this.#db, chainId, this.#registryKey, anchor.stream, anchor.size);
       if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
       return anchor.origin === "recognised" ? "recognised" : "confirmed";
@@ -723,6 +774,15 @@ export class Anchorer {
         );
       }
       if (!done) return "waiting";
+      setAnchorLink(
+        this.#db,
+        { chainId, registry: this.#registryKey, stream, size },
+        {
+          sequence: Number(event.sequence),
+          anchorer: event.anchorer,
+          consistencyChecked: event.consistencyChecked,
+        },
+      );
       const confirmed = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
       if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
       return ours ? "confirmed" : "recognised";

@@ -156,8 +156,24 @@ function v2(db: Database.Database): void {
   `);
 }
 
+/**
+ * Schema version 3: the anchor links. The registry folds every anchor into a chained head in storage
+ * from (sequence, size, root, manifest digest, anchorer, block number, consistency checked). Keeping
+ * the fields the v2 row lacks lets a verifier replay a stream's anchor history from the local log and
+ * prove it against the head in contract state alone, when the node no longer serves old event logs
+ * (EIP-4444). NULL on rows written before v3 until the anchorer backfills them from the transaction
+ * receipts.
+ */
+function v3(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE anchors ADD COLUMN sequence INTEGER;
+    ALTER TABLE anchors ADD COLUMN anchorer TEXT;
+    ALTER TABLE anchors ADD COLUMN consistency_checked INTEGER CHECK (consistency_checked IN (0, 1));
+  `);
+}
+
 /** Migrations in order: MIGRATIONS[i] takes schema version i to i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
