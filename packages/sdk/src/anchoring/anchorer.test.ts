@@ -493,6 +493,55 @@ describe("anchorer", () => {
     expect(await reader.anchorHistory(encodeStreamId(STREAM))).toHaveLength(1);
   });
 
+  it("replaces a transaction stuck in the mempool with the same nonce and higher fees, and anchors once", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    await log(logger, 10);
+    const checkpoint = logger.checkpoint();
+    let now = Date.now() + 1_000; // the anchor job is due from the checkpoint's (real) time
+    const anchorer = anchorerFor(c, logger, { policy: false, replaceAfterMs: 60_000, now: () => now });
+    // Nothing is mined until we say so: the transaction sits in the mempool like one priced too low.
+    await c.provider.request({ method: "evm_setAutomine", params: [false] });
+    let first: AnchoredCheckpoint | undefined;
+    let replacement: AnchoredCheckpoint | undefined;
+    try {
+      expect((await anchorer.tick()).submitted).toBe(1);
+      first = logger.store.anchors(STREAM)[0];
+      expect(first?.status).toBe("submitted");
+      const pending = await c.publicClient.getTransaction({ hash: first?.txHash as Hex });
+      expect(pending.blockNumber).toBeNull();
+      now += 1_000; // before replaceAfterMs: keep waiting, send nothing
+      const waiting = await anchorer.tick();
+      expect(waiting.submitted + waiting.confirmed).toBe(0);
+      expect(logger.store.anchors(STREAM)[0]?.txHash).toBe(first?.txHash);
+      now += 60_000;
+      await anchorer.tick();
+      replacement = logger.store.anchors(STREAM)[0];
+      expect(replacement?.txHash).not.toBe(first?.txHash);
+      expect(replacement?.nonce).toBe(first?.nonce);
+      const bumped = await c.publicClient.getTransaction({ hash: replacement?.txHash as Hex });
+      expect(bumped.nonce).toBe(pending.nonce);
+      expect(bumped.maxFeePerGas ?? 0n).toBeGreaterThan(pending.maxFeePerGas ?? 0n);
+      expect(bumped.maxPriorityFeePerGas ?? 0n).toBeGreaterThan(pending.maxPriorityFeePerGas ?? 0n);
+    } finally {
+      await c.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+    await c.mine();
+    for (let i = 0; i < 20 && anchorer.backlog().jobs > 0; i++) {
+      now += 1_000;
+      await anchorer.tick();
+      await c.mine();
+    }
+    expect(anchorer.backlog().jobs).toBe(0);
+    const history = await createRegistryReader(c.publicClient, c.registry).anchorHistory(
+      encodeStreamId(STREAM),
+    );
+    expect(history.map((e) => [Number(e.treeSize), e.transactionHash])).toStrictEqual([
+      [checkpoint.size, replacement?.txHash],
+    ]);
+    expect(logger.store.anchors(STREAM)).toMatchObject([{ status: "confirmed", txHash: replacement?.txHash }]);
+  });
+
   it("waits while the base fee is above the cap", async () => {
     const c = await chain();
     const logger = newLogger();

@@ -94,6 +94,9 @@ export const DEFAULT_REPLACE_AFTER_MS = 120_000;
 /** Confirmed anchors in this many latest blocks are re-checked for reorgs. */
 export const DEFAULT_REORG_DEPTH = 64;
 
+/** Gas limit over the estimate: storage costs can shift between estimation and inclusion. */
+const GAS_HEADROOM_PERCENT = 120n;
+
 /** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
 const LINK_BACKFILL_PER_TICK = 20;
 /** Retry backoff: base and ceiling. */
@@ -933,12 +936,16 @@ export class Anchorer {
     }
     const fees = await this.#fees(replacing);
     const nonce = replacing?.nonce ?? (await this.#nonces.next());
+    // Estimate against the latest block, never "pending" (some nodes' default): a replacement would be
+    // estimated on top of the very transaction it replaces and revert as a stale tree size.
+    const estimate = await publicClient.estimateGas({ account, to: this.#registry, data, blockTag: "latest" });
     const request = await walletClient.prepareTransactionRequest({
       account,
       chain: walletClient.chain,
       to: this.#registry,
       data,
       nonce,
+      gas: (estimate * GAS_HEADROOM_PERCENT) / 100n,
       type: "eip1559",
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
