@@ -1,0 +1,205 @@
+/**
+ * Anchoring benchmarks (issue 6), against a real `hardhat node` on loopback (JSON-RPC over HTTP, one
+ * block per transaction), with the same logging measured without an anchorer in the same run:
+ *
+ * 1. logging throughput while the anchorer runs in the same process, against logging alone (target:
+ *    anchoring stays off the hot path, ratio close to 1);
+ * 2. gas per anchor and per record at several checkpoint sizes (`anchorWithConsistency`, receipts'
+ *    gasUsed);
+ * 3. log → anchored latency: from a checkpoint's last record to its anchor being confirmed.
+ *
+ *   pnpm exec tsc -b && node bench/anchoring.bench.ts [--records=20000]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createPublicClient, createWalletClient, defineChain, type Hash, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import {
+  deployRegistry,
+  encodeStreamId,
+  grantAnchorer,
+  registerStream,
+} from "../packages/contracts/dist/index.js";
+import { createAnchorer, createLogger, type DecisionEntry } from "../packages/sdk/dist/index.js";
+import { HARDHAT_DEV_KEY, startLocalChain } from "../scripts/lib/local-chain.ts";
+import { type Measurement, report } from "./lib.ts";
+
+function option(name: string, fallback: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const value = arg?.slice(name.length + 3) ?? process.env[`ANCORA_BENCH_${name.toUpperCase()}`];
+  return value === undefined ? fallback : Number(value.replaceAll("_", ""));
+}
+
+const RECORDS = option("records", 20_000);
+const IN_FLIGHT = 256;
+const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+const CONFIG = {
+  threshold: 0.5,
+  aboveLabel: "approve",
+  belowLabel: "refer",
+  changedBy: "bench",
+  changeReason: "bench",
+};
+const dir = mkdtempSync(join(tmpdir(), "ancora-anchor-bench-"));
+
+let counter = 0;
+const entry = (): DecisionEntry => {
+  const i = counter++;
+  return {
+    features: { age: 20 + (i % 60), income: 30_000 + (i % 1000) * 50, id: i },
+    output: { p: i % 100 },
+    score: (i % 100) / 100,
+  };
+};
+
+async function logAll(record: (e: DecisionEntry) => Promise<unknown>, n: number): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      await record(entry());
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return performance.now() - start;
+}
+
+const rate = (name: string, ops: number, ms: number): Measurement => ({
+  name,
+  opsPerSec: (ops / ms) * 1000,
+  usPerOp: (ms * 1000) / ops,
+  ops,
+});
+
+const chain = await startLocalChain();
+try {
+  const viemChain = defineChain({
+    id: chain.chainId,
+    name: "local",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [chain.url] } },
+  });
+  const account = privateKeyToAccount(HARDHAT_DEV_KEY);
+  const publicClient = createPublicClient({ chain: viemChain, transport: http(chain.url) });
+  const walletClient = createWalletClient({ account, chain: viemChain, transport: http(chain.url) });
+  const { address: registry } = await deployRegistry(walletClient, publicClient, { admin: account.address });
+  await grantAnchorer(walletClient, publicClient, { registry, account: account.address });
+  let streams = 0;
+  const newStream = async () => {
+    const name = `bench-${streams++}`;
+    await registerStream(walletClient, publicClient, {
+      registry,
+      streamId: encodeStreamId(name),
+      metadata: name,
+      consistencyRequired: true,
+    });
+    const logger = createLogger({
+      path: join(dir, `${name}.db`),
+      stream: name,
+      model: MODEL,
+      commitment: "plain",
+    });
+    logger.setConfig(CONFIG);
+    return { name, logger };
+  };
+
+  // 1. Logging alone, then logging with the anchorer running (every 1,000 records or 1 s).
+  const alone = await newStream();
+  const aloneMs = await logAll((e) => alone.logger.record(e), RECORDS);
+  await alone.logger.close();
+
+  const anchoredStream = await newStream();
+  const checkpointed = new Map<number, number>(); // size → when its last record was logged
+  const confirmedAt = new Map<number, number>();
+  const anchorer = createAnchorer({
+    store: anchoredStream.logger.store,
+    streams: anchoredStream.name,
+    registry,
+    publicClient,
+    walletClient,
+    policy: { everyRecords: 1_000, everyMs: 1_000 },
+    confirmations: 1,
+    pollIntervalMs: 20,
+    onAnchored: (a) => confirmedAt.set(a.size, performance.now()),
+  });
+  anchorer.start();
+  const withMs = await logAll(async (e) => {
+    const r = await anchoredStream.logger.record(e);
+    checkpointed.set(r.seq + 1, performance.now());
+    return r;
+  }, RECORDS);
+  anchoredStream.logger.checkpoint();
+  const drained = await anchorer.drain({ timeoutMs: 120_000 });
+  await anchorer.stop();
+  report(
+    `Logging with the anchorer running (${RECORDS.toLocaleString("en-US")} records, ${IN_FLIGHT} in flight)`,
+    [
+      rate("logging alone (baseline)", RECORDS, aloneMs),
+      rate("logging while anchoring every 1,000 records / 1 s", RECORDS, withMs),
+    ],
+  );
+
+  // 3. Log → anchored latency per anchor.
+  const anchors = anchoredStream.logger.store
+    .anchors(anchoredStream.name)
+    .filter((a) => a.status === "confirmed");
+  const latencies = anchors
+    .map((a) => {
+      const logged = checkpointed.get(a.size);
+      const confirmed = confirmedAt.get(a.size);
+      return logged === undefined || confirmed === undefined ? undefined : confirmed - logged;
+    })
+    .filter((x): x is number => x !== undefined)
+    .sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? Number.NaN;
+  console.log(
+    `\n### Log → anchored latency (${anchors.length} anchors${drained ? "" : ", NOT fully drained"})\n`,
+  );
+  console.log("| p50 | p90 | max |");
+  console.log("|---:|---:|---:|");
+  console.log(
+    `| ${pct(50).toFixed(0)} ms | ${pct(90).toFixed(0)} ms | ${(latencies.at(-1) ?? Number.NaN).toFixed(0)} ms |`,
+  );
+
+  // 2. Gas per anchor and per record, by checkpoint size.
+  console.log("\n### Gas per anchor (anchorWithConsistency, steady state)\n");
+  console.log("| records per anchor | gas per anchor | gas per record |");
+  console.log("|---:|---:|---:|");
+  for (const perAnchor of [10, 100, 1_000, 3_800]) {
+    const s = await newStream();
+    const gas: bigint[] = [];
+    const a = createAnchorer({
+      store: s.logger.store,
+      streams: s.name,
+      registry,
+      publicClient,
+      walletClient,
+      policy: false,
+      confirmations: 1,
+      pollIntervalMs: 10,
+    });
+    for (let round = 0; round < 3; round++) {
+      await logAll((e) => s.logger.record(e), perAnchor);
+      s.logger.checkpoint();
+      await a.drain({ timeoutMs: 60_000 });
+    }
+    for (const anchor of s.logger.store.anchors(s.name).slice(1)) {
+      const receipt = await publicClient.getTransactionReceipt({ hash: anchor.txHash as Hash });
+      gas.push(receipt.gasUsed);
+    }
+    await a.stop();
+    await s.logger.close();
+    const mean = gas.reduce((x, y) => x + y, 0n) / BigInt(Math.max(gas.length, 1));
+    console.log(
+      `| ${perAnchor.toLocaleString("en-US")} | ${mean.toLocaleString("en-US")} | ${(Number(mean) / perAnchor).toFixed(1)} |`,
+    );
+  }
+  await anchoredStream.logger.close();
+} finally {
+  await chain.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
