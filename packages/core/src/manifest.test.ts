@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as dagJson from "@ipld/dag-json";
 import { describe, expect, test } from "vitest";
-import { computeCid, parseBlockCid } from "./cid.js";
+import { type BlockCid, computeCid, parseBlockCid } from "./cid.js";
 import { EncodingError, SchemaError } from "./errors.js";
 import {
   decodeManifest,
@@ -67,7 +67,11 @@ describe("manifest v1", () => {
     expect(published.manifests.length).toBeGreaterThanOrEqual(4);
     for (const v of published.manifests) {
       const extra: Partial<Manifest> = { stream: v.stream };
-      if (v.prev !== undefined) extra.prev = parseBlockCid(v.prev);
+      const prev = v.prev === undefined ? undefined : parseBlockCid(v.prev);
+      if (v.prev !== undefined) {
+        expect(prev, `${v.name}: prev parses`).toBeDefined();
+        extra.prev = prev as BlockCid;
+      }
       const block = manifestBlock(manifest(v.from, v.size, extra));
       expect(Buffer.from(block.bytes).toString(), v.name).toBe(v.canonical);
       expect(block.cid.toString(), v.name).toBe(v.cid);

@@ -15,6 +15,7 @@ import {
   registerStream,
 } from "@ancora/contracts";
 import {
+  type BlockCid,
   decodeManifest,
   hashLeaf,
   MAX_MANIFEST_RECORDS,
@@ -216,7 +217,7 @@ async function expectLocalLinksReplay(c: Chain, confirmed: AnchoredCheckpoint[],
       sequence: BigInt(a.sequence ?? -1),
       treeSize: BigInt(a.size),
       root: toHex(a.root),
-      manifestDigest: toHex(manifestDigest(parseBlockCid(a.manifestCid))),
+      manifestDigest: toHex(manifestDigest(parseBlockCid(a.manifestCid) as BlockCid)),
       anchorer: (a.anchorer ?? "0x") as Address,
       blockNumber: BigInt(a.blockNumber ?? -1),
       consistencyChecked: a.consistencyChecked ?? false,
