@@ -11,8 +11,10 @@ import {
   encodeStreamId,
   genesisHead,
   grantAnchorer,
+  provenanceRegistryAbi,
   recomputeChainedHead,
   registerStream,
+  retireStream,
 } from "@ancora/contracts";
 import {
   type BlockCid,
@@ -30,13 +32,16 @@ import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import { Wallet } from "ethers";
 import { network } from "hardhat";
 import {
+  type AbiFunction,
   type Address,
   createPublicClient,
   createWalletClient,
   custom,
+  getAbiItem,
   type Hex,
   http,
   type PublicClient,
+  toFunctionSelector,
   toHex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -59,7 +64,8 @@ interface Chain {
   publicClient: PublicClient;
   registry: Address;
   /** Clients over a transport that can be switched off (the chain "goes down"). */
-  flaky: { publicClient: PublicClient; down: boolean };
+  /** A public client over the same chain that can be made unreachable, or to revert chosen calls. */
+  flaky: { publicClient: PublicClient; down: boolean; revertCall?: (data: string) => boolean };
   mine(blocks?: number): Promise<void>;
   admin: Awaited<ReturnType<typeof adminWallet>>;
 }
@@ -83,12 +89,16 @@ async function chain(): Promise<Chain> {
   for (const key of [KEY_1, KEY_2]) {
     await grantAnchorer(admin, publicClient, { registry, account: privateKeyToAccount(key).address });
   }
-  const flaky = { down: false } as { publicClient: PublicClient; down: boolean };
+  const flaky = { down: false } as Chain["flaky"];
   const transport = custom(
     {
       async request({ method, params }) {
         if (flaky.down)
           throw new Error("connect ECONNREFUSED 127.0.0.1:8545 https://user:secret@rpc.example/key");
+        const data = (params as Array<{ data?: string }> | undefined)?.[0]?.data;
+        if (method === "eth_call" && data !== undefined && flaky.revertCall?.(data)) {
+          throw new Error("execution reverted");
+        }
         return provider.request({ method, params });
       },
     },
@@ -540,7 +550,143 @@ describe("anchorer", () => {
     expect(history.map((e) => [Number(e.treeSize), e.transactionHash])).toStrictEqual([
       [checkpoint.size, replacement?.txHash],
     ]);
-    expect(logger.store.anchors(STREAM)).toMatchObject([{ status: "confirmed", txHash: replacement?.txHash }]);
+    expect(logger.store.anchors(STREAM)).toMatchObject([
+      { status: "confirmed", txHash: replacement?.txHash },
+    ]);
+  });
+
+  it("anchors a backlog of several streams in one anchorBatch transaction", async () => {
+    const c = await chain();
+    const streams = ["loans", "cards", "mortgages"];
+    for (const name of streams.slice(1)) {
+      await registerStream(c.admin, c.publicClient, {
+        registry: c.registry,
+        streamId: encodeStreamId(name),
+        metadata: name,
+      });
+    }
+    const temp = tempStore();
+    temps.push(temp);
+    const loggers = streams.map((stream) => {
+      const l = createLogger({ path: temp.path, stream, model: MODEL, commitment: "plain" });
+      l.setConfig(CONFIG);
+      return l;
+    });
+    for (const l of loggers) {
+      await l.record({ features: { a: 1 }, output: 1, score: 0.9 });
+      l.checkpoint();
+    }
+    const anchorer = createAnchorer({
+      store: loggers[0]?.store as ProvenanceLogger["store"],
+      streams,
+      registry: c.registry,
+      publicClient: c.flaky.publicClient,
+      walletClient: walletFor(c),
+      policy: false,
+      confirmations: 1,
+      pollIntervalMs: 1,
+    });
+    anchorers.push(anchorer);
+    const first = await anchorer.tick();
+    expect(first.submitted).toBe(3);
+    const rows = streams.map((s) => loggers[0]?.store.anchors(s)[0]);
+    const txHashes = new Set(rows.map((r) => r?.txHash));
+    expect(txHashes.size).toBe(1); // one transaction for the three streams
+    await settle(c, anchorer);
+    const reader = createRegistryReader(c.publicClient, c.registry);
+    for (const [i, stream] of streams.entries()) {
+      const history = await reader.verifyHistory(encodeStreamId(stream));
+      expect(history.anchors.map((a) => [Number(a.treeSize), a.transactionHash])).toStrictEqual([
+        [loggers[i]?.store.stream(stream).size, rows[i]?.txHash],
+      ]);
+      expect(loggers[0]?.store.anchors(stream)[0]).toMatchObject({ status: "confirmed", sequence: 0 });
+    }
+    for (const l of loggers) await l.close();
+  });
+
+  it("sends each anchor on its own when a batch's simulation reverts", async () => {
+    const c = await chain();
+    await registerStream(c.admin, c.publicClient, {
+      registry: c.registry,
+      streamId: encodeStreamId("cards"),
+      metadata: "cards",
+    });
+    const temp = tempStore();
+    temps.push(temp);
+    const loans = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
+    const cards = createLogger({ path: temp.path, stream: "cards", model: MODEL, commitment: "plain" });
+    for (const l of [loans, cards]) {
+      l.setConfig(CONFIG);
+      await l.record({ features: { a: 1 }, output: 1, score: 0.9 });
+      l.checkpoint();
+    }
+    const batchSelector = toFunctionSelector(
+      getAbiItem({ abi: provenanceRegistryAbi, name: "anchorBatch" }) as AbiFunction,
+    );
+    c.flaky.revertCall = (data) => data.startsWith(batchSelector);
+    const anchorer = createAnchorer({
+      store: loans.store,
+      streams: ["loans", "cards"],
+      registry: c.registry,
+      publicClient: c.flaky.publicClient,
+      walletClient: walletFor(c),
+      policy: false,
+      confirmations: 1,
+      pollIntervalMs: 1,
+    });
+    anchorers.push(anchorer);
+    expect((await anchorer.tick()).submitted).toBe(2);
+    const [loan] = loans.store.anchors("loans");
+    const [card] = loans.store.anchors("cards");
+    expect(loan?.txHash).not.toBe(card?.txHash);
+    await settle(c, anchorer);
+    expect([...loans.store.anchors("loans"), ...loans.store.anchors("cards")]).toMatchObject([
+      { status: "confirmed" },
+      { status: "confirmed" },
+    ]);
+    for (const l of [loans, cards]) await l.close();
+  });
+
+  it("a retired stream does not hold back the other streams' anchors", async () => {
+    const c = await chain();
+    await registerStream(c.admin, c.publicClient, {
+      registry: c.registry,
+      streamId: encodeStreamId("cards"),
+      metadata: "cards",
+    });
+    const temp = tempStore();
+    temps.push(temp);
+    const loans = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
+    const cards = createLogger({ path: temp.path, stream: "cards", model: MODEL, commitment: "plain" });
+    for (const l of [loans, cards]) {
+      l.setConfig(CONFIG);
+      await l.record({ features: { a: 1 }, output: 1, score: 0.9 });
+      l.checkpoint();
+    }
+    // "cards" is retired on chain: anchoring it reverts, which would revert a batch with "loans" in it.
+    await retireStream(c.admin, c.publicClient, { registry: c.registry, streamId: encodeStreamId("cards") });
+    const errors: string[] = [];
+    const anchorer = createAnchorer({
+      store: loans.store,
+      streams: ["loans", "cards"],
+      registry: c.registry,
+      publicClient: c.flaky.publicClient,
+      walletClient: walletFor(c),
+      policy: false,
+      confirmations: 1,
+      pollIntervalMs: 1,
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+      onError: (e) => errors.push((e as { code: string }).code),
+    });
+    anchorers.push(anchorer);
+    await anchorer.tick();
+    await c.mine();
+    await anchorer.tick();
+    expect(loans.store.anchors("loans")).toMatchObject([{ status: "confirmed" }]);
+    expect(loans.store.anchors("cards")).toStrictEqual([]);
+    expect(errors).toContain("ANCHOR_STREAM_NOT_REGISTERED");
+    expect(anchorer.backlog().jobs).toBe(1); // the retired stream's job backs off; nothing is lost
+    for (const l of [loans, cards]) await l.close();
   });
 
   it("waits while the base fee is above the cap", async () => {

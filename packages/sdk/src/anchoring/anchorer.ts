@@ -49,8 +49,8 @@ import {
   type PublicClient,
   parseEventLogs,
   TransactionNotFoundError,
-  TransactionReceiptNotFoundError,
   type TransactionReceipt,
+  TransactionReceiptNotFoundError,
   type Transport,
   toHex,
   type WalletClient,
@@ -93,6 +93,9 @@ export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 export const DEFAULT_REPLACE_AFTER_MS = 120_000;
 /** Confirmed anchors in this many latest blocks are re-checked for reorgs. */
 export const DEFAULT_REORG_DEPTH = 64;
+
+/** Anchors per `anchorBatch` transaction: keeps a batch far below the block gas limit. */
+const MAX_BATCH_ANCHORS = 16;
 
 /** Gas limit over the estimate: storage costs can shift between estimation and inclusion. */
 const GAS_HEADROOM_PERCENT = 120n;
@@ -240,7 +243,24 @@ const emptyTick = (): TickResult => ({
 });
 
 /** What happened to a job in one pass. */
-type Outcome = "submitted" | "waiting" | "confirmed" | "recognised" | "superseded";
+type Outcome = "submitted" | "waiting" | "confirmed" | "recognised" | "superseded" | "prepared";
+
+/** A fresh anchor ready to send: what one `AnchorRequest` of `anchorBatch` carries, plus the local row. */
+interface PreparedAnchor {
+  stream: string;
+  streamId: Hex;
+  size: number;
+  root: Uint8Array;
+  manifestCid: string;
+  manifestDigest: Uint8Array;
+  proof: Hex[];
+}
+
+/** A prepared anchor and the outbox job it answers. */
+interface PendingSend {
+  job: OutboxJob;
+  prepared: PreparedAnchor;
+}
 
 /**
  * Anchors a store's checkpoints; see the module comment. Create with {@link createAnchorer}, then either
@@ -390,6 +410,9 @@ export class Anchorer {
     }
     const jobs = this.#store.dueJobs({ kind: "anchor", limit: 1000, now: new Date(this.#now()) });
     const seen = new Set<string>();
+    // Fresh anchors of several streams in one pass (a backlog after an outage, or many streams on one
+    // policy) share transactions: anchorBatch pays the 21k base cost once per batch.
+    const fresh: PendingSend[] = [];
     for (const job of jobs) {
       const payload = job.payload as { stream?: unknown; size?: unknown };
       const stream = typeof payload.stream === "string" ? payload.stream : job.stream;
@@ -399,7 +422,8 @@ export class Anchorer {
       seen.add(stream);
       const size = Number(payload.size);
       try {
-        const outcome = await this.#process(job, stream, size);
+        const outcome = await this.#process(job, stream, size, (prepared) => fresh.push({ job, prepared }));
+        if (outcome === "prepared") continue;
         if (outcome === "waiting") {
           rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
         } else if (outcome === "submitted") {
@@ -414,7 +438,106 @@ export class Anchorer {
         this.#fail(job, error, stream, size);
       }
     }
+    for (let i = 0; i < fresh.length; i += MAX_BATCH_ANCHORS) {
+      await this.#submit(fresh.slice(i, i + MAX_BATCH_ANCHORS), result);
+    }
     return result;
+  }
+
+  /**
+   * Sends prepared anchors: one `anchorWithConsistency` for one, one `anchorBatch` for several. A batch
+   * is all or nothing on chain, so when its simulation reverts (one stream stale or retired) each anchor
+   * is sent on its own and only the failing one backs off.
+   */
+  async #submit(batch: PendingSend[], result: TickResult): Promise<void> {
+    const succeeded = (items: PendingSend[]) => {
+      for (const { job } of items) {
+        result.submitted++;
+        rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
+      }
+    };
+    const failed = (item: PendingSend, error: unknown) => {
+      result.failed++;
+      this.#fail(item.job, error, item.prepared.stream, item.prepared.size);
+    };
+    if (batch.length > 1) {
+      try {
+        await this.#sendPrepared(batch.map((b) => b.prepared));
+        succeeded(batch);
+        return;
+      } catch (error) {
+        if (!(error instanceof AnchorError && error.code === "ANCHOR_REVERTED")) {
+          for (const item of batch) failed(item, error);
+          return;
+        }
+      }
+    }
+    for (const item of batch) {
+      try {
+        await this.#sendPrepared([item.prepared]);
+        succeeded([item]);
+      } catch (error) {
+        failed(item, error);
+      }
+    }
+  }
+
+  /** Sends one transaction for `prepared` and records a `submitted` row per anchor before broadcasting. */
+  async #sendPrepared(prepared: PreparedAnchor[], replacing?: AnchorRecord): Promise<void> {
+    const [only] = prepared;
+    const data =
+      prepared.length === 1 && only !== undefined
+        ? encodeFunctionData({
+            abi: provenanceRegistryAbi,
+            functionName: "anchorWithConsistency",
+            args: [
+              only.streamId,
+              BigInt(only.size),
+              toHex(only.root),
+              toHex(only.manifestDigest),
+              only.proof,
+            ],
+          })
+        : encodeFunctionData({
+            abi: provenanceRegistryAbi,
+            functionName: "anchorBatch",
+            args: [
+              prepared.map((p) => ({
+                streamId: p.streamId,
+                treeSize: BigInt(p.size),
+                root: toHex(p.root),
+                manifestDigest: toHex(p.manifestDigest),
+                checkConsistency: true,
+                consistencyProof: p.proof,
+              })),
+            ],
+          });
+    const sent = await this.#send(data, replacing);
+    const chainId = this.#chainId as number;
+    for (const p of prepared) {
+      upsertAnchor(
+        this.#db,
+        {
+          streamId: streamIdOf(this.#db, p.stream) as number,
+          size: p.size,
+          root: p.root,
+          manifestCid: p.manifestCid,
+          chainId,
+          registry: this.#registryKey,
+          status: "submitted",
+          origin: "submitted",
+          txHash: sent.hash,
+          nonce: sent.nonce,
+          maxFee: sent.maxFeePerGas,
+          blockNumber: null,
+          blockHash: null,
+          confirmations: 0,
+          submittedAt: this.#now(),
+        },
+        this.#isoNow(),
+      );
+    }
+    await sent.broadcast();
   }
 
   /** Jobs of a stream are processed in creation order: skip a job while an older one is open. */
@@ -610,7 +733,12 @@ export class Anchorer {
     }
   }
 
-  async #process(job: OutboxJob, stream: string, size: number): Promise<Outcome> {
+  async #process(
+    job: OutboxJob,
+    stream: string,
+    size: number,
+    collect: (prepared: PreparedAnchor) => void,
+  ): Promise<Outcome> {
     const chainId = this.#chainId as number;
     const local = this.#store.checkpoints(stream).find((c) => c.size === size);
     if (local === undefined || !Number.isSafeInteger(size)) {
@@ -624,7 +752,7 @@ export class Anchorer {
       const outcome = await this.#followUp(existing);
       if (outcome !== undefined) return outcome;
     }
-    return await this.#anchorFresh(stream, size, local.root);
+    return await this.#anchorFresh(stream, size, local.root, undefined, collect);
   }
 
   /** A submitted anchor: confirmed, still waiting, replaced when stuck, or dropped (→ undefined). */
@@ -692,6 +820,7 @@ export class Anchorer {
     size: number,
     root: Uint8Array,
     replacing?: AnchorRecord,
+    collect?: (prepared: PreparedAnchor) => void,
   ): Promise<Outcome> {
     const chainId = this.#chainId as number;
     const streamId = encodeStreamId(stream);
@@ -814,36 +943,22 @@ export class Anchorer {
       if (last !== undefined) prevManifest = manifestCidFromDigest(hexToBytes(last.manifestDigest));
     }
     const manifest = await this.#buildManifests(stream, chainSize, size, root, prevManifest);
-    const proof =
-      chainSize > 0 ? this.#store.consistencyProof(stream, chainSize, size).proof.map((h) => toHex(h)) : [];
-    const data = encodeFunctionData({
-      abi: provenanceRegistryAbi,
-      functionName: "anchorWithConsistency",
-      args: [streamId, BigInt(size), rootHex, toHex(manifest.digest), proof],
-    });
-    const sent = await this.#send(data, replacing);
-    upsertAnchor(
-      this.#db,
-      {
-        streamId: streamIdOf(this.#db, stream) as number,
-        size,
-        root,
-        manifestCid: manifest.cid,
-        chainId,
-        registry: this.#registryKey,
-        status: "submitted",
-        origin: "submitted",
-        txHash: sent.hash,
-        nonce: sent.nonce,
-        maxFee: sent.maxFeePerGas,
-        blockNumber: null,
-        blockHash: null,
-        confirmations: 0,
-        submittedAt: this.#now(),
-      },
-      this.#isoNow(),
-    );
-    await sent.broadcast();
+    const prepared: PreparedAnchor = {
+      stream,
+      streamId,
+      size,
+      root,
+      manifestCid: manifest.cid,
+      manifestDigest: manifest.digest,
+      proof:
+        chainSize > 0 ? this.#store.consistencyProof(stream, chainSize, size).proof.map((h) => toHex(h)) : [],
+    };
+    // A replacement keeps its own transaction (same nonce); anything else may join this pass's batch.
+    if (replacing === undefined && collect !== undefined) {
+      collect(prepared);
+      return "prepared";
+    }
+    await this.#sendPrepared([prepared], replacing);
     return "submitted";
   }
 
@@ -938,7 +1053,12 @@ export class Anchorer {
     const nonce = replacing?.nonce ?? (await this.#nonces.next());
     // Estimate against the latest block, never "pending" (some nodes' default): a replacement would be
     // estimated on top of the very transaction it replaces and revert as a stale tree size.
-    const estimate = await publicClient.estimateGas({ account, to: this.#registry, data, blockTag: "latest" });
+    const estimate = await publicClient.estimateGas({
+      account,
+      to: this.#registry,
+      data,
+      blockTag: "latest",
+    });
     const request = await walletClient.prepareTransactionRequest({
       account,
       chain: walletClient.chain,
