@@ -14,8 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createPublicClient, createWalletClient, defineChain, type Hash, http } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Hash } from "viem";
 import {
   deployRegistry,
   encodeStreamId,
@@ -23,14 +22,8 @@ import {
   registerStream,
 } from "../packages/contracts/dist/index.js";
 import { createAnchorer, createLogger, type DecisionEntry } from "../packages/sdk/dist/index.js";
-import { HARDHAT_DEV_KEY, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { type Measurement, report } from "./lib.ts";
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const value = arg?.slice(name.length + 3) ?? process.env[`ANCORA_BENCH_${name.toUpperCase()}`];
-  return value === undefined ? fallback : Number(value.replaceAll("_", ""));
-}
+import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
+import { type Measurement, option, report } from "./lib.ts";
 
 const RECORDS = option("records", 20_000);
 const IN_FLIGHT = 256;
@@ -76,15 +69,7 @@ const rate = (name: string, ops: number, ms: number): Measurement => ({
 
 const chain = await startLocalChain();
 try {
-  const viemChain = defineChain({
-    id: chain.chainId,
-    name: "local",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [chain.url] } },
-  });
-  const account = privateKeyToAccount(HARDHAT_DEV_KEY);
-  const publicClient = createPublicClient({ chain: viemChain, transport: http(chain.url) });
-  const walletClient = createWalletClient({ account, chain: viemChain, transport: http(chain.url) });
+  const { account, publicClient, walletClient } = localClients(chain);
   const { address: registry } = await deployRegistry(walletClient, publicClient, { admin: account.address });
   await grantAnchorer(walletClient, publicClient, { registry, account: account.address });
   let streams = 0;

@@ -55,6 +55,13 @@ export async function measureAsync(
   return { name, opsPerSec: (ops / elapsed) * 1000, usPerOp: (elapsed * 1000) / ops, ops };
 }
 
+/** A numeric option from `--name=value` or `ANCORA_BENCH_NAME` (underscores allowed: `--size=10_000_000`). */
+export function option(name: string, fallback: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const value = arg?.slice(name.length + 3) ?? process.env[`ANCORA_BENCH_${name.toUpperCase()}`];
+  return value === undefined ? fallback : Number(value.replaceAll("_", ""));
+}
+
 function fmt(n: number): string {
   if (n >= 100) return Math.round(n).toLocaleString("en-US");
   return n.toPrecision(3);

@@ -20,13 +20,7 @@ import { performance } from "node:perf_hooks";
 import { verifyConsistency, verifyInclusion } from "../packages/core/dist/index.js";
 import { createLogger, type DecisionEntry, type ProvenanceLogger } from "../packages/sdk/dist/index.js";
 import { JsonlLedger, type Payload, SeedChain } from "./baselines.ts";
-import { type Measurement, measure, measureAsync, progress, report } from "./lib.ts";
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const value = arg?.slice(name.length + 3) ?? process.env[`ANCORA_BENCH_${name.toUpperCase()}`];
-  return value === undefined ? fallback : Number(value.replaceAll("_", ""));
-}
+import { type Measurement, measure, measureAsync, option, progress, report } from "./lib.ts";
 
 const SIZE = option("size", 100_000);
 const LATENCY_SAMPLES = option("latency", 500);

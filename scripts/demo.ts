@@ -26,9 +26,8 @@ import {
 import { type Checkpoint, hashLeaf, parseBlockCid, receiptToJSON, verifyReceiptOffline } from "@ancora/core";
 import { createAnchorer, createLogger, openStore } from "@ancora/sdk";
 import Database from "better-sqlite3";
-import { createPublicClient, createWalletClient, defineChain, type Hex, http, toHex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { HARDHAT_DEV_KEY, startLocalChain } from "./lib/local-chain.ts";
+import { type Hex, toHex } from "viem";
+import { localClients, startLocalChain } from "./lib/local-chain.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = join(ROOT, ".demo");
@@ -64,16 +63,7 @@ async function main(): Promise<void> {
   step(1, "Local chain and registry");
   const chain = await startLocalChain();
   try {
-    const viemChain = defineChain({
-      id: chain.chainId,
-      name: "local",
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [chain.url] } },
-    });
-    if (chain.chainId !== 31337) throw new Error(`refusing the development key on chain ${chain.chainId}`);
-    const account = privateKeyToAccount(HARDHAT_DEV_KEY);
-    const publicClient = createPublicClient({ chain: viemChain, transport: http(chain.url) });
-    const wallet = createWalletClient({ account, chain: viemChain, transport: http(chain.url) });
+    const { account, publicClient, walletClient: wallet } = localClients(chain);
     const deployment = await deployRegistry(wallet, publicClient, { admin: account.address });
     const streamId = encodeStreamId(STREAM);
     await registerStream(wallet, publicClient, {

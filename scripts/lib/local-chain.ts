@@ -8,6 +8,17 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  type HttpTransport,
+  http,
+  type PublicClient,
+  type WalletClient,
+} from "viem";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -94,4 +105,33 @@ export async function startLocalChain(
   }
   await stop();
   throw new Error(`hardhat node did not answer on ${url} within the deadline:\n${output}`);
+}
+
+/** See {@link localClients}. */
+export interface LocalClients {
+  chain: Chain;
+  account: PrivateKeyAccount;
+  publicClient: PublicClient<HttpTransport, Chain>;
+  walletClient: WalletClient<HttpTransport, Chain, PrivateKeyAccount>;
+}
+
+/**
+ * viem clients for a local chain, signing with {@link HARDHAT_DEV_KEY}. Refuses any chain id but 31337:
+ * the development key is public, so it must never sign anywhere else.
+ */
+export function localClients(chain: Pick<LocalChain, "url" | "chainId">): LocalClients {
+  if (chain.chainId !== 31337) throw new Error(`refusing the development key on chain ${chain.chainId}`);
+  const viemChain = defineChain({
+    id: chain.chainId,
+    name: "local",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [chain.url] } },
+  });
+  const account = privateKeyToAccount(HARDHAT_DEV_KEY);
+  return {
+    chain: viemChain,
+    account,
+    publicClient: createPublicClient({ chain: viemChain, transport: http(chain.url) }),
+    walletClient: createWalletClient({ account, chain: viemChain, transport: http(chain.url) }),
+  };
 }

@@ -19,10 +19,14 @@ import {
   registerStream,
 } from "@ancora/contracts";
 import { openStore } from "@ancora/sdk";
-import { createPublicClient, createWalletClient, defineChain, http, toHex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { toHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HARDHAT_DEV_KEY, type LocalChain, startLocalChain } from "../../scripts/lib/local-chain.ts";
+import {
+  HARDHAT_DEV_KEY,
+  type LocalChain,
+  localClients,
+  startLocalChain,
+} from "../../scripts/lib/local-chain.ts";
 
 const REGISTER = fileURLToPath(
   new URL("../../packages/sdk/src/testing/register-source.mjs", import.meta.url),
@@ -78,15 +82,7 @@ describe("anchoring through SIGKILLs", () => {
   it(`is killed ${KILLS} times while logging and anchoring, then drains: nothing lost, nothing anchored twice`, {
     timeout: 180_000,
   }, async () => {
-    const viemChain = defineChain({
-      id: chain.chainId,
-      name: "local",
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [chain.url] } },
-    });
-    const account = privateKeyToAccount(HARDHAT_DEV_KEY);
-    const publicClient = createPublicClient({ chain: viemChain, transport: http(chain.url) });
-    const wallet = createWalletClient({ account, chain: viemChain, transport: http(chain.url) });
+    const { account, publicClient, walletClient: wallet } = localClients(chain);
     const { address: registry } = await deployRegistry(wallet, publicClient, { admin: account.address });
     const streamId = encodeStreamId(STREAM);
     await registerStream(wallet, publicClient, {

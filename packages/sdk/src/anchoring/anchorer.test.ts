@@ -241,6 +241,26 @@ async function expectLocalLinksReplay(c: Chain, confirmed: AnchoredCheckpoint[],
   expect(recomputeChainedHead(start, links)).toBe(head);
 }
 
+/** A chain with "loans" and "cards" registered, and one store where each has a checkpoint to anchor. */
+async function twoStreamsCheckpointed() {
+  const c = await chain();
+  await registerStream(c.admin, c.publicClient, {
+    registry: c.registry,
+    streamId: encodeStreamId("cards"),
+    metadata: "cards",
+  });
+  const temp = tempStore();
+  temps.push(temp);
+  const loans = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
+  const cards = createLogger({ path: temp.path, stream: "cards", model: MODEL, commitment: "plain" });
+  for (const l of [loans, cards]) {
+    l.setConfig(CONFIG);
+    await l.record({ features: { a: 1 }, output: 1, score: 0.9 });
+    l.checkpoint();
+  }
+  return { c, loans, cards };
+}
+
 describe("anchorer", () => {
   it("anchors every 100 records; on-chain checkpoints equal the local roots; manifests chain", async () => {
     const c = await chain();
@@ -605,21 +625,7 @@ describe("anchorer", () => {
   });
 
   it("sends each anchor on its own when a batch's simulation reverts", async () => {
-    const c = await chain();
-    await registerStream(c.admin, c.publicClient, {
-      registry: c.registry,
-      streamId: encodeStreamId("cards"),
-      metadata: "cards",
-    });
-    const temp = tempStore();
-    temps.push(temp);
-    const loans = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
-    const cards = createLogger({ path: temp.path, stream: "cards", model: MODEL, commitment: "plain" });
-    for (const l of [loans, cards]) {
-      l.setConfig(CONFIG);
-      await l.record({ features: { a: 1 }, output: 1, score: 0.9 });
-      l.checkpoint();
-    }
+    const { c, loans, cards } = await twoStreamsCheckpointed();
     const batchSelector = toFunctionSelector(
       getAbiItem({ abi: provenanceRegistryAbi, name: "anchorBatch" }) as AbiFunction,
     );
@@ -648,21 +654,7 @@ describe("anchorer", () => {
   });
 
   it("a retired stream does not hold back the other streams' anchors", async () => {
-    const c = await chain();
-    await registerStream(c.admin, c.publicClient, {
-      registry: c.registry,
-      streamId: encodeStreamId("cards"),
-      metadata: "cards",
-    });
-    const temp = tempStore();
-    temps.push(temp);
-    const loans = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
-    const cards = createLogger({ path: temp.path, stream: "cards", model: MODEL, commitment: "plain" });
-    for (const l of [loans, cards]) {
-      l.setConfig(CONFIG);
-      await l.record({ features: { a: 1 }, output: 1, score: 0.9 });
-      l.checkpoint();
-    }
+    const { c, loans, cards } = await twoStreamsCheckpointed();
     // "cards" is retired on chain: anchoring it reverts, which would revert a batch with "loans" in it.
     await retireStream(c.admin, c.publicClient, { registry: c.registry, streamId: encodeStreamId("cards") });
     const errors: string[] = [];
