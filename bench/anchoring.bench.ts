@@ -23,18 +23,10 @@ import {
 } from "../packages/contracts/dist/index.js";
 import { createAnchorer, createLogger, type DecisionEntry } from "../packages/sdk/dist/index.js";
 import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { type Measurement, option, report } from "./lib.ts";
+import { CONFIG, type Measurement, MODEL, option, report } from "./lib.ts";
 
 const RECORDS = option("records", 20_000);
 const IN_FLIGHT = 256;
-const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
-const CONFIG = {
-  threshold: 0.5,
-  aboveLabel: "approve",
-  belowLabel: "refer",
-  changedBy: "bench",
-  changeReason: "bench",
-};
 const dir = mkdtempSync(join(tmpdir(), "ancora-anchor-bench-"));
 
 let counter = 0;

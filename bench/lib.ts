@@ -55,6 +55,18 @@ export async function measureAsync(
   return { name, opsPerSec: (ops / elapsed) * 1000, usPerOp: (elapsed * 1000) / ops, ops };
 }
 
+/** The model every SDK-level benchmark logs decisions for. */
+export const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+
+/** The config every SDK-level benchmark sets before logging decisions. */
+export const CONFIG = {
+  threshold: 0.5,
+  aboveLabel: "approve",
+  belowLabel: "refer",
+  changedBy: "bench",
+  changeReason: "bench",
+};
+
 /** A numeric option from `--name=value` or `ANCORA_BENCH_NAME` (underscores allowed: `--size=10_000_000`). */
 export function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));

@@ -20,19 +20,11 @@ import { performance } from "node:perf_hooks";
 import { verifyConsistency, verifyInclusion } from "../packages/core/dist/index.js";
 import { createLogger, type DecisionEntry, type ProvenanceLogger } from "../packages/sdk/dist/index.js";
 import { JsonlLedger, type Payload, SeedChain } from "./baselines.ts";
-import { type Measurement, measure, measureAsync, option, progress, report } from "./lib.ts";
+import { CONFIG, type Measurement, MODEL, measure, measureAsync, option, progress, report } from "./lib.ts";
 
 const SIZE = option("size", 100_000);
 const LATENCY_SAMPLES = option("latency", 500);
 const dir = mkdtempSync(join(tmpdir(), "ancora-bench-"));
-const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
-const CONFIG = {
-  threshold: 0.5,
-  aboveLabel: "approve",
-  belowLabel: "refer",
-  changedBy: "bench",
-  changeReason: "benchmark",
-};
 
 let counter = 0;
 function payload(): DecisionEntry & Payload {

@@ -27,43 +27,28 @@ import {
   isAddressEqual,
   keccak256,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 import {
   deployRegistry,
+  developmentAddresses,
   encodeStreamId,
+  findDevelopmentAccount,
   grantAnchorer,
+  LOCAL_CHAIN_ID,
   provenanceRegistryBytecode,
   registerStream,
 } from "../packages/contracts/dist/index.js";
 
-/** The chain id of Hardhat's and Anvil's local networks: the only one where development keys are fine. */
-export const LOCAL_CHAIN_ID = 31337;
-
-/** The public mnemonic behind Hardhat's and Anvil's pre-funded development accounts. */
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-const DEV_ACCOUNT_COUNT = 20;
-
-/** The addresses of the first 20 development accounts (derived, so no private key is written here). */
-export function developmentAddresses(): Address[] {
-  return Array.from(
-    { length: DEV_ACCOUNT_COUNT },
-    (_, i) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }).address,
-  );
-}
+export { developmentAddresses, LOCAL_CHAIN_ID };
 
 /** Throws when a public development account would hold a role on a chain other than the local one. */
 export function assertNoDevelopmentAccounts(chainId: number, accounts: Record<string, Address[]>): void {
-  if (chainId === LOCAL_CHAIN_ID) return;
-  const dev = developmentAddresses();
-  for (const [role, list] of Object.entries(accounts)) {
-    for (const account of list) {
-      if (dev.some((d) => isAddressEqual(d, account))) {
-        throw new Error(
-          `refusing to use ${account} as ${role} on chain ${chainId}: it is a public Hardhat/Anvil development ` +
-            `account whose private key anyone can read. Use a key of your own (ANCORA_DEPLOYER_KEY).`,
-        );
-      }
-    }
+  const found = findDevelopmentAccount(chainId, accounts);
+  if (found !== undefined) {
+    throw new Error(
+      `refusing to use ${found.account} as ${found.role} on chain ${chainId}: it is a public Hardhat/Anvil ` +
+        `development account whose private key anyone can read. Use a key of your own (ANCORA_DEPLOYER_KEY).`,
+    );
   }
 }
 

@@ -34,6 +34,7 @@ export {
   type RegistryDeployment,
   type RegistryWalletClient,
 } from "./deploy.js";
+export { developmentAddresses, findDevelopmentAccount, LOCAL_CHAIN_ID } from "./dev-accounts.js";
 export {
   AnchorHistoryError,
   type AnchorHistoryErrorCode,

@@ -62,6 +62,25 @@ export {
 } from "./errors.js";
 export { type Sha256, sha256 } from "./hash.js";
 export {
+  datasetRoot,
+  type SampleProof,
+  type SampleProofInput,
+  sampleProof,
+  verifySampleInDataset,
+  verifySampleProof,
+} from "./lineage/dataset-root.js";
+export { documentDigest } from "./lineage/digest.js";
+export {
+  decodeReproducibilityManifest,
+  encodeReproducibilityManifest,
+  MAX_REPRODUCIBILITY_MANIFEST_BYTES,
+  type Pipeline,
+  REPRODUCIBILITY_MANIFEST_VERSION,
+  type ReproducibilityManifest,
+  reproducibilityManifestDigest,
+  validateReproducibilityManifest,
+} from "./lineage/reproducibility-manifest.js";
+export {
   decodeManifest,
   encodeManifest,
   MANIFEST_VERSION,
@@ -119,21 +138,58 @@ export {
   type RecordBlock,
   validateRecord,
 } from "./records/codec.js";
+export { CAPSULE_CIPHERS, MAX_CAPSULE_BYTES } from "./records/kinds/capsule.js";
 export { resolveLabel } from "./records/kinds/config.js";
+export { CONSENT_DENIAL_REASONS } from "./records/kinds/consent.js";
+export { PRIVACY_CLASSES } from "./records/kinds/dataset.js";
+export { POLICY_CHECK_RESULTS } from "./records/kinds/decision.js";
+export { ERASED_MATERIALS } from "./records/kinds/erasure.js";
+export { MAX_RETENTION_DAYS } from "./records/kinds/governance.js";
+export { MAX_LIST as MAX_LINEAGE_LIST } from "./records/kinds/rules.js";
 export { type BodyValidator, isRecordKind, RECORD_KINDS } from "./records/registry.js";
 export {
+  type AccessGrantBody,
+  type AccessGrantRecord,
   type AncoraRecord,
+  type CapsuleBody,
+  type CapsuleRecord,
   type ConfigBody,
   type ConfigRecord,
+  type ConsentBody,
+  type ConsentDenialReason,
+  type ConsentDeniedBody,
+  type ConsentDeniedRecord,
+  type ConsentRecord,
+  type ConsentRevocationBody,
+  type ConsentRevocationRecord,
+  type DatasetBody,
+  type DatasetRecord,
   type DecisionBody,
   type DecisionRecord,
+  type ErasedMaterial,
+  type ErasureBody,
+  type ErasureRecord,
   type GenesisBody,
   type GenesisRecord,
   type LabelBody,
   type LabelRecord,
+  type LineageRecord,
+  type ModelBody,
+  type ModelRecord,
   type ModelRef,
+  type OwnershipBody,
+  type OwnershipRecord,
+  type PolicyCheck,
+  type PolicyCheckResult,
+  type PrivacyClass,
   RECORD_VERSION,
   type RecordEnvelope,
   type RecordKind,
   type RegistryRef,
+  type ReproducibilityBody,
+  type ReproducibilityRecord,
+  type RetentionBody,
+  type RetentionRecord,
+  type TrainingBody,
+  type TrainingRecord,
 } from "./records/types.js";

@@ -28,6 +28,48 @@ export {
 } from "./anchoring/ethers-account.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
 export {
+  CAPSULE_KEY_SALT_BYTES,
+  CAPSULE_VERSION,
+  type Capsule,
+  type CapsuleKeySource,
+  type CapsuleMeta,
+  DEFAULT_SCRYPT,
+  decodeCapsule,
+  MAX_CAPSULE_PAYLOAD_BYTES,
+  openCapsule,
+  type ScryptParams,
+  type SealedCapsule,
+  sealCapsule,
+} from "./capsules/capsule.js";
+export { CapsuleError, type CapsuleErrorCode } from "./capsules/errors.js";
+export {
+  type LogCapsuleOptions,
+  type LoggedCapsule,
+  logCapsule,
+  openLoggedCapsule,
+} from "./capsules/store.js";
+export {
+  type ConsentGrant,
+  type ConsentRequirement,
+  checkConsent,
+  grantConsent,
+  type RecordedConsent,
+  revokeConsent,
+} from "./consent/consent.js";
+export {
+  type ConsentDeniedCode,
+  ConsentDeniedError,
+  type ConsentInputCode,
+  ConsentInputError,
+} from "./consent/errors.js";
+export {
+  type ConsentDenialReason,
+  type ConsentPolicyState,
+  type ConsentRequest,
+  type ConsentVerdict,
+  evaluateConsent,
+} from "./consent/evaluate.js";
+export {
   ClosedError,
   ConfigMissingError,
   InputError,
@@ -52,6 +94,49 @@ export { DEFAULT_BUSY_TIMEOUT_MS } from "./internal/database.js";
 export { SCHEMA_VERSION } from "./internal/schema.js";
 export { DEFAULT_LISTEN, type IpfsNode, type IpfsNodeOptions, startIpfsNode } from "./ipfs/node.js";
 export { SqliteBlockstore } from "./ipfs/sqlite-blockstore.js";
+export { LineageError, type LineageErrorCode } from "./lineage/errors.js";
+export {
+  LINEAGE_GRAPH_VERSION,
+  type LineageEdge,
+  type LineageGraph,
+  type LineageNode,
+  type LineageNodeKind,
+  type LineageProof,
+  shortCid,
+} from "./lineage/graph.js";
+export {
+  type DatasetInput,
+  grantAccess,
+  logDataset,
+  logModel,
+  logReproducibility,
+  logTraining,
+  MAX_DATASET_SAMPLES,
+  type ModelInput,
+  type RecordedLineage,
+  readReproducibility,
+  recordOwnership,
+  setRetention,
+  sha256Digest,
+  type TrainingInput,
+} from "./lineage/kinds.js";
+export {
+  type ChainLink,
+  DEFAULT_LINEAGE_DECISIONS,
+  type LineageGraphOptions,
+  lineageGraph,
+  proveSampleInTraining,
+  type RecordRef,
+  type SampleChain,
+} from "./lineage/query.js";
+export {
+  type LineageFormat,
+  lineageToDot,
+  lineageToMermaid,
+  lineageToSvg,
+  renderLineage,
+} from "./lineage/render.js";
+export { type SampleChainVerification, verifySampleChain } from "./lineage/verify-chain.js";
 export {
   type ChangeMeta,
   type ConfigInput,
@@ -63,6 +148,7 @@ export {
   type ErrorHandler,
   type LabelInfo,
   type LoggerOptions,
+  type PolicyCheck,
   ProvenanceLogger,
   type Recorded,
   type RecordedConfig,
@@ -80,6 +166,8 @@ export {
   parseRetryAfter,
   pinBlock,
 } from "./pinning/service.js";
+export { enforceRetention, type RetentionResult } from "./retention/enforce.js";
+export { type ErasureResult, eraseSubject } from "./retention/erasure.js";
 export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,

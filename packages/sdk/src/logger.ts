@@ -22,6 +22,8 @@ import {
 import type { VerificationResult } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import type { ReceiptOptions } from "./anchoring/receipt.js";
+import { type ConsentRequirement, requireConsent } from "./consent/consent.js";
+import { indexSubject } from "./consent/subjects.js";
 import { ClosedError, ConfigMissingError, InputError, LabelUnknownError } from "./errors.js";
 import {
   type EvidencePack,
@@ -107,7 +109,17 @@ export interface DecisionEntry {
   score: number;
   /** The model, when it differs from the logger's (e.g. during a rollout). */
   model?: ModelRef;
+  /**
+   * Require the subject's consent: when denied, a consent-denied record is written, the call fails
+   * with a ConsentDeniedError and no decision is logged (docs/lineage.md, "Consent").
+   */
+  consent?: ConsentRequirement;
+  /** Policy checks run for this decision, recorded in the decision's `checks` list. */
+  checks?: readonly PolicyCheck[];
 }
+
+/** One policy check attached to a decision: `{ name, category, result: "pass" | "fail" | "warn", blocking }`. */
+export type PolicyCheck = NonNullable<DecisionBody["checks"]>[number];
 
 /** A durably written record. */
 export interface Recorded {
@@ -160,6 +172,13 @@ export interface WrapOptions<A extends unknown[], O> {
   /** What to commit to as the output (default: the output itself). */
   output?: (output: O) => unknown;
   /**
+   * Require consent before the model runs: when denied, a consent-denied record is written and the
+   * wrapped function throws (an `async` function rejects) a ConsentDeniedError; `fn` is not called.
+   */
+  consent?: (...args: A) => ConsentRequirement;
+  /** Policy checks of one call, recorded in its decision's `checks` list. */
+  checks?: (output: O, ...args: A) => readonly PolicyCheck[];
+  /**
    * `true` (default): the call returns after its decision is durable (sync functions write
    * synchronously; async ones await a group commit). `false`: logging happens in the background.
    */
@@ -176,6 +195,9 @@ interface Prepared {
   score: number;
   model: ModelRef;
   salts: { input?: Uint8Array; output?: Uint8Array };
+  checks: readonly PolicyCheck[] | undefined;
+  /** The consenting subject's reference, when the decision passed a consent gate. */
+  subjectRef: string | undefined;
 }
 
 interface Pending {
@@ -365,7 +387,15 @@ export class ProvenanceLogger {
     const salts: Prepared["salts"] = {};
     if (input.salt !== undefined) salts.input = input.salt;
     if (output.salt !== undefined) salts.output = output.salt;
+    const checks = entry.checks;
+    if (checks !== undefined && !Array.isArray(checks)) {
+      throw new InputError("INVALID_OPTION", "checks must be a list", { evidence: { field: "checks" } });
+    }
+    // Last, after every input check: a refusal writes a consent-denied record, bad input writes nothing.
+    const subjectRef = entry.consent === undefined ? undefined : requireConsent(this, entry.consent);
     return {
+      checks,
+      subjectRef,
       input: input.commitment,
       output: output.commitment,
       score,
@@ -388,11 +418,15 @@ export class ProvenanceLogger {
           score: prepared.score,
           label: resolveLabel(config.body, prepared.score),
           config: config.cid,
+          ...(prepared.checks === undefined ? {} : { checks: [...prepared.checks] }),
         };
         return [{ kind: "decision", body, salts: prepared.salts }];
       },
-      done(written: readonly Written[]): RecordedDecision {
+      done: (written: readonly Written[]): RecordedDecision => {
         const w = written[0] as Written;
+        // Inside the write transaction: the subject index row commits with the decision.
+        if (prepared.subjectRef !== undefined)
+          indexSubject(this.#db, prepared.subjectRef, this.#writer.id, w.seq, "decision");
         const body = w.record.body as DecisionBody;
         return {
           stream,
@@ -517,18 +551,36 @@ export class ProvenanceLogger {
         // A failing handler must not reach the caller either.
       }
     };
-    const entryOf = (output: Awaited<R>, args: A): DecisionEntry => ({
+    const entryOf = (
+      output: Awaited<R>,
+      args: A,
+      consent: ConsentRequirement | undefined,
+    ): DecisionEntry => ({
       features: options.features ? options.features(...args) : (args[0] as Record<string, unknown>),
       output: options.output ? options.output(output) : output,
       score: options.score(output, ...args),
+      ...(consent === undefined ? {} : { consent }),
+      ...(options.checks === undefined ? {} : { checks: options.checks(output, ...args) }),
     });
     const logger = this;
+    const isAsync = fn.constructor?.name === "AsyncFunction";
     return function wrapped(this: unknown, ...args: A): R {
+      let consent: ConsentRequirement | undefined;
+      if (options.consent !== undefined) {
+        // The gate runs before the model: a refused subject's data never reaches it. Fails closed.
+        try {
+          consent = options.consent(...args);
+          requireConsent(logger, consent);
+        } catch (error) {
+          if (isAsync) return Promise.reject(error) as R;
+          throw error;
+        }
+      }
       const result = fn.apply(this, args);
       if (typeof (result as { then?: unknown } | null)?.then === "function") {
         return (result as PromiseLike<Awaited<R>>).then(async (output) => {
           try {
-            const pending = logger.record(entryOf(output, args));
+            const pending = logger.record(entryOf(output, args, consent));
             if (durable) await pending;
             else pending.catch(report);
           } catch (error) {
@@ -538,7 +590,7 @@ export class ProvenanceLogger {
         }) as R;
       }
       try {
-        const entry = entryOf(result as Awaited<R>, args);
+        const entry = entryOf(result as Awaited<R>, args, consent);
         if (durable) logger.recordSync(entry);
         else logger.record(entry).catch(report);
       } catch (error) {

@@ -2,9 +2,55 @@
  * @ancora/verifier: checks a stream of records from nothing but their bytes. It never imports the SDK
  * and never opens a database or socket itself; a store, IPFS or a test supplies a record source.
  */
-export { type IndexColumns, indexColumns } from "./columns.js";
 export type {
+  AnchoredConsistency,
+  ChainStreamResult,
+  ChainVerificationResult,
+  HistoryProof,
+} from "./chain/chain-result.js";
+export {
+  type HistoryOutcome,
+  type ProvenAnchor,
+  proveHistoryFromEvents,
+  proveHistoryFromLocalAnchors,
+  stateAnchors,
+} from "./chain/history-proof.js";
+export {
+  anchoredConsistency,
+  checkAnchoredRoots,
+  checkLocalAnchors,
+  classifyLocalAnchors,
+  type VerifyAgainstChainOptions,
+  verifyAgainstChain,
+  verifyStreamAgainstChain,
+} from "./chain/local-vs-chain.js";
+export { checkManifests, type ManifestSummary, summariseManifests } from "./chain/manifest-checks.js";
+export { type WalkInput, type WalkOutput, walkRecords } from "./chain/record-walk.js";
+export type { RegistryAnchor, RegistryStream, RegistryView } from "./chain/registry-view.js";
+export { type RegistryViewOptions, registryView } from "./chain/viem-registry.js";
+export { type IndexColumns, indexColumns } from "./columns.js";
+export { SourceError, type SourceErrorCode } from "./errors.js";
+export { PublicVerifyError, type PublicVerifyErrorCode } from "./public/errors.js";
+export {
+  DEFAULT_PUBLIC_CONCURRENCY,
+  HISTORY_PROOF,
+  type PublicProgress,
+  type PublicStreamResult,
+  type PublicVerificationResult,
+  type PublicVerifyOptions,
+  verifyPublic,
+} from "./public/verify-public.js";
+export {
+  type ReceiptFailure,
+  type ReceiptOnChainOptions,
+  type ReceiptVerification,
+  verifyReceiptOnChain,
+} from "./receipt/receipt-on-chain.js";
+export type {
+  ChainFailureCode,
   FailureCode,
+  PublicFailureCode,
+  ReceiptFailureCode,
   SourceVerificationResult,
   VerificationFailure,
   VerificationResult,

@@ -28,6 +28,55 @@
  * - `CHECKPOINT_BEYOND_LOG`: a stored checkpoint covers records that are no longer there (truncation).
  * - `CHECKPOINT_INVALID`: a stored checkpoint is malformed (size < 1, root not 32 bytes).
  * - `HEAD_MISMATCH`: the store's recorded head (size, last CID, root) disagrees with its records.
+ *
+ * References between records (lineage and governance kinds; docs/formats.md). `seq` is the referring
+ * record's; `expected` names the field:
+ * - `REFERENCE_UNRESOLVED`: a record names a CID that is no record of the verified streams (a training
+ *   run's dataset, a revoked policy, an erased record that does not exist).
+ * - `REFERENCE_FORWARD`: a record names a record written after it (a later seq of its stream, or a
+ *   later `ts` in another stream).
+ * - `REFERENCE_KIND`: a reference points at a record of the wrong kind (a training run's `datasets`
+ *   naming a decision).
+ * - `REFERENCE_MISMATCH`: the referenced record has the right kind but contradicts the reference: a
+ *   revocation or denial naming another subject's consent policy, a revocation of a non-revocable
+ *   policy, an ownership handoff from a record that owns something else.
+ *
+ * Checks of a local log against the registry on chain (`verifyAgainstChain`, docs/verifier.md):
+ * - `ANCHOR_BEYOND_LOG`: an anchored tree size covers records the log no longer has (truncation);
+ *   `seq` is the first missing record.
+ * - `ANCHOR_ROOT_MISMATCH`: the root recomputed from the log at an anchored size is not the anchored
+ *   root (rewritten or forked history); `seq` is the first record whose CID differs from what the
+ *   anchored manifests list, or the anchored range's start when no trusted manifest says.
+ * - `ANCHOR_MANIFEST_MISMATCH`: the log's manifest for an anchored checkpoint is missing or does not
+ *   hash to the anchored manifest digest; `seq` is the anchored range's start.
+ * - `MANIFEST_RECORD_MISMATCH`: a manifest lists a CID that is not the log's record CID at that seq.
+ * - `MANIFEST_CHAIN_BROKEN`: a manifest's `prev`/`from` do not link it to the previous manifest.
+ * - `MANIFEST_INVALID`: a manifest does not decode, names another stream, or its size or root is not
+ *   the anchored one (or the root of the records it lists).
+ * - `ANCHOR_HISTORY_MISMATCH`: the anchor links (events, or the log's own confirmed anchors) do not
+ *   replay from the genesis head to the chained head in contract state.
+ * - `ANCHOR_NOT_ON_CHAIN`: the log records an anchor as confirmed that the registry does not hold.
+ * - Warnings (reported in `warnings`, they do not make a result fail): `HISTORY_UNPROVEN`, the node
+ *   serves no events and the log lacks the schema-v3 link fields, so only the latest checkpoint in
+ *   contract state is checked; `ANCHOR_FOREIGN`, a local anchor names another registry or chain and is
+ *   not used as evidence.
+ *
+ * Receipts checked on chain (`verifyReceiptOnChain`):
+ * - `RECEIPT_INVALID`: not a well-formed receipt, or its record, stream or index do not add up.
+ * - `RECEIPT_CID_MISMATCH`: the record bytes do not hash to the receipt's CID.
+ * - `RECEIPT_PROOF_INVALID`: the inclusion proof does not lead to the checkpoint's root.
+ * - `RECEIPT_CHAIN_MISMATCH`: the RPC endpoint serves another chain than the receipt names.
+ * - `RECEIPT_TX_NOT_FOUND`: no such transaction, or not in the block the receipt names.
+ * - `RECEIPT_TX_FAILED`: the anchor transaction reverted.
+ * - `RECEIPT_ANCHOR_NOT_FOUND`: the transaction emitted no `CheckpointAnchored` of this stream, size and
+ *   root from the receipt's registry, or the checkpoint is no longer part of the stream's history.
+ *
+ * Public verification from the chain and IPFS alone (`verifyPublic`), besides the codes above:
+ * - `MANIFEST_MISSING`: the block source answered that it does not have a manifest the anchors commit
+ *   to (the organisation did not publish it); `seq` is the first record that manifest's anchor adds.
+ * - `BLOCK_MISSING`: the block source answered that it does not have a record a manifest lists; `seq`
+ *   is that record's. (An unreachable or timed-out source is an error, not a failure: nothing can be
+ *   concluded from it.)
  */
 export type FailureCode =
   | "CID_MISMATCH"
@@ -51,7 +100,44 @@ export type FailureCode =
   | "CHECKPOINT_HEAD_MISMATCH"
   | "CHECKPOINT_BEYOND_LOG"
   | "CHECKPOINT_INVALID"
-  | "HEAD_MISMATCH";
+  | "HEAD_MISMATCH"
+  | ReferenceFailureCode
+  | ChainFailureCode
+  | ReceiptFailureCode
+  | PublicFailureCode;
+
+/** Failures of references between records (see {@link FailureCode}). */
+export type ReferenceFailureCode =
+  | "REFERENCE_UNRESOLVED"
+  | "REFERENCE_FORWARD"
+  | "REFERENCE_KIND"
+  | "REFERENCE_MISMATCH";
+
+/** Failures found only by public verification (see {@link FailureCode}). */
+export type PublicFailureCode = "MANIFEST_MISSING" | "BLOCK_MISSING";
+
+/** Failures of a local log checked against the registry (see {@link FailureCode}). */
+export type ChainFailureCode =
+  | "ANCHOR_BEYOND_LOG"
+  | "ANCHOR_ROOT_MISMATCH"
+  | "ANCHOR_MANIFEST_MISMATCH"
+  | "MANIFEST_RECORD_MISMATCH"
+  | "MANIFEST_CHAIN_BROKEN"
+  | "MANIFEST_INVALID"
+  | "ANCHOR_HISTORY_MISMATCH"
+  | "ANCHOR_NOT_ON_CHAIN"
+  | "HISTORY_UNPROVEN"
+  | "ANCHOR_FOREIGN";
+
+/** Failures of a receipt checked on chain (see {@link FailureCode}). */
+export type ReceiptFailureCode =
+  | "RECEIPT_INVALID"
+  | "RECEIPT_CID_MISMATCH"
+  | "RECEIPT_PROOF_INVALID"
+  | "RECEIPT_CHAIN_MISMATCH"
+  | "RECEIPT_TX_NOT_FOUND"
+  | "RECEIPT_TX_FAILED"
+  | "RECEIPT_ANCHOR_NOT_FOUND";
 
 /** One failed check. */
 export interface VerificationFailure {

@@ -16,6 +16,7 @@ import {
 } from "@ancora/core";
 import { indexColumns } from "./columns.js";
 import { sameBytes, toHex0x } from "./internal/hex.js";
+import { checkTarget, type Reference, type ReferenceTarget, referencesOf, targetOf } from "./references.js";
 import type {
   FailureCode,
   SourceVerificationResult,
@@ -95,6 +96,31 @@ export interface RangeFacts {
   readonly cidTexts: ReadonlyMap<number, string>;
   /** The range's label and config records, in order. */
   readonly controls: readonly ControlEvent[];
+  /**
+   * References the range could not resolve inside itself (to earlier ranges, other streams or
+   * decisions): {@link stitchRanges} leaves such a stream to the serial path, which resolves them.
+   */
+  readonly pendingReferences: number;
+}
+
+/** A reference that the record's own stream pass could not resolve (see {@link StreamReferences}). */
+export interface PendingReference {
+  readonly stream: string;
+  /** Seq and ts of the referring record. */
+  readonly seq: number;
+  readonly ts: string;
+  readonly reference: Reference;
+}
+
+/**
+ * What a stream pass learned about references, for the cross-stream pass ({@link resolveReferences}):
+ * every record that may be referenced (all kinds but decisions) by CID, and the references it could
+ * not resolve among the stream's earlier records.
+ */
+export interface StreamReferences {
+  readonly stream: string;
+  readonly targets: ReadonlyMap<string, ReferenceTarget>;
+  readonly pending: readonly PendingReference[];
 }
 
 /** Reads a stored Merkle node above the leaves; see {@link RecordSource.node}. */
@@ -178,6 +204,14 @@ export class StreamVerifier {
   readonly #wantedTexts: ReadonlySet<number>;
   readonly #cidTexts = new Map<number, string>();
   readonly #controls: ControlEvent[] = [];
+  /**
+   * Records later records may reference, by CID string: every kind except decisions, so it grows with
+   * lineage, governance, label and config records only (about 200 bytes each), never with decisions.
+   * References to decisions (ownership of an output, erasure, capsules) are resolved afterwards by a
+   * rescan of the stream (see {@link verifyStream}).
+   */
+  readonly #targets = new Map<string, ReferenceTarget>();
+  readonly #pending: PendingReference[] = [];
 
   /**
    * A verifier of one range of a stream, for verifying a long stream in parts (worker threads): it runs
@@ -401,6 +435,7 @@ export class StreamVerifier {
       lowPeaks,
       cidTexts,
       controls: this.#controls,
+      pendingReferences: this.#pending.length,
     };
   }
 
@@ -477,6 +512,33 @@ export class StreamVerifier {
       default:
         break;
     }
+    // Decisions (the hot path) are neither referencing nor remembered; everything else is.
+    if (record.kind !== "decision") {
+      for (const reference of referencesOf(record)) this.#checkReference(seq, record.ts, reference);
+      this.#targets.set(cid.toString(), targetOf(record, this.stream, seq));
+    }
+  }
+
+  /**
+   * Checks a reference against the stream's earlier records. One not found there may be a decision of
+   * this stream, a record of another stream, or nothing: it waits for {@link resolveReferences}.
+   */
+  #checkReference(seq: number, ts: string, reference: Reference): void {
+    const target = this.#targets.get(reference.cid);
+    if (target === undefined) {
+      this.#pending.push({ stream: this.stream, seq, ts, reference });
+      return;
+    }
+    const problem = checkTarget(reference, target);
+    if (problem !== undefined) this.#fail(problem.code, seq, problem.expected, problem.found);
+  }
+
+  /**
+   * What this pass learned about references (after {@link StreamVerifier.finish}): the input of
+   * {@link resolveReferences}, which checks what the pass could not.
+   */
+  references(): StreamReferences {
+    return { stream: this.stream, targets: this.#targets, pending: this.#pending };
   }
 
   #checkCheckpoints(headCid: string): void {
@@ -559,7 +621,13 @@ export function verifyStream(
     ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
   });
   for (const record of source.records(stream)) verifier.add(record);
-  return verifier.finish(source.head?.(stream));
+  const result = verifier.finish(source.head?.(stream));
+  const references = verifier.references();
+  // References that stay in the stream: forward ones, and those to its decisions (found by a rescan
+  // that runs only when such references exist). References that leave it are verifyStreams' job.
+  const wanted = unresolvedCids([references]);
+  const decisions = wanted.size === 0 ? new Map() : scanTargets(source, [stream], wanted, options.sha256);
+  return withFailures(result, resolveReferences([references], decisions, false), options);
 }
 
 /**
@@ -578,7 +646,15 @@ export async function verifyStreamAsync(
   // Node lookups are synchronous by nature (a local node store); an async source checks leaves only.
   const verifier = new StreamVerifier(stream, await source.checkpoints(stream), options);
   for await (const record of source.records(stream)) verifier.add(record);
-  return verifier.finish(await source.head?.(stream));
+  const result = verifier.finish(await source.head?.(stream));
+  const references = verifier.references();
+  const wanted = unresolvedCids([references]);
+  const decisions = new Map<string, ReferenceTarget>();
+  if (wanted.size > 0) {
+    for await (const stored of source.records(stream))
+      addTarget(decisions, stream, stored, wanted, options.sha256);
+  }
+  return withFailures(result, resolveReferences([references], decisions, false), options);
 }
 
 /** Combines per-stream results into one. */
@@ -604,7 +680,153 @@ export function verifyStreams(
   streams: Iterable<string>,
   options: VerifyOptions = {},
 ): SourceVerificationResult {
-  return combineResults([...streams].map((stream) => verifyStream(source, stream, options)));
+  const names = [...new Set(streams)];
+  const passes = names.map((stream) => {
+    const node = source.node?.bind(source);
+    const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
+      ...options,
+      ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
+    });
+    for (const record of source.records(stream)) verifier.add(record);
+    return { result: verifier.finish(source.head?.(stream)), references: verifier.references() };
+  });
+  // Second pass, across streams: a training run in "training" names models in "models". A reference
+  // that none of the streams' lineage records satisfies may name a decision: rescan for those only.
+  const all = passes.map((p) => p.references);
+  const wanted = unresolvedCids(all);
+  const decisions = wanted.size === 0 ? new Map() : scanTargets(source, names, wanted, options.sha256);
+  const failures = resolveReferences(all, decisions, true);
+  return combineResults(
+    passes.map(({ result }) =>
+      withFailures(
+        result,
+        failures.filter((f) => f.stream === result.stream),
+        options,
+      ),
+    ),
+  );
+}
+
+/** CIDs of pending references that no stream's remembered records satisfy. */
+function unresolvedCids(streams: readonly StreamReferences[]): Set<string> {
+  const wanted = new Set<string>();
+  for (const { pending } of streams) {
+    for (const { reference } of pending) {
+      if (!streams.some((s) => s.targets.has(reference.cid))) wanted.add(reference.cid);
+    }
+  }
+  return wanted;
+}
+
+/** Remembers `stored` when its CID is wanted and its bytes really have that CID and decode. */
+function addTarget(
+  into: Map<string, ReferenceTarget>,
+  stream: string,
+  stored: StoredRecord,
+  wanted: ReadonlySet<string>,
+  sha256: Sha256 | undefined,
+): void {
+  if (!wanted.has(stored.cid) || computeCid(stored.bytes, sha256).toString() !== stored.cid) return;
+  try {
+    into.set(stored.cid, targetOf(decodeRecord(stored.bytes), stream, stored.seq));
+  } catch {
+    // Bytes that do not decode were reported as RECORD_INVALID by the first pass; they satisfy nothing.
+  }
+}
+
+/**
+ * Reads the streams again and returns the records whose CIDs are `wanted` (decisions, which the first
+ * pass does not remember). Only the stored CID column is compared for the rest, so the rescan costs one
+ * read of the rows, no hashing or decoding except for the matches.
+ */
+function scanTargets(
+  source: RecordSource,
+  streams: readonly string[],
+  wanted: ReadonlySet<string>,
+  sha256: Sha256 | undefined,
+): Map<string, ReferenceTarget> {
+  const found = new Map<string, ReferenceTarget>();
+  for (const stream of streams) {
+    for (const stored of source.records(stream)) addTarget(found, stream, stored, wanted, sha256);
+  }
+  return found;
+}
+
+/**
+ * Resolves the references that the stream passes left pending, against every stream's remembered
+ * records and `extra` (decisions found by a rescan): forward references, wrong kinds and rule
+ * violations are failures of the referring record. With `complete`, a reference found nowhere is
+ * `REFERENCE_UNRESOLVED`; without it (one stream of several), it is left alone, as it may name a record
+ * of a stream that was not verified.
+ *
+ * A reference to another stream is "forward" when the target's `ts` is later than the referring
+ * record's: streams share no sequence, and timestamps are the writers' only common order.
+ *
+ * @example
+ * ```ts
+ * const failures = resolveReferences([models.references(), training.references()], new Map(), true);
+ * ```
+ */
+export function resolveReferences(
+  streams: readonly StreamReferences[],
+  extra: ReadonlyMap<string, ReferenceTarget>,
+  complete: boolean,
+): VerificationFailure[] {
+  const failures: VerificationFailure[] = [];
+  for (const { pending } of streams) {
+    for (const { stream, seq, ts, reference } of pending) {
+      let target = extra.get(reference.cid);
+      for (const other of streams) {
+        if (target !== undefined) break;
+        target = other.targets.get(reference.cid);
+      }
+      if (target === undefined) {
+        if (complete) {
+          failures.push({
+            code: "REFERENCE_UNRESOLVED",
+            stream,
+            seq,
+            expected: `${reference.field} -> an earlier record of the verified streams`,
+            found: `${reference.cid} is no record of them`,
+          });
+        }
+        continue;
+      }
+      const forward = target.stream === stream ? target.seq >= seq : target.ts > ts;
+      if (forward) {
+        failures.push({
+          code: "REFERENCE_FORWARD",
+          stream,
+          seq,
+          expected: `${reference.field} -> a record written before ${stream} seq ${seq} (${ts})`,
+          found: `${reference.cid} is ${target.stream} seq ${target.seq} (${target.ts})`,
+        });
+        continue;
+      }
+      const problem = checkTarget(reference, target);
+      if (problem !== undefined) failures.push({ ...problem, stream, seq });
+    }
+  }
+  return failures;
+}
+
+/** `result` with `extra` failures added (kept within `maxFailures`, counted in full, sorted by seq). */
+function withFailures(
+  result: VerificationResult,
+  extra: readonly VerificationFailure[],
+  options: VerifyOptions,
+): VerificationResult {
+  if (extra.length === 0) return result;
+  const max = options.maxFailures ?? DEFAULT_MAX_FAILURES;
+  const failures = [...result.failures, ...extra].sort((a, b) => a.seq - b.seq).slice(0, max);
+  const first = failures[0];
+  return {
+    ...result,
+    ok: false,
+    failures,
+    failureCount: result.failureCount + extra.length,
+    ...(first === undefined ? {} : { firstBadSeq: first.seq }),
+  };
 }
 
 /**
@@ -655,7 +877,7 @@ export function stitchRanges(
   let size = 0;
   let nextCheckpoint = 0;
   for (const range of ranges) {
-    if (range.failureCount > 0 || range.from !== size) return undefined;
+    if (range.failureCount > 0 || range.pendingReferences > 0 || range.from !== size) return undefined;
     if (range.count === 0) continue;
     if (
       range.from > 0 &&

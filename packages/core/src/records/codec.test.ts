@@ -358,8 +358,25 @@ describe("records: schema rules, each with its code and path", () => {
 });
 
 describe("records: kind registry and label resolution", () => {
-  test("version 1 defines genesis, label, config and decision", () => {
-    expect(Object.keys(RECORD_KINDS).sort()).toEqual(["config", "decision", "genesis", "label"]);
+  test("version 1 defines genesis, label, config, decision and the lineage and governance kinds", () => {
+    expect(Object.keys(RECORD_KINDS).sort()).toEqual([
+      "access-grant",
+      "capsule",
+      "config",
+      "consent",
+      "consent-denied",
+      "consent-revocation",
+      "dataset-split",
+      "decision",
+      "erasure",
+      "genesis",
+      "label",
+      "model",
+      "ownership",
+      "reproducibility",
+      "retention",
+      "training",
+    ]);
     expect(isRecordKind("decision")).toBe(true);
     expect(isRecordKind("toString")).toBe(false);
     expect(isRecordKind(undefined)).toBe(false);

@@ -6,10 +6,22 @@
  * what some process registered at run time, or a writer and a verifier could disagree. A reader that
  * meets a kind it does not know rejects the record with `SCHEMA_UNKNOWN_KIND` (and should be upgraded).
  */
+import { validateCapsuleBody } from "./kinds/capsule.js";
 import { validateConfigBody } from "./kinds/config.js";
+import {
+  validateConsentBody,
+  validateConsentDeniedBody,
+  validateConsentRevocationBody,
+} from "./kinds/consent.js";
+import { validateDatasetBody } from "./kinds/dataset.js";
 import { validateDecisionBody } from "./kinds/decision.js";
+import { validateErasureBody } from "./kinds/erasure.js";
 import { validateGenesisBody } from "./kinds/genesis.js";
+import { validateAccessGrantBody, validateOwnershipBody, validateRetentionBody } from "./kinds/governance.js";
 import { validateLabelBody } from "./kinds/label.js";
+import { validateModelBody } from "./kinds/model.js";
+import { validateReproducibilityBody } from "./kinds/reproducibility.js";
+import { validateTrainingBody } from "./kinds/training.js";
 import type { RecordKind } from "./types.js";
 
 /** Validates a kind's body at `path` (`$.body`) and returns it typed, or throws a SchemaError. */
@@ -21,6 +33,18 @@ export const RECORD_KINDS: Readonly<Record<RecordKind, BodyValidator>> = Object.
   label: validateLabelBody,
   config: validateConfigBody,
   decision: validateDecisionBody,
+  "dataset-split": validateDatasetBody,
+  model: validateModelBody,
+  training: validateTrainingBody,
+  reproducibility: validateReproducibilityBody,
+  consent: validateConsentBody,
+  "consent-revocation": validateConsentRevocationBody,
+  "consent-denied": validateConsentDeniedBody,
+  ownership: validateOwnershipBody,
+  retention: validateRetentionBody,
+  "access-grant": validateAccessGrantBody,
+  erasure: validateErasureBody,
+  capsule: validateCapsuleBody,
 });
 
 /** True when `kind` is a record kind of this version. */

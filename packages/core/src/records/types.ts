@@ -99,6 +99,213 @@ export interface DecisionBody {
   label: string;
   /** CID of the config record in force (the stream's latest config record before this one). */
   config: BlockCid;
+  /**
+   * Policy checks run on this decision (fairness, PII, drift, ...). Optional: decisions without it keep
+   * the bytes and CIDs they always had.
+   */
+  checks?: readonly PolicyCheck[];
+}
+
+/** Outcome of one policy check. */
+export type PolicyCheckResult = "pass" | "fail" | "warn";
+
+/** One policy check attached to a decision. */
+export interface PolicyCheck {
+  /** Check name, an identifier: `pii-scan`, `fairness.demographic-parity`. */
+  name: string;
+  /** Category, an identifier: `privacy`, `fairness`, `robustness`, `compliance`. */
+  category: string;
+  result: PolicyCheckResult;
+  /** Whether a `fail` stops the decision (a blocking failure means it was refused or escalated). */
+  blocking: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lineage and governance kinds (docs/formats.md, "Lineage and governance kinds"). References between
+// records are CIDs; digests are `sha256:<64 lowercase hex>`; subjects are pseudonymous identifiers,
+// never names, e-mail addresses or other personal data.
+
+/** How sensitive a dataset is. `personal` and `special` (GDPR Art. 9 categories) bring GDPR duties. */
+export type PrivacyClass = "public" | "internal" | "confidential" | "personal" | "special";
+
+/** Body of `dataset-split`: one split of a dataset, committed to by the Merkle root of its sample hashes. */
+export interface DatasetBody {
+  /** Dataset identifier: `loans-2024`. */
+  id: string;
+  /** Split name, an identifier: `train`, `validation`, `test`. */
+  split: string;
+  /** Number of samples in the split (the Merkle tree's size). */
+  samples: number;
+  /** RFC 9162 root over the samples' 32-byte hashes (`datasetRoot`), so one sample's membership is provable. */
+  root: Uint8Array;
+  /** Digest of the schema / feature definition document. */
+  schema: string;
+  /** Privacy classification of the samples. */
+  privacy: PrivacyClass;
+  /** Digest of the split-assignment document (which sample went to which split), when there is one. */
+  assignment?: string;
+}
+
+/** Body of `model`: a trained model artefact and everything needed to say what it is. */
+export interface ModelBody {
+  /** Model name or registry id (as `decision.body.model.id`). */
+  name: string;
+  /** Model version (as `decision.body.model.version`). */
+  version: string;
+  /** Digest of the weights artefact (as `decision.body.model.hash`). */
+  weights: string;
+  /** Digest of the architecture description. */
+  architecture: string;
+  /** Digest of the hyper-parameter document. */
+  hyperparameters: string;
+  /** Digest of the environment document (runtime, framework and dependency versions). */
+  environment: string;
+  /** Git commit of the training code: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. */
+  commit: string;
+  /** CIDs of the `dataset-split` records this model may be trained on. */
+  datasets: readonly BlockCid[];
+}
+
+/** Body of `training`: one training run. */
+export interface TrainingBody {
+  /** CIDs of the `dataset-split` records used (at least one). */
+  datasets: readonly BlockCid[];
+  /** CID of the `model` record trained from; absent when training from scratch. */
+  modelBefore?: BlockCid;
+  /** CID of the `model` record the run produced. */
+  modelAfter: BlockCid;
+  /** Digest of the run's parameter document. */
+  parameters: string;
+  /** Compute backend: `aws-p4d`, `on-prem-a100`, `cpu`. */
+  backend: string;
+  /** Who ran it. */
+  actor: string;
+}
+
+/** Body of `reproducibility`: commits to an off-log reproducibility manifest document. */
+export interface ReproducibilityBody {
+  /** CID of the `model` or `training` record the manifest reproduces. */
+  target: BlockCid;
+  /** Digest of the manifest document's canonical bytes (see `reproducibilityManifestDigest`). */
+  manifest: string;
+}
+
+/** Body of `consent`: a data subject's consent policy. */
+export interface ConsentBody {
+  /** Pseudonymous subject id (an identifier; never a name or e-mail address). */
+  subject: string;
+  /** Purposes consented to, identifiers: `credit-scoring`. */
+  purposes: readonly string[];
+  /** Roles allowed to process for those purposes, identifiers: `underwriter`. */
+  roles: readonly string[];
+  /** Start of validity (inclusive), a record timestamp. */
+  validFrom: string;
+  /** End of validity (exclusive); absent: until revoked. */
+  validUntil?: string;
+  /** Whether the subject may revoke it (a `consent-revocation` of a non-revocable policy is refused). */
+  revocable: boolean;
+}
+
+/** Body of `consent-revocation`: ends a consent policy. */
+export interface ConsentRevocationBody {
+  /** CID of the `consent` record revoked. */
+  policy: BlockCid;
+  /** The policy's subject (must equal it). */
+  subject: string;
+  /** Who recorded the revocation (the subject's pseudonym or an operator). */
+  actor: string;
+}
+
+/** Why a request was refused for lack of consent. */
+export type ConsentDenialReason =
+  | "no-policy"
+  | "purpose-not-allowed"
+  | "role-not-allowed"
+  | "not-yet-valid"
+  | "expired"
+  | "revoked";
+
+/** Body of `consent-denied`: a request refused because consent did not cover it. */
+export interface ConsentDeniedBody {
+  subject: string;
+  /** The purpose asked for. */
+  purpose: string;
+  /** The role that asked. */
+  role: string;
+  /** CID of the `consent` record consulted; absent when the subject has none (`no-policy`). */
+  policy?: BlockCid;
+  reason: ConsentDenialReason;
+}
+
+/** Body of `ownership`: who answers for an output or a model. A handoff is a new record naming the previous. */
+export interface OwnershipBody {
+  /** CID of the record owned: a `model`, `dataset-split`, `training` or `decision` (an output). */
+  target: BlockCid;
+  owner: string;
+  steward: string;
+  approver: string;
+  /** CID of the `ownership` record this one hands over from (same target). */
+  previous?: BlockCid;
+  /** Why (a handoff's reason). */
+  reason?: string;
+}
+
+/** Body of `retention`: how long off-log payloads of one record kind are kept. Hashes are kept forever. */
+export interface RetentionBody {
+  /** The record kind the policy is for: `decision`, `capsule`. */
+  kind: string;
+  /** Keep payloads (capsules, salts, raw inputs held off-log) for this many days, then erase them. */
+  payloadDays: number;
+  /** Legal or business basis: `EU AI Act Art. 19`. */
+  basis: string;
+  actor: string;
+}
+
+/** Body of `access-grant`: gives a grantee access to a scope for a while. */
+export interface AccessGrantBody {
+  grantee: string;
+  /** What may be accessed, identifiers: `stream:credit-scoring:read`, `capsules:open`. */
+  scope: readonly string[];
+  validFrom: string;
+  validUntil?: string;
+  /** Who granted it. */
+  actor: string;
+}
+
+/** What an erasure removed. */
+export type ErasedMaterial = "salts" | "capsules" | "payloads" | "keys";
+
+/** Body of `erasure`: personal data erased off-log (GDPR Art. 17). Holds no personal data itself. */
+export interface ErasureBody {
+  /** Pseudonymous id of the subject whose data was erased. */
+  subject?: string;
+  /** CIDs of the records whose openings or payloads were erased (any kind). */
+  records?: readonly BlockCid[];
+  /** CIDs of the `capsule` records whose capsules were destroyed. */
+  capsules?: readonly BlockCid[];
+  /** Which material was erased. */
+  erased: readonly ErasedMaterial[];
+  /** Legal basis: `GDPR Art. 17(1)(b)`. */
+  basis: string;
+  actor: string;
+}
+
+/** Body of `capsule`: commits to an encrypted capsule held off-log by its SHA-256 digest. */
+export interface CapsuleBody {
+  /** CID of the record whose payload the capsule holds, when there is one. */
+  target?: BlockCid;
+  /** Digest of the capsule's bytes (ciphertext with its header). */
+  digest: string;
+  /** Length of the capsule in bytes. */
+  size: number;
+  /** Cipher: `aes-256-gcm`. */
+  cipher: "aes-256-gcm";
+  /** Identifier of the key that encrypts it (erasure destroys the key). */
+  keyId: string;
+  /** Pseudonymous subject id, when the capsule holds one subject's data. */
+  subject?: string;
+  /** Media type of the plaintext: `application/json`. */
+  contentType?: string;
 }
 
 export type GenesisRecord = RecordEnvelope<"genesis", GenesisBody>;
@@ -106,8 +313,36 @@ export type LabelRecord = RecordEnvelope<"label", LabelBody>;
 export type ConfigRecord = RecordEnvelope<"config", ConfigBody>;
 export type DecisionRecord = RecordEnvelope<"decision", DecisionBody>;
 
+export type DatasetRecord = RecordEnvelope<"dataset-split", DatasetBody>;
+export type ModelRecord = RecordEnvelope<"model", ModelBody>;
+export type TrainingRecord = RecordEnvelope<"training", TrainingBody>;
+export type ReproducibilityRecord = RecordEnvelope<"reproducibility", ReproducibilityBody>;
+export type ConsentRecord = RecordEnvelope<"consent", ConsentBody>;
+export type ConsentRevocationRecord = RecordEnvelope<"consent-revocation", ConsentRevocationBody>;
+export type ConsentDeniedRecord = RecordEnvelope<"consent-denied", ConsentDeniedBody>;
+export type OwnershipRecord = RecordEnvelope<"ownership", OwnershipBody>;
+export type RetentionRecord = RecordEnvelope<"retention", RetentionBody>;
+export type AccessGrantRecord = RecordEnvelope<"access-grant", AccessGrantBody>;
+export type ErasureRecord = RecordEnvelope<"erasure", ErasureBody>;
+export type CapsuleRecord = RecordEnvelope<"capsule", CapsuleBody>;
+
+/** Records of the lineage and governance kinds. */
+export type LineageRecord =
+  | DatasetRecord
+  | ModelRecord
+  | TrainingRecord
+  | ReproducibilityRecord
+  | ConsentRecord
+  | ConsentRevocationRecord
+  | ConsentDeniedRecord
+  | OwnershipRecord
+  | RetentionRecord
+  | AccessGrantRecord
+  | ErasureRecord
+  | CapsuleRecord;
+
 /** Any record of format version 1. */
-export type AncoraRecord = GenesisRecord | LabelRecord | ConfigRecord | DecisionRecord;
+export type AncoraRecord = GenesisRecord | LabelRecord | ConfigRecord | DecisionRecord | LineageRecord;
 
 /** The kinds of format version 1. */
 export type RecordKind = AncoraRecord["kind"];

@@ -172,8 +172,87 @@ function v3(db: Database.Database): void {
   `);
 }
 
+/**
+ * Schema version 4: lineage, consent, capsules, erasure and retention (docs/lineage.md). All derived
+ * from records or kept off the log on purpose; record bytes are untouched.
+ *
+ * - `blobs`: documents a record names by CID but that live off the log: encrypted capsules and
+ *   reproducibility documents. `bytes` becomes NULL when retention purges or erasure deletes them (the
+ *   CID on the log, and every proof, stay). `subject` is the subject reference they concern, if any.
+ * - `capsule_keys`: each capsule's key salt, apart from the capsule: deleting it makes the capsule
+ *   unopenable even to the holder of the organisation key (erasure by key destruction).
+ * - `subjects`: which records concern which subject reference (consent, consent-revocation, decisions
+ *   logged under a consent gate, capsules), so the consent gate and erasure read a few rows, not the log.
+ * - `lineage`: lineage records by CID and by key (a model's artefact digest, a dataset's root), and
+ *   `lineage_edges` the links between them, both written in the record's own transaction.
+ * - `samples`: the sample hashes of each dataset record, in order, so a sample's membership proof can
+ *   be rebuilt (and the datasets holding a sample found) long after the dataset was logged.
+ * - `store_keys`: the store's own random keys; `subject-pepper` keys the subject references that
+ *   records carry instead of subject ids (HMAC-SHA256), so a reference cannot be guessed from an id.
+ */
+function v4(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE blobs (
+      cid          TEXT    PRIMARY KEY,
+      stream_id    INTEGER NOT NULL REFERENCES streams (id),
+      kind         TEXT    NOT NULL CHECK (kind IN ('capsule', 'document')),
+      subject      TEXT,
+      bytes        BLOB,
+      created_at   TEXT    NOT NULL,
+      expires_at   TEXT,
+      purged_at    TEXT,
+      purge_reason TEXT    CHECK (purge_reason IN ('retention', 'erasure'))
+    ) STRICT;
+    CREATE INDEX blobs_by_subject ON blobs (subject) WHERE subject IS NOT NULL;
+    CREATE INDEX blobs_by_expiry ON blobs (expires_at) WHERE bytes IS NOT NULL AND expires_at IS NOT NULL;
+
+    CREATE TABLE capsule_keys (
+      cid  TEXT PRIMARY KEY,
+      salt BLOB NOT NULL
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE subjects (
+      subject   TEXT    NOT NULL,
+      stream_id INTEGER NOT NULL,
+      seq       INTEGER NOT NULL,
+      kind      TEXT    NOT NULL,
+      PRIMARY KEY (subject, stream_id, seq)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE lineage (
+      cid       TEXT    PRIMARY KEY,
+      stream_id INTEGER NOT NULL,
+      seq       INTEGER NOT NULL,
+      kind      TEXT    NOT NULL,
+      key       TEXT
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX lineage_by_key ON lineage (kind, key) WHERE key IS NOT NULL;
+
+    CREATE TABLE lineage_edges (
+      from_cid TEXT NOT NULL,
+      to_cid   TEXT NOT NULL,
+      relation TEXT NOT NULL,
+      PRIMARY KEY (from_cid, to_cid)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX lineage_edges_to ON lineage_edges (to_cid, from_cid);
+
+    CREATE TABLE samples (
+      dataset_cid TEXT    NOT NULL,
+      idx         INTEGER NOT NULL,
+      hash        BLOB    NOT NULL,
+      PRIMARY KEY (dataset_cid, idx)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX samples_by_hash ON samples (hash);
+
+    CREATE TABLE store_keys (
+      name  TEXT PRIMARY KEY,
+      value BLOB NOT NULL
+    ) STRICT, WITHOUT ROWID;
+  `);
+}
+
 /** Migrations in order: MIGRATIONS[i] takes schema version i to i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -36,7 +36,11 @@ export interface RegistryView {
   readonly blockNumber: bigint;
   /** Every stream registered up to {@link blockNumber}, in registration order. */
   streams(): Promise<RegistryStream[]>;
-  /** One stream's state; rejects with an error whose code is `UNKNOWN_STREAM` when it is not registered. */
+  /**
+   * One stream's state; rejects with an error whose code is `UNKNOWN_STREAM` when it is not registered
+   * (`registryView` rejects with @ancora/contracts' `UnknownStreamError`, code `REGISTRY_UNKNOWN_STREAM`:
+   * callers accept both codes).
+   */
   stream(streamId: Hex): Promise<RegistryStream>;
   /**
    * The stream's anchors from events, in sequence order. Rejects with a `SourceError`

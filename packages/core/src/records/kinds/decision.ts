@@ -1,17 +1,40 @@
 import { validateCommitment } from "../../commitment.js";
+import { SchemaError } from "../../errors.js";
 import {
   expectBlockCid,
   expectFiniteNumber,
   expectKeys,
   expectObject,
+  expectOneOf,
   expectString,
   hasKey,
 } from "../../internal/schema-fields.js";
-import type { DecisionBody } from "../types.js";
-import { LABEL_ID, MODEL_HASH, NAME } from "./rules.js";
+import type { DecisionBody, PolicyCheckResult } from "../types.js";
+import { expectBoolean } from "./fields.js";
+import { IDENT, LABEL_ID, MAX_LIST, MODEL_HASH, NAME } from "./rules.js";
 
 const DECISION_REQUIRED = ["model", "input", "output", "label", "config"];
-const DECISION_OPTIONAL = ["score"];
+const DECISION_OPTIONAL = ["score", "checks"];
+const CHECK_KEYS = ["name", "category", "result", "blocking"];
+
+/** Results a policy check may have. */
+export const POLICY_CHECK_RESULTS: readonly PolicyCheckResult[] = ["pass", "fail", "warn"];
+
+/** Validates `checks`, the optional list of policy checks on a decision (at most {@link MAX_LIST}). */
+function validateChecks(value: unknown, path: string): void {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_LIST) {
+    throw new SchemaError("SCHEMA_INVALID_FIELD", path, `Expected a list of 1 to ${MAX_LIST} checks`);
+  }
+  for (let i = 0; i < value.length; i++) {
+    const at = `${path}[${i}]`;
+    const check = expectObject(value[i], at);
+    expectKeys(check, at, CHECK_KEYS);
+    expectString(check, "name", at, IDENT);
+    expectString(check, "category", at, IDENT);
+    expectOneOf(check, "result", at, POLICY_CHECK_RESULTS);
+    expectBoolean(check, "blocking", at);
+  }
+}
 const MODEL_KEYS = ["id", "version", "hash"];
 
 /** Validates the body of a `decision` record (see {@link DecisionBody}). */
@@ -30,5 +53,6 @@ export function validateDecisionBody(value: unknown, path: string): DecisionBody
   if (hasKey(keys, "score")) expectFiniteNumber(body, "score", path);
   expectString(body, "label", path, LABEL_ID);
   expectBlockCid(body, "config", path);
+  if (keys.length > 5 && hasKey(keys, "checks")) validateChecks(body.checks, `${path}.checks`);
   return body as unknown as DecisionBody;
 }

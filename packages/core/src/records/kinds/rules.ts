@@ -48,3 +48,50 @@ export function isSha256Digest(value: string): boolean {
   }
   return true;
 }
+
+/** A digest of a document or artefact on the lineage kinds: `sha256:` + 64 lowercase hex, nothing else. */
+export const SHA256_DIGEST: StringRule = {
+  max: 71,
+  pattern: /^sha256:[0-9a-f]{64}$/,
+  describe: "a digest like sha256:<64 lowercase hex>",
+  matchesFast: isSha256Digest,
+};
+
+/**
+ * An identifier (dataset ids, split names, purposes, roles, scopes, key ids, check names): letters,
+ * digits and `._:-`, starting with a letter or digit, at most 128 characters.
+ */
+export const IDENT: StringRule = {
+  max: 128,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+  describe: "an identifier ([A-Za-z0-9._:-], starting with a letter or digit)",
+};
+
+/**
+ * A pseudonymous data-subject id: the identifier rule, so no spaces or `@` — a name or an e-mail
+ * address is refused by construction (a pseudonym is assigned by the organisation, such as a keyed
+ * hash of the customer number).
+ */
+export const SUBJECT_ID: StringRule = {
+  max: 128,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+  describe: "a pseudonymous subject id ([A-Za-z0-9._:-]; never a name or e-mail address)",
+};
+
+/** A git commit id: 40 (SHA-1) or 64 (SHA-256 object format) lowercase hex digits. */
+export const GIT_COMMIT: StringRule = {
+  min: 40,
+  max: 64,
+  pattern: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
+  describe: "a git commit id (40 or 64 lowercase hex digits)",
+};
+
+/** A record kind name, as the `kind` of a retention policy: lowercase words joined by `-`. */
+export const KIND_NAME: StringRule = {
+  max: 32,
+  pattern: /^[a-z]+(?:-[a-z]+)*$/,
+  describe: "a record kind name like decision or consent-revocation",
+};
+
+/** Most entries in one list field of a lineage record (datasets, purposes, records erased, ...). */
+export const MAX_LIST = 256;

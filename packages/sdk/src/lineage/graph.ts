@@ -1,0 +1,68 @@
+/**
+ * The lineage graph as data: what `lineageGraph` returns and `renderLineage` draws. Plain JSON (no
+ * class instances, hashes as hex), so it can be sent over HTTP as is and checked by an auditor with the
+ * pure proof functions of @ancora/core. Format: docs/lineage.md, "Lineage graphs".
+ */
+
+/** Format version of {@link LineageGraph}. */
+export const LINEAGE_GRAPH_VERSION = 1;
+
+/** What a node is: a record kind of the log, or an external source a dataset names. */
+export type LineageNodeKind = "source" | "dataset" | "training" | "model" | "decision" | "reproducibility";
+
+/** An RFC 9162 inclusion proof of a node's record in its stream's tree, hashes as 0x-hex. */
+export interface LineageProof {
+  /** Leaf index (the record's seq). */
+  index: number;
+  /** Tree size the proof is for: the latest checkpoint's size, or the head's when none covers it. */
+  size: number;
+  /** 0x-hex SHA-256(0x00 ‖ CID bytes). */
+  leafHash: string;
+  /** 0x-hex hashes, leaf to root. */
+  proof: string[];
+  /** 0x-hex root the proof leads to. */
+  root: string;
+  /** True when `size` is a stored checkpoint (which anchoring commits on chain); false: the live head. */
+  checkpointed: boolean;
+}
+
+/** One node: a record (with its CID, place in the log and proof) or an external source. */
+export interface LineageNode {
+  /** The record's CID; for a source, `source:` + its URI or name. */
+  id: string;
+  kind: LineageNodeKind;
+  /** Display name (dataset/model name, training run id, decision label). */
+  name: string;
+  /** Version, when the kind has one. */
+  version?: string;
+  /** Where the record is: absent for sources. */
+  stream?: string;
+  seq?: number;
+  ts?: string;
+  /** Inclusion proof of the record (absent for sources). */
+  proof?: LineageProof;
+}
+
+/** A directed edge in the direction data flows: source → dataset → training → model → decision. */
+export interface LineageEdge {
+  from: string;
+  to: string;
+  relation: "source-of" | "trained-on" | "produced" | "made" | "reproduces";
+}
+
+/** A lineage graph around one record. */
+export interface LineageGraph {
+  v: typeof LINEAGE_GRAPH_VERSION;
+  /** CID of the record the graph was asked for. */
+  root: string;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  /** Descendant decisions not listed because of the limit (0 when all are listed). */
+  omittedDecisions: number;
+}
+
+/** `bafkreiabc…xyz123`: enough of a CID to tell two apart on screen. */
+export function shortCid(id: string): string {
+  if (id.startsWith("source:")) return id.slice("source:".length);
+  return id.length <= 16 ? id : `${id.slice(0, 8)}…${id.slice(-6)}`;
+}

@@ -1,0 +1,288 @@
+import { createHash } from "node:crypto";
+import { hashLeaf, parseBlockCid, verifyInclusion } from "@ancora/core";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { logCapsule, openLoggedCapsule } from "../capsules/store.js";
+import { grantConsent } from "../consent/consent.js";
+import { createLogger, type ProvenanceLogger } from "../logger.js";
+import { enforceRetention } from "../retention/enforce.js";
+import { eraseSubject } from "../retention/erasure.js";
+import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import type { LineageGraph } from "./graph.js";
+import {
+  grantAccess,
+  logDataset,
+  logModel,
+  logReproducibility,
+  logTraining,
+  readReproducibility,
+  recordOwnership,
+  setRetention,
+  sha256Digest,
+} from "./kinds.js";
+import { lineageGraph, proveSampleInTraining } from "./query.js";
+import { renderLineage } from "./render.js";
+import { verifySampleChain } from "./verify-chain.js";
+
+const D = (s: string) => sha256Digest(new TextEncoder().encode(s));
+const sample = (i: number) => new Uint8Array(createHash("sha256").update(`sample-${i}`).digest());
+const ORG_KEY = new Uint8Array(32).fill(5);
+
+let temp: ReturnType<typeof tempStore>;
+let logger: ProvenanceLogger;
+beforeEach(() => {
+  temp = tempStore();
+  logger = createLogger({ path: temp.path, stream: "credit", model: MODEL });
+  logger.setConfig(CONFIG);
+});
+afterEach(async () => {
+  await logger.close();
+  temp.cleanup();
+});
+
+/** dataset (train, validation) → model → training → decisions. */
+function pipeline() {
+  const train = logDataset(logger, {
+    id: "loans-2024",
+    split: "train",
+    sampleHashes: Array.from({ length: 13 }, (_, i) => sample(i)),
+    schema: D("schema"),
+    privacy: "personal",
+  });
+  const validation = logDataset(logger, {
+    id: "loans-2024",
+    split: "validation",
+    sampleHashes: [sample(100), sample(101)],
+    schema: D("schema"),
+    privacy: "personal",
+  });
+  const model = logModel(logger, {
+    name: MODEL.id,
+    version: MODEL.version,
+    weights: MODEL.hash,
+    architecture: D("arch"),
+    hyperparameters: D("hp"),
+    environment: D("env"),
+    commit: "a".repeat(40),
+    datasets: [train.cid, validation.cid],
+  });
+  const training = logTraining(logger, {
+    datasets: [train.cid],
+    modelAfter: model.cid,
+    parameters: D("params"),
+    backend: "cpu",
+    actor: "ml-platform",
+  });
+  return { train, validation, model, training };
+}
+
+function checkNodeProofs(graph: LineageGraph): void {
+  for (const node of graph.nodes) {
+    const proof = node.proof;
+    if (proof === undefined) continue;
+    const cid = parseBlockCid(node.id);
+    expect(cid).toBeDefined();
+    const bytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), "hex"));
+    expect(
+      verifyInclusion({
+        leafHash: hashLeaf((cid as NonNullable<typeof cid>).bytes),
+        index: proof.index,
+        size: proof.size,
+        proof: proof.proof.map(bytes),
+        root: bytes(proof.root),
+      }),
+    ).toBe(true);
+  }
+}
+
+describe("lineage kinds through the SDK", () => {
+  it("every kind round-trips and verify() stays green", async () => {
+    const { train, model, training } = pipeline();
+    const rep = logReproducibility(logger, training.cid, { pipeline: "train.py", seed: 42 });
+    expect(readReproducibility(logger.store, rep.cid)).toEqual({ pipeline: "train.py", seed: 42 });
+    recordOwnership(logger, {
+      target: model.cid,
+      owner: "risk-team",
+      steward: "ml-platform",
+      approver: "cro",
+    });
+    setRetention(logger, { kind: "capsule", payloadDays: 183, basis: "EU AI Act Art. 19", actor: "dpo" });
+    grantAccess(logger, { grantee: "auditor-1", scope: ["stream:credit:read"], actor: "dpo" });
+    logCapsule(logger, new TextEncoder().encode("{}"), {
+      key: { orgKey: ORG_KEY, keyId: "org-2025" },
+      target: train.cid,
+    });
+    for (const cid of [train.cid, model.cid, training.cid, rep.cid]) {
+      const seq = lineageGraph(logger.store, cid).nodes.find((n) => n.id === cid)?.seq as number;
+      expect(logger.store.get("credit", seq)?.cid).toBe(cid);
+    }
+    expect(logger.verify()).toMatchObject({ ok: true, failures: [] });
+  });
+
+  it("a changed reproducibility document is caught on read", () => {
+    const { training } = pipeline();
+    const rep = logReproducibility(logger, training.cid, { seed: 1 });
+    // Tamper the off-log document with plain SQL.
+    const sqlite = new Database(temp.path);
+    sqlite.prepare("UPDATE blobs SET bytes = ? WHERE kind = 'document'").run(Buffer.from('{"seed":2}'));
+    sqlite.close();
+    expect(() => readReproducibility(logger.store, rep.cid)).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_MISMATCH" }),
+    );
+  });
+
+  it("the lineage of a decision reaches the right datasets with valid proofs", async () => {
+    const { train, validation, model, training } = pipeline();
+    const other = logDataset(logger, {
+      id: "unrelated",
+      split: "train",
+      sampleHashes: [sample(7)],
+      schema: D("s"),
+      privacy: "public",
+    });
+    const decision = await logger.record({ features: { age: 42 }, output: 1, score: 0.9 });
+    logger.checkpoint();
+    const graph = lineageGraph(logger.store, decision.cid);
+    const ids = new Set(graph.nodes.map((n) => n.id));
+    expect(ids).toEqual(new Set([decision.cid, model.cid, training.cid, train.cid, validation.cid]));
+    expect(ids.has(other.cid)).toBe(false);
+    expect(graph.edges).toContainEqual({ from: model.cid, to: decision.cid, relation: "made" });
+    expect(graph.edges).toContainEqual({ from: training.cid, to: model.cid, relation: "produced" });
+    expect(graph.edges).toContainEqual({ from: train.cid, to: training.cid, relation: "trained-on" });
+    expect(graph.nodes.every((n) => n.proof?.checkpointed)).toBe(true);
+    checkNodeProofs(graph);
+    // Descendants: from a dataset down to the decision.
+    const down = lineageGraph(logger.store, train.cid);
+    expect(down.nodes.map((n) => n.id)).toContain(decision.cid);
+    checkNodeProofs(down);
+  });
+
+  it("renders svg, dot, mermaid and json", async () => {
+    pipeline();
+    const decision = await logger.record({ features: { age: 42 }, output: 1, score: 0.9 });
+    const graph = lineageGraph(logger.store, decision.cid);
+    const svg = await renderLineage(graph, "svg");
+    expect(svg).toContain("<svg");
+    expect(svg).toContain("loans&#45;2024 / train");
+    expect(await renderLineage(graph, "dot")).toMatch(/^digraph lineage \{/);
+    expect(await renderLineage(graph, "mermaid")).toMatch(/^flowchart LR/);
+    expect(JSON.parse(await renderLineage(graph, "json"))).toEqual(graph);
+    await expect(renderLineage(graph, "png" as never)).rejects.toMatchObject({ code: "INVALID_OPTION" });
+  });
+
+  it("an unknown record is a typed error", () => {
+    expect(() =>
+      lineageGraph(logger.store, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"),
+    ).toThrow(expect.objectContaining({ code: "LINEAGE_UNKNOWN" }));
+  });
+});
+
+describe("proveSampleInTraining", () => {
+  it("proves sample → dataset root → training → model → decision, checked by a pure function", async () => {
+    pipeline();
+    const decision = await logger.record({ features: { age: 42 }, output: 1, score: 0.9 });
+    const chain = proveSampleInTraining(logger.store, sample(5), { decision: decision.cid });
+    expect(chain.decision?.cid).toBe(decision.cid);
+    expect(verifySampleChain(JSON.parse(JSON.stringify(chain)))).toEqual({ ok: true, failures: [] });
+    // Tampering with any part is caught.
+    const bad = structuredClone(chain);
+    bad.sampleProof.index = 6;
+    expect(verifySampleChain(bad).ok).toBe(false);
+    const badDecision = {
+      ...chain,
+      decision: { ...(chain.decision as NonNullable<typeof chain.decision>), cid: chain.model.cid },
+    };
+    expect(verifySampleChain(badDecision).ok).toBe(false);
+    expect(verifySampleChain(null as never).ok).toBe(false);
+  });
+
+  it("a sample not used in any training run gets no proof (SAMPLE_NOT_IN_TRAINING)", async () => {
+    pipeline();
+    await logger.record({ features: { age: 42 }, output: 1, score: 0.9 });
+    // In the validation split, which no training run used.
+    expect(() => proveSampleInTraining(logger.store, sample(100))).toThrow(
+      expect.objectContaining({ code: "SAMPLE_NOT_IN_TRAINING" }),
+    );
+    expect(() => proveSampleInTraining(logger.store, sample(999))).toThrow(
+      expect.objectContaining({ code: "SAMPLE_NOT_IN_TRAINING" }),
+    );
+  });
+});
+
+describe("capsules, erasure and retention in a store", () => {
+  const SUBJECT = "customer-4711";
+
+  it("erasure makes openings and capsules unopenable while verify() stays green", async () => {
+    grantConsent(logger, { subject: SUBJECT, purposes: ["credit-scoring"], roles: ["underwriter"] });
+    const consent = { subject: SUBJECT, purpose: "credit-scoring", role: "underwriter" };
+    const d = await logger.record({ features: { age: 42 }, output: 1, score: 0.9, consent });
+    const capsule = logCapsule(logger, new TextEncoder().encode('{"name":"Ada"}'), {
+      key: { orgKey: ORG_KEY, keyId: "org-2025" },
+      subject: SUBJECT,
+      target: d.cid,
+    });
+    logger.checkpoint();
+    expect(Object.keys(logger.store.salts("credit", d.seq))).toHaveLength(2);
+    expect(openLoggedCapsule(logger.store, capsule.capsuleCid, { orgKey: ORG_KEY }).payload).toHaveLength(14);
+    const result = eraseSubject(logger, {
+      subject: SUBJECT,
+      basis: "GDPR Art. 17(1)(b)",
+      actor: "privacy-desk",
+    });
+    expect(result).toMatchObject({ salts: 2, capsules: 1 });
+    expect(logger.store.salts("credit", d.seq)).toEqual({});
+    expect(() => openLoggedCapsule(logger.store, capsule.capsuleCid, { orgKey: ORG_KEY })).toThrow(
+      expect.objectContaining({ code: "CAPSULE_ERASED" }),
+    );
+    const erasure = logger.store.get("credit", result.records[0]?.seq as number)?.record;
+    expect(erasure?.kind).toBe("erasure");
+    expect(JSON.stringify(erasure)).not.toContain("4711");
+    expect(logger.verify()).toMatchObject({ ok: true, failures: [] });
+    // The decision's receipt-level proof still holds.
+    const proof = logger.inclusionProof(d.seq);
+    expect(verifyInclusion(proof)).toBe(true);
+  });
+
+  it("a capsule whose stored bytes were changed is CAPSULE_TAMPERED; a wrong key CAPSULE_KEY_MISMATCH", () => {
+    const capsule = logCapsule(logger, new Uint8Array([1, 2, 3]), { key: { orgKey: ORG_KEY, keyId: "k" } });
+    expect(() => openLoggedCapsule(logger.store, capsule.capsuleCid, { orgKey: new Uint8Array(32) })).toThrow(
+      expect.objectContaining({ code: "CAPSULE_KEY_MISMATCH" }),
+    );
+    const sqlite = new Database(temp.path);
+    const bytes = sqlite
+      .prepare("SELECT bytes FROM blobs WHERE cid = ?")
+      .pluck()
+      .get(capsule.capsuleCid) as Buffer;
+    bytes.writeUInt8((bytes.readUInt8(bytes.length - 10) ^ 1) & 0xff, bytes.length - 10);
+    sqlite.prepare("UPDATE blobs SET bytes = ? WHERE cid = ?").run(bytes, capsule.capsuleCid);
+    sqlite.close();
+    expect(() => openLoggedCapsule(logger.store, capsule.capsuleCid, { orgKey: ORG_KEY })).toThrow(
+      expect.objectContaining({ code: "CAPSULE_TAMPERED" }),
+    );
+    expect(() =>
+      openLoggedCapsule(logger.store, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", {
+        orgKey: ORG_KEY,
+      }),
+    ).toThrow(expect.objectContaining({ code: "CAPSULE_UNKNOWN" }));
+  });
+
+  it("retention purges expired payloads and keeps the log verifying", async () => {
+    const { training } = pipeline();
+    const d = await logger.record({ features: { age: 1 }, output: 1, score: 0.9 });
+    const capsule = logCapsule(logger, new Uint8Array([1]), { key: { orgKey: ORG_KEY, keyId: "k" } });
+    const rep = logReproducibility(logger, training.cid, { seed: 1 });
+    setRetention(logger, { kind: "decision", payloadDays: 30, basis: "EU AI Act Art. 19", actor: "dpo" });
+    setRetention(logger, { kind: "capsule", payloadDays: 30, basis: "EU AI Act Art. 19", actor: "dpo" });
+    setRetention(logger, { kind: "reproducibility", payloadDays: 365, basis: "policy", actor: "dpo" });
+    // Nothing is due yet.
+    expect(enforceRetention(logger.store)).toMatchObject({ salts: 0, capsules: 0, documents: 0 });
+    const later = new Date(Date.now() + 31 * 86_400_000);
+    expect(enforceRetention(logger.store, later)).toMatchObject({ salts: 2, capsules: 1, documents: 0 });
+    expect(logger.store.salts("credit", d.seq)).toEqual({});
+    expect(() => openLoggedCapsule(logger.store, capsule.capsuleCid, { orgKey: ORG_KEY })).toThrow(
+      expect.objectContaining({ code: "CAPSULE_ERASED" }),
+    );
+    expect(readReproducibility(logger.store, rep.cid)).toEqual({ seed: 1 });
+    expect(logger.verify()).toMatchObject({ ok: true, failures: [] });
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * The Fastify application: hooks (shutdown, authentication, early pushback), the one error shape,
+ * OpenAPI generation, and the routes.
+ */
+import swagger from "@fastify/swagger";
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyError, LogController } from "fastify";
+import type { ServiceContext } from "./context.js";
+import { type HttpError, ServiceError, toHttpError } from "./errors.js";
+import { allows } from "./keys.js";
+import type { Gauges } from "./metrics.js";
+import type { App } from "./routes/app-type.js";
+import { auditRoutes } from "./routes/audit.js";
+import { opsRoutes } from "./routes/ops.js";
+import { readRoutes } from "./routes/reads.js";
+import { writeRoutes } from "./routes/writes.js";
+
+const VERSION = "0.1.0";
+const BEARER = /^Bearer ([!-~]+)$/;
+
+/** Fastify's own request errors, answered in the service's shape with fixed messages. */
+function fastifyError(error: FastifyError): HttpError | undefined {
+  if (error.validation !== undefined) {
+    // Fastify's message names the part and the path ("body/score must be number"), never the value.
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: "BAD_REQUEST",
+          message: error.message,
+          hint: "See /openapi.json for the request schema.",
+        },
+      },
+    };
+  }
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return {
+        status: 413,
+        body: {
+          error: {
+            code: "PAYLOAD_TOO_LARGE",
+            message: "The request body is larger than the limit",
+            hint: "Send smaller batches.",
+          },
+        },
+      };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return {
+        status: 415,
+        body: {
+          error: {
+            code: "UNSUPPORTED_MEDIA_TYPE",
+            message: "Only application/json bodies are accepted",
+            hint: "Send Content-Type: application/json.",
+          },
+        },
+      };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return {
+        status: 400,
+        body: {
+          error: {
+            code: "MALFORMED_JSON",
+            message: "The body is not valid JSON",
+            hint: "Send one JSON object.",
+          },
+        },
+      };
+  }
+  // The JSON parser's own errors quote the body (personal data): never their message.
+  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code === undefined)) {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: "MALFORMED_JSON",
+          message: "The body is not valid JSON",
+          hint: "Send one JSON object.",
+        },
+      },
+    };
+  }
+  if (
+    typeof error.code === "string" &&
+    error.code.startsWith("FST_") &&
+    error.statusCode !== undefined &&
+    error.statusCode < 500
+  ) {
+    return {
+      status: error.statusCode,
+      body: {
+        error: { code: "BAD_REQUEST", message: "The request is malformed", hint: "See /openapi.json." },
+      },
+    };
+  }
+  return undefined;
+}
+
+/** A route of the application, as registered. */
+export interface RouteInfo {
+  method: string;
+  url: string;
+}
+
+/** Builds the application (not listening); `routes` receives every route registered. */
+export async function buildApp(
+  ctx: ServiceContext,
+  gauges: () => Gauges,
+  routes: RouteInfo[] = [],
+): Promise<App> {
+  const { options } = ctx;
+  const app = Fastify({
+    logger:
+      options.log === false
+        ? false
+        : {
+            level: options.log.level ?? "info",
+            // Tokens never reach a log line; bodies are never logged at all (they hold personal data).
+            redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
+          },
+    // No per-request lines: the error handler logs failures, /metrics counts the rest.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: 128 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Ancora",
+        version: VERSION,
+        description: "Provable logging of automated decisions: see docs/service.md.",
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ak_<id>_<secret>" } },
+      },
+    },
+  });
+
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== "HEAD") routes.push({ method, url: route.url });
+    }
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (ctx.closing) {
+      reply.header("connection", "close");
+      throw new ServiceError("SHUTTING_DOWN", "The service is shutting down", {
+        hint: "Retry against another instance, or after the restart.",
+        retryAfter: options.retryAfterSeconds,
+      });
+    }
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined) return;
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      throw new ServiceError("UNAUTHORIZED", "This route needs an API key", {
+        hint: "Send Authorization: Bearer ak_<id>_<secret>.",
+      });
+    }
+    const token = BEARER.exec(header)?.[1];
+    const key = token === undefined ? undefined : ctx.keys.authenticate(token);
+    if (key === undefined) {
+      throw new ServiceError("UNAUTHORIZED", "The API key is malformed, unknown or revoked", {
+        hint: "Ask an administrator for a valid key.",
+      });
+    }
+    if (!allows(key.scopes, scope)) {
+      throw new ServiceError("FORBIDDEN", `This route needs the ${scope} scope`, {
+        hint: `The key has ${key.scopes.join(", ")}; use a key with ${scope} (or admin).`,
+      });
+    }
+    // Refuse before the body is read when nothing more can be admitted.
+    if (scope === "write" && ctx.gate.full) {
+      throw ctx.gate.overloaded();
+    }
+  });
+
+  app.addHook("onSend", async (_request, reply) => {
+    // While closing, every answer ends its connection, so close() does not wait on idle keep-alives.
+    if (ctx.closing) reply.header("connection", "close");
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const http = fastifyError(error) ?? toHttpError(error);
+    if (http.status >= 500 && http.body.error.code === "INTERNAL") {
+      request.log.error({ err: error }, "request failed");
+    }
+    if (http.status === 503) ctx.metrics.rejected(http.body.error.code.toLowerCase());
+    if (http.retryAfter !== undefined) reply.header("retry-after", String(http.retryAfter));
+    if (http.status === 401) reply.header("www-authenticate", 'Bearer realm="ancora"');
+    return reply.status(http.status).type("application/json").send(http.body);
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: "NOT_FOUND", message: "No such route", hint: "See /openapi.json." } }),
+  );
+
+  writeRoutes(app, ctx);
+  readRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  opsRoutes(app, ctx, gauges);
+  return app;
+}

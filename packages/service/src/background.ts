@@ -1,0 +1,197 @@
+/**
+ * Work off the request path: the SDK's anchorer (rebuilt with the new stream list when the service
+ * opens a stream it was not anchoring), the embedded IPFS node over the log, and the pinner's ticks.
+ * Everything they do goes through the log's durable outbox, so stopping them loses nothing.
+ */
+import {
+  type Anchorer,
+  type AncoraStore,
+  createAnchorer,
+  createPinner,
+  type IpfsNode,
+  type Pinner,
+  startIpfsNode,
+} from "@ancora/sdk";
+import type { FastifyBaseLogger } from "fastify";
+import { createPublicClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { AnchoringOptions, ResolvedOptions } from "./options.js";
+
+/** How long one RPC request may take before the endpoint counts as unreachable (then the job retries). */
+const RPC_TIMEOUT_MS = 10_000;
+const DEFAULT_PIN_INTERVAL_MS = 5_000;
+
+async function clients(
+  options: AnchoringOptions,
+): Promise<Pick<Parameters<typeof createAnchorer>[0], "publicClient" | "walletClient">> {
+  if ("publicClient" in options)
+    return { publicClient: options.publicClient, walletClient: options.walletClient };
+  const transport = http(options.rpcUrl, { timeout: RPC_TIMEOUT_MS, retryCount: 0 });
+  const probe = createPublicClient({ transport });
+  const id = await probe.getChainId();
+  const chain = defineChain({
+    id,
+    name: `chain ${id}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [options.rpcUrl] } },
+  });
+  const publicClient = createPublicClient({ chain, transport }) as PublicClient;
+  const walletClient = createWalletClient({
+    account: privateKeyToAccount(options.privateKey),
+    chain,
+    transport,
+  });
+  return { publicClient, walletClient };
+}
+
+/** The background workers of one service. */
+export class Background {
+  readonly #store: AncoraStore;
+  readonly #options: ResolvedOptions;
+  readonly #log: FastifyBaseLogger;
+  #clients: Awaited<ReturnType<typeof clients>> | undefined;
+  #anchorer: Anchorer | undefined;
+  #anchored = new Set<string>();
+  #rebuild: Promise<void> = Promise.resolve();
+  #pinner: Pinner | undefined;
+  #pinTimer: NodeJS.Timeout | undefined;
+  #pinning: Promise<unknown> | undefined;
+  #ipfs: IpfsNode | undefined;
+  #stopped = false;
+
+  private constructor(store: AncoraStore, options: ResolvedOptions, log: FastifyBaseLogger) {
+    this.#store = store;
+    this.#options = options;
+    this.#log = log;
+  }
+
+  /** Starts what the options ask for. */
+  static async start(
+    store: AncoraStore,
+    options: ResolvedOptions,
+    log: FastifyBaseLogger,
+  ): Promise<Background> {
+    const bg = new Background(store, options, log);
+    try {
+      if (options.anchoring !== undefined) {
+        bg.#clients = await clients(options.anchoring);
+        bg.#anchored = new Set(store.streams().map((s) => s.name));
+        bg.#startAnchorer();
+      }
+      if (options.pinning !== undefined) bg.#startPinner();
+      if (options.ipfs !== undefined) bg.#ipfs = await startIpfsNode({ ...options.ipfs, store });
+    } catch (error) {
+      await bg.stop();
+      throw error;
+    }
+    return bg;
+  }
+
+  /** Multiaddrs of the embedded IPFS node, when it runs. */
+  get ipfsAddresses(): string[] {
+    return this.#ipfs?.addresses ?? [];
+  }
+
+  /** The anchorer, when anchoring is configured. */
+  get anchorer(): Anchorer | undefined {
+    return this.#anchorer;
+  }
+
+  #startAnchorer(): void {
+    const anchoring = this.#options.anchoring;
+    if (anchoring === undefined || this.#clients === undefined || this.#anchored.size === 0) return;
+    const anchorer = createAnchorer({
+      store: this.#store,
+      streams: [...this.#anchored].sort(),
+      registry: anchoring.registry,
+      ...this.#clients,
+      policy: {
+        ...(anchoring.everyRecords === undefined ? {} : { everyRecords: anchoring.everyRecords }),
+        ...(anchoring.everyMs === undefined ? {} : { everyMs: anchoring.everyMs }),
+      },
+      ...(anchoring.confirmations === undefined ? {} : { confirmations: anchoring.confirmations }),
+      ...(anchoring.pollIntervalMs === undefined ? {} : { pollIntervalMs: anchoring.pollIntervalMs }),
+      ...(this.#pinner !== undefined && this.#pinMode() === "batch"
+        ? { onManifest: this.#pinner.enqueueManifest }
+        : {}),
+      onError: (error, context) =>
+        this.#log.warn({ code: (error as { code?: unknown }).code, ...context }, "anchoring attempt failed"),
+    });
+    anchorer.start();
+    this.#anchorer = anchorer;
+  }
+
+  #pinMode(): "batch" | "record" {
+    return this.#options.pinning?.mode ?? (this.#options.anchoring === undefined ? "record" : "batch");
+  }
+
+  #startPinner(): void {
+    const pinning = this.#options.pinning;
+    if (pinning === undefined) return;
+    const mode = this.#pinMode();
+    this.#pinner = createPinner({
+      store: this.#store,
+      service: pinning.service,
+      mode,
+      ...(mode === "record" ? { streams: this.#store.streams().map((s) => s.name) } : {}),
+      onError: (error, context) =>
+        this.#log.warn(
+          { code: (error as { code?: unknown }).code, jobId: context.jobId },
+          "pinning attempt failed",
+        ),
+    });
+    const loop = () => {
+      this.#pinTimer = setTimeout(() => {
+        this.#pinning = (this.#pinner?.tick() ?? Promise.resolve())
+          .catch(() => undefined)
+          .finally(() => {
+            if (!this.#stopped) loop();
+          });
+      }, pinning.intervalMs ?? DEFAULT_PIN_INTERVAL_MS);
+      this.#pinTimer.unref();
+    };
+    loop();
+  }
+
+  /** A stream the service opened: anchor (and, per record, pin) it from now on. */
+  streamOpened(stream: string): void {
+    if (this.#stopped) return;
+    if (this.#options.pinning !== undefined && this.#pinMode() === "record") {
+      clearTimeout(this.#pinTimer);
+      this.#startPinner();
+    }
+    if (this.#options.anchoring === undefined || this.#anchored.has(stream)) return;
+    this.#anchored.add(stream);
+    this.#rebuild = this.#rebuild.then(async () => {
+      await this.#anchorer?.stop();
+      if (!this.#stopped) this.#startAnchorer();
+    });
+  }
+
+  /** Records not yet covered by a confirmed anchor, per stream of the log. */
+  anchorLag(): Map<string, number> {
+    const lag = new Map<string, number>();
+    if (this.#anchorer !== undefined) {
+      for (const s of this.#anchorer.backlog().streams) lag.set(s.stream, s.unanchoredRecords);
+      return lag;
+    }
+    for (const { name, size } of this.#store.streams()) {
+      const anchored = this.#store
+        .anchors(name)
+        .filter((a) => a.status === "confirmed")
+        .reduce((max, a) => Math.max(max, a.size), 0);
+      lag.set(name, size - anchored);
+    }
+    return lag;
+  }
+
+  /** Stops everything; queued jobs stay in the outbox for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#pinTimer);
+    await this.#rebuild;
+    await this.#anchorer?.stop();
+    await this.#pinning;
+    await this.#ipfs?.stop();
+  }
+}

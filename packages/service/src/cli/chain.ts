@@ -1,0 +1,135 @@
+/**
+ * Reaching a chain from the CLI: the RPC URL (flag, environment, config), keys from the environment
+ * only, viem clients, and the refusal of public development keys off the local chain.
+ */
+
+import { findDevelopmentAccount } from "@ancora/contracts";
+import {
+  type Account,
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  type Hex,
+  http,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { AncoraConfig } from "./config.js";
+import { CliError, isTransportError } from "./errors.js";
+
+/** How long one RPC request may take before the endpoint counts as unreachable. */
+export const RPC_TIMEOUT_MS = 10_000;
+
+/** Throws DEV_KEY_REFUSED when a development account would hold a role on a non-local chain. */
+export function assertNoDevelopmentAccounts(
+  chainId: number,
+  roles: Record<string, readonly Address[]>,
+): void {
+  const found = findDevelopmentAccount(chainId, roles);
+  if (found === undefined) return;
+  throw new CliError(
+    "DEV_KEY_REFUSED",
+    `Refusing ${found.account} as ${found.role} on chain ${chainId}: it is a public Hardhat/Anvil development account`,
+    {
+      hint: "Anyone can read that account's private key. Use a key of your own off the local chain (31337).",
+      evidence: { role: found.role, account: found.account, chainId },
+    },
+  );
+}
+
+/** The RPC URL: --rpc, else ANCORA_RPC_URL, else the config's. */
+export function rpcUrlOf(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  config?: AncoraConfig,
+): string {
+  const url = flag ?? env.ANCORA_RPC_URL ?? config?.chain.rpcUrl ?? undefined;
+  if (url === undefined || url.length === 0) {
+    throw new CliError("USAGE", "No RPC endpoint", {
+      hint: "Pass --rpc URL or set ANCORA_RPC_URL (keep URLs that embed an API key in the environment).",
+    });
+  }
+  if (!/^https?:\/\//.test(url)) {
+    throw new CliError("USAGE", "The RPC URL must start with http:// or https://", {
+      hint: "Pass an HTTP JSON-RPC endpoint, e.g. --rpc http://127.0.0.1:8545.",
+    });
+  }
+  return url;
+}
+
+/**
+ * A private key from the environment (the first of `names` that is set). Keys are never taken from
+ * flags or files, and never printed: the error names the variable, not its value.
+ */
+export function accountFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  names: readonly string[],
+): Account {
+  for (const name of names) {
+    const value = env[name];
+    if (value === undefined || value.length === 0) continue;
+    if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
+      throw new CliError("SECRET_MISSING", `${name} is not a private key`, {
+        hint: `Set ${name} to 0x followed by 64 hex digits.`,
+        evidence: { variable: name },
+      });
+    }
+    return privateKeyToAccount(value as Hex);
+  }
+  throw new CliError("SECRET_MISSING", `No private key in the environment (${names.join(" or ")})`, {
+    hint: `Set ${names[0]} to the account's private key (0x + 64 hex digits); keys are never read from flags.`,
+    evidence: { variables: [...names] },
+  });
+}
+
+/** Clients of one chain. */
+export interface ChainClients {
+  chainId: number;
+  publicClient: PublicClient;
+  walletClient: WalletClient<Transport, Chain | undefined, Account>;
+}
+
+/** Turns a failure to reach the RPC endpoint into CHAIN_UNREACHABLE (exit 3); other errors pass. */
+export function unreachable(error: unknown): unknown {
+  if (!isTransportError(error)) return error;
+  return new CliError("CHAIN_UNREACHABLE", "The RPC endpoint could not be reached", {
+    cause: error,
+    hint: "Check --rpc (or ANCORA_RPC_URL) and that the node is running, then run the command again.",
+  });
+}
+
+/**
+ * Connects to an RPC endpoint: asks its chain id (failing with CHAIN_UNREACHABLE within
+ * {@link RPC_TIMEOUT_MS}) and returns clients bound to that chain and account.
+ *
+ * @example
+ * ```ts
+ * const { chainId, publicClient, walletClient } = await connect("http://127.0.0.1:8545", account);
+ * ```
+ */
+export async function connect(rpcUrl: string, account: Account): Promise<ChainClients> {
+  const transport = http(rpcUrl, { timeout: RPC_TIMEOUT_MS, retryCount: 1 });
+  let chainId: number;
+  try {
+    chainId = await createPublicClient({
+      transport: http(rpcUrl, { timeout: RPC_TIMEOUT_MS, retryCount: 0 }),
+    }).getChainId();
+  } catch (error) {
+    throw unreachable(error);
+  }
+  const chain = defineChain({
+    id: chainId,
+    name: `chain-${chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+  return {
+    chainId,
+    publicClient: createPublicClient({ chain, transport }),
+    walletClient: createWalletClient({ account, chain, transport }),
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * `ancora anchor`: one anchoring pass with the SDK's anchorer. Checkpoints every selected stream's
+ * head, commits the pending checkpoints to the registry, waits for their confirmations and prints the
+ * transactions. It stops at the first failure (the job stays in the store's outbox for the next run).
+ */
+import { type AnchoredCheckpoint, createAnchorer } from "@ancora/sdk";
+import { Command } from "commander";
+import { getAddress, isAddress } from "viem";
+import { accountFromEnv, assertNoDevelopmentAccounts, connect, rpcUrlOf, unreachable } from "../chain.js";
+import { type CliContext, handler, integerFlag } from "../command.js";
+import { type AncoraConfig, dataDir, dbPath, loadConfig } from "../config.js";
+import { CliError } from "../errors.js";
+import { progressBar } from "../progress.js";
+import { openExistingStore } from "../store.js";
+
+interface AnchorFlags {
+  db?: string;
+  dir?: string;
+  rpc?: string;
+  registry?: string;
+  stream?: string[];
+  confirmations?: number;
+  timeout: number;
+  checkpoint: boolean;
+  json?: boolean;
+}
+
+/** How long `ancora anchor` waits for its confirmations by default (seconds). */
+export const DEFAULT_ANCHOR_TIMEOUT_S = 300;
+const POLL_MS = 250;
+
+function optionalConfig(
+  options: AnchorFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+) {
+  // The config is optional when --db, --rpc and --registry say everything.
+  if (options.dir === undefined && env.ANCORA_DIR === undefined) return undefined;
+  return loadConfig(dataDir(options.dir, env, cwd));
+}
+
+function registryOf(flag: string | undefined, config: AncoraConfig | undefined): `0x${string}` {
+  const value = flag ?? config?.chain.registry ?? undefined;
+  if (value === undefined) {
+    throw new CliError("USAGE", "No registry address", {
+      hint: "Pass --registry ADDRESS, or run `ancora deploy` so that the data directory's config names it.",
+    });
+  }
+  if (!isAddress(value)) {
+    throw new CliError("USAGE", "--registry is not an address", {
+      hint: "Pass a 0x-address of 40 hex digits.",
+    });
+  }
+  return getAddress(value);
+}
+
+const confirmedKey = (a: AnchoredCheckpoint) =>
+  `${a.stream}/${a.chainId}/${a.registry}/${a.size}/${a.txHash}`;
+
+/** The `anchor` command. */
+export function anchorCommand(ctx: CliContext): Command {
+  return new Command("anchor")
+    .description("checkpoint the streams and anchor their checkpoints on chain (ANCORA_PRIVATE_KEY)")
+    .option("--db <file>", "the SQLite store (default: the data directory's)")
+    .option("--dir <dir>", "data directory: its store, RPC URL and registry")
+    .option("--rpc <url>", "JSON-RPC endpoint (or ANCORA_RPC_URL)")
+    .option("--registry <address>", "ProvenanceRegistry address (default: the config's)")
+    .option("--stream <name...>", "streams to anchor (default: every stream in the store)")
+    .option("--confirmations <n>", "blocks to wait for (default: the config's, else 2)", (v) =>
+      integerFlag(v, "--confirmations", 1),
+    )
+    .option(
+      "--timeout <seconds>",
+      "give up waiting after this long",
+      (v) => integerFlag(v, "--timeout", 1),
+      DEFAULT_ANCHOR_TIMEOUT_S,
+    )
+    .option("--no-checkpoint", "anchor only the checkpoints already pending")
+    .option("--json", "print the anchors as JSON")
+    .action(
+      handler<AnchorFlags>(ctx, async (options) => {
+        const { io } = ctx;
+        const config = optionalConfig(options, io.env, io.cwd);
+        const db = dbPath(options, io.env, io.cwd);
+        const registry = registryOf(options.registry, config);
+        const rpcUrl = rpcUrlOf(options.rpc, io.env, config);
+        const account = accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]);
+        const store = openExistingStore(db);
+        const errors: unknown[] = [];
+        let anchorer: ReturnType<typeof createAnchorer> | undefined;
+        try {
+          const streams =
+            options.stream ??
+            store
+              .streams()
+              .filter((s) => s.size > 0)
+              .map((s) => s.name);
+          if (streams.length === 0) {
+            throw new CliError("USAGE", "The store has no stream to anchor", {
+              hint: "Log something first.",
+            });
+          }
+          for (const stream of streams) store.stream(stream); // STREAM_UNKNOWN before any RPC call
+          const clients = await connect(rpcUrl, account);
+          assertNoDevelopmentAccounts(clients.chainId, { anchorer: [account.address] });
+          const seen = new Set(
+            streams.flatMap((s) =>
+              store
+                .anchors(s)
+                .filter((a) => a.status === "confirmed")
+                .map(confirmedKey),
+            ),
+          );
+          const checkpoints = options.checkpoint ? streams.map((s) => store.checkpoint(s)) : [];
+          anchorer = createAnchorer({
+            store,
+            streams,
+            registry,
+            publicClient: clients.publicClient,
+            walletClient: clients.walletClient,
+            policy: false,
+            confirmations: options.confirmations ?? config?.chain.confirmations ?? 2,
+            pollIntervalMs: POLL_MS,
+            onError: (error) => errors.push(error),
+          });
+          const deadline = Date.now() + options.timeout * 1000;
+          const progress = progressBar(io.stderr, "anchor", streams.length);
+          for (;;) {
+            await anchorer.tick();
+            if (errors.length > 0) throw unreachable(errors[0]);
+            const backlog = anchorer.backlog().streams;
+            const done = backlog.filter((s) => s.anchored >= s.checkpointed).length;
+            progress.update(done);
+            if (done === streams.length) break;
+            if (Date.now() >= deadline) {
+              throw new CliError("ANCHOR_INCOMPLETE", "Timed out waiting for anchors to be confirmed", {
+                hint: "Run `ancora anchor` again later (pending work stays queued); check --confirmations against how often the chain makes blocks.",
+                evidence: { streams: backlog },
+              });
+            }
+            await new Promise((r) => setTimeout(r, POLL_MS));
+          }
+          progress.finish();
+          const anchors = streams
+            .flatMap((s) => store.anchors(s))
+            .filter((a) => a.status === "confirmed" && !seen.has(confirmedKey(a)))
+            .map((a) => ({
+              stream: a.stream,
+              size: a.size,
+              txHash: a.txHash,
+              blockNumber: a.blockNumber,
+              origin: a.origin,
+              manifest: a.manifestCid,
+            }));
+          return {
+            json: {
+              chainId: clients.chainId,
+              registry,
+              checkpoints: checkpoints.map((c) => ({ stream: c.stream, size: c.size })),
+              anchors,
+            },
+            text:
+              anchors.length === 0
+                ? ["nothing new to anchor: every checkpoint was already anchored"]
+                : anchors.map(
+                    (a) =>
+                      `anchored ${a.stream} at size ${a.size}: tx ${a.txHash} (block ${a.blockNumber}, ${a.origin})`,
+                  ),
+          };
+        } finally {
+          await anchorer?.stop();
+          store.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,167 @@
+/**
+ * `ancora deploy`: deploys a ProvenanceRegistry with the key in the environment, registers streams,
+ * grants the anchorer role, and writes the registry to the data directory's config. The flow of
+ * scripts/deploy.ts, with the same refusal of public development accounts off chain 31337.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
+import { openStore } from "@ancora/sdk";
+import { Command } from "commander";
+import { type Address, getAddress, isAddress, isAddressEqual } from "viem";
+import { accountFromEnv, assertNoDevelopmentAccounts, connect, rpcUrlOf, unreachable } from "../chain.js";
+import { type CliContext, handler, integerFlag } from "../command.js";
+import { DB_FILE, dataDir, loadConfig, saveConfig } from "../config.js";
+import { CliError } from "../errors.js";
+
+interface DeployFlags {
+  dir?: string;
+  rpc?: string;
+  stream?: string[];
+  anchorer?: string[];
+  admin?: string;
+  confirmations: number;
+  requireConsistency: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** Environment variables the deployer's key is read from, in order. */
+export const DEPLOYER_KEY_VARIABLES = ["ANCORA_DEPLOYER_KEY", "ANCORA_PRIVATE_KEY"] as const;
+
+function address(value: string, flag: string): Address {
+  if (!isAddress(value)) {
+    throw new CliError("USAGE", `${flag} is not an address`, { hint: "Pass a 0x-address of 40 hex digits." });
+  }
+  return getAddress(value);
+}
+
+/** Streams to register: --stream, else those the data directory's store already holds. */
+function streamsToRegister(flags: string[] | undefined, dir: string): string[] {
+  if (flags !== undefined) return [...new Set(flags)];
+  const db = join(dir, DB_FILE);
+  if (!existsSync(db)) return [];
+  const store = openStore({ path: db, readonly: true });
+  try {
+    return store.streams().map((s) => s.name);
+  } finally {
+    store.close();
+  }
+}
+
+/** The `deploy` command. */
+export function deployCommand(ctx: CliContext): Command {
+  return new Command("deploy")
+    .description("deploy a ProvenanceRegistry (ANCORA_DEPLOYER_KEY), register streams, grant the anchorer")
+    .option("--dir <dir>", "data directory whose config receives the registry")
+    .option("--rpc <url>", "JSON-RPC endpoint (or ANCORA_RPC_URL, which is not written to the config)")
+    .option("--stream <name...>", "streams to register (default: those in the data directory's store)")
+    .option(
+      "--anchorer <address...>",
+      "accounts granted ANCHORER_ROLE (default: ANCORA_PRIVATE_KEY's, else the deployer)",
+    )
+    .option("--admin <address>", "the registry's admin (default: the deployer)")
+    .option(
+      "--confirmations <n>",
+      "blocks to wait for per transaction",
+      (v) => integerFlag(v, "--confirmations", 1),
+      1,
+    )
+    .option("--no-require-consistency", "let anchors skip consistency proofs (not recommended)")
+    .option("--force", "replace a registry the config already names")
+    .option("--json", "print the deployment as JSON")
+    .action(
+      handler<DeployFlags>(ctx, async (options) => {
+        const { io } = ctx;
+        const dir = dataDir(options.dir, io.env, io.cwd);
+        const config = loadConfig(dir);
+        if (config.chain.registry !== null && options.force !== true) {
+          throw new CliError("CONFIG_INVALID", "The data directory already names a registry", {
+            hint: "Pass --force to deploy a new one (the old registry keeps its anchors), or use another --dir.",
+            evidence: { registry: config.chain.registry },
+          });
+        }
+        const rpcUrl = rpcUrlOf(options.rpc, io.env);
+        const deployer = accountFromEnv(io.env, DEPLOYER_KEY_VARIABLES);
+        const admin = options.admin === undefined ? deployer.address : address(options.admin, "--admin");
+        const anchorers =
+          options.anchorer !== undefined
+            ? options.anchorer.map((a) => address(a, "--anchorer"))
+            : [
+                io.env.ANCORA_PRIVATE_KEY
+                  ? accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]).address
+                  : deployer.address,
+              ];
+        const streams = streamsToRegister(options.stream, dir);
+        for (const stream of streams) encodeStreamId(stream); // STREAM_NAME_INVALID before any transaction
+        if ((anchorers.length > 0 || streams.length > 0) && !isAddressEqual(admin, deployer.address)) {
+          throw new CliError(
+            "USAGE",
+            "Granting roles and registering streams need the deployer to be the admin",
+            {
+              hint: "Leave --admin out (hand the role over later), or grant and register from the admin account.",
+            },
+          );
+        }
+        const { chainId, publicClient, walletClient } = await connect(rpcUrl, deployer);
+        assertNoDevelopmentAccounts(chainId, {
+          deployer: [deployer.address],
+          admin: [admin],
+          anchorer: anchorers,
+        });
+        try {
+          const deployment = await deployRegistry(walletClient, publicClient, {
+            admin,
+            confirmations: options.confirmations,
+          });
+          const registry = deployment.address;
+          const save = (registered: string[]): void =>
+            saveConfig(dir, {
+              ...config,
+              chain: {
+                ...config.chain,
+                // Only a URL given as a flag is written: one from the environment may carry an API key.
+                rpcUrl: options.rpc ?? config.chain.rpcUrl,
+                chainId,
+                registry,
+                deploymentBlock: String(deployment.blockNumber),
+                streams: registered,
+              },
+            });
+          // Written at once: a later failure must not leave a deployed registry that no config names.
+          save([]);
+          for (const account of anchorers)
+            await grantAnchorer(walletClient, publicClient, { registry, account });
+          for (const name of streams) {
+            await registerStream(walletClient, publicClient, {
+              registry,
+              streamId: encodeStreamId(name),
+              metadata: JSON.stringify({ name }),
+              consistencyRequired: options.requireConsistency,
+            });
+          }
+          save(streams);
+          const result = {
+            chainId,
+            registry,
+            blockNumber: String(deployment.blockNumber),
+            transactionHash: deployment.transactionHash,
+            admin,
+            anchorers,
+            streams,
+          };
+          return {
+            json: result,
+            text: [
+              `deployed ProvenanceRegistry at ${registry} on chain ${chainId} (block ${result.blockNumber})`,
+              ...anchorers.map((a) => `granted ANCHORER_ROLE to ${a}`),
+              ...streams.map((s) => `registered stream ${s}`),
+              `wrote the registry to ${join(dir, "ancora.json")}`,
+            ],
+          };
+        } catch (error) {
+          throw unreachable(error);
+        }
+      }),
+    );
+}

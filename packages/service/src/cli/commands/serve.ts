@@ -1,0 +1,104 @@
+/**
+ * `ancora serve`: starts the HTTP service from the data directory's config, with secrets from the
+ * environment, until SIGINT or SIGTERM, then closes it gracefully (in-flight requests finish,
+ * queued records are written, the anchorer stops).
+ */
+import { kuboService, pinataService } from "@ancora/sdk";
+import { Command } from "commander";
+import type { Hex } from "viem";
+import { type StartOptions, startService } from "../../service.js";
+import { accountFromEnv, rpcUrlOf } from "../chain.js";
+import { type CliContext, handler, integerFlag } from "../command.js";
+import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
+import { CliError } from "../errors.js";
+import type { CliIo } from "../io.js";
+
+interface ServeFlags {
+  dir?: string;
+  host?: string;
+  port?: number;
+  json?: boolean;
+}
+
+/** Resolves on the first SIGINT or SIGTERM (or the test's stop signal). */
+function stopSignal(io: CliIo): Promise<string> {
+  if (io.stopSignal !== undefined) return io.stopSignal;
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+/** The service's options from the config and the environment (secrets only from the latter). */
+export function serviceOptions(
+  dir: string,
+  config: AncoraConfig,
+  flags: ServeFlags,
+  io: CliIo,
+): StartOptions {
+  const options: StartOptions = {
+    dataDir: dir,
+    host: flags.host ?? config.service.host,
+    port: flags.port ?? config.service.port,
+  };
+  if (config.anchoring.enabled && config.chain.registry !== null) {
+    accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]); // present and well-formed, or SECRET_MISSING now
+    options.anchoring = {
+      rpcUrl: rpcUrlOf(undefined, io.env, config),
+      registry: config.chain.registry,
+      // The service takes the key, never the config: it came from the environment just now.
+      privateKey: io.env.ANCORA_PRIVATE_KEY as Hex,
+      confirmations: config.chain.confirmations,
+      everyRecords: config.anchoring.everyRecords,
+      everyMs: config.anchoring.everyMs,
+    };
+  }
+  if (config.ipfs.enabled) options.ipfs = true;
+  if (config.pinning.service === "pinata") {
+    if (io.env.PINATA_JWT === undefined) {
+      throw new CliError("SECRET_MISSING", "Pinning with Pinata needs PINATA_JWT in the environment", {
+        hint: 'Set PINATA_JWT, or set pinning.service to "none" in ancora.json.',
+        evidence: { variables: ["PINATA_JWT"] },
+      });
+    }
+    options.pinning = { service: pinataService({ jwt: io.env.PINATA_JWT }) };
+  } else if (config.pinning.service === "kubo") {
+    const url = config.pinning.url ?? io.env.KUBO_RPC_URL;
+    options.pinning = { service: kuboService(url === undefined ? {} : { url }) };
+  }
+  return options;
+}
+
+/** The `serve` command. */
+export function serveCommand(ctx: CliContext): Command {
+  return new Command("serve")
+    .description("run the HTTP service from the data directory's config until SIGINT/SIGTERM")
+    .option("--dir <dir>", "the data directory (default: $ANCORA_DIR or .ancora)")
+    .option("--host <host>", "listen address (default: the config's)")
+    .option("--port <port>", "listen port (default: the config's; 0 picks a free one)", (v) =>
+      integerFlag(v, "--port"),
+    )
+    .option("--json", "print { url } when listening, as JSON")
+    .action(
+      handler<ServeFlags>(ctx, async (flags) => {
+        const { io } = ctx;
+        const dir = dataDir(flags.dir, io.env, io.cwd);
+        const config = loadConfig(dir);
+        const options = serviceOptions(dir, config, flags, io);
+        const stopped = stopSignal(io);
+        const running = await startService(options);
+        io.stdout.write(
+          flags.json === true ? `${JSON.stringify({ url: running.url })}\n` : `listening on ${running.url}\n`,
+        );
+        const signal = await stopped;
+        io.stderr.write(`${signal}: closing\n`);
+        await running.close();
+        return { json: undefined, text: ["stopped"] };
+      }),
+    );
+}

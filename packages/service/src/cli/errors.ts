@@ -1,0 +1,173 @@
+/**
+ * The CLI's typed errors and the one mapping from any error to an exit code and to what is printed.
+ *
+ * Exit codes are a contract with scripts: 0 ok, 1 a verification failure or tampering found, 2 a
+ * usage or configuration error (and any other failure), 3 a source (RPC, IPFS) that could not be
+ * reached. Printed text never carries secrets: messages of foreign errors lose their URLs (RPC URLs
+ * often embed an API key) and are cut to their first line.
+ */
+import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
+
+/** Codes of {@link CliError}. */
+export type CliErrorCode =
+  /** Bad flags or arguments (commander's own errors included). */
+  | "USAGE"
+  /** The data directory has no `ancora.json` (run `ancora init`). */
+  | "CONFIG_NOT_FOUND"
+  /** `ancora.json` is not a valid config, or lacks what the command needs (e.g. a registry). */
+  | "CONFIG_INVALID"
+  /** `ancora init` would overwrite an existing data directory. */
+  | "DATA_DIR_EXISTS"
+  /** A secret the command needs is not in the environment. */
+  | "SECRET_MISSING"
+  /** A public development key would hold a role on a chain other than the local one. */
+  | "DEV_KEY_REFUSED"
+  /** The RPC endpoint could not be reached. */
+  | "CHAIN_UNREACHABLE"
+  /** The verifier's CLI is not available in this build. */
+  | "VERIFY_UNAVAILABLE"
+  /** `ancora demo` runs from a checkout of the repository only. */
+  | "DEMO_UNAVAILABLE"
+  /** `ancora anchor` stopped before every checkpoint was confirmed. */
+  | "ANCHOR_INCOMPLETE"
+  /** No confirmed anchor covers the record yet: there is no receipt to give. */
+  | "NOT_ANCHORED"
+  /** An input or output file could not be read or written. */
+  | "FILE_UNREADABLE"
+  | "FILE_UNWRITABLE";
+
+/** A failure of the `ancora` CLI itself (the SDK's and core's errors are printed as they are). */
+export class CliError extends AncoraError<CliErrorCode> {
+  override name = "CliError";
+  constructor(code: CliErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** Exit codes of every `ancora` command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+/** Codes meaning "a source could not be reached" (exit 3). */
+const UNREACHABLE_CODES = new Set([
+  "CHAIN_UNREACHABLE",
+  "ANCHOR_CHAIN_UNAVAILABLE",
+  "IPFS_UNREACHABLE",
+  "PIN_UNAVAILABLE",
+]);
+
+/** Codes meaning "something does not verify" (exit 1): tampering, a fork, a bad proof. */
+const FAILURE_CODES = new Set([
+  "ANCHOR_FORK",
+  "CID_MISMATCH",
+  "INCLUSION_PROOF_INVALID",
+  "CONSISTENCY_PROOF_INVALID",
+  "ROOT_MISMATCH",
+  "CHAIN_BROKEN",
+  "RECEIPT_INVALID",
+  "COMMITMENT_MISMATCH",
+  "ANCHOR_HISTORY_MISMATCH",
+  "ANCHOR_HISTORY_GAP",
+  "STORE_CORRUPT",
+]);
+
+/** viem's transport failures, found by name along the cause chain (no viem import needed here). */
+const TRANSPORT_ERRORS = new Set([
+  "HttpRequestError",
+  "TimeoutError",
+  "WebSocketRequestError",
+  "SocketClosedError",
+]);
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current = error;
+  while (current !== undefined && current !== null && !chain.includes(current) && chain.length < 16) {
+    chain.push(current);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+/** True when the error (or one of its causes) is a failure to reach an RPC endpoint. */
+export function isTransportError(error: unknown): boolean {
+  return causes(error).some((e) => {
+    const name = (e as { name?: unknown }).name;
+    const code = (e as { code?: unknown }).code;
+    return (
+      (typeof name === "string" && TRANSPORT_ERRORS.has(name)) ||
+      code === "ECONNREFUSED" ||
+      code === "ENOTFOUND" ||
+      code === "ECONNRESET"
+    );
+  });
+}
+
+/** The exit code an error ends a command with. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof AncoraError) {
+    if (UNREACHABLE_CODES.has(error.code)) return EXIT.unreachable;
+    if (FAILURE_CODES.has(error.code)) return EXIT.failed;
+    return EXIT.usage;
+  }
+  if (isTransportError(error)) return EXIT.unreachable;
+  return EXIT.usage;
+}
+
+const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+const HEX_SECRET = /\b0x[0-9a-fA-F]{64}\b/g;
+
+/** Removes URLs (they may embed API keys) and 32-byte hex strings that could be private keys. */
+export function redact(text: string): string {
+  return text.replace(URL_PATTERN, "<url>").replace(HEX_SECRET, "<redacted>");
+}
+
+/** What is printed for an error: `{ code, message, hint?, evidence? }`. */
+export interface PrintedError {
+  code: string;
+  message: string;
+  hint?: string;
+  evidence?: Record<string, unknown>;
+}
+
+/** Turns any error into what the CLI prints about it (no secrets, no stack, no URLs). */
+export function describe(error: unknown): PrintedError {
+  if (error instanceof AncoraError) {
+    return {
+      code: error.code,
+      message: error.shortMessage,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      ...(error.evidence === undefined ? {} : { evidence: { ...error.evidence } }),
+    };
+  }
+  if (isTransportError(error)) {
+    return {
+      code: "CHAIN_UNREACHABLE",
+      message: "The RPC endpoint could not be reached",
+      hint: "Check --rpc (or ANCORA_RPC_URL) and that the node is running, then run the command again.",
+    };
+  }
+  const short = (error as { shortMessage?: unknown } | null)?.shortMessage;
+  const message =
+    typeof short === "string"
+      ? short
+      : error instanceof Error
+        ? (error.message.split("\n")[0] ?? "")
+        : String(error);
+  return {
+    code: "UNEXPECTED",
+    message: redact(message).slice(0, 500),
+    hint: "Run the command again; if it keeps failing, report it with the command line (without secrets).",
+  };
+}
+
+/** Text form: `error CODE: message` and `What to do: hint`. */
+export function formatError(printed: PrintedError): string {
+  const lines = [`error ${printed.code}: ${printed.message}`];
+  if (printed.hint !== undefined) lines.push(`What to do: ${printed.hint}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** JSON form: `{ ok: false, error: { code, message, hint, evidence } }`. */
+export function jsonError(printed: PrintedError): string {
+  return `${JSON.stringify({ ok: false, error: printed })}\n`;
+}

@@ -1,0 +1,37 @@
+/**
+ * Worker thread of the audit endpoints: runs one whole-log job (verify, evidence pack) over its own
+ * read-only connection, so a long verification never stalls the event loop that serves writes.
+ * Posts `{ result }` or `{ error }` (code, message and hint only: typed errors never carry values).
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { AuditJob } from "./audit-job.js";
+
+const job = workerData as AuditJob;
+
+try {
+  const { evidencePack, openStore, renderEvidencePack } = await import("@ancora/sdk");
+  const store = openStore({ path: job.path, readonly: true });
+  try {
+    if (job.op === "verify") {
+      const result = store.verify({
+        threads: 1,
+        ...(job.stream === undefined ? {} : { stream: job.stream }),
+      });
+      parentPort?.postMessage({ result });
+    } else {
+      const pack = evidencePack(store, { stream: job.stream, model: job.model });
+      parentPort?.postMessage({ result: job.markdown ? renderEvidencePack(pack) : pack });
+    }
+  } finally {
+    store.close();
+  }
+} catch (error) {
+  const e = error as { code?: unknown; shortMessage?: unknown; hint?: unknown };
+  parentPort?.postMessage({
+    error: {
+      code: typeof e.code === "string" ? e.code : "INTERNAL",
+      message: typeof e.shortMessage === "string" ? e.shortMessage : "Internal error",
+      ...(typeof e.hint === "string" ? { hint: e.hint } : {}),
+    },
+  });
+}

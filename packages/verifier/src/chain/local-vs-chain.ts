@@ -1,0 +1,365 @@
+/**
+ * A local log checked against the registry on chain (docs/verifier.md, "Checks against the chain"): the
+ * anchor history proven against the chained head in contract state, then, in one pass over each
+ * stream's records, the log's own checks and its roots at every anchored size, its manifests against the
+ * anchored digests, and its anchor rows against what the registry holds.
+ */
+import { encodeStreamId } from "@ancora/contracts";
+import { AncoraError, manifestDigest, parseBlockCid, type Sha256 } from "@ancora/core";
+import { toHex } from "viem";
+import { SourceError } from "../errors.js";
+import { toHex0x } from "../internal/hex.js";
+import type { VerificationFailure } from "../result.js";
+import type { LocalAnchor, LocalLog } from "../sources/types.js";
+import { DEFAULT_MAX_FAILURES, StreamVerifier } from "../stream-verifier.js";
+import type { AnchoredConsistency, ChainStreamResult, ChainVerificationResult } from "./chain-result.js";
+import {
+  type HistoryOutcome,
+  type ProvenAnchor,
+  proveHistoryFromEvents,
+  proveHistoryFromLocalAnchors,
+} from "./history-proof.js";
+import { checkManifests, summariseManifests } from "./manifest-checks.js";
+import { type WalkOutput, walkRecords } from "./record-walk.js";
+import type { RegistryStream, RegistryView } from "./registry-view.js";
+
+/** Options of {@link verifyAgainstChain}. */
+export interface VerifyAgainstChainOptions {
+  /** The log to check (see `openLocalLog`). */
+  readonly local: LocalLog;
+  /** The registry, read at one block (see `registryView`). */
+  readonly registry: RegistryView;
+  /** Streams to check; default every stream of the log. */
+  readonly streams?: readonly string[];
+  /** SHA-256 implementation (inject node:crypto's in Node). */
+  readonly sha256?: Sha256;
+  /** Failures kept per stream (default {@link DEFAULT_MAX_FAILURES}); all are counted. */
+  readonly maxFailures?: number;
+}
+
+/**
+ * Splits a log's anchors of a stream: those naming another chain or registry are `ANCHOR_FOREIGN`
+ * warnings and never evidence; of the rest, the confirmed ones mined at or before the view's block are
+ * the claims to check (later ones are not visible at that block yet).
+ *
+ * @example
+ * ```ts
+ * const { own, warnings } = classifyLocalAnchors(view, "loans", log.anchors("loans"));
+ * ```
+ */
+export function classifyLocalAnchors(
+  view: Pick<RegistryView, "chainId" | "address" | "blockNumber">,
+  stream: string,
+  anchors: readonly LocalAnchor[],
+): { own: LocalAnchor[]; warnings: VerificationFailure[] } {
+  const own: LocalAnchor[] = [];
+  const warnings: VerificationFailure[] = [];
+  const registry = view.address.toLowerCase();
+  for (const anchor of anchors) {
+    if (anchor.chainId !== view.chainId || anchor.registry.toLowerCase() !== registry) {
+      warnings.push({
+        code: "ANCHOR_FOREIGN",
+        stream,
+        seq: Math.max(0, anchor.size - 1),
+        expected: `chain ${view.chainId} registry ${registry}`,
+        found: `chain ${anchor.chainId} registry ${anchor.registry.toLowerCase()} (anchor of size ${anchor.size})`,
+      });
+      continue;
+    }
+    if (anchor.status !== "confirmed") continue;
+    if (anchor.blockNumber !== null && BigInt(anchor.blockNumber) > view.blockNumber) continue;
+    own.push(anchor);
+  }
+  return { own, warnings };
+}
+
+function notOnChain(stream: string, anchor: LocalAnchor, expected: string): VerificationFailure {
+  return {
+    code: "ANCHOR_NOT_ON_CHAIN",
+    stream,
+    seq: Math.max(0, anchor.size - 1),
+    expected,
+    found: `confirmed anchor of size ${anchor.size} root ${toHex0x(anchor.root)} tx ${anchor.txHash}`,
+  };
+}
+
+function digestOf(anchor: LocalAnchor): string | undefined {
+  const cid = parseBlockCid(anchor.manifestCid);
+  return cid === undefined ? undefined : toHex(manifestDigest(cid));
+}
+
+/**
+ * The log's confirmed anchors (from {@link classifyLocalAnchors}) against the registry: each must be an
+ * anchor of the proven history with the same root, manifest (and transaction and block, when the
+ * history came from events), else `ANCHOR_NOT_ON_CHAIN`. When only the state's latest checkpoint is
+ * known, anchors beyond it, or at its size with another root, are not on chain; the others cannot be
+ * checked (the `HISTORY_UNPROVEN` warning says so).
+ *
+ * @example
+ * ```ts
+ * const failures = checkLocalAnchors("loans", own, entry, history);
+ * ```
+ */
+export function checkLocalAnchors(
+  stream: string,
+  own: readonly LocalAnchor[],
+  entry: RegistryStream | undefined,
+  history: HistoryOutcome,
+): VerificationFailure[] {
+  if (entry === undefined)
+    return own.map((a) => notOnChain(stream, a, "the stream registered in this registry"));
+  const failures: VerificationFailure[] = [];
+  const proven = history.failures.length === 0 && history.proof !== "state";
+  const bySize = new Map(history.anchors.map((a) => [a.treeSize, a]));
+  for (const anchor of own) {
+    const size = BigInt(anchor.size);
+    const onChain = bySize.get(size);
+    const root = toHex0x(anchor.root);
+    if (!proven) {
+      if (size > entry.state.treeSize) {
+        failures.push(notOnChain(stream, anchor, `an anchor up to size ${entry.state.treeSize} (state)`));
+      } else if (size === entry.state.treeSize && root !== entry.state.root.toLowerCase()) {
+        failures.push(
+          notOnChain(stream, anchor, `root ${entry.state.root.toLowerCase()} at size ${size} (state)`),
+        );
+      }
+      continue;
+    }
+    if (onChain === undefined) {
+      failures.push(notOnChain(stream, anchor, `an anchor of size ${anchor.size} on chain`));
+      continue;
+    }
+    const differs =
+      onChain.root !== root ||
+      (onChain.manifestDigest !== undefined && onChain.manifestDigest !== digestOf(anchor)) ||
+      (onChain.transactionHash !== undefined && onChain.transactionHash !== anchor.txHash.toLowerCase()) ||
+      (onChain.blockNumber !== undefined &&
+        anchor.blockNumber !== null &&
+        onChain.blockNumber !== BigInt(anchor.blockNumber));
+    if (differs) {
+      failures.push(
+        notOnChain(
+          stream,
+          anchor,
+          `anchor ${onChain.sequence}: root ${onChain.root} manifest ${onChain.manifestDigest ?? "?"} tx ${onChain.transactionHash ?? "?"} block ${onChain.blockNumber ?? "?"}`,
+        ),
+      );
+    }
+  }
+  return failures;
+}
+
+/**
+ * Every anchored root against the log's root at its size: `ANCHOR_BEYOND_LOG` (seq = first missing
+ * record) when the log is shorter, `ANCHOR_ROOT_MISMATCH` when the roots differ, at the first record of
+ * the anchor's range whose CID differs from the trusted manifests, else the earlier divergence that
+ * explains it, else the range's start.
+ *
+ * @example
+ * ```ts
+ * const failures = checkAnchoredRoots("loans", history.anchors, walkRecords(input));
+ * ```
+ */
+export function checkAnchoredRoots(
+  stream: string,
+  anchors: readonly ProvenAnchor[],
+  walk: WalkOutput,
+): VerificationFailure[] {
+  const failures: VerificationFailure[] = [];
+  let rangeStart = 0;
+  for (const [i, anchor] of anchors.entries()) {
+    const start = rangeStart;
+    rangeStart = Number(anchor.treeSize);
+    if (anchor.treeSize > BigInt(walk.count)) {
+      failures.push({
+        code: "ANCHOR_BEYOND_LOG",
+        stream,
+        seq: walk.count,
+        expected: `at least ${anchor.treeSize} records (anchor ${anchor.sequence})`,
+        found: `${walk.count} records`,
+      });
+      continue;
+    }
+    const local = walk.localRoots.get(Number(anchor.treeSize));
+    const found = local === undefined ? "no root" : toHex0x(local);
+    if (found === anchor.root) continue;
+    const divergence = walk.divergence;
+    const seq =
+      walk.firstDiffInRange.get(i) ?? (divergence !== undefined && divergence < start ? divergence : start);
+    failures.push({
+      code: "ANCHOR_ROOT_MISMATCH",
+      stream,
+      seq,
+      expected: `root ${anchor.root} at size ${anchor.treeSize} (anchor ${anchor.sequence})`,
+      found: `root ${found}`,
+    });
+  }
+  return failures;
+}
+
+/**
+ * Whether the anchored checkpoints form one append-only tree (see {@link AnchoredConsistency}).
+ *
+ * @example
+ * ```ts
+ * anchoredConsistency(history.anchors, walk); // { consistent: true, by: "local-tree" }
+ * ```
+ */
+export function anchoredConsistency(anchors: readonly ProvenAnchor[], walk: WalkOutput): AnchoredConsistency {
+  if (anchors.length <= 1) return { consistent: true, by: "single-anchor" };
+  const rootAt = (map: ReadonlyMap<number, Uint8Array>, a: ProvenAnchor) => {
+    const root = a.treeSize <= BigInt(Number.MAX_SAFE_INTEGER) ? map.get(Number(a.treeSize)) : undefined;
+    return root === undefined ? undefined : toHex0x(root);
+  };
+  if (anchors.every((a) => rootAt(walk.localRoots, a) === a.root))
+    return { consistent: true, by: "local-tree" };
+  if (anchors.slice(1).every((a) => a.consistencyChecked === true))
+    return { consistent: true, by: "contract" };
+  const rebuilt = anchors.map((a) => [rootAt(walk.anchoredRoots, a), a.root] as const);
+  if (rebuilt.some(([r, root]) => r !== undefined && r !== root))
+    return { consistent: false, by: "manifests" };
+  if (rebuilt.every(([r]) => r !== undefined)) return { consistent: true, by: "manifests" };
+  return { consistent: undefined, by: "none" };
+}
+
+function isUnknownStream(error: unknown): boolean {
+  return (
+    error instanceof AncoraError &&
+    (error.code === "UNKNOWN_STREAM" || error.code === "REGISTRY_UNKNOWN_STREAM")
+  );
+}
+
+async function historyOf(
+  registry: RegistryView,
+  entry: RegistryStream | undefined,
+  own: readonly LocalAnchor[],
+  stream: string,
+): Promise<HistoryOutcome> {
+  if (entry === undefined) return { proof: "unregistered", anchors: [], failures: [], warnings: [] };
+  let events: Awaited<ReturnType<RegistryView["anchorHistory"]>>;
+  try {
+    events = await registry.anchorHistory(entry.streamId);
+  } catch (error) {
+    if (error instanceof SourceError && error.code === "HISTORY_UNAVAILABLE") {
+      return proveHistoryFromLocalAnchors(registry, entry, own, stream);
+    }
+    throw error;
+  }
+  return proveHistoryFromEvents(registry, entry, events, stream);
+}
+
+/**
+ * Checks one stream of `local` against `registry`; see {@link verifyAgainstChain}.
+ *
+ * @example
+ * ```ts
+ * const result = await verifyStreamAgainstChain({ local, registry }, "loans");
+ * ```
+ */
+export async function verifyStreamAgainstChain(
+  options: Omit<VerifyAgainstChainOptions, "streams">,
+  stream: string,
+): Promise<ChainStreamResult> {
+  const { local, registry, sha256 } = options;
+  const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
+  let streamId: `0x${string}` | null = null;
+  try {
+    streamId = encodeStreamId(stream);
+  } catch {
+    streamId = null;
+  }
+  let entry: RegistryStream | undefined;
+  if (streamId !== null) {
+    try {
+      entry = await registry.stream(streamId);
+    } catch (error) {
+      if (!isUnknownStream(error)) throw error;
+    }
+  }
+  const { own, warnings: foreign } = classifyLocalAnchors(registry, stream, local.anchors(stream));
+  const history = await historyOf(registry, entry, own, stream);
+  const anchors = history.anchors;
+  const summary = summariseManifests(stream, local.manifests(stream), sha256);
+  const manifests = checkManifests(stream, summary.manifests, anchors);
+
+  const source = local.source;
+  const node = source.node?.bind(source);
+  const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
+    maxFailures,
+    ...(sha256 === undefined ? {} : { sha256 }),
+    ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
+  });
+  const walk = walkRecords({
+    stream,
+    records: source.records(stream),
+    verifier,
+    anchors,
+    manifests: summary.manifests,
+    trusted: manifests.trusted,
+    sha256,
+  });
+  const localResult = verifier.finish(source.head?.(stream));
+
+  const chainFailures = [
+    ...history.failures,
+    ...checkLocalAnchors(stream, own, entry, history),
+    ...summary.failures,
+    ...manifests.failures,
+    ...walk.failures,
+    ...checkAnchoredRoots(stream, anchors, walk),
+  ];
+  const all = [...localResult.failures, ...chainFailures].sort((a, b) => a.seq - b.seq);
+  const failureCount = localResult.failureCount + chainFailures.length;
+  const anchoredSize = anchors.at(-1)?.treeSize ?? 0n;
+  return {
+    ok: failureCount === 0,
+    stream,
+    streamId,
+    history: history.proof,
+    records: walk.count,
+    anchors: anchors.length,
+    anchoredSize: Number(anchoredSize),
+    unanchored: BigInt(walk.count) > anchoredSize ? walk.count - Number(anchoredSize) : 0,
+    consistency: anchoredConsistency(anchors, walk),
+    failures: all.slice(0, maxFailures),
+    failureCount,
+    warnings: [...foreign, ...history.warnings],
+    local: localResult,
+  };
+}
+
+/**
+ * Checks a local log against a registry on chain, stream by stream. It catches, each with its own code
+ * and the first sequence number concerned: a log truncated below an anchored size
+ * (`ANCHOR_BEYOND_LOG`); a rewritten or forked history, even fully recomputed
+ * (`ANCHOR_ROOT_MISMATCH`); manifests that are not the anchored ones, do not list the log's records,
+ * do not chain or do not match their anchor (`ANCHOR_MANIFEST_MISMATCH`, `MANIFEST_RECORD_MISMATCH`,
+ * `MANIFEST_CHAIN_BROKEN`, `MANIFEST_INVALID`); an anchor history that does not replay to the chained
+ * head (`ANCHOR_HISTORY_MISMATCH`); anchors the log records as confirmed that the registry does not hold
+ * (`ANCHOR_NOT_ON_CHAIN`); plus every check of the log alone ({@link StreamVerifier}), in the same pass.
+ * Records beyond the last anchor are counted as `unanchored`, not failed.
+ *
+ * @throws {SourceError} `SOURCE_UNREACHABLE` when the registry cannot be read.
+ * @example
+ * ```ts
+ * const registry = await registryView(publicClient, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+ * const result = await verifyAgainstChain({ local: openLocalLog("ancora.db"), registry });
+ * if (!result.ok) console.log(result.failures[0]); // { code: "ANCHOR_ROOT_MISMATCH", stream, seq: 17, … }
+ * ```
+ */
+export async function verifyAgainstChain(
+  options: VerifyAgainstChainOptions,
+): Promise<ChainVerificationResult> {
+  const names = options.streams ?? options.local.streams();
+  const streams: ChainStreamResult[] = [];
+  for (const name of names) streams.push(await verifyStreamAgainstChain(options, name));
+  return {
+    ok: streams.every((s) => s.ok),
+    chainId: options.registry.chainId,
+    registry: options.registry.address.toLowerCase(),
+    blockNumber: String(options.registry.blockNumber),
+    streams,
+    failures: streams.flatMap((s) => s.failures),
+    warnings: streams.flatMap((s) => s.warnings),
+  };
+}

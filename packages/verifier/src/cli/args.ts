@@ -1,0 +1,241 @@
+/**
+ * The command line of `ancora-verify`, parsed and validated before anything is opened: what to verify
+ * (the mode) follows from the sources given, and every bad combination is a {@link UsageError}.
+ */
+import { isBytes32, STREAM_NAME_PATTERN } from "@ancora/contracts";
+import { Command, CommanderError, Option } from "commander";
+import { type Address, isAddress } from "viem";
+import { UsageError } from "./errors.js";
+
+/** What a run verifies, decided by the sources given. */
+export type VerifyMode =
+  | { readonly kind: "local"; readonly db?: string; readonly jsonl?: string }
+  | {
+      readonly kind: "chain";
+      readonly db?: string;
+      readonly jsonl?: string;
+      readonly rpc: string;
+      readonly registry: Address;
+    }
+  | { readonly kind: "public"; readonly rpc: string; readonly registry: Address; readonly ipfs: IpfsSource }
+  | { readonly kind: "receipt"; readonly receipt: string; readonly rpc: string };
+
+/** Where blocks come from in public mode. */
+export type IpfsSource =
+  | { readonly kind: "bitswap"; readonly peer: string }
+  | { readonly kind: "gateway"; readonly url: string };
+
+/** A parsed command line. */
+export interface VerifyCommand {
+  readonly mode: VerifyMode;
+  /** Streams asked for (names, or 0x ids in public mode); empty means all. */
+  readonly streams: readonly string[];
+  readonly json: boolean;
+  readonly progress: boolean;
+}
+
+/** What parsing gave: a command to run, or help text to print (exit 0). */
+export type ParsedArgs = { readonly command: VerifyCommand } | { readonly help: string };
+
+const DESCRIPTION = `Verifies an Ancora provenance log: its local integrity, its anchors on chain, or, from the chain and
+IPFS alone, everything the organisation anchored and published.
+
+Modes (chosen by the sources given):
+  --db FILE | --jsonl FILE                      local integrity of every stream
+  --db FILE --rpc URL --registry ADDRESS        local integrity and the log against the chain
+  --rpc URL --registry ADDRESS --ipfs ADDRESS   public verification, without the organisation's database
+  --receipt FILE --rpc URL                      one decision's receipt, on chain
+
+Exit codes: 0 verified; 1 tampering or inconsistency found; 2 usage or configuration error;
+3 a source was unreachable (RPC, IPFS, timeouts).
+The RPC URL may be given in ANCORA_RPC_URL instead (it often holds an API key).`;
+
+function program(): Command {
+  return new Command("ancora-verify")
+    .description(DESCRIPTION)
+    .addOption(new Option("--db <file>", "an SDK SQLite log (read-only)"))
+    .addOption(new Option("--jsonl <file>", "an audit export written by exportJsonl"))
+    .addOption(new Option("--rpc <url>", "JSON-RPC endpoint of the chain (http or https)"))
+    .addOption(new Option("--registry <address>", "ProvenanceRegistry address"))
+    .addOption(
+      new Option("--stream <id...>", "streams to verify (names, or 0x ids in public mode); default all"),
+    )
+    .addOption(
+      new Option("--ipfs <address>", "a bitswap peer multiaddr (/ip4/…/p2p/…) or a trustless gateway URL"),
+    )
+    .addOption(new Option("--receipt <file>", "a receipt (JSON) to check on chain"))
+    .addOption(new Option("--json", "print one JSON document on stdout"))
+    .addOption(new Option("--progress", "progress on stderr even when it is not a terminal"))
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+}
+
+/** Commander's own errors, as usage errors. */
+function fromCommander(error: CommanderError): UsageError {
+  const message = error.message.replace(/^error: /, "");
+  switch (error.code) {
+    case "commander.unknownOption":
+      return new UsageError("USAGE_UNKNOWN_OPTION", message);
+    case "commander.optionMissingArgument":
+    case "commander.missingArgument":
+      return new UsageError("USAGE_MISSING_VALUE", message);
+    default:
+      return new UsageError("USAGE_BAD_VALUE", message);
+  }
+}
+
+function httpUrl(value: string, option: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError("USAGE_BAD_VALUE", `${option} is not a URL`, {
+      hint: `Pass an http:// or https:// URL to ${option}.`,
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError("USAGE_BAD_VALUE", `${option} must be an http:// or https:// URL`, {
+      evidence: { protocol: url.protocol },
+    });
+  }
+  return value;
+}
+
+function ipfsSource(value: string): IpfsSource {
+  if (value.startsWith("/")) return { kind: "bitswap", peer: value };
+  if (/^https?:\/\//i.test(value)) return { kind: "gateway", url: httpUrl(value, "--ipfs") };
+  throw new UsageError("USAGE_BAD_VALUE", "--ipfs is neither a multiaddr nor an http(s) URL", {
+    hint: "Pass a peer's multiaddr (/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…) or a gateway URL (https://…).",
+  });
+}
+
+/**
+ * Parses `args` (the arguments after the program name).
+ *
+ * @throws {UsageError} for an unknown option, a missing or malformed value, or a bad combination.
+ * @example
+ * ```ts
+ * parseArgs(["--db", "ancora.db", "--json"]); // { command: { mode: { kind: "local", db: "ancora.db" }, streams: [], json: true, progress: false } }
+ * ```
+ */
+export function parseArgs(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): ParsedArgs {
+  const cli = program();
+  try {
+    cli.parse([...args], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
+        return { help: cli.helpInformation() };
+      }
+      throw fromCommander(error);
+    }
+    throw error;
+  }
+  const o = cli.opts<{
+    db?: string;
+    jsonl?: string;
+    rpc?: string;
+    registry?: string;
+    stream?: string[];
+    ipfs?: string;
+    receipt?: string;
+    json?: boolean;
+    progress?: boolean;
+  }>();
+  // `--db --json` would otherwise read "--json" as the file name: a value that looks like an option
+  // is a missing value (a file really named so can be given as ./-name).
+  for (const [name, value] of Object.entries(o)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === "string" && v.startsWith("-")) {
+        throw new UsageError(
+          "USAGE_MISSING_VALUE",
+          `option '--${name}' is missing its value (got ${JSON.stringify(v.slice(0, 40))})`,
+        );
+      }
+    }
+  }
+  const streams = o.stream ?? [];
+  for (const stream of streams) {
+    if (!STREAM_NAME_PATTERN.test(stream) && !isBytes32(stream)) {
+      throw new UsageError(
+        "USAGE_BAD_VALUE",
+        `--stream ${JSON.stringify(stream.slice(0, 80))} is not a stream name`,
+        {
+          hint: "Stream names are 1-64 characters of a-z, 0-9, '.', '_' and '-'; public mode also takes 0x ids.",
+        },
+      );
+    }
+  }
+  if (o.db !== undefined && o.jsonl !== undefined) {
+    throw new UsageError("USAGE_CONFLICT", "--db and --jsonl cannot be combined", {
+      hint: "Verify one local log at a time.",
+    });
+  }
+  const local = o.db ?? o.jsonl;
+  const needsRpc = o.registry !== undefined || o.receipt !== undefined;
+  const rpcGiven = o.rpc ?? (needsRpc ? env.ANCORA_RPC_URL : undefined);
+  const rpc = rpcGiven === undefined ? undefined : httpUrl(rpcGiven, "--rpc");
+  if (o.registry !== undefined && !isAddress(o.registry, { strict: false })) {
+    throw new UsageError("USAGE_BAD_VALUE", "--registry is not an address", {
+      hint: "Pass the ProvenanceRegistry's address: 0x followed by 40 hex digits.",
+    });
+  }
+  const registry = o.registry?.toLowerCase() as Address | undefined;
+  const flags = { streams, json: o.json === true, progress: o.progress === true };
+  const sources = {
+    ...(o.db === undefined ? {} : { db: o.db }),
+    ...(o.jsonl === undefined ? {} : { jsonl: o.jsonl }),
+  };
+
+  if (o.receipt !== undefined) {
+    if (local !== undefined || o.ipfs !== undefined || o.registry !== undefined || streams.length > 0) {
+      throw new UsageError("USAGE_CONFLICT", "--receipt takes only --rpc (and --json)", {
+        hint: "A receipt names its own registry and stream: run `ancora-verify --receipt FILE --rpc URL`.",
+      });
+    }
+    if (rpc === undefined) {
+      throw new UsageError("USAGE_CONFLICT", "--receipt needs --rpc (or ANCORA_RPC_URL)", {
+        hint: "Pass the JSON-RPC URL of the chain the receipt names.",
+      });
+    }
+    return { command: { mode: { kind: "receipt", receipt: o.receipt, rpc }, ...flags } };
+  }
+  if ((rpc === undefined) !== (registry === undefined)) {
+    throw new UsageError("USAGE_CONFLICT", "--rpc and --registry go together", {
+      hint: "Give both to check against the chain, or neither to check a local log alone.",
+    });
+  }
+  if (local !== undefined) {
+    if (o.ipfs !== undefined) {
+      throw new UsageError("USAGE_CONFLICT", "--ipfs is for public verification, without --db or --jsonl", {
+        hint: "A local log holds its own records: drop --ipfs, or drop --db/--jsonl to verify from IPFS.",
+      });
+    }
+    const mode: VerifyMode =
+      rpc === undefined || registry === undefined
+        ? { kind: "local", ...sources }
+        : { kind: "chain", ...sources, rpc, registry };
+    return { command: { mode, ...flags } };
+  }
+  if (rpc !== undefined && registry !== undefined) {
+    if (o.ipfs === undefined) {
+      throw new UsageError("USAGE_CONFLICT", "public verification needs --ipfs", {
+        hint: "Add --ipfs with a peer multiaddr or a gateway URL, or --db with a copy of the log.",
+      });
+    }
+    return { command: { mode: { kind: "public", rpc, registry, ipfs: ipfsSource(o.ipfs) }, ...flags } };
+  }
+  if (o.ipfs !== undefined) {
+    throw new UsageError("USAGE_CONFLICT", "--ipfs needs --rpc and --registry", {
+      hint: "Public verification reads the anchors from the chain: add --rpc URL --registry ADDRESS.",
+    });
+  }
+  throw new UsageError("USAGE_NOTHING_TO_VERIFY", "nothing to verify", {
+    hint: "Pass --db FILE, --jsonl FILE, --rpc URL --registry ADDRESS --ipfs ADDRESS, or --receipt FILE --rpc URL.",
+  });
+}

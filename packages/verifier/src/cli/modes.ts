@@ -1,0 +1,283 @@
+/**
+ * The four things `ancora-verify` can do, each opening its sources, running the library's checks and
+ * returning a {@link Summary}. Sources are always closed, whatever happens.
+ */
+import { readFile } from "node:fs/promises";
+import { createPublicClient, http, type PublicClient } from "viem";
+import { verifyAgainstChain } from "../chain/local-vs-chain.js";
+import { registryView } from "../chain/viem-registry.js";
+import { SourceError } from "../errors.js";
+import { toHex0x } from "../internal/hex.js";
+import { verifyPublic } from "../public/verify-public.js";
+import { verifyReceiptOnChain } from "../receipt/receipt-on-chain.js";
+import type { VerificationResult } from "../result.js";
+import { startBitswapFetcher } from "../sources/bitswap.js";
+import { gatewayFetcher } from "../sources/blocks.js";
+import { readJsonlExport } from "../sources/jsonl.js";
+import { nodeSha256 } from "../sources/node-sha256.js";
+import { openLocalLog } from "../sources/sqlite.js";
+import type { LocalLog } from "../sources/types.js";
+import { StreamVerifier } from "../stream-verifier.js";
+import type { VerifyMode } from "./args.js";
+import { UsageError } from "./errors.js";
+import type { Progress } from "./progress.js";
+import type { StreamSummary, Summary } from "./report.js";
+
+/** Time allowed per JSON-RPC request: a node that does not answer is "unreachable", not a hang. */
+export const RPC_TIMEOUT_MS = 30_000;
+
+type Timed = Omit<Summary, "elapsedMs">;
+
+function client(rpc: string): PublicClient {
+  return createPublicClient({ transport: http(rpc, { timeout: RPC_TIMEOUT_MS, retryCount: 1 }) });
+}
+
+async function openLog(mode: { db?: string; jsonl?: string }): Promise<LocalLog> {
+  if (mode.db !== undefined) return openLocalLog(mode.db);
+  return await readJsonlExport(mode.jsonl as string);
+}
+
+function selectStreams(log: LocalLog, wanted: readonly string[]): string[] {
+  const present = log.streams();
+  if (wanted.length === 0) return present;
+  for (const name of wanted) {
+    if (!present.includes(name)) {
+      throw new UsageError("USAGE_BAD_VALUE", `the log has no stream ${JSON.stringify(name)}`, {
+        hint: `Pass one of the log's streams: ${present.join(", ") || "(none)"}.`,
+      });
+    }
+  }
+  return [...new Set(wanted)];
+}
+
+/** Verifies one stream of a local log record by record (as `verifyStream` does), reporting progress. */
+function verifyWithProgress(
+  log: LocalLog,
+  stream: string,
+  done: number,
+  total: number,
+  progress: Progress,
+): VerificationResult {
+  const source = log.source;
+  const node = source.node?.bind(source);
+  const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
+    sha256: nodeSha256,
+    ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
+  });
+  let n = 0;
+  for (const record of source.records(stream)) {
+    verifier.add(record);
+    if (++n % 65_536 === 0) progress.update(done + n, total);
+  }
+  progress.update(done + n, total);
+  return verifier.finish(source.head?.(stream));
+}
+
+function failureTotal(results: readonly { failureCount: number }[]): number {
+  return results.reduce((sum, r) => sum + r.failureCount, 0);
+}
+
+/** `--db FILE` or `--jsonl FILE`: every rule of every stream, and the stored checkpoints. */
+export async function runLocal(
+  mode: { db?: string; jsonl?: string },
+  streams: readonly string[],
+  progress: Progress,
+): Promise<Timed> {
+  const log = await openLog(mode);
+  try {
+    const names = selectStreams(log, streams);
+    const total = names.reduce((sum, s) => sum + (log.source.head?.(s)?.size ?? 0), 0);
+    const results: VerificationResult[] = [];
+    let done = 0;
+    for (const name of names) {
+      const result = verifyWithProgress(log, name, done, total, progress);
+      done += result.checked;
+      results.push(result);
+    }
+    progress.done();
+    return {
+      ok: results.every((r) => r.ok),
+      records: done,
+      anchors: 0,
+      failures: results.flatMap((r) => r.failures),
+      mode: "local",
+      failureCount: failureTotal(results),
+      streams: results.map(
+        (r): StreamSummary => ({
+          stream: r.stream,
+          ok: r.ok,
+          records: r.checked,
+          anchors: 0,
+          checkpoints: r.checkpoints,
+          ...(r.root === undefined ? {} : { root: r.root }),
+          failureCount: r.failureCount,
+          ...(r.firstBadSeq === undefined ? {} : { firstBadSeq: r.firstBadSeq }),
+        }),
+      ),
+    };
+  } finally {
+    log.close();
+  }
+}
+
+/** `--db FILE --rpc URL --registry ADDRESS`: local integrity and the log against the chain. */
+export async function runChain(
+  mode: Extract<VerifyMode, { kind: "chain" }>,
+  streams: readonly string[],
+): Promise<Timed> {
+  const log = await openLog(mode);
+  try {
+    const names = selectStreams(log, streams);
+    const registry = await registryView(client(mode.rpc), mode.registry);
+    const result = await verifyAgainstChain({ local: log, registry, streams: names, sha256: nodeSha256 });
+    return {
+      ok: result.ok,
+      records: result.streams.reduce((sum, s) => sum + s.records, 0),
+      anchors: result.streams.reduce((sum, s) => sum + s.anchors, 0),
+      failures: result.failures,
+      mode: "chain",
+      failureCount: failureTotal(result.streams),
+      streams: result.streams.map(
+        (s): StreamSummary => ({
+          stream: s.stream,
+          streamId: s.streamId,
+          ok: s.ok,
+          records: s.records,
+          anchors: s.anchors,
+          checkpoints: s.local.checkpoints,
+          anchoredSize: s.anchoredSize,
+          ...(s.local.root === undefined ? {} : { root: s.local.root }),
+          history: s.history,
+          failureCount: s.failureCount,
+          ...(s.failures[0] === undefined ? {} : { firstBadSeq: s.failures[0].seq }),
+        }),
+      ),
+      warnings: result.warnings,
+      chain: { chainId: result.chainId, registry: result.registry, blockNumber: result.blockNumber },
+    };
+  } finally {
+    log.close();
+  }
+}
+
+/** `--rpc URL --registry ADDRESS --ipfs ADDRESS`: every anchored stream from the chain and IPFS alone. */
+export async function runPublic(
+  mode: Extract<VerifyMode, { kind: "public" }>,
+  streams: readonly string[],
+  progress: Progress,
+): Promise<Timed> {
+  const registry = await registryView(client(mode.rpc), mode.registry);
+  const bitswap =
+    mode.ipfs.kind === "bitswap" ? await startBitswapFetcher({ peers: [mode.ipfs.peer] }) : undefined;
+  try {
+    const fetchBlock = bitswap?.fetch ?? gatewayFetcher((mode.ipfs as { url: string }).url);
+    const result = await verifyPublic({
+      registry,
+      fetchBlock,
+      sha256: nodeSha256,
+      ...(streams.length === 0 ? {} : { streams }),
+      onProgress: (p) => progress.update(p.records, p.total),
+    });
+    progress.done();
+    return {
+      ok: result.ok,
+      records: result.checked,
+      anchors: result.anchors,
+      failures: result.failures,
+      mode: "public",
+      failureCount: failureTotal(result.streams),
+      streams: result.streams.map(
+        (s): StreamSummary => ({
+          stream: s.stream,
+          streamId: s.streamId,
+          ok: s.ok,
+          records: s.checked,
+          anchors: s.anchors,
+          checkpoints: s.manifests,
+          anchoredSize: s.anchoredSize,
+          anchoredRoot: s.anchoredRoot,
+          ...(s.root === undefined ? {} : { root: s.root }),
+          history: s.history,
+          failureCount: s.failureCount,
+          ...(s.firstBadSeq === undefined ? {} : { firstBadSeq: s.firstBadSeq }),
+        }),
+      ),
+      chain: { chainId: result.chainId, registry: result.registry, blockNumber: String(result.blockNumber) },
+    };
+  } finally {
+    await bitswap?.close();
+  }
+}
+
+/** `--receipt FILE --rpc URL`: one decision's receipt, against the chain it names. */
+export async function runReceipt(mode: Extract<VerifyMode, { kind: "receipt" }>): Promise<Timed> {
+  let text: string;
+  try {
+    text = await readFile(mode.receipt, "utf8");
+  } catch (error) {
+    const missing = (error as { code?: unknown }).code === "ENOENT";
+    throw new SourceError(
+      missing ? "SOURCE_NOT_FOUND" : "SOURCE_UNREADABLE",
+      `the receipt file cannot be read`,
+      {
+        hint: missing ? "Check the path of the receipt file." : "Check the file's permissions.",
+        evidence: { path: mode.receipt },
+        cause: error,
+      },
+    );
+  }
+  // Malformed JSON is handed on as text: the receipt check reports it as RECEIPT_INVALID evidence.
+  let input: unknown = text;
+  try {
+    input = JSON.parse(text);
+  } catch {
+    input = text;
+  }
+  const result = await verifyReceiptOnChain(input, { publicClient: client(mode.rpc), sha256: nodeSha256 });
+  if (!result.ok) {
+    const f = result.failure;
+    return {
+      ok: false,
+      records: 0,
+      anchors: 0,
+      failures: [f],
+      mode: "receipt",
+      failureCount: 1,
+      streams: [{ stream: f.stream, ok: false, records: 0, anchors: 0, failureCount: 1, firstBadSeq: f.seq }],
+    };
+  }
+  const { checkpoint, anchor, record } = result;
+  return {
+    ok: true,
+    records: 1,
+    anchors: 1,
+    failures: [],
+    mode: "receipt",
+    failureCount: 0,
+    streams: [
+      {
+        stream: checkpoint.stream,
+        ok: true,
+        records: 1,
+        anchors: 1,
+        anchoredSize: result.anchoredSize,
+        failureCount: 0,
+      },
+    ],
+    chain: {
+      chainId: anchor.chainId,
+      registry: anchor.registry.toLowerCase(),
+      blockNumber: String(anchor.blockNumber),
+    },
+    receipt: {
+      seq: record.seq,
+      kind: record.kind,
+      cid: result.cid.toString(),
+      checkpointSize: checkpoint.size,
+      checkpointRoot: toHex0x(checkpoint.root),
+      transaction: anchor.txHash,
+      confirmations: result.confirmations,
+      latest: result.latest,
+    },
+  };
+}

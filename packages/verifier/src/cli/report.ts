@@ -1,0 +1,145 @@
+/**
+ * What `ancora-verify` prints: one summary shape for every mode, rendered either as exactly one JSON
+ * document (`--json`) or as a short human report. Only codes, stream names, sequence numbers, sizes,
+ * hashes, CIDs and addresses are printed: never a record's content, an RPC URL or a key.
+ */
+import { AncoraError } from "@ancora/core";
+import type { VerificationFailure } from "../result.js";
+
+/** One stream's line of the report. */
+export interface StreamSummary {
+  readonly stream: string;
+  readonly streamId?: string | null;
+  readonly ok: boolean;
+  readonly records: number;
+  readonly anchors: number;
+  /** Stored checkpoints checked (local) or manifests checked (public). */
+  readonly checkpoints?: number;
+  readonly anchoredSize?: number;
+  readonly anchoredRoot?: string | null;
+  /** The root recomputed from the records. */
+  readonly root?: string;
+  /** How the anchor history was proven (chain and public modes). */
+  readonly history?: string;
+  readonly failureCount: number;
+  readonly firstBadSeq?: number;
+}
+
+/** The result of a run, whatever the mode. */
+export interface Summary {
+  readonly ok: boolean;
+  readonly records: number;
+  readonly anchors: number;
+  readonly failures: readonly VerificationFailure[];
+  readonly mode: "local" | "chain" | "public" | "receipt";
+  /** Failures found in all (`failures` keeps at most 100 per stream). */
+  readonly failureCount: number;
+  readonly streams: readonly StreamSummary[];
+  readonly warnings?: readonly VerificationFailure[];
+  /** Where the chain was read (chain, public and receipt modes). */
+  readonly chain?: { readonly chainId: number; readonly registry: string; readonly blockNumber: string };
+  /** Receipt mode: what the receipt proves. */
+  readonly receipt?: Readonly<Record<string, unknown>>;
+  /** Wall-clock time of the run in ms. */
+  readonly elapsedMs: number;
+}
+
+/** The JSON document of a run (the fields of the issue first, then ours). */
+export function summaryJson(summary: Summary): string {
+  const { ok, records, anchors, failures, ...rest } = summary;
+  return JSON.stringify({ ok, records, anchors, failures, ...rest });
+}
+
+/** URLs can carry API keys (RPC providers put them in the path): never print one. */
+export function redact(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, "<url>");
+}
+
+/** The JSON document of a run that could not be completed (exit 2 or 3). */
+export function errorJson(error: unknown): string {
+  const { code, message, hint } = describeError(error);
+  return JSON.stringify({ ok: false, error: { code, message, ...(hint === undefined ? {} : { hint }) } });
+}
+
+/** Code, message and hint of an error, with URLs removed. */
+export function describeError(error: unknown): { code: string; message: string; hint?: string } {
+  if (error instanceof AncoraError) {
+    return {
+      code: error.code,
+      message: redact(error.shortMessage),
+      ...(error.hint === undefined ? {} : { hint: redact(error.hint) }),
+    };
+  }
+  const name = error instanceof Error ? error.name : "Error";
+  return {
+    code: "UNEXPECTED_ERROR",
+    message: redact(`${name}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
+    hint: "This is a bug in ancora-verify or a source it did not expect; please report it with this output.",
+  };
+}
+
+/** The human form of an error, for stderr. */
+export function errorText(error: unknown): string {
+  const { code, message, hint } = describeError(error);
+  return `ancora-verify: error ${code}: ${message}\n${hint === undefined ? "" : `  What to do: ${hint}\n`}`;
+}
+
+function short(hash: string | null | undefined): string {
+  if (hash === null || hash === undefined) return "-";
+  return hash.length > 22 ? `${hash.slice(0, 18)}…` : hash;
+}
+
+function streamLine(s: StreamSummary): string {
+  const parts = [`${s.records.toLocaleString("en-US")} records`];
+  if (s.checkpoints !== undefined) parts.push(`${s.checkpoints} checkpoints`);
+  if (s.anchoredSize !== undefined) {
+    parts.push(
+      `${s.anchors} anchors, latest anchored size ${s.anchoredSize.toLocaleString("en-US")} root ${short(s.anchoredRoot)}`,
+    );
+  } else if (s.root !== undefined) {
+    parts.push(`root ${short(s.root)}`);
+  }
+  if (s.history !== undefined) parts.push(`history: ${s.history}`);
+  const verdict = s.ok ? "OK" : `FAILED (${s.failureCount} failure${s.failureCount === 1 ? "" : "s"})`;
+  return `  ${s.stream}: ${parts.join(", ")} — ${verdict}\n`;
+}
+
+const MODE_TITLE: Record<Summary["mode"], string> = {
+  local: "local log",
+  chain: "local log against the chain",
+  public: "public verification from the chain and IPFS",
+  receipt: "receipt on chain",
+};
+
+/**
+ * The human report: a line per stream, then for each failing stream its first bad record with the
+ * evidence, and how many failures there are besides.
+ */
+export function summaryText(summary: Summary): string {
+  let out = `ancora-verify: ${MODE_TITLE[summary.mode]}`;
+  if (summary.chain !== undefined) {
+    out += ` (registry ${summary.chain.registry}, chain ${summary.chain.chainId}, block ${summary.chain.blockNumber})`;
+  }
+  out += "\n";
+  for (const s of summary.streams) out += streamLine(s);
+  for (const w of summary.warnings ?? []) out += `  warning ${w.code} (${w.stream}): ${w.found}\n`;
+  if (summary.receipt !== undefined) {
+    for (const [key, value] of Object.entries(summary.receipt)) out += `  ${key}: ${String(value)}\n`;
+  }
+  const shown: VerificationFailure[] = [];
+  for (const stream of new Set(summary.failures.map((f) => f.stream))) {
+    const first = summary.failures.find((f) => f.stream === stream);
+    if (first !== undefined) shown.push(first);
+  }
+  for (const f of shown) {
+    out += `\nFirst bad record of ${f.stream}: seq ${f.seq}, ${f.code}\n`;
+    out += `  expected: ${f.expected}\n  found:    ${f.found}\n`;
+  }
+  const rest = summary.failureCount - shown.length;
+  if (rest > 0) out += `  … and ${rest} more failure${rest === 1 ? "" : "s"} (--json lists them)\n`;
+  const seconds = (summary.elapsedMs / 1000).toFixed(1);
+  out += summary.ok
+    ? `\nVERIFIED: ${summary.records.toLocaleString("en-US")} records, ${summary.anchors} anchors (${seconds} s).\n`
+    : `\nFAILED: ${summary.failureCount} failure${summary.failureCount === 1 ? "" : "s"} in ${summary.records.toLocaleString("en-US")} records checked (${seconds} s).\n`;
+  return out;
+}

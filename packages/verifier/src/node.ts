@@ -1,0 +1,37 @@
+/**
+ * @ancora/verifier/node: the verifier's node-only sources. They read a local SQLite log read-only, an
+ * audit export, an IPFS gateway or bitswap peers, and hand the pure checks of `@ancora/verifier` what
+ * they read; every block is checked against its CID before it is returned.
+ */
+export { SourceError, type SourceErrorCode } from "./errors.js";
+export {
+  type BitswapFetcher,
+  type BitswapFetcherOptions,
+  DEFAULT_BITSWAP_TIMEOUT_MS,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  startBitswapFetcher,
+} from "./sources/bitswap.js";
+export { MAX_BLOCK_BYTES } from "./sources/block-check.js";
+export {
+  DEFAULT_FETCH_CONCURRENCY,
+  DEFAULT_GATEWAY_RETRIES,
+  DEFAULT_GATEWAY_TIMEOUT_MS,
+  type FetchAllOptions,
+  fetchAll,
+  type GatewayFetcherOptions,
+  gatewayFetcher,
+} from "./sources/blocks.js";
+export {
+  AUDIT_LOG_FORMAT,
+  AUDIT_LOG_VERSION,
+  MAX_EXPORT_LINE_BYTES,
+  readJsonlExport,
+} from "./sources/jsonl.js";
+export { nodeSha256 } from "./sources/node-sha256.js";
+export {
+  DEFAULT_LOCAL_BUSY_TIMEOUT_MS,
+  MAX_STORE_SCHEMA,
+  type OpenLocalLogOptions,
+  openLocalLog,
+} from "./sources/sqlite.js";
+export type { BlockFetcher, LocalAnchor, LocalLog, LocalManifest } from "./sources/types.js";

@@ -1,0 +1,435 @@
+/**
+ * The verifier's own reader of an SDK store (an SQLite file), read-only. It does not import the SDK:
+ * its SQL is written against the store's schema (versions 1 to 4, see docs/sdk.md) and it presents the
+ * rows exactly as stored, so the verifier judges the store and not the writer's idea of it.
+ */
+import { statSync } from "node:fs";
+import { CompactRange, type CompactRangeState } from "@ancora/core";
+import Database from "better-sqlite3";
+import { SourceError } from "../errors.js";
+import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
+import { nodeSha256 } from "./node-sha256.js";
+import type { LocalAnchor, LocalLog, LocalManifest } from "./types.js";
+
+/**
+ * The newest store schema this reader knows (`PRAGMA user_version`). Version 3 added the anchors' link
+ * columns (read when present); version 4 added lineage, consent and capsule tables that local
+ * verification does not read. A later version may change what is read here, so it is refused until
+ * this reader has been checked against it.
+ */
+export const MAX_STORE_SCHEMA = 4;
+
+/** Stored Merkle nodes of one level read per query by the node lookup. */
+const NODE_WINDOW = 1024;
+
+/** How long a read waits when a writer holds the WAL's recovery lock (default 5 s). */
+export const DEFAULT_LOCAL_BUSY_TIMEOUT_MS = 5_000;
+
+/** Options of {@link openLocalLog}. */
+export interface OpenLocalLogOptions {
+  /** How long to wait for a lock held by a writer, in ms (default {@link DEFAULT_LOCAL_BUSY_TIMEOUT_MS}). */
+  busyTimeoutMs?: number;
+}
+
+type RecordRow = [
+  seq: number,
+  bytes: unknown,
+  cid: unknown,
+  kind: string,
+  label: string | null,
+  modelId: string | null,
+  modelVersion: string | null,
+  ts: string,
+];
+
+const ANCHOR_STATUSES = new Set(["submitted", "confirmed", "dropped"]);
+const SCHEMA_V3_COLUMNS = ["sequence", "anchorer", "consistency_checked"] as const;
+const REQUIRED_TABLES = ["streams", "records", "merkle_nodes", "checkpoints"] as const;
+const ANCHORING_TABLES = ["anchors", "manifests"] as const;
+
+/**
+ * Opens an SDK store read-only, as one consistent snapshot, for verification.
+ *
+ * How it opens: better-sqlite3 `readonly: true, fileMustExist: true` (SQLITE_OPEN_READONLY). In WAL
+ * mode a read-only connection only takes shared read locks and reads the WAL through the `-shm`
+ * index, so it never blocks a writer appending to the same file and never checkpoints or truncates
+ * the WAL. Since SQLite 3.22 it also opens a file it may not write (chmod 444): it maps the `-shm`
+ * read-only, or, when no writer has it open, reads the WAL into private memory instead; when neither
+ * `-shm` nor `-wal` exist it creates them (empty, with the database file's permissions) if the
+ * directory allows. `immutable=1` is not used: it would ignore a WAL that still holds committed
+ * records, and this better-sqlite3 build does not accept URI filenames anyway. A WAL store in a
+ * read-only directory without its `-shm` file cannot be read by SQLite at all: that is a
+ * `SOURCE_UNREADABLE` error whose hint says to copy the file.
+ *
+ * The whole log is read inside one read transaction opened here, so records, nodes, checkpoints and
+ * the head all come from the same snapshot even while a logger appends: open a new log to see later
+ * records, and `close()` it when done (a long-lived snapshot keeps the writer from recycling the WAL).
+ *
+ * @throws {SourceError} `SOURCE_NOT_FOUND` (no such file), `SOURCE_UNREADABLE` (cannot be opened for
+ *   reading), `SOURCE_INVALID` (not an SQLite file or not an Ancora store), `SOURCE_UNSUPPORTED_VERSION`
+ *   (schema newer than {@link MAX_STORE_SCHEMA}).
+ * @example
+ * ```ts
+ * const log = openLocalLog("ancora.db");
+ * try {
+ *   const result = verifyStreams(log.source, log.streams(), { sha256: nodeSha256 });
+ *   console.log(result.ok, result.failures[0]);
+ * } finally {
+ *   log.close();
+ * }
+ * ```
+ */
+export function openLocalLog(path: string, options: OpenLocalLogOptions = {}): LocalLog {
+  const timeout = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_LOCAL_BUSY_TIMEOUT_MS));
+  checkFile(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout });
+  } catch (error) {
+    throw sqliteError(error, path);
+  }
+  try {
+    db.exec("BEGIN"); // deferred: the snapshot starts at the first read below
+    const schema = readSchema(db, path);
+    return new SqliteLocalLog(db, path, schema);
+  } catch (error) {
+    db.close();
+    throw error instanceof SourceError ? error : sqliteError(error, path);
+  }
+}
+
+interface Schema {
+  version: number;
+  /** Whether the schema-v2 anchoring tables exist. */
+  anchoring: boolean;
+  /** Whether `anchors` has the schema-v3 link columns. */
+  anchorLinks: boolean;
+}
+
+function checkFile(path: string): void {
+  let stat: ReturnType<typeof statSync> | undefined;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new SourceError("SOURCE_UNREADABLE", "The local log cannot be read", {
+      hint: "Check the permissions of the file and of the directories above it.",
+      cause: error,
+      evidence: { path },
+    });
+  }
+  if (stat === undefined) {
+    throw new SourceError("SOURCE_NOT_FOUND", "The local log file does not exist", {
+      hint: "Pass the path of the store the SDK writes (the `path` given to createLogger or openStore).",
+      evidence: { path },
+    });
+  }
+  if (!stat.isFile()) {
+    throw new SourceError("SOURCE_INVALID", "The local log path is not a file", {
+      hint: "Pass the path of the store's database file, not of its directory.",
+      evidence: { path },
+    });
+  }
+}
+
+function readSchema(db: Database.Database, path: string): Schema {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > MAX_STORE_SCHEMA) {
+    throw new SourceError(
+      "SOURCE_UNSUPPORTED_VERSION",
+      `The store has schema version ${version}; this verifier reads versions 1 to ${MAX_STORE_SCHEMA}`,
+      { hint: "Upgrade @ancora/verifier to a version that knows this schema.", evidence: { path, version } },
+    );
+  }
+  const tables = new Set(
+    db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all(),
+  );
+  const required: readonly string[] =
+    version >= 2 ? [...REQUIRED_TABLES, ...ANCHORING_TABLES] : REQUIRED_TABLES;
+  const missing = required.filter((t) => !tables.has(t));
+  if (version < 1 || missing.length > 0) {
+    throw new SourceError("SOURCE_INVALID", "The file is an SQLite database but not an Ancora store", {
+      details:
+        version < 1
+          ? "Its schema version is 0 (never initialised by the SDK)."
+          : `Missing: ${missing.join(", ")}.`,
+      hint: "Pass the path of the store the SDK writes.",
+      evidence: { path, version, missing },
+    });
+  }
+  const anchorColumns =
+    version >= 2
+      ? new Set(db.prepare<[], string>("SELECT name FROM pragma_table_info('anchors')").pluck().all())
+      : new Set<string>();
+  return {
+    version,
+    anchoring: version >= 2,
+    anchorLinks: SCHEMA_V3_COLUMNS.every((c) => anchorColumns.has(c)),
+  };
+}
+
+/** Maps a better-sqlite3 error to a SourceError; anything else is passed through unchanged. */
+function sqliteError(error: unknown, path: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return error;
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_ERROR") {
+    return new SourceError("SOURCE_INVALID", "The file is not a readable Ancora store", {
+      details: `SQLite reports ${code}.`,
+      hint: "Pass the path of the store the SDK writes; a damaged file can be restored from a backup.",
+      cause: error,
+      evidence: { path, sqlite: code },
+    });
+  }
+  if (code.startsWith("SQLITE_BUSY")) {
+    return new SourceError("SOURCE_TIMEOUT", "The local log stayed locked by a writer", {
+      hint: "Retry, or raise busyTimeoutMs.",
+      cause: error,
+      evidence: { path, sqlite: code },
+    });
+  }
+  return new SourceError("SOURCE_UNREADABLE", "The local log cannot be opened for reading", {
+    details: `SQLite reports ${code}.`,
+    hint:
+      "Check the file's permissions. A WAL store in a read-only directory needs its -shm and -wal files " +
+      "beside it: copy the store (with any -wal file) to a writable directory and verify the copy.",
+    cause: error,
+    evidence: { path, sqlite: code },
+  });
+}
+
+/** The bytes of a BLOB column; anything else a tampered schema let in becomes its UTF-8 text. */
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  return Buffer.from(value === null || value === undefined ? "" : String(value), "utf8");
+}
+
+/** A copy of a BLOB column as a plain Uint8Array, for the few values handed out beyond the hot path. */
+function plainBytes(value: unknown): Uint8Array {
+  return new Uint8Array(toBytes(value));
+}
+
+/** A stored compact-range state's root; an unreadable state yields a root nothing matches. */
+function stateRoot(treeState: unknown): Uint8Array {
+  try {
+    return CompactRange.fromState(JSON.parse(String(treeState)) as CompactRangeState, nodeSha256).root();
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+class SqliteLocalLog implements LocalLog {
+  readonly source: RecordSource;
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #schema: Schema;
+  readonly #ids: ReadonlyMap<string, number>;
+
+  constructor(db: Database.Database, path: string, schema: Schema) {
+    this.#db = db;
+    this.#path = path;
+    this.#schema = schema;
+    const ids = new Map<string, number>();
+    for (const [id, name] of db.prepare("SELECT id, name FROM streams").raw().all() as [number, unknown][]) {
+      ids.set(String(name), id);
+    }
+    this.#ids = ids;
+    this.source = this.#recordSource();
+  }
+
+  streams(): string[] {
+    return [...this.#ids.keys()].sort();
+  }
+
+  anchors(stream: string): LocalAnchor[] {
+    const id = this.#ids.get(stream);
+    if (id === undefined || !this.#schema.anchoring) return [];
+    const links = this.#schema.anchorLinks ? ", sequence, anchorer, consistency_checked" : "";
+    const rows = this.#read(() =>
+      this.#db
+        .prepare<[number], Record<string, unknown>>(
+          `SELECT rowid, chain_id, registry, size, root, manifest_cid, tx_hash, status, block_number${links}
+             FROM anchors WHERE stream_id = ? ORDER BY size, chain_id, registry`,
+        )
+        .all(id),
+    );
+    return rows.map((row) => this.#anchor(stream, row));
+  }
+
+  manifests(stream: string): LocalManifest[] {
+    const id = this.#ids.get(stream);
+    if (id === undefined || !this.#schema.anchoring) return [];
+    const rows = this.#read(
+      () =>
+        this.#db
+          .prepare("SELECT cid, bytes FROM manifests WHERE stream_id = ? ORDER BY size, from_seq, id")
+          .raw()
+          .all(id) as [unknown, unknown][],
+    );
+    return rows.map(([cid, bytes]) => ({ stream, cid: String(cid), bytes: plainBytes(bytes) }));
+  }
+
+  close(): void {
+    if (!this.#db.open) return;
+    if (this.#db.inTransaction) this.#db.exec("COMMIT");
+    this.#db.close();
+  }
+
+  /** Runs a read, turning SQLite errors (a file damaged under us) into SourceErrors. */
+  #read<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw sqliteError(error, this.#path);
+    }
+  }
+
+  #idOf(stream: string): number {
+    const id = this.#ids.get(stream);
+    if (id === undefined) {
+      throw new SourceError("SOURCE_NOT_FOUND", "The local log has no such stream", {
+        hint: "List the log's streams with streams().",
+        evidence: { path: this.#path, stream },
+      });
+    }
+    return id;
+  }
+
+  #anchor(stream: string, row: Record<string, unknown>): LocalAnchor {
+    const invalid = (field: string) =>
+      new SourceError("SOURCE_INVALID", `An anchors row has an invalid ${field}`, {
+        hint: "The store's anchors table was altered outside the SDK; restore it from a backup.",
+        evidence: { path: this.#path, stream, rowid: row.rowid, field },
+      });
+    const integer = (field: string): number => {
+      const value = row[field];
+      if (!Number.isSafeInteger(value)) throw invalid(field);
+      return value as number;
+    };
+    const text = (field: string): string => {
+      const value = row[field];
+      if (typeof value !== "string") throw invalid(field);
+      return value;
+    };
+    const status = text("status");
+    if (!ANCHOR_STATUSES.has(status)) throw invalid("status");
+    const blockNumber = row.block_number === null ? null : integer("block_number");
+    const anchor = {
+      stream,
+      chainId: integer("chain_id"),
+      registry: text("registry").toLowerCase(),
+      size: integer("size"),
+      root: plainBytes(row.root),
+      manifestCid: text("manifest_cid"),
+      txHash: text("tx_hash"),
+      status: status as LocalAnchor["status"],
+      blockNumber,
+    };
+    if (!this.#schema.anchorLinks) return anchor;
+    const checked = row.consistency_checked;
+    if (checked !== null && checked !== 0 && checked !== 1) throw invalid("consistency_checked");
+    return {
+      ...anchor,
+      ...(row.sequence === null ? {} : { sequence: integer("sequence") }),
+      ...(row.anchorer === null ? {} : { anchorer: text("anchorer") }),
+      ...(checked === null ? {} : { consistencyChecked: checked === 1 }),
+    };
+  }
+
+  #recordSource(): RecordSource {
+    const db = this.#db;
+    const read = <T>(f: () => T): T => this.#read(f);
+    const idOf = (stream: string) => this.#idOf(stream);
+    const path = this.#path;
+    const checkpoints = db
+      .prepare("SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size")
+      .raw();
+    const head = db.prepare("SELECT size, head_cid, tree_state FROM streams WHERE id = ?").raw();
+    const window = db
+      .prepare(
+        "SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ?",
+      )
+      .raw();
+    /** Per stream and level: the window [from, from + NODE_WINDOW) of stored nodes last read. */
+    const windows = new Map<string, { from: number; nodes: Map<number, Uint8Array> }>();
+    return {
+      records(stream: string): Iterable<StoredRecord> {
+        return readRecords(db, idOf(stream), path);
+      },
+      checkpoints(stream: string): Iterable<StoredCheckpoint> {
+        const rows = read(() => checkpoints.all(idOf(stream)) as [number, unknown, unknown, unknown][]);
+        return rows.map(([size, root, headCid, ts]) => ({
+          size,
+          root: plainBytes(root),
+          head: String(headCid),
+          ts: String(ts),
+        }));
+      },
+      head(stream: string): StoredHead | undefined {
+        const row = read(() => head.get(idOf(stream)) as [number, unknown, unknown] | undefined);
+        if (row === undefined) return undefined;
+        const [size, headCid, treeState] = row;
+        return { size, head: headCid === null ? null : String(headCid), root: stateRoot(treeState) };
+      },
+      // The verifier asks for nodes level by level in increasing index order (it completes them left
+      // to right), so one query per window of NODE_WINDOW indexes answers as one point query per node.
+      node(stream: string, level: number, index: number): Uint8Array | undefined {
+        const key = `${stream}\u0000${level}`;
+        let cached = windows.get(key);
+        if (cached === undefined || index < cached.from || index >= cached.from + NODE_WINDOW) {
+          const nodes = new Map<number, Uint8Array>();
+          const rows = read(
+            () => window.all(idOf(stream), level, index, index + NODE_WINDOW) as [number, unknown][],
+          );
+          for (const [idx, hash] of rows) nodes.set(idx, toBytes(hash));
+          cached = { from: index, nodes };
+          windows.set(key, cached);
+        }
+        return cached.nodes.get(index);
+      },
+    };
+  }
+}
+
+/**
+ * A stream's records in seq order, each with its stored leaf node. Both tables are read sequentially:
+ * the level-0 nodes in a second cursor merged by seq, which gives what a `LEFT JOIN` on
+ * (level 0, idx = seq) gives without a b-tree seek per record. Statements are prepared per call, so
+ * two streams (or the same stream twice) can be iterated at once.
+ */
+function* readRecords(db: Database.Database, id: number, path: string): Generator<StoredRecord> {
+  let recordRows: IterableIterator<RecordRow> | undefined;
+  let leafRows: IterableIterator<[number, unknown]> | undefined;
+  try {
+    recordRows = db
+      .prepare(
+        "SELECT seq, bytes, cid, kind, label, model_id, model_version, ts FROM records WHERE stream_id = ? ORDER BY seq",
+      )
+      .raw()
+      .iterate(id) as IterableIterator<RecordRow>;
+    leafRows = db
+      .prepare("SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = 0 ORDER BY idx")
+      .raw()
+      .iterate(id) as IterableIterator<[number, unknown]>;
+    let leaf = leafRows.next();
+    for (let row = recordRows.next(); !row.done; row = recordRows.next()) {
+      const r = row.value;
+      const seq = r[0];
+      while (!leaf.done && leaf.value[0] < seq) leaf = leafRows.next();
+      yield {
+        seq,
+        bytes: toBytes(r[1]),
+        cid: typeof r[2] === "string" ? r[2] : String(r[2]),
+        kind: r[3],
+        label: r[4],
+        modelId: r[5],
+        modelVersion: r[6],
+        ts: r[7],
+        leafHash: !leaf.done && leaf.value[0] === seq ? toBytes(leaf.value[1]) : null,
+      };
+    }
+  } catch (error) {
+    throw sqliteError(error, path);
+  } finally {
+    leafRows?.return?.();
+    recordRows?.return?.();
+  }
+}
