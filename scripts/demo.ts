@@ -1,238 +1,312 @@
 /**
- * `make demo`: the main path of Ancora on embedded defaults, end to end, with real parts.
+ * `make demo`: the whole story on embedded defaults, every part real and in its own process.
  *
- *  1. starts a local chain (`hardhat node` on 127.0.0.1) and deploys a ProvenanceRegistry;
- *  2. wraps a toy loan scorer with the SDK's ProvenanceLogger over a fresh SQLite file and logs decisions;
- *  3. checkpoints the log and anchors the checkpoint on chain, twice, the second time with an RFC 6962
- *     consistency proof that the contract checks;
- *  4. verifies: the local log, the chain's anchor history against its chained head, one decision's
- *     inclusion with the contract's own view, and that decision's receipt offline;
- *  5. tampers with a copy of the database and shows the first bad record being found.
+ *  1. a local chain (`hardhat node` on 127.0.0.1);
+ *  2. the operator: `ancora init` (data directory, admin API key), `ancora deploy` (ProvenanceRegistry,
+ *     stream "loans", anchorer role), `ancora serve` (HTTP service, embedded IPFS node, anchoring);
+ *  3. a loan-scoring inference service sending decisions over HTTP, with a threshold change half-way
+ *     (and its reason), then waiting until everything is anchored;
+ *  4. an outside auditor: `ancora-verify` with only the RPC URL, the registry address and the IPFS
+ *     address (no database), and one decision's receipt checked against the chain;
+ *  5. tampering: two copies of the database are altered (a record's bytes edited; the tail deleted)
+ *     and the verifier, checking them against the chain, names the first bad record.
  *
- * The chain's key is Hardhat's well-known development key, refused on any chain but the local one.
- * Anchoring goes through the SDK's anchorer: batch manifest v1 (its digest is what the contract stores),
- * a consistency proof from the chain's latest checkpoint, confirmations, and receipts from the store.
+ * Everything is left in one folder, printed at the start and the end. Every process started is stopped.
+ * The chain key is Hardhat's public development key: it lives only in the children's environment and
+ * is refused by `ancora` on any chain but the local one (31337).
  */
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  createRegistryReader,
-  deployRegistry,
-  encodeStreamId,
-  grantAnchorer,
-  registerStream,
-} from "@ancora/contracts";
-import { type Checkpoint, hashLeaf, parseBlockCid, receiptToJSON, verifyReceiptOffline } from "@ancora/core";
-import { createAnchorer, createLogger, openStore } from "@ancora/sdk";
 import Database from "better-sqlite3";
-import { type Hex, toHex } from "viem";
-import { localClients, startLocalChain } from "./lib/local-chain.ts";
+import { HARDHAT_DEV_KEY, startLocalChain } from "./lib/local-chain.ts";
+import { ANCORA_BIN, type Daemon, run, startDaemon, stopAll, VERIFY_BIN } from "./lib/processes.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = join(ROOT, ".demo");
-const DB = join(WORK, "ancora.sqlite");
+const DATA = join(WORK, "data");
 const STREAM = "loans";
-const DECISIONS_PER_BATCH = Number(process.env.ANCORA_DEMO_DECISIONS ?? 2_000);
+const DECISIONS = Number(process.env.ANCORA_DEMO_DECISIONS ?? 3_000);
+const CLIENTS = 16;
+const MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+const KEYS = { ANCORA_DEPLOYER_KEY: HARDHAT_DEV_KEY, ANCORA_PRIVATE_KEY: HARDHAT_DEV_KEY };
 
-const step = (n: number, text: string): void => console.log(`\n\x1b[1m${n}. ${text}\x1b[0m`);
-const ok = (text: string): void => console.log(`   \x1b[32m✔\x1b[0m ${text}`);
-const bad = (text: string): void => console.log(`   \x1b[31m✘\x1b[0m ${text}`);
-const info = (text: string): void => console.log(`   ${text}`);
-const hex = (bytes: Uint8Array): Hex => toHex(bytes);
-
-/** A deterministic toy credit model: the thing the SDK wraps. */
-function loanScorer(applicant: { income: number; debt: number; years: number }): { score: number } {
-  const ratio = applicant.debt / Math.max(applicant.income, 1);
-  const score = Math.max(0, Math.min(1, 0.9 - ratio * 0.8 + Math.min(applicant.years, 10) * 0.02));
-  return { score: Math.round(score * 1000) / 1000 };
-}
+const tty = process.stdout.isTTY === true;
+const paint = (code: string, text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
+const step = (n: number, text: string): void => console.log(`\n${paint("1", `${n}. ${text}`)}`);
+const ok = (text: string): void => console.log(`   ${paint("32", "✔")} ${text}`);
+const info = (text: string): void => console.log(`     ${text}`);
+const indent = (text: string): string =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `     │ ${line}`)
+    .join("\n");
 
 function progress(done: number, total: number): void {
-  if (!process.stdout.isTTY) return;
+  if (!tty) return;
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stdout.write(`\r   [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`);
+  process.stdout.write(`\r     [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`);
   if (done === total) process.stdout.write("\r\x1b[K");
+}
+
+/** Fails the demo with the command's own output: a demo that hides a failure would be worse than none. */
+function expectExit(
+  what: string,
+  result: { code: number | null; stdout: string; stderr: string },
+  code: number,
+) {
+  if (result.code === code) return;
+  throw new Error(`${what} exited with ${result.code}, expected ${code}\n${result.stdout}\n${result.stderr}`);
+}
+
+/** A deterministic stream of loan applicants and the toy scorer the inference service runs. */
+function applicants() {
+  let seed = 7;
+  const random = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  return () => {
+    const input = {
+      income: Math.round(20_000 + random() * 100_000),
+      debt: Math.round(random() * 60_000),
+      years: Math.floor(random() * 15),
+    };
+    const ratio = input.debt / Math.max(input.income, 1);
+    const score = Math.max(0, Math.min(1, 0.9 - ratio * 0.8 + Math.min(input.years, 10) * 0.02));
+    return { input, score: Math.round(score * 1000) / 1000 };
+  };
+}
+
+interface Api {
+  post(path: string, body: unknown): Promise<{ status: number; json: unknown }>;
+  get(path: string): Promise<{ status: number; text: string }>;
+}
+
+function api(url: string, apiKey: string): Api {
+  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  return {
+    async post(path, body) {
+      const response = await fetch(`${url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+      return { status: response.status, json: await response.json() };
+    },
+    async get(path) {
+      const response = await fetch(`${url}${path}`, { headers });
+      return { status: response.status, text: await response.text() };
+    },
+  };
+}
+
+/** Records of the stream not yet covered by a confirmed anchor, from the service's Prometheus metrics. */
+async function anchorLag(client: Api): Promise<number | undefined> {
+  const { text } = await client.get("/metrics");
+  const line = text.split("\n").find((l) => l.startsWith(`ancora_anchor_lag_records{stream="${STREAM}"}`));
+  return line === undefined ? undefined : Number(line.split(" ").at(-1));
 }
 
 async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
+  console.log(`Ancora demo: every file it writes is in ${WORK}`);
 
-  step(1, "Local chain and registry");
+  step(1, "A local chain");
   const chain = await startLocalChain();
+  let service: Daemon | undefined;
   try {
-    const { account, publicClient, walletClient: wallet } = localClients(chain);
-    const deployment = await deployRegistry(wallet, publicClient, { admin: account.address });
-    const streamId = encodeStreamId(STREAM);
-    await registerStream(wallet, publicClient, {
-      registry: deployment.address,
-      streamId,
-      metadata: JSON.stringify({ name: STREAM, model: "loan_scorer" }),
-      consistencyRequired: true,
-    });
-    await grantAnchorer(wallet, publicClient, { registry: deployment.address, account: account.address });
     ok(`hardhat node at ${chain.url} (chain ${chain.chainId})`);
-    ok(`ProvenanceRegistry at ${deployment.address}, stream "${STREAM}" = ${streamId.slice(0, 18)}…`);
 
-    step(2, "The SDK's logger around a loan scorer");
-    const logger = createLogger({
-      path: DB,
-      stream: STREAM,
-      model: { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` },
-      commitment: "salted",
-      createdBy: "demo",
-      registry: { chainId: chain.chainId, address: deployment.address.toLowerCase() },
+    step(2, "The operator sets up Ancora: ancora init, ancora deploy, ancora serve");
+    const init = await run(ANCORA_BIN, [
+      "init",
+      "--dir",
+      DATA,
+      "--rpc",
+      chain.url,
+      "--ipfs",
+      "--port",
+      "0",
+      "--json",
+    ]);
+    expectExit("ancora init", init, 0);
+    const apiKey = (JSON.parse(init.stdout) as { apiKey: { token: string } }).apiKey.token;
+    ok(`data directory ${DATA}: config, API keys (stored hashed), admin key issued once`);
+    // A demo wants anchors within seconds; production policies are minutes (docs/operations.md).
+    const configPath = join(DATA, "ancora.json");
+    const config = JSON.parse(readFileSync(configPath, "utf8"));
+    config.anchoring = { enabled: true, everyRecords: 500, everyMs: 2_000 };
+    config.chain.confirmations = 1;
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    info("anchoring policy: every 500 records or 2 s, 1 confirmation (hardhat mines at once)");
+    const deploy = await run(ANCORA_BIN, ["deploy", "--dir", DATA, "--stream", STREAM, "--json"], {
+      env: KEYS,
     });
-    const config = logger.setConfig({
-      threshold: 0.6,
-      aboveLabel: "approved",
-      belowLabel: "denied",
-      changedBy: "risk-team",
-      changeReason: "initial policy for the demo",
+    expectExit("ancora deploy", deploy, 0);
+    const { registry } = JSON.parse(deploy.stdout) as { registry: string };
+    ok(`ProvenanceRegistry at ${registry}; stream "${STREAM}" registered (consistency proofs required)`);
+    service = await startDaemon(ANCORA_BIN, ["serve", "--dir", DATA, "--json"], {
+      env: KEYS,
+      logFile: join(WORK, "service.log"),
+      isReady: (line) => line.startsWith('{"url":'),
     });
-    ok(
-      `config ${config.cid.slice(0, 16)}… threshold 0.6, labels ${config.definedLabels.map((l) => `${l.id}=${l.name}`).join(", ")}`,
-    );
-    const scored = logger.wrap(loanScorer, { score: (output) => output.score });
-    let seed = 7;
-    const random = (): number => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
+    const { url, ipfs } = JSON.parse(service.readyLine) as { url: string; ipfs: string[] };
+    const ipfsAddress = ipfs[0];
+    if (ipfsAddress === undefined) throw new Error("the service started without its IPFS node");
+    ok(`service at ${url} (log: .demo/service.log)`);
+    ok(`embedded IPFS node at ${ipfsAddress}`);
+
+    step(3, `An inference service scores ${DECISIONS.toLocaleString("en-US")} loan applications over HTTP`);
+    const client = api(url, apiKey);
+    const configure = async (threshold: number, reason: string) => {
+      const r = await client.post(`/v1/streams/${STREAM}/config`, {
+        threshold,
+        aboveLabel: "approved",
+        belowLabel: "denied",
+        changedBy: "risk-team",
+        changeReason: reason,
+      });
+      if (r.status !== 201 && r.status !== 200)
+        throw new Error(`config: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+      return r.json as { seq: number; cid: string };
     };
-    const applicant = () => ({
-      income: Math.round(20_000 + random() * 100_000),
-      debt: Math.round(random() * 60_000),
-      years: Math.floor(random() * 15),
-    });
-
-    const anchored: Array<{ checkpoint: Checkpoint; txHash: Hex; blockNumber: bigint }> = [];
-    const store = logger.store;
-    const anchorer = createAnchorer({
-      store,
-      streams: STREAM,
-      registry: deployment.address,
-      publicClient,
-      walletClient: wallet,
-      policy: false, // the demo checkpoints by hand; a service would use { everyRecords, everyMs }
-      confirmations: 1, // hardhat node mines one block per transaction
-      pollIntervalMs: 50,
-    });
-    for (let batch = 0; batch < 2; batch++) {
-      step(
-        3 + batch,
-        `Batch ${batch + 1}: log decisions, checkpoint, anchor${batch === 0 ? "" : " with a consistency proof"}`,
-      );
-      const started = performance.now();
-      for (let i = 0; i < DECISIONS_PER_BATCH; i++) {
-        scored(applicant());
-        if (i % 100 === 0) progress(i, DECISIONS_PER_BATCH);
+    const first = await configure(0.6, "initial credit policy");
+    ok(`config #${first.seq}: threshold 0.6 ("initial credit policy")`);
+    const next = applicants();
+    let sent = 0;
+    let approved = 0;
+    let changed: { seq: number; cid: string } | undefined;
+    const started = performance.now();
+    const worker = async () => {
+      while (sent < DECISIONS) {
+        sent++;
+        if (sent === Math.floor(DECISIONS / 2) && changed === undefined) {
+          changed = await configure(0.55, "Q3 recalibration: approval rate below target after drift review");
+        }
+        const { input, score } = next();
+        const r = await client.post(`/v1/streams/${STREAM}/decisions`, {
+          model: MODEL,
+          input,
+          output: { score },
+          score,
+        });
+        if (r.status !== 201) throw new Error(`decision: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+        if ((r.json as { labelName?: string }).labelName === "approved") approved++;
+        progress(Math.min(sent, DECISIONS), DECISIONS);
       }
-      await logger.flush();
-      progress(DECISIONS_PER_BATCH, DECISIONS_PER_BATCH);
-      const ms = performance.now() - started;
-      ok(`${DECISIONS_PER_BATCH} decisions logged durably in ${ms.toFixed(0)} ms`);
-
-      // The SDK's anchorer: reads the chain's latest checkpoint, builds and stores the batch manifest
-      // (manifest v1, chained to the previous one), sends anchorWithConsistency with an RFC 9162 proof,
-      // and records the anchor once it has its confirmations.
-      const checkpoint = logger.checkpoint();
-      const previous = anchored.at(-1)?.checkpoint;
-      if (!(await anchorer.drain({ timeoutMs: 60_000 }))) {
-        throw new Error(`anchoring did not finish: ${JSON.stringify(anchorer.backlog())}`);
-      }
-      const anchor = store
-        .anchors(STREAM)
-        .find((a) => a.size === checkpoint.size && a.status === "confirmed");
-      if (anchor === undefined) throw new Error(`checkpoint ${checkpoint.size} was not anchored`);
-      const tx = await publicClient.getTransactionReceipt({ hash: anchor.txHash as Hex });
-      const consistencyProof =
-        previous === undefined ? [] : store.consistencyProof(STREAM, previous.size, checkpoint.size).proof;
-      anchored.push({ checkpoint, txHash: tx.transactionHash, blockNumber: tx.blockNumber });
-      ok(
-        `size ${checkpoint.size}, root ${hex(checkpoint.root).slice(0, 18)}… anchored in block ${tx.blockNumber} (${tx.gasUsed} gas${previous ? `, consistency proof of ${consistencyProof.length} hashes checked on chain` : ""})`,
-      );
-      ok(
-        `batch manifest ${anchor.manifestCid.slice(0, 20)}… lists seqs ${previous?.size ?? 0}…${checkpoint.size - 1}`,
-      );
-    }
-
-    step(5, "Verification");
-    const local = logger.verify();
-    if (!local.ok) throw new Error(`local log does not verify: ${JSON.stringify(local.failures[0])}`);
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, worker));
+    const seconds = (performance.now() - started) / 1000;
     ok(
-      `local log: ${local.checked} records re-derived from their bytes (CIDs, prev links, configs, labels, roots)`,
+      `${DECISIONS.toLocaleString("en-US")} decisions in ${seconds.toFixed(1)} s from ${CLIENTS} clients, each durable before its answer`,
     );
-
-    const reader = createRegistryReader(publicClient, deployment.address);
-    const history = await reader.verifyHistory(streamId);
-    ok(`chain: ${history.anchors.length} anchors replayed from events reproduce the stored chained head`);
-    const latest = await reader.latestCheckpoint(streamId);
-    const last = anchored.at(-1);
-    if (last === undefined) throw new Error("nothing anchored");
-    if (latest.treeSize !== BigInt(last.checkpoint.size) || latest.root !== hex(last.checkpoint.root)) {
-      throw new Error("on-chain checkpoint differs from the local one");
-    }
-    ok(`chain: latest anchored checkpoint equals the local root at size ${latest.treeSize}`);
-
-    const seq = Math.floor(last.checkpoint.size / 2);
-    const proof = store.inclusionProof(STREAM, seq, last.checkpoint.size);
-    const record = store.get(STREAM, seq);
-    if (record === undefined) throw new Error(`record ${seq} missing`);
-    const leafHash = hex(hashLeaf(parseBlockCid(record.cid)?.bytes ?? new Uint8Array()));
-    const onChain = await reader.verifyInclusion(streamId, {
-      leafHash,
-      index: BigInt(seq),
-      treeSize: BigInt(last.checkpoint.size),
-      auditPath: proof.proof.map(hex),
-    });
-    (onChain ? ok : bad)(`decision #${seq}: the contract's verifyInclusion view says ${onChain}`);
-
-    const receipt = logger.receipt(seq); // proof to the latest confirmed anchor covering seq
-    const offline = verifyReceiptOffline(receipt);
-    (offline.ok ? ok : bad)(
-      `decision #${seq}: receipt verifies offline (record → CID → leaf → anchored root)`,
-    );
-    const receiptJson = JSON.stringify(receiptToJSON(receipt));
+    if (changed !== undefined) ok(`config #${changed.seq} half-way: threshold 0.55 ("Q3 recalibration: …")`);
     info(
-      `   receipt: ${receiptJson.length} bytes of JSON; record ${record.record.kind} label ${"label" in record.record.body ? record.record.body.label : "-"}`,
+      `${approved} approved, ${DECISIONS - approved} denied; each label resolved from the config current at the time`,
     );
-    await logger.close();
-
-    step(6, "Tampering with a copy of the database");
-    const tampered = join(WORK, "tampered.sqlite");
-    copyFileSync(DB, tampered);
-    const target = seq - 10;
-    const db = new Database(tampered);
-    const row = db.prepare("SELECT bytes FROM records WHERE seq = ?").get(target) as
-      | { bytes: Buffer }
-      | undefined;
-    if (row === undefined) throw new Error("no row to tamper with");
-    const edited = Buffer.from(
-      row.bytes.toString("utf8").replace(/"L00(\d)"/, (_, d) => `"L00${d === "1" ? "2" : "1"}"`),
-    );
-    db.prepare("UPDATE records SET bytes = ? WHERE seq = ?").run(edited, target);
-    db.close();
-    const check = openStore({ path: tampered });
-    const result = check.verify();
-    check.close();
-    const first = result.failures[0];
-    if (result.ok || first === undefined) {
-      bad("the edit was not detected");
-      process.exitCode = 1;
-    } else {
-      ok(
-        `decision #${target}'s label flipped with plain SQL: verify() reports ${first.code} at seq ${first.seq}`,
-      );
+    const waitStart = performance.now();
+    for (;;) {
+      const lag = await anchorLag(client);
+      if (lag === 0) break;
+      if (performance.now() - waitStart > 180_000) throw new Error(`anchoring did not catch up (lag ${lag})`);
+      await new Promise((r) => setTimeout(r, 250));
     }
-    console.log(`\nDone. The log is in ${DB}; \`make test\` runs the full suite.`);
+    ok(
+      `every record anchored (${((performance.now() - waitStart) / 1000).toFixed(1)} s after the last decision)`,
+    );
+
+    step(4, "An outside auditor verifies with only the RPC URL, the registry address and the IPFS address");
+    info(`$ ancora-verify --rpc ${chain.url} --registry ${registry} --ipfs ${ipfsAddress}`);
+    const audit = await run(VERIFY_BIN, ["--rpc", chain.url, "--registry", registry, "--ipfs", ipfsAddress]);
+    console.log(indent(audit.stdout || audit.stderr));
+    expectExit("ancora-verify (public)", audit, 0);
+    ok(
+      "exit 0: every anchored record fetched from IPFS, checked against its CID, the chain of manifests and the anchors",
+    );
+
+    const seq = Math.floor(DECISIONS / 3);
+    const record = await client.get(`/v1/streams/${STREAM}/records/${seq}`);
+    const { receipt } = JSON.parse(record.text) as { receipt: unknown };
+    const receiptFile = join(WORK, `receipt-${STREAM}-${seq}.json`);
+    writeFileSync(receiptFile, `${JSON.stringify(receipt, null, 2)}\n`);
+    info(`$ ancora-verify --receipt .demo/receipt-${STREAM}-${seq}.json --rpc ${chain.url}`);
+    const checked = await run(VERIFY_BIN, ["--receipt", receiptFile, "--rpc", chain.url]);
+    console.log(indent(checked.stdout || checked.stderr));
+    expectExit("ancora-verify (receipt)", checked, 0);
+    ok(`decision #${seq}'s receipt (${readFileSync(receiptFile).length} bytes) verifies against the chain`);
+
+    step(5, "Someone with database access tampers with the log; the verifier catches it");
+    await service.stop();
+    service = undefined;
+    ok("service stopped gracefully (everything acknowledged is in the log)");
+    const original = join(DATA, "ancora.db");
+    const edited = join(WORK, "tampered-edit.db");
+    const truncated = join(WORK, "tampered-truncate.db");
+    copyFileSync(original, edited);
+    copyFileSync(original, truncated);
+    const target = seq + 7;
+    {
+      const db = new Database(edited);
+      const row = db
+        .prepare<[number], { bytes: Buffer }>(
+          "SELECT r.bytes FROM records r JOIN streams s ON s.id = r.stream_id WHERE s.name = 'loans' AND r.seq = ?",
+        )
+        .get(target);
+      if (row === undefined) throw new Error(`no record ${target}`);
+      const flipped = Buffer.from(
+        row.bytes
+          .toString("utf8")
+          .replace(/"label":"L00(\d)"/, (_, d) => `"label":"L00${d === "1" ? "2" : "1"}"`),
+      );
+      db.prepare(
+        "UPDATE records SET bytes = ? WHERE seq = ? AND stream_id = (SELECT id FROM streams WHERE name = 'loans')",
+      ).run(flipped, target);
+      db.close();
+    }
+    info(`a decision's label flipped with plain SQL at seq ${target} (.demo/tampered-edit.db)`);
+    const editAudit = await run(VERIFY_BIN, ["--db", edited, "--rpc", chain.url, "--registry", registry]);
+    console.log(indent(editAudit.stdout || editAudit.stderr));
+    expectExit("ancora-verify (edited copy)", editAudit, 1);
+    ok("exit 1: the edited record is named with the evidence");
+    {
+      const db = new Database(truncated);
+      const removed = db
+        .prepare(
+          "DELETE FROM records WHERE seq >= ? AND stream_id = (SELECT id FROM streams WHERE name = 'loans')",
+        )
+        .run(DECISIONS - 100).changes;
+      db.close();
+      info(`the last ${removed} records deleted (.demo/tampered-truncate.db)`);
+    }
+    const cutAudit = await run(VERIFY_BIN, [
+      "--db",
+      truncated,
+      "--rpc",
+      chain.url,
+      "--registry",
+      registry,
+      "--json",
+    ]);
+    const report = JSON.parse(cutAudit.stdout) as {
+      ok: boolean;
+      failures: Array<{ code: string; seq: number }>;
+    };
+    expectExit("ancora-verify (truncated copy)", cutAudit, 1);
+    const codes = [...new Set(report.failures.map((f) => f.code))].join(", ");
+    ok(
+      `exit 1 (--json): ${report.failures.length} failure(s), first at seq ${report.failures[0]?.seq}: ${codes}`,
+    );
+    info("the chain holds the anchored sizes and roots, so a log cut below them cannot pass");
   } finally {
+    await service?.stop();
+    stopAll();
     await chain.stop();
   }
+  console.log(`\nDone. The service's data, receipts, tampered copies and logs are in ${WORK}`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  stopAll();
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -89,12 +89,20 @@ function short(hash: string | null | undefined): string {
   return hash.length > 22 ? `${hash.slice(0, 18)}…` : hash;
 }
 
+/** "1 record", "3,005 records". */
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function streamLine(s: StreamSummary): string {
-  const parts = [`${s.records.toLocaleString("en-US")} records`];
-  if (s.checkpoints !== undefined) parts.push(`${s.checkpoints} checkpoints`);
+  const parts = [count(s.records, "record")];
+  if (s.checkpoints !== undefined) parts.push(count(s.checkpoints, "checkpoint"));
+  // The anchored root when the mode reads it; else the recomputed one (equal when the stream verifies).
+  const root = s.anchoredRoot ?? s.root;
   if (s.anchoredSize !== undefined) {
+    const latest = `latest anchored size ${s.anchoredSize.toLocaleString("en-US")}`;
     parts.push(
-      `${s.anchors} anchors, latest anchored size ${s.anchoredSize.toLocaleString("en-US")} root ${short(s.anchoredRoot)}`,
+      `${count(s.anchors, "anchor")}, ${latest}${root === undefined || root === null ? "" : ` root ${short(root)}`}`,
     );
   } else if (s.root !== undefined) {
     parts.push(`root ${short(s.root)}`);
@@ -139,7 +147,7 @@ export function summaryText(summary: Summary): string {
   if (rest > 0) out += `  … and ${rest} more failure${rest === 1 ? "" : "s"} (--json lists them)\n`;
   const seconds = (summary.elapsedMs / 1000).toFixed(1);
   out += summary.ok
-    ? `\nVERIFIED: ${summary.records.toLocaleString("en-US")} records, ${summary.anchors} anchors (${seconds} s).\n`
-    : `\nFAILED: ${summary.failureCount} failure${summary.failureCount === 1 ? "" : "s"} in ${summary.records.toLocaleString("en-US")} records checked (${seconds} s).\n`;
+    ? `\nVERIFIED: ${count(summary.records, "record")}, ${count(summary.anchors, "anchor")} (${seconds} s).\n`
+    : `\nFAILED: ${count(summary.failureCount, "failure")} in ${count(summary.records, "record")} checked (${seconds} s).\n`;
   return out;
 }

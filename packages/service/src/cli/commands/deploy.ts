@@ -54,7 +54,7 @@ export function deployCommand(ctx: CliContext): Command {
   return new Command("deploy")
     .description("deploy a ProvenanceRegistry (ANCORA_DEPLOYER_KEY), register streams, grant the anchorer")
     .option("--dir <dir>", "data directory whose config receives the registry")
-    .option("--rpc <url>", "JSON-RPC endpoint (or ANCORA_RPC_URL, which is not written to the config)")
+    .option("--rpc <url>", "JSON-RPC endpoint (default: ANCORA_RPC_URL, else the config's)")
     .option("--stream <name...>", "streams to register (default: those in the data directory's store)")
     .option(
       "--anchorer <address...>",
@@ -81,7 +81,7 @@ export function deployCommand(ctx: CliContext): Command {
             evidence: { registry: config.chain.registry },
           });
         }
-        const rpcUrl = rpcUrlOf(options.rpc, io.env);
+        const rpcUrl = rpcUrlOf(options.rpc, io.env, config);
         const deployer = accountFromEnv(io.env, DEPLOYER_KEY_VARIABLES);
         const admin = options.admin === undefined ? deployer.address : address(options.admin, "--admin");
         const anchorers =

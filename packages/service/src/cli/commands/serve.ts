@@ -83,7 +83,7 @@ export function serveCommand(ctx: CliContext): Command {
     .option("--port <port>", "listen port (default: the config's; 0 picks a free one)", (v) =>
       integerFlag(v, "--port"),
     )
-    .option("--json", "print { url } when listening, as JSON")
+    .option("--json", "print { url, ipfs } when listening, as JSON")
     .action(
       handler<ServeFlags>(ctx, async (flags) => {
         const { io } = ctx;
@@ -92,8 +92,12 @@ export function serveCommand(ctx: CliContext): Command {
         const options = serviceOptions(dir, config, flags, io);
         const stopped = stopSignal(io);
         const running = await startService(options);
+        // The IPFS addresses are what auditors need besides the chain: print them with the URL.
+        const ipfs = running.service.ipfsAddresses;
         io.stdout.write(
-          flags.json === true ? `${JSON.stringify({ url: running.url })}\n` : `listening on ${running.url}\n`,
+          flags.json === true
+            ? `${JSON.stringify({ url: running.url, ipfs })}\n`
+            : `listening on ${running.url}\n${ipfs.map((a) => `ipfs ${a}\n`).join("")}`,
         );
         const signal = await stopped;
         io.stderr.write(`${signal}: closing\n`);
