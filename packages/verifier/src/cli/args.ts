@@ -37,9 +37,11 @@ export interface VerifyCommand {
 /** What parsing gave: a command to run, or help text to print (exit 0). */
 export type ParsedArgs = { readonly command: VerifyCommand } | { readonly help: string };
 
-const DESCRIPTION = `Verifies an Ancora provenance log: its local integrity, its anchors on chain, or, from the chain and
-IPFS alone, everything the organisation anchored and published.
+const DESCRIPTION =
+  "Verifies an Ancora provenance log: its local integrity, its anchors on chain, or, from the chain and IPFS alone, everything the organisation anchored and published.";
 
+// Printed after the options, as written: commander re-wraps descriptions, which would break the table.
+const MODES = `
 Modes (chosen by the sources given):
   --db FILE | --jsonl FILE                      local integrity of every stream
   --db FILE --rpc URL --registry ADDRESS        local integrity and the log against the chain
@@ -130,7 +132,7 @@ export function parseArgs(
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
-        return { help: cli.helpInformation() };
+        return { help: `${cli.helpInformation()}${MODES}\n` };
       }
       throw fromCommander(error);
     }
