@@ -2,7 +2,7 @@
  * The `ancora` CLI end to end, each command a child process run from the TypeScript sources, against
  * a real `hardhat node` on loopback and real SQLite files: init → deploy → ingest → anchor → receipt →
  * verify, then a plain-SQL tamper that `verify` reports (exit 1); bad flags exit 2, an unreachable RPC
- * endpoint exits 3, and a bad line leaves the store as it was.
+ * endpoint exits 3, and a bad line or a write that fails part-way leaves the store as it was.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -213,6 +213,36 @@ describe("ancora CLI", () => {
       code: "INGEST_MISSING_FIELD",
       evidence: { line: 57, field: "changeReason" },
     });
+    const again = await ancora(["verify", "--db", store, "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, records: JSON.parse(first.stdout).records });
+  }, 60_000);
+
+  it("writes nothing when the store fails in the middle of a multi-stream input", async () => {
+    const store = join(work, "write-fails.db");
+    const first = await ancora(["ingest", "--db", store, "--json"], {
+      input: [CONFIG, ...decisions(10)].join("\n"),
+    });
+    expect(first.code, first.stderr).toBe(0);
+    // A trigger fails the write of loans' 60th new record, after the "audit" stream's records of the
+    // same input were written in the same transaction.
+    const sql = new Database(store);
+    sql.exec(`CREATE TRIGGER injected BEFORE INSERT ON records
+      WHEN NEW.seq = 74 AND NEW.stream_id = (SELECT id FROM streams WHERE name = 'loans')
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const before = sql.prepare("SELECT stream_id, seq, cid FROM records ORDER BY stream_id, seq").all();
+    sql.close();
+    const audit = [CONFIG, ...decisions(20)].map((l) => l.replace('"stream":"loans"', '"stream":"audit"'));
+    const bad = await ancora(["ingest", "--db", store, "-", "--json"], {
+      input: [...audit, ...decisions(100, 10)].join("\n"),
+    });
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error).toMatchObject({ code: "STORE_WRITE_FAILED" });
+    const after = new Database(store, { readonly: true });
+    expect(after.prepare("SELECT stream_id, seq, cid FROM records ORDER BY stream_id, seq").all()).toEqual(
+      before,
+    );
+    expect(after.prepare("SELECT name FROM streams").pluck().all()).toEqual(["loans"]);
+    after.close();
     const again = await ancora(["verify", "--db", store, "--json"]);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, records: JSON.parse(first.stdout).records });
   }, 60_000);

@@ -141,7 +141,7 @@ export {
 export { CAPSULE_CIPHERS, MAX_CAPSULE_BYTES } from "./records/kinds/capsule.js";
 export { resolveLabel } from "./records/kinds/config.js";
 export { CONSENT_DENIAL_REASONS } from "./records/kinds/consent.js";
-export { PRIVACY_CLASSES } from "./records/kinds/dataset.js";
+export { MAX_DATASET_SOURCES, PRIVACY_CLASSES } from "./records/kinds/dataset.js";
 export { POLICY_CHECK_RESULTS } from "./records/kinds/decision.js";
 export { ERASED_MATERIALS } from "./records/kinds/erasure.js";
 export { MAX_RETENTION_DAYS } from "./records/kinds/governance.js";
@@ -164,6 +164,7 @@ export {
   type ConsentRevocationRecord,
   type DatasetBody,
   type DatasetRecord,
+  type DatasetSource,
   type DecisionBody,
   type DecisionRecord,
   type ErasedMaterial,

@@ -75,6 +75,27 @@ export class StoreError extends AncoraError<StoreErrorCode> {
   }
 }
 
+/**
+ * An entry of {@link AncoraStore.appendBatch} could not be written (bad input, no config, an unknown
+ * label): the whole batch was rolled back. `index` is the entry's position, `cause` the entry's own
+ * typed error (its code is also in `evidence.cause`).
+ */
+export class BatchEntryError extends AncoraError<"BATCH_ENTRY_FAILED"> {
+  override name = "BatchEntryError";
+  readonly index: number;
+  readonly stream: string;
+  constructor(index: number, stream: string, cause: unknown) {
+    const code = cause instanceof AncoraError ? cause.code : "UNKNOWN";
+    super("BATCH_ENTRY_FAILED", `Entry ${index} (stream "${stream}") cannot be written (${code})`, {
+      cause,
+      hint: `Fix entry ${index} (see the cause) and append the batch again: nothing of it was written.`,
+      evidence: { index, stream, cause: code },
+    });
+    this.index = index;
+    this.stream = stream;
+  }
+}
+
 /** Every code an SDK call can throw besides core's own. */
 export type SdkErrorCode =
   | InputErrorCode
@@ -82,4 +103,5 @@ export type SdkErrorCode =
   | "CONFIG_MISSING"
   | "LABEL_UNKNOWN"
   | "STREAM_UNKNOWN"
-  | "CLOSED";
+  | "CLOSED"
+  | "BATCH_ENTRY_FAILED";

@@ -27,6 +27,7 @@ export {
   ethersSignerToAccount,
 } from "./anchoring/ethers-account.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
+export type { AppendBatchOptions, BatchDecision, BatchEntry, BatchResult } from "./batch.js";
 export {
   CAPSULE_KEY_SALT_BYTES,
   CAPSULE_VERSION,
@@ -70,6 +71,7 @@ export {
   evaluateConsent,
 } from "./consent/evaluate.js";
 export {
+  BatchEntryError,
   ClosedError,
   ConfigMissingError,
   InputError,
@@ -92,6 +94,13 @@ export {
 export type { CommitmentOption } from "./internal/commitments.js";
 export { DEFAULT_BUSY_TIMEOUT_MS } from "./internal/database.js";
 export { SCHEMA_VERSION } from "./internal/schema.js";
+export {
+  type BlockGateway,
+  type BlockGatewayOptions,
+  GATEWAY_BATCH_PATH,
+  MAX_GATEWAY_BATCH,
+  startBlockGateway,
+} from "./ipfs/gateway.js";
 export { DEFAULT_LISTEN, type IpfsNode, type IpfsNodeOptions, startIpfsNode } from "./ipfs/node.js";
 export { SqliteBlockstore } from "./ipfs/sqlite-blockstore.js";
 export { LineageError, type LineageErrorCode } from "./lineage/errors.js";

@@ -8,23 +8,18 @@ import {
   AncoraError,
   type Checkpoint,
   type ConfigBody,
-  computeCid,
   type DecisionBody,
-  EncodingError,
-  encodeCanonical,
   type GenesisBody,
   type ModelRef,
   type Receipt,
   type RegistryRef,
-  resolveLabel,
-  validateRecord,
 } from "@ancora/core";
 import type { VerificationResult } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import type { ReceiptOptions } from "./anchoring/receipt.js";
 import { type ConsentRequirement, requireConsent } from "./consent/consent.js";
 import { indexSubject } from "./consent/subjects.js";
-import { ClosedError, ConfigMissingError, InputError, LabelUnknownError } from "./errors.js";
+import { ClosedError, InputError, LabelUnknownError } from "./errors.js";
 import {
   type EvidencePack,
   type EvidencePackOptions,
@@ -32,13 +27,23 @@ import {
   exportJsonl,
   type JsonlExportSummary,
 } from "./exports.js";
-import {
-  type CommitmentConfig,
-  type CommitmentOption,
-  commitBytes,
-  commitmentConfig,
-} from "./internal/commitments.js";
+import { type CommitmentConfig, type CommitmentOption, commitmentConfig } from "./internal/commitments.js";
 import { openDatabase } from "./internal/database.js";
+import {
+  checkConfigInput,
+  checkModel,
+  configDrafts,
+  configResult,
+  DEFAULT_MAX_INPUT_BYTES,
+  type DecisionSettings,
+  decisionDraft,
+  decisionResult,
+  nextLabelId,
+  type PreparedDecision,
+  prepareDecision,
+  requireText,
+  STREAM_ID,
+} from "./internal/drafts.js";
 import {
   type Clock,
   type Draft,
@@ -52,8 +57,7 @@ import {
 import type { SearchPage, SearchQuery } from "./search.js";
 import { type AncoraStore, type InclusionProofInfo, storeOverDatabase } from "./store.js";
 
-/** Largest canonical encoding of a decision's (anonymised) input or its output, unless configured. */
-export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_INPUT_BYTES };
 /** Most records one group-commit transaction takes; a longer queue is written in several. */
 export const DEFAULT_MAX_BATCH = 4096;
 /** How long a group commit waits for more calls: 0 means "until the current event-loop turn ends". */
@@ -185,17 +189,9 @@ export interface WrapOptions<A extends unknown[], O> {
   durable?: boolean;
 }
 
-const LABEL_ID = /^L[0-9]{3,15}$/;
-const STREAM_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const LOGGER_KEY = Symbol("ProvenanceLogger");
 
-interface Prepared {
-  input: DecisionBody["input"];
-  output: DecisionBody["output"];
-  score: number;
-  model: ModelRef;
-  salts: { input?: Uint8Array; output?: Uint8Array };
-  checks: readonly PolicyCheck[] | undefined;
+interface Prepared extends PreparedDecision {
   /** The consenting subject's reference, when the decision passed a consent gate. */
   subjectRef: string | undefined;
 }
@@ -212,60 +208,6 @@ function defaultOnError(error: unknown, context: { stream: string }): void {
   process.stderr.write(`[ancora] stream "${context.stream}": a decision was not logged (${code})\n`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function requireText(value: unknown, field: string): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InputError("INVALID_OPTION", `${field} must be a non-empty string`, {
-      hint: "A config change is an accountable act: say who made it and why.",
-      evidence: { field },
-    });
-  }
-  return value;
-}
-
-function nextLabelId(labels: Iterable<string>): string {
-  let max = 0;
-  for (const id of labels) max = Math.max(max, Number(id.slice(1)));
-  return `L${String(max + 1).padStart(3, "0")}`;
-}
-
-const PROBE_CID = computeCid(new Uint8Array(0));
-const PROBE_COMMITMENT = { scheme: "plain", digest: new Uint8Array(32) } as const;
-
-/** Validates a model reference exactly as a decision record will carry it (core's schema). */
-function checkModel(model: unknown): ModelRef {
-  try {
-    validateRecord({
-      v: 1,
-      kind: "decision",
-      stream: "model-check",
-      seq: 1,
-      prev: PROBE_CID,
-      ts: "2025-01-01T00:00:00.000Z",
-      body: {
-        model,
-        input: PROBE_COMMITMENT,
-        output: PROBE_COMMITMENT,
-        label: "L001",
-        config: PROBE_CID,
-      },
-    });
-  } catch (error) {
-    throw new InputError("INVALID_OPTION", "model must be { id, version, hash } with hash an OCI digest", {
-      cause: error,
-      hint: 'Use the digest of the model artefact, e.g. "sha256:" + 64 lowercase hex digits.',
-      evidence: { path: (error as { path?: unknown }).path ?? "$.body.model" },
-    });
-  }
-  const { id, version, hash } = model as ModelRef;
-  return { id, version, hash };
-}
-
 /**
  * A logger for one stream. Create it with {@link createLogger}.
  */
@@ -276,9 +218,7 @@ export class ProvenanceLogger {
   readonly store: AncoraStore;
   readonly #db: Database.Database;
   readonly #writer: StreamWriter;
-  readonly #commitment: CommitmentConfig;
-  readonly #anonymise: ((features: Record<string, unknown>) => unknown) | undefined;
-  readonly #maxInputBytes: number;
+  readonly #settings: DecisionSettings;
   readonly #windowMs: number;
   readonly #maxBatch: number;
   readonly #onError: ErrorHandler;
@@ -306,9 +246,12 @@ export class ProvenanceLogger {
     this.store = parts.store;
     this.#db = parts.db;
     this.#writer = parts.writer;
-    this.#commitment = parts.commitment;
-    this.#anonymise = options.anonymise;
-    this.#maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+    this.#settings = {
+      commitment: parts.commitment,
+      anonymise: options.anonymise,
+      maxInputBytes: options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES,
+      model: parts.model,
+    };
     this.#windowMs = options.groupCommit?.windowMs ?? DEFAULT_WINDOW_MS;
     this.#maxBatch = options.groupCommit?.maxBatch ?? DEFAULT_MAX_BATCH;
     this.#onError = options.onError ?? defaultOnError;
@@ -323,119 +266,24 @@ export class ProvenanceLogger {
     if (this.#closed) throw new ClosedError("logger");
   }
 
-  /** Encodes one value for a commitment, enforcing encodability and the size limit. */
-  #encode(value: unknown, field: "features" | "output"): Uint8Array {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeCanonical(value, { maxBytes: this.#maxInputBytes });
-    } catch (error) {
-      if (error instanceof EncodingError && error.code === "ENCODING_TOO_LARGE") {
-        throw new InputError(
-          "INPUT_TOO_LARGE",
-          `The ${field} encode to more than ${this.#maxInputBytes} bytes`,
-          {
-            cause: error,
-            hint: "Log a smaller feature set, or raise maxInputBytes.",
-            evidence: { field, maxBytes: this.#maxInputBytes },
-          },
-        );
-      }
-      if (error instanceof EncodingError) {
-        throw new InputError(
-          "INPUT_NOT_ENCODABLE",
-          `The ${field} cannot be encoded exactly (${error.code})`,
-          {
-            cause: error,
-            hint: "Remove NaN/Infinity, undefined, cycles and non-plain objects, or map them in `anonymise`.",
-            evidence: { field, path: error.path, reason: error.code },
-          },
-        );
-      }
-      throw error;
-    }
-    return bytes;
-  }
-
   /** Everything about a decision that does not depend on the chain; throws InputError, writes nothing. */
   #prepare(entry: DecisionEntry): Prepared {
-    const raw: unknown = (entry as { features?: unknown } | null)?.features;
-    if (!isPlainObject(raw)) {
-      throw new InputError("INPUT_NOT_OBJECT", "features must be a plain object", {
-        hint: "Pass the model's input as { name: value, ... }.",
-        evidence: { found: raw === null ? "null" : Array.isArray(raw) ? "array" : typeof raw },
-      });
-    }
-    const score = entry.score;
-    if (typeof score !== "number" || !Number.isFinite(score)) {
-      throw new InputError("SCORE_INVALID", "score must be a finite number", {
-        evidence: { found: typeof score === "number" ? String(score) : typeof score },
-      });
-    }
-    let anonymised: unknown = raw;
-    if (this.#anonymise !== undefined) {
-      try {
-        anonymised = this.#anonymise(raw);
-      } catch (error) {
-        throw new InputError("INPUT_NOT_ENCODABLE", "anonymise() threw", {
-          cause: error,
-          evidence: { field: "features" },
-        });
-      }
-    }
-    const input = commitBytes(this.#encode(anonymised, "features"), this.#commitment);
-    const output = commitBytes(this.#encode(entry.output, "output"), this.#commitment);
-    const salts: Prepared["salts"] = {};
-    if (input.salt !== undefined) salts.input = input.salt;
-    if (output.salt !== undefined) salts.output = output.salt;
-    const checks = entry.checks;
-    if (checks !== undefined && !Array.isArray(checks)) {
-      throw new InputError("INVALID_OPTION", "checks must be a list", { evidence: { field: "checks" } });
-    }
+    const prepared = prepareDecision(entry, this.#settings);
     // Last, after every input check: a refusal writes a consent-denied record, bad input writes nothing.
     const subjectRef = entry.consent === undefined ? undefined : requireConsent(this, entry.consent);
-    return {
-      checks,
-      subjectRef,
-      input: input.commitment,
-      output: output.commitment,
-      score,
-      model: entry.model === undefined ? this.model : checkModel(entry.model),
-      salts,
-    };
+    return { ...prepared, subjectRef };
   }
 
   #decisionEntry(prepared: Prepared): Entry<RecordedDecision> {
     const stream = this.stream;
     return {
-      build(state: Readonly<StreamState>): Draft[] {
-        // The config current for *this* stream under the write lock: never another stream's.
-        const config = state.config;
-        if (config === undefined) throw new ConfigMissingError(stream);
-        const body: DecisionBody = {
-          model: prepared.model,
-          input: prepared.input,
-          output: prepared.output,
-          score: prepared.score,
-          label: resolveLabel(config.body, prepared.score),
-          config: config.cid,
-          ...(prepared.checks === undefined ? {} : { checks: [...prepared.checks] }),
-        };
-        return [{ kind: "decision", body, salts: prepared.salts }];
-      },
+      build: (state: Readonly<StreamState>): Draft[] => [decisionDraft(prepared, state)],
       done: (written: readonly Written[]): RecordedDecision => {
         const w = written[0] as Written;
         // Inside the write transaction: the subject index row commits with the decision.
         if (prepared.subjectRef !== undefined)
           indexSubject(this.#db, prepared.subjectRef, this.#writer.id, w.seq, "decision");
-        const body = w.record.body as DecisionBody;
-        return {
-          stream,
-          seq: w.seq,
-          cid: w.cid.toString(),
-          ts: w.record.ts,
-          label: body.label,
-          config: body.config.toString(),
-        };
+        return decisionResult(stream, w);
       },
     };
   }
@@ -670,56 +518,11 @@ export class ProvenanceLogger {
    */
   setConfig(input: ConfigInput): RecordedConfig {
     this.#checkOpen();
-    const { threshold, aboveLabel, belowLabel } = input;
-    if (typeof threshold !== "number" || !Number.isFinite(threshold)) {
-      throw new InputError("INVALID_OPTION", "threshold must be a finite number", {
-        evidence: { field: "threshold" },
-      });
-    }
-    const changedBy = requireText(input.changedBy, "changedBy");
-    const changeReason = requireText(input.changeReason, "changeReason");
-    requireText(aboveLabel, "aboveLabel");
-    requireText(belowLabel, "belowLabel");
+    const change = checkConfigInput(input);
     const stream = this.stream;
     return this.#one({
-      build(state): Draft[] {
-        const labels = new Map(state.labels);
-        const drafts: Draft[] = [];
-        const resolve = (label: string): string => {
-          if (LABEL_ID.test(label)) {
-            if (!labels.has(label)) throw new LabelUnknownError(stream, label);
-            return label;
-          }
-          for (const [id, name] of labels) if (name === label) return id;
-          const id = nextLabelId(labels.keys());
-          labels.set(id, label);
-          drafts.push({ kind: "label", body: { id, name: label, changedBy, changeReason } });
-          return id;
-        };
-        const body: ConfigBody = {
-          threshold,
-          aboveLabel: resolve(aboveLabel),
-          belowLabel: resolve(belowLabel),
-          changedBy,
-          changeReason,
-        };
-        drafts.push({ kind: "config", body });
-        return drafts;
-      },
-      done(written): RecordedConfig {
-        const config = written[written.length - 1] as Written;
-        return {
-          stream,
-          seq: config.seq,
-          cid: config.cid.toString(),
-          ts: config.record.ts,
-          config: config.record.body as ConfigBody,
-          definedLabels: written.slice(0, -1).map((w) => {
-            const body = w.record.body as { id: string; name: string };
-            return { id: body.id, name: body.name, seq: w.seq };
-          }),
-        };
-      },
+      build: (state): Draft[] => configDrafts(change, state),
+      done: (written): RecordedConfig => configResult(stream, written),
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * An Ancora store: one SQLite file holding any number of streams. This is the reading side (verify,
- * search, proofs, checkpoints, exports, the outbox) that both a logger and an auditor use; records
- * are written only through a logger (see logger.ts and internal/stream-writer.ts).
+ * search, proofs, checkpoints, exports, the outbox) that both a logger and an auditor use. Records
+ * are written by a logger (one stream; see logger.ts) or by `appendBatch` (several streams, all or
+ * nothing; see batch.ts), both through internal/stream-writer.ts.
  */
 import {
   type AncoraRecord,
@@ -23,12 +24,13 @@ import {
   type SourceVerificationResult,
   type VerificationResult,
   type VerifyOptions,
-  verifyStream,
 } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import { type AnchoredCheckpoint, listAnchors } from "./anchoring/anchor-store.js";
 import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt.js";
+import { type AppendBatchOptions, appendBatch, type BatchEntry, type BatchResult } from "./batch.js";
 import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
+import { crossCheck, parallelPass, serialPass } from "./internal/cross-references.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
@@ -202,6 +204,32 @@ export class AncoraStore {
     };
   }
 
+  /**
+   * Writes config changes and decisions of several streams in ONE `BEGIN IMMEDIATE` transaction,
+   * creating missing streams (with their genesis record) on first use: when it returns, every entry
+   * is durable; when it throws, nothing of the batch was written. Per stream, entries are written in
+   * their order with the rules of a logger (seq/prev from the head re-read under the lock, a label
+   * resolved from the stream's config current at that point of the batch). Bad input, a decision
+   * before any config or an unknown label id throws {@link BatchEntryError} (`BATCH_ENTRY_FAILED`,
+   * with the entry's `index` and its own error as `cause`); a failing transaction (disk full, lock
+   * timeout, read-only store) throws {@link StoreError} `STORE_WRITE_FAILED`. Records carry this
+   * store's clock. Consent-gated decisions are not accepted (use a logger).
+   *
+   * @example
+   * ```ts
+   * const model = { id: "credit-risk", version: "2.3.1", hash: "sha256:…" };
+   * const { records, streams } = store.appendBatch([
+   *   { kind: "config", stream: "loans", config: { threshold: 0.6, aboveLabel: "approve",
+   *     belowLabel: "refer", changedBy: "risk", changeReason: "launch" } },
+   *   { kind: "decision", stream: "loans", decision: { features: { age: 42 }, output: 1, score: 0.8, model } },
+   *   { kind: "decision", stream: "fraud", decision: { features: { amount: 10 }, output: 0, score: 0.1, model } },
+   * ]); // throws BatchEntryError for entry 2: "fraud" has no config; nothing was written
+   * ```
+   */
+  appendBatch(entries: readonly BatchEntry[], options: AppendBatchOptions = {}): BatchResult {
+    return appendBatch(this.#open, this.#clock, entries, options);
+  }
+
   /** Every stream in the store. */
   streams(): StreamInfo[] {
     return this.#prepare<[], { name: string; size: number; head_cid: string | null; created_at: string }>(
@@ -224,7 +252,10 @@ export class AncoraStore {
   /**
    * Verifies streams with @ancora/verifier over a consistent snapshot of the file: every CID from the
    * bytes, every prev link, seq continuity, index columns, config and label references, stored leaf
-   * nodes, the stored head and the root of every stored checkpoint.
+   * nodes, the stored head and the root of every stored checkpoint, then the references between
+   * records across streams (a training record naming another stream's dataset split), resolved
+   * against every stream of the file: `REFERENCE_UNRESOLVED`, `REFERENCE_FORWARD`, `REFERENCE_KIND`,
+   * `REFERENCE_MISMATCH` are failures of the referring record.
    *
    * @example
    * ```ts
@@ -250,13 +281,14 @@ export class AncoraStore {
     const threads = db.inTransaction ? 1 : (options.threads ?? parallelVerify.defaultThreads);
     return db.transaction(() => {
       const source = sqliteSource(db, ids);
-      return combineResults(
-        names.map(
-          (name) =>
-            verifyStreamParallel(db, ids.get(name) as number, name, threads, verifyOptions) ??
-            verifyStream(source, name, verifyOptions),
-        ),
-      );
+      const passes = names.map((name) => {
+        const id = ids.get(name) as number;
+        const parallel = verifyStreamParallel(db, id, name, threads, verifyOptions);
+        return parallel === undefined
+          ? serialPass(source, name, verifyOptions)
+          : parallelPass(db, id, parallel);
+      });
+      return combineResults(crossCheck(db, passes, verifyOptions));
     })();
   }
 

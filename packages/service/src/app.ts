@@ -11,6 +11,7 @@ import { allows } from "./keys.js";
 import type { Gauges } from "./metrics.js";
 import type { App } from "./routes/app-type.js";
 import { auditRoutes } from "./routes/audit.js";
+import { lineageRoutes } from "./routes/lineage.js";
 import { opsRoutes } from "./routes/ops.js";
 import { readRoutes } from "./routes/reads.js";
 import { writeRoutes } from "./routes/writes.js";
@@ -207,6 +208,7 @@ export async function buildApp(
   writeRoutes(app, ctx);
   readRoutes(app, ctx);
   auditRoutes(app, ctx);
+  lineageRoutes(app, ctx);
   opsRoutes(app, ctx, gauges);
   return app;
 }

@@ -86,6 +86,7 @@ const PASSTHROUGH: Record<string, number> = {
   LABEL_UNKNOWN: 400,
   STREAM_UNKNOWN: 404,
   NOT_ANCHORED: 404,
+  LINEAGE_UNKNOWN: 404,
 };
 
 function body(code: string, message: string, hint: string | undefined): ErrorBody {

@@ -350,7 +350,7 @@ describe("operations", () => {
       >;
     };
     expect(doc.openapi).toBe("3.1.0");
-    expect(svc.service.routes.length).toBe(10);
+    expect(svc.service.routes.length).toBe(11);
     for (const route of svc.service.routes) {
       const path = route.url.replace(/:([a-z]+)/g, "{$1}");
       const op = doc.paths[path]?.[route.method.toLowerCase()];

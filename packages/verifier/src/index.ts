@@ -30,6 +30,13 @@ export type { RegistryAnchor, RegistryStream, RegistryView } from "./chain/regis
 export { type RegistryViewOptions, registryView } from "./chain/viem-registry.js";
 export { type IndexColumns, indexColumns } from "./columns.js";
 export { SourceError, type SourceErrorCode } from "./errors.js";
+export {
+  OffLogDocumentError,
+  type OffLogDocumentErrorCode,
+  type OffLogDocumentKind,
+  type OffLogDocumentResult,
+  verifyOffLogDocument,
+} from "./lineage-documents.js";
 export { PublicVerifyError, type PublicVerifyErrorCode } from "./public/errors.js";
 export {
   DEFAULT_PUBLIC_CONCURRENCY,
@@ -46,11 +53,19 @@ export {
   type ReceiptVerification,
   verifyReceiptOnChain,
 } from "./receipt/receipt-on-chain.js";
+export {
+  type Reference,
+  type ReferenceRule,
+  type ReferenceTarget,
+  referencesOf,
+  targetOf,
+} from "./references.js";
 export type {
   ChainFailureCode,
   FailureCode,
   PublicFailureCode,
   ReceiptFailureCode,
+  ReferenceFailureCode,
   SourceVerificationResult,
   VerificationFailure,
   VerificationResult,
@@ -67,15 +82,19 @@ export {
   combineResults,
   DEFAULT_MAX_FAILURES,
   type NodeLookup,
+  type PendingReference,
   RANGE_BLOCK,
   RANGE_BLOCK_LEVEL,
   type RangeFacts,
   type RangeStart,
   rangeStarts,
+  resolveReferences,
+  type StreamReferences,
   StreamVerifier,
   stitchRanges,
   type VerifyOptions,
   verifyStream,
   verifyStreamAsync,
   verifyStreams,
+  withFailures,
 } from "./stream-verifier.js";

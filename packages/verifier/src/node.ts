@@ -5,6 +5,13 @@
  */
 export { SourceError, type SourceErrorCode } from "./errors.js";
 export {
+  BATCH_GATEWAY_PATH,
+  type BatchGatewayFetcherOptions,
+  batchGatewayFetcher,
+  DEFAULT_BATCH_SIZE,
+  readCarBlocks,
+} from "./sources/batch-gateway.js";
+export {
   type BitswapFetcher,
   type BitswapFetcherOptions,
   DEFAULT_BITSWAP_TIMEOUT_MS,

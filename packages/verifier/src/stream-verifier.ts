@@ -810,8 +810,11 @@ export function resolveReferences(
   return failures;
 }
 
-/** `result` with `extra` failures added (kept within `maxFailures`, counted in full, sorted by seq). */
-function withFailures(
+/**
+ * `result` with `extra` failures added (kept within `maxFailures`, counted in full, sorted by seq): how
+ * checks made after a stream's own pass (cross-stream references) join its result.
+ */
+export function withFailures(
   result: VerificationResult,
   extra: readonly VerificationFailure[],
   options: VerifyOptions,

@@ -144,6 +144,20 @@ export interface DatasetBody {
   privacy: PrivacyClass;
   /** Digest of the split-assignment document (which sample went to which split), when there is one. */
   assignment?: string;
+  /** Where the samples came from: upstream datasets, exports, vendors; each pinned by a digest. */
+  sources?: DatasetSource[];
+}
+
+/** One upstream source of a dataset split: the end of a lineage chain. */
+export interface DatasetSource {
+  /** Identifier of the source: `core-banking-export`, `bureau-feed`. */
+  name: string;
+  /** Digest of the source as it was taken (a file, a snapshot manifest, a query result). */
+  digest: string;
+  /** Where it lives (a URI without credentials), when it can be named. */
+  uri?: string;
+  /** Licence or agreement it was used under (an SPDX id or a contract reference). */
+  license?: string;
 }
 
 /** Body of `model`: a trained model artefact and everything needed to say what it is. */

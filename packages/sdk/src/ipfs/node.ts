@@ -5,9 +5,10 @@
  * manifest is retrievable by CID over bitswap without being stored twice.
  */
 
-import { type CID, computeCid, VerificationError } from "@ancora/core";
+import { ArgumentError, type CID, computeCid, VerificationError } from "@ancora/core";
 import type { Blockstore } from "interface-blockstore";
 import type { AncoraStore } from "../store.js";
+import { type BlockGateway, type BlockGatewayOptions, startBlockGateway } from "./gateway.js";
 import { SqliteBlockstore } from "./sqlite-blockstore.js";
 
 /** Listen on an ephemeral TCP port on loopback unless told otherwise. */
@@ -25,6 +26,11 @@ export interface IpfsNodeOptions {
   announce?: readonly string[];
   /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
   peers?: readonly string[];
+  /**
+   * Also serve the store's blocks over HTTP (./gateway.ts: trustless-gateway raw blocks and CAR
+   * batches), on loopback unless told otherwise. Needs `store`. Default: off.
+   */
+  gateway?: boolean | BlockGatewayOptions;
 }
 
 /** A running node. */
@@ -32,6 +38,8 @@ export interface IpfsNode {
   /** The multiaddrs peers can dial (with /p2p/<peer id>). */
   readonly addresses: string[];
   readonly peerId: string;
+  /** The HTTP block gateway's base URL when `gateway` was asked for. */
+  readonly gatewayUrl?: string;
   /** Dials a peer. */
   connect(address: string): Promise<void>;
   /**
@@ -74,10 +82,14 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
     import("datastore-core"),
     import("helia"),
   ]);
+  const sqlite = options.store === undefined ? undefined : new SqliteBlockstore(options.store);
+  if (options.gateway !== undefined && options.gateway !== false && sqlite === undefined) {
+    throw new ArgumentError("An IPFS node's gateway serves a store: pass `store` with `gateway`", {
+      hint: "startIpfsNode({ store, gateway: true })",
+    });
+  }
   const blockstore: Blockstore =
-    options.store !== undefined
-      ? new SqliteBlockstore(options.store)
-      : (options.blockstore ?? new (await import("blockstore-core")).MemoryBlockstore());
+    sqlite ?? options.blockstore ?? new (await import("blockstore-core")).MemoryBlockstore();
   const helia = withBitswap(
     withLibp2pLight(createHeliaLight({ blockstore, datastore: new MemoryDatastore() }), {
       addresses: {
@@ -96,8 +108,15 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
   const connect = async (address: string): Promise<void> => {
     await helia.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) });
   };
+  let gateway: BlockGateway | undefined;
   try {
     for (const peer of options.peers ?? []) await connect(peer);
+    if (sqlite !== undefined && options.gateway !== undefined && options.gateway !== false) {
+      gateway = await startBlockGateway(
+        (cid) => sqlite.lookup(cid),
+        options.gateway === true ? {} : options.gateway,
+      );
+    }
   } catch (error) {
     await helia.stop();
     throw error;
@@ -105,6 +124,7 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
   return {
     addresses: helia.libp2p.getMultiaddrs().map((a) => a.toString()),
     peerId: helia.libp2p.peerId.toString(),
+    ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
     connect,
     async fetch(cid, fetchOptions = {}) {
       const signal = AbortSignal.timeout(fetchOptions.timeoutMs ?? 10_000);
@@ -119,6 +139,7 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
       return bytes;
     },
     async stop() {
+      await gateway?.close();
       await helia.stop();
     },
   };

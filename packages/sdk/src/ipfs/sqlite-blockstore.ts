@@ -85,6 +85,34 @@ export function indexNewRecords(db: Database.Database, maxRecords = Number.POSIT
   return total;
 }
 
+/** The two lookups a blockstore runs, prepared once per connection (a prepare costs more than the query). */
+interface Lookups {
+  manifest: Database.Statement<[string], Buffer>;
+  record: Database.Statement<[bigint], { cid: string; bytes: Buffer }>;
+}
+const lookups = new WeakMap<Database.Database, Lookups>();
+
+function lookupsOf(db: Database.Database): Lookups {
+  let found = lookups.get(db);
+  if (found === undefined) {
+    found = {
+      manifest: db.prepare<[string], Buffer>("SELECT bytes FROM manifests WHERE cid = ?").pluck(),
+      record: db.prepare<[bigint], { cid: string; bytes: Buffer }>(
+        `SELECT r.cid, r.bytes FROM cid_index i JOIN records r ON r.stream_id = i.stream_id AND r.seq = i.seq
+           WHERE i.prefix = ?`,
+      ),
+    };
+    lookups.set(db, found);
+  }
+  return found;
+}
+
+/**
+ * Blocks found by the latest lookups. Helia asks `has` and then `get` for every block it serves (and its
+ * storage layer asks `has` again inside `get`): without this, each served block costs three queries.
+ */
+const RECENT_LOOKUPS = 256;
+
 /**
  * A blockstore serving an Ancora store's records and manifests by CID.
  *
@@ -97,6 +125,7 @@ export function indexNewRecords(db: Database.Database, maxRecords = Number.POSIT
 export class SqliteBlockstore implements Blockstore {
   readonly #store: AncoraStore;
   readonly #memory = new Map<string, Uint8Array>();
+  readonly #recent = new Map<string, Uint8Array>();
 
   constructor(store: AncoraStore) {
     this.#store = store;
@@ -109,26 +138,31 @@ export class SqliteBlockstore implements Blockstore {
   /** The bytes of an Ancora block (record or manifest), or undefined. */
   lookup(cid: CID): Uint8Array | undefined {
     const text = cid.toString();
+    const recent = this.#recent.get(text);
+    if (recent !== undefined) return recent;
+    const found = this.#find(cid, text);
+    if (found !== undefined) {
+      // Records and manifests are immutable: a cached block can never be stale.
+      if (this.#recent.size >= RECENT_LOOKUPS)
+        this.#recent.delete(this.#recent.keys().next().value as string);
+      this.#recent.set(text, found);
+    }
+    return found;
+  }
+
+  #find(cid: CID, text: string): Uint8Array | undefined {
     const db = this.#db;
-    const manifest = db
-      .prepare<[string], Buffer>("SELECT bytes FROM manifests WHERE cid = ?")
-      .pluck()
-      .get(text);
-    if (manifest !== undefined) return new Uint8Array(manifest);
+    const statements = lookupsOf(db);
     const prefix = prefixOf(cid);
     if (prefix === undefined) return undefined;
     const find = (): Uint8Array | undefined => {
-      const rows = db
-        .prepare<[bigint], { cid: string; bytes: Buffer }>(
-          `SELECT r.cid, r.bytes FROM cid_index i JOIN records r ON r.stream_id = i.stream_id AND r.seq = i.seq
-             WHERE i.prefix = ?`,
-        )
-        .all(prefix);
-      const row = rows.find((r) => r.cid === text);
+      const row = statements.record.all(prefix).find((r) => r.cid === text);
       return row === undefined ? undefined : new Uint8Array(row.bytes);
     };
-    const found = find();
-    if (found !== undefined) return found;
+    const record = find();
+    if (record !== undefined) return record;
+    const manifest = statements.manifest.get(text);
+    if (manifest !== undefined) return new Uint8Array(manifest);
     return indexNewRecords(db) > 0 ? find() : undefined;
   }
 

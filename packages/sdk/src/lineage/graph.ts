@@ -41,6 +41,9 @@ export interface LineageNode {
   ts?: string;
   /** Inclusion proof of the record (absent for sources). */
   proof?: LineageProof;
+  /** For a source: the digest its dataset record commits to, and where it lives when named. */
+  digest?: string;
+  uri?: string;
 }
 
 /** A directed edge in the direction data flows: source → dataset → training → model → decision. */

@@ -7,6 +7,7 @@
 import {
   type BlockCid,
   computeCid,
+  type DatasetSource,
   EncodingError,
   encodeCanonical,
   hashLeaf,
@@ -98,6 +99,8 @@ export interface DatasetInput {
   privacy: "public" | "internal" | "confidential" | "personal" | "special";
   /** Digest of the split-assignment document. */
   assignment?: string;
+  /** Where the samples came from (upstream exports, feeds), each pinned by a digest: the lineage's sources. */
+  sources?: DatasetSource[];
 }
 
 /**
@@ -141,6 +144,7 @@ export function logDataset(
     schema: input.schema,
     privacy: input.privacy,
     ...(input.assignment === undefined ? {} : { assignment: input.assignment }),
+    ...(input.sources === undefined ? {} : { sources: input.sources }),
   };
   return asInput(() =>
     appendKinds(

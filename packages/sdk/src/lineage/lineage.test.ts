@@ -48,6 +48,7 @@ function pipeline() {
     sampleHashes: Array.from({ length: 13 }, (_, i) => sample(i)),
     schema: D("schema"),
     privacy: "personal",
+    sources: [{ name: "core-banking-export", digest: D("export"), uri: "s3://exports/loans-2024.parquet" }],
   });
   const validation = logDataset(logger, {
     id: "loans-2024",
@@ -144,12 +145,20 @@ describe("lineage kinds through the SDK", () => {
     logger.checkpoint();
     const graph = lineageGraph(logger.store, decision.cid);
     const ids = new Set(graph.nodes.map((n) => n.id));
-    expect(ids).toEqual(new Set([decision.cid, model.cid, training.cid, train.cid, validation.cid]));
+    const source = "source:core-banking-export";
+    expect(ids).toEqual(new Set([decision.cid, model.cid, training.cid, train.cid, validation.cid, source]));
     expect(ids.has(other.cid)).toBe(false);
+    // The chain ends at the train split's source, pinned by the digest its record commits to.
+    expect(graph.nodes.find((n) => n.id === source)).toMatchObject({
+      kind: "source",
+      digest: D("export"),
+      uri: "s3://exports/loans-2024.parquet",
+    });
+    expect(graph.edges).toContainEqual({ from: source, to: train.cid, relation: "source-of" });
     expect(graph.edges).toContainEqual({ from: model.cid, to: decision.cid, relation: "made" });
     expect(graph.edges).toContainEqual({ from: training.cid, to: model.cid, relation: "produced" });
     expect(graph.edges).toContainEqual({ from: train.cid, to: training.cid, relation: "trained-on" });
-    expect(graph.nodes.every((n) => n.proof?.checkpointed)).toBe(true);
+    expect(graph.nodes.filter((n) => n.kind !== "source").every((n) => n.proof?.checkpointed)).toBe(true);
     checkNodeProofs(graph);
     // Descendants: from a dataset down to the decision.
     const down = lineageGraph(logger.store, train.cid);

@@ -136,6 +136,8 @@ export function lineageGraph(
     const nodes = new Map<string, LineageNode>();
     const edges = new Map<string, LineageEdge>();
     let omittedDecisions = 0;
+    const link = (from: string, to: string, relation: LineageEdge["relation"]) =>
+      edges.set(`${from}>${to}`, { from, to, relation });
     const add = (located: Located): void => {
       if (nodes.has(located.cid)) return;
       const node: LineageNode = {
@@ -147,9 +149,23 @@ export function lineageGraph(
         proof: proofOf(store, located),
       };
       nodes.set(located.cid, node);
+      // A dataset's sources end the chain: nodes outside the log, pinned by the digests it commits to.
+      if (located.record.kind === "dataset-split") {
+        for (const source of located.record.body.sources ?? []) {
+          const id = `source:${source.name}`;
+          if (!nodes.has(id)) {
+            nodes.set(id, {
+              id,
+              kind: "source",
+              name: source.name,
+              digest: source.digest,
+              ...(source.uri === undefined ? {} : { uri: source.uri }),
+            });
+          }
+          link(id, located.cid, "source-of");
+        }
+      }
     };
-    const link = (from: string, to: string, relation: LineageEdge["relation"]) =>
-      edges.set(`${from}>${to}`, { from, to, relation });
     const incoming = db.prepare<[string], { from_cid: string; relation: string }>(
       "SELECT from_cid, relation FROM lineage_edges WHERE to_cid = ?",
     );

@@ -13,21 +13,52 @@ interface KindStyle {
   shape: string;
   fill: string;
   stroke: string;
+  /** Graphviz `margin` (inches, x,y) around the label: slanted shapes need less to stay compact. */
+  margin: string;
   mermaid: [open: string, close: string];
 }
 
 /** One look per kind; colours from a colour-blind-safe palette (Okabe–Ito), light fills, dark strokes. */
 const STYLES: Readonly<Record<LineageNodeKind, KindStyle>> = {
-  source: { shape: "note", fill: "#eeeeee", stroke: "#555555", mermaid: ["[/", "/]"] },
-  dataset: { shape: "cylinder", fill: "#d6ecfa", stroke: "#0072b2", mermaid: ["[(", ")]"] },
-  training: { shape: "box", fill: "#fde7c7", stroke: "#e69f00", mermaid: ["[[", "]]"] },
-  model: { shape: "box3d", fill: "#f3dcea", stroke: "#cc79a7", mermaid: ["{{", "}}"] },
-  decision: { shape: "hexagon", fill: "#d5f0e3", stroke: "#009e73", mermaid: ["([", "])"] },
-  reproducibility: { shape: "folder", fill: "#f4f4d0", stroke: "#8a8a00", mermaid: ["[", "]"] },
+  source: { shape: "note", fill: "#eeeeee", stroke: "#555555", margin: "0.18,0.08", mermaid: ["[/", "/]"] },
+  dataset: {
+    shape: "cylinder",
+    fill: "#d6ecfa",
+    stroke: "#0072b2",
+    margin: "0.18,0.08",
+    mermaid: ["[(", ")]"],
+  },
+  training: { shape: "box", fill: "#fde7c7", stroke: "#e69f00", margin: "0.18,0.08", mermaid: ["[[", "]]"] },
+  model: { shape: "box3d", fill: "#f3dcea", stroke: "#cc79a7", margin: "0.18,0.08", mermaid: ["{{", "}}"] },
+  // A hexagon is sized to hold its label's box inside the slanted sides: a default margin makes it
+  // twice as wide as the other nodes.
+  decision: {
+    shape: "hexagon",
+    fill: "#d5f0e3",
+    stroke: "#009e73",
+    margin: "0.02,0.02",
+    mermaid: ["([", "])"],
+  },
+  reproducibility: {
+    shape: "folder",
+    fill: "#f4f4d0",
+    stroke: "#8a8a00",
+    margin: "0.18,0.08",
+    mermaid: ["[", "]"],
+  },
 };
 
+/** Longest name or version shown in a label; records may carry up to 256 characters in each. */
+const MAX_LABEL_TEXT = 40;
+
+/** Cuts long text to {@link MAX_LABEL_TEXT} characters (whole code points) with an ellipsis. */
+function clip(text: string): string {
+  const chars = [...text.replace(/\p{Cc}/gu, " ")];
+  return chars.length <= MAX_LABEL_TEXT ? chars.join("") : `${chars.slice(0, MAX_LABEL_TEXT - 1).join("")}…`;
+}
+
 function titleOf(node: LineageNode): string {
-  return node.version === undefined ? node.name : `${node.name} v${node.version}`;
+  return node.version === undefined ? clip(node.name) : `${clip(node.name)} v${clip(node.version)}`;
 }
 
 /** The lines of a node's label: kind, name and version, short CID, stream#seq. */
@@ -36,6 +67,14 @@ function labelLines(node: LineageNode): string[] {
   if (node.kind !== "source") lines.push(shortCid(node.id));
   if (node.stream !== undefined && node.seq !== undefined) lines.push(`${node.stream}#${node.seq}`);
   return lines;
+}
+
+/** Models that made at least one decision of the graph (the ones a decision limit can cut). */
+function modelsWithDecisions(graph: LineageGraph): string[] {
+  const models = new Set(graph.nodes.filter((n) => n.kind === "model").map((n) => n.id));
+  return [
+    ...new Set(graph.edges.filter((e) => e.relation === "made" && models.has(e.from)).map((e) => e.from)),
+  ];
 }
 
 function dotString(text: string): string {
@@ -55,7 +94,7 @@ export function lineageToDot(graph: LineageGraph): string {
   const out = [
     "digraph lineage {",
     '  graph [rankdir=LR, fontname="DejaVu Sans", nodesep=0.35, ranksep=0.7, bgcolor="white", pad=0.3];',
-    '  node [fontname="DejaVu Sans", fontsize=11, style="filled", penwidth=1.6, margin="0.18,0.08"];',
+    '  node [fontname="DejaVu Sans", fontsize=11, style="filled", penwidth=1.6];',
     '  edge [fontname="DejaVu Sans", fontsize=9, color="#555555", fontcolor="#555555", arrowsize=0.7];',
   ];
   for (const node of graph.nodes) {
@@ -64,6 +103,7 @@ export function lineageToDot(graph: LineageGraph): string {
     const attributes = [
       `label=${dotString(labelLines(node).join("\n"))}`,
       `shape=${style.shape}`,
+      `margin=${dotString(style.margin)}`,
       `fillcolor=${dotString(style.fill)}`,
       `color=${dotString(style.stroke)}`,
       ...(root ? ["penwidth=3.2"] : []),
@@ -78,17 +118,26 @@ export function lineageToDot(graph: LineageGraph): string {
       out.push(`  ${from} -> ${to} [label=${dotString(edge.relation)}];`);
   }
   if (graph.omittedDecisions > 0) {
+    // The note hangs off the models whose decisions were cut, so it sits beside those decisions.
     out.push(
-      `  omitted [shape=plaintext, style="", label=${dotString(`+ ${graph.omittedDecisions} more decisions`)}];`,
+      `  omitted [shape=plaintext, style="", fontcolor="#333333", label=${dotString(`+ ${graph.omittedDecisions} more decisions`)}];`,
     );
+    for (const id of modelsWithDecisions(graph)) out.push(`  ${ids.get(id)} -> omitted [style=dashed];`);
   }
   out.push("}");
   return `${out.join("\n")}\n`;
 }
 
 function mermaidText(text: string): string {
-  // Mermaid reads "…" as a literal label; `#quot;` is its escape for a double quote.
-  return `"${text.replace(/"/g, "#quot;").replace(/\n/g, "<br/>")}"`;
+  // Mermaid reads "…" as a literal label but renders it as HTML. Its entity codes (`#quot;`, `#60;`)
+  // keep a name from a record from ending the label or injecting markup; `#` itself is escaped first
+  // so that a name cannot spell an entity code.
+  const escaped = text
+    .replace(/#/g, "#35;")
+    .replace(/"/g, "#quot;")
+    .replace(/</g, "#60;")
+    .replace(/>/g, "#62;");
+  return `"${escaped.replace(/\n/g, "<br/>")}"`;
 }
 
 /**
@@ -110,6 +159,10 @@ export function lineageToMermaid(graph: LineageGraph): string {
     const from = ids.get(edge.from);
     const to = ids.get(edge.to);
     if (from !== undefined && to !== undefined) out.push(`  ${from} -->|${edge.relation}| ${to}`);
+  }
+  if (graph.omittedDecisions > 0) {
+    out.push(`  omitted[${mermaidText(`+ ${graph.omittedDecisions} more decisions`)}]`);
+    for (const id of modelsWithDecisions(graph)) out.push(`  ${ids.get(id)} -.-> omitted`);
   }
   for (const [kind, style] of Object.entries(STYLES)) {
     out.push(`  classDef ${kind} fill:${style.fill},stroke:${style.stroke},stroke-width:2px`);

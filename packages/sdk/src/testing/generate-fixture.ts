@@ -7,10 +7,31 @@
  *     packages/sdk/src/testing/generate-fixture.ts
  *
  * Deterministic except for the `salted` stream's salts: a fixed clock, plain and HMAC commitments.
+ * From schema v4 on it also holds one record of every lineage and governance kind the SDK writes, in
+ * two streams whose references cross: "datasets" (dataset splits) and "governance" (model, training,
+ * reproducibility, consent and its revocation, a consent-denied attempt, ownership, retention, an
+ * access grant, a capsule and an erasure). Those records take their time from the wall clock (the
+ * lineage API has no clock), so their bytes differ from run to run.
  */
 import { existsSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createLogger, openStore, SCHEMA_VERSION } from "@ancora/sdk";
+import {
+  ConsentDeniedError,
+  createLogger,
+  eraseSubject,
+  grantAccess,
+  grantConsent,
+  logCapsule,
+  logDataset,
+  logModel,
+  logReproducibility,
+  logTraining,
+  openStore,
+  recordOwnership,
+  revokeConsent,
+  SCHEMA_VERSION,
+  setRetention,
+} from "@ancora/sdk";
 
 const out = fileURLToPath(new URL(`../../test-fixtures/store-v${SCHEMA_VERSION}.db`, import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
@@ -87,11 +108,86 @@ salted.setConfig({
 for (let i = 0; i < 5; i++) salted.recordSync({ features: { i }, output: i, score: i / 5 });
 salted.store.forgetSalts("salted", 6); // an erased opening
 
+// Lineage and governance (docs/lineage.md): one record of each kind, references across streams.
+const datasets = createLogger({ path: out, stream: "datasets", model: MODEL_A, clock });
+const governance = createLogger({ path: out, stream: "governance", model: MODEL_A, clock });
+const digest = (byte: string) => `sha256:${byte.repeat(32)}`;
+const split = logDataset(datasets, {
+  id: "loans-2024",
+  split: "train",
+  sampleHashes: [1, 2, 3, 4, 5].map((n) => new Uint8Array(32).fill(n)),
+  schema: digest("a1"),
+  privacy: "personal",
+  assignment: digest("a2"),
+});
+const model = logModel(governance, {
+  name: MODEL_A.id,
+  version: MODEL_A.version,
+  weights: MODEL_A.hash,
+  architecture: digest("b1"),
+  hyperparameters: digest("b2"),
+  environment: digest("b3"),
+  commit: "0123456789abcdef0123456789abcdef01234567",
+  datasets: [split.cid],
+});
+const training = logTraining(governance, {
+  datasets: [split.cid],
+  modelAfter: model.cid,
+  parameters: digest("b4"),
+  backend: "cpu",
+  actor: "ml-platform@example.org",
+});
+logReproducibility(governance, training.cid, { pipeline: "train.py", seed: 42, image: digest("b5") });
+recordOwnership(governance, {
+  target: model.cid,
+  owner: "risk-team",
+  steward: "ml-platform",
+  approver: "cro@example.org",
+  reason: "launch",
+});
+setRetention(governance, { kind: "capsule", payloadDays: 183, basis: "EU AI Act Art. 19", actor: "dpo" });
+grantAccess(governance, { grantee: "auditor-1", scope: ["stream:credit:read"], actor: "dpo" });
+const subject = "subject-0001";
+grantConsent(governance, { subject, purposes: ["credit-scoring"], roles: ["underwriter"] });
+governance.setConfig({
+  threshold: 0.5,
+  aboveLabel: "approve",
+  belowLabel: "refer",
+  changedBy: "risk@example.org",
+  changeReason: "consent-gated decisions",
+});
+const gated = governance.recordSync({
+  features: { age: 41 },
+  output: 1,
+  score: 0.7,
+  consent: { subject, purpose: "credit-scoring", role: "underwriter" },
+});
+logCapsule(governance, new TextEncoder().encode('{"applicant":"redacted in fixture"}'), {
+  key: { orgKey: new Uint8Array(32).fill(9), keyId: "org-2025" },
+  subject,
+  target: gated.cid,
+  contentType: "application/json",
+});
+try {
+  // Not consented for marketing: a consent-denied record is written, the call throws.
+  governance.recordSync({
+    features: { age: 41 },
+    output: 0,
+    score: 0.2,
+    consent: { subject, purpose: "marketing", role: "underwriter" },
+  });
+  throw new Error("the marketing decision should have been refused");
+} catch (error) {
+  if (!(error instanceof ConsentDeniedError)) throw error;
+}
+revokeConsent(governance, { subject, actor: "privacy-desk" });
+eraseSubject(governance, { subject, basis: "GDPR Art. 17(1)(b)", actor: "privacy-desk" });
+
 const jobs = credit.store.dueJobs({ now: new Date(now) });
 const first = jobs[0];
 if (first !== undefined) credit.store.failJob(first.id, "rpc unavailable", new Date(now + 60_000));
 
-await Promise.all([credit.close(), fraud.close(), salted.close()]);
+await Promise.all([credit.close(), fraud.close(), salted.close(), datasets.close(), governance.close()]);
 const store = openStore({ path: out });
 const result = store.verify();
 console.log(

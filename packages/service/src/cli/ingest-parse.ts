@@ -32,8 +32,7 @@ export type IngestErrorCode =
   | "INGEST_NOT_ENCODABLE"
   | "INGEST_EMPTY"
   | "INGEST_CONFIG_MISSING"
-  | "INGEST_LABEL_UNKNOWN"
-  | "INGEST_PARTIAL";
+  | "INGEST_LABEL_UNKNOWN";
 
 /**
  * A line of `ancora ingest` input that cannot be logged. `evidence.line` is its 1-based line number;

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, openStore } from "@ancora/sdk";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ingest } from "./ingest.js";
 import { IngestError, parseIngestInput } from "./ingest-parse.js";
@@ -89,6 +90,24 @@ describe("ingest", () => {
     });
     await expect(run(input.join("\n"))).rejects.toMatchObject({ code: "INGEST_BAD_MODEL", line: 57 });
     expect(heads(db)).toEqual(before);
+  });
+
+  it("writes nothing of a multi-stream input when the write itself fails part-way", async () => {
+    await run([config("loans"), decision(1), config("fraud.eu")].join("\n"));
+    const before = heads(db);
+    // The store fails on the 5th "fraud.eu" record of this input, after "loans" got all of its own.
+    const sql = new Database(db);
+    sql.exec(`CREATE TRIGGER injected BEFORE INSERT ON records
+      WHEN NEW.seq = 8 AND NEW.stream_id = (SELECT id FROM streams WHERE name = 'fraud.eu')
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const input = Array.from({ length: 40 }, (_, i) => decision(i, i % 2 === 0 ? "loans" : "fraud.eu"));
+    input.push(config("new.stream"), decision(99, "new.stream"));
+    await expect(run(input.join("\n"))).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
+    expect(heads(db)).toEqual(before);
+    sql.exec("DROP TRIGGER injected");
+    sql.close();
+    const summary = await run(input.join("\n"));
+    expect(summary.records).toBe(40 + 5); // new.stream: genesis, 2 labels, config, a decision
   });
 
   it("does not create the store file when the input is invalid", async () => {

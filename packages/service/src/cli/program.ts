@@ -10,6 +10,7 @@ import { deployCommand } from "./commands/deploy.js";
 import { exportCommand } from "./commands/export.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { initCommand } from "./commands/init.js";
+import { lineageCommand } from "./commands/lineage.js";
 import { receiptCommand } from "./commands/receipt.js";
 import { serveCommand } from "./commands/serve.js";
 import { verifyCommand } from "./commands/verify.js";
@@ -40,6 +41,7 @@ function program(ctx: CliContext): Command {
     verifyCommand,
     receiptCommand,
     exportCommand,
+    lineageCommand,
     demoCommand,
   ]) {
     const command = make(ctx);

@@ -13,6 +13,14 @@ import type { BlockFetcher } from "./types.js";
 export const DEFAULT_BITSWAP_TIMEOUT_MS = 10_000;
 /** Time allowed to dial each peer at start, in ms. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
+/**
+ * Bytes of fetched blocks the node keeps (oldest dropped first). Helia stores every block it fetches;
+ * without a bound a run over millions of records grows without end. Blocks are kept rather than
+ * dropped at once because Helia 7's bitswap client never sends cancels, and its server does not
+ * resend a block it sent in the last 5 s (`doNotResendBlockWindow`): a block asked for again in that
+ * window, once dropped, would time out. 64 MiB holds far more than 5 s of blocks at any rate measured.
+ */
+export const BITSWAP_KEPT_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link startBitswapFetcher}. */
 export interface BitswapFetcherOptions {
@@ -39,6 +47,34 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return v;
 }
 
+type Store = InstanceType<typeof import("blockstore-core").MemoryBlockstore>;
+
+/** `store`, dropping its oldest blocks once it holds more than `limit` bytes. */
+export function boundedBlockstore<S extends Store>(store: S, limit = BITSWAP_KEPT_BYTES): S {
+  const kept: Array<{ cid: Parameters<S["put"]>[0]; size: number }> = [];
+  let bytes = 0;
+  const put = store.put.bind(store);
+  store.put = async (cid, value, options) => {
+    const block = value instanceof Uint8Array ? value : new Uint8Array(Buffer.concat(await collect(value)));
+    const stored = await put(cid, block, options);
+    kept.push({ cid, size: block.length });
+    bytes += block.length;
+    while (bytes > limit && kept.length > 1) {
+      const oldest = kept.shift() as (typeof kept)[number];
+      bytes -= oldest.size;
+      await store.delete(oldest.cid);
+    }
+    return stored;
+  };
+  return store;
+}
+
+async function collect(parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const part of parts) out.push(part);
+  return out;
+}
+
 /**
  * Starts a client-only Helia node, dials every peer, and returns a {@link BlockFetcher} that asks them
  * for blocks over bitswap.
@@ -50,10 +86,8 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  *   every peer has disconnected by then, it is `SOURCE_UNREACHABLE` instead.
  * - Bytes that hash to another CID: `BLOCK_CID_MISMATCH`; an unsupported CID: `SOURCE_UNSUPPORTED_CID`.
  *
- * Fetched blocks stay in the node's in-memory blockstore until `close()` (about the bytes fetched,
- * ~0.5 KiB a record): for a very long run, close and start a fetcher per batch. They are not deleted
- * after each fetch because with Helia 7's bitswap that makes the next wants time out (measured: every
- * other batch of 16 fetches failed). Always `close()` the fetcher.
+ * Fetched blocks stay in the node's in-memory blockstore up to {@link BITSWAP_KEPT_BYTES}, oldest
+ * dropped first, so memory is bounded however long the run. Always `close()` the fetcher.
  *
  * @throws {ArgumentError} when `peers` is empty or holds an address that is not a multiaddr with a
  *   `/p2p/` peer id.
@@ -119,7 +153,10 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
   // discovery, no routers; TCP on loopback for the node's own listener.
   const helia = withBitswap(
     withLibp2pLight(
-      createHeliaLight({ blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() }),
+      createHeliaLight({
+        blockstore: boundedBlockstore(new MemoryBlockstore()),
+        datastore: new MemoryDatastore(),
+      }),
       {
         addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
         transports: [tcp()],

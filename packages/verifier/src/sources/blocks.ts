@@ -29,7 +29,8 @@ export interface GatewayFetcherOptions {
   retries?: number;
 }
 
-function gatewayUrl(baseUrl: string): URL {
+/** A gateway base URL, checked (http(s), no credentials, query or fragment) and ending in `/`. */
+export function gatewayUrl(baseUrl: string): URL {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -58,7 +59,12 @@ function gatewayUrl(baseUrl: string): URL {
   return url;
 }
 
-function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {
+export function integerOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < min) {
     throw new ArgumentError(`${name} must be an integer of at least ${min}`, { evidence: { [name]: v } });
@@ -170,7 +176,8 @@ async function readBody(response: Response, cid: string, gateway: string): Promi
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(Buffer.concat(chunks));
 }
 
-async function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits before retry `attempt` (exponential, ±25% jitter); the caller's signal cuts it short. */
+export async function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
   const delay = Math.min(MAX_BACKOFF_MS, GATEWAY_BACKOFF_MS * 2 ** attempt) * (0.75 + Math.random() / 2);
   try {
     await sleep(delay, undefined, signal === undefined ? {} : { signal });

@@ -26,6 +26,15 @@ const BODIES: { [K in LineageRecord["kind"]]: Extract<LineageRecord, { kind: K }
     schema: D("1"),
     privacy: "personal",
     assignment: D("2"),
+    sources: [
+      {
+        name: "core-banking-export",
+        digest: D("8"),
+        uri: "s3://exports/2024/loans.parquet",
+        license: "internal",
+      },
+      { name: "bureau-feed", digest: D("9") },
+    ],
   },
   model: {
     name: "credit-risk",
@@ -99,7 +108,7 @@ const BODIES: { [K in LineageRecord["kind"]]: Extract<LineageRecord, { kind: K }
 
 /** Fields that may be left out, per kind. */
 const OPTIONAL: Record<LineageRecord["kind"], readonly string[]> = {
-  "dataset-split": ["assignment"],
+  "dataset-split": ["assignment", "sources"],
   model: [],
   training: ["modelBefore"],
   reproducibility: [],
@@ -193,6 +202,18 @@ describe("lineage and governance kinds", () => {
             schema: digest,
             privacy: fc.constantFrom("public", "internal", "confidential", "personal", "special"),
             assignment: digest,
+            sources: fc.uniqueArray(
+              fc.record(
+                {
+                  name: ident,
+                  digest,
+                  uri: ident.map((p) => `https://data.example.org/${p}`),
+                  license: ident,
+                },
+                { requiredKeys: ["name", "digest"] },
+              ),
+              { minLength: 1, maxLength: 4, selector: (source) => source.name },
+            ),
           },
           { requiredKeys: ["id", "split", "samples", "root", "schema", "privacy"] },
         ),
@@ -230,6 +251,26 @@ describe("lineage and governance kinds", () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it("checks a dataset's sources: names unique, digests, URIs without credentials, bounded lists", () => {
+    const dataset = BODIES["dataset-split"];
+    const [first, second] = dataset.sources ?? [];
+    const bad = (sources: unknown, path: string) =>
+      expect(schemaError(envelope("dataset-split", { ...dataset, sources }))).toMatchObject({ path });
+    bad([], "$.body.sources");
+    bad([first, { ...second, name: first?.name }], "$.body.sources[1].name");
+    bad([{ ...first, digest: "md5:abc" }], "$.body.sources[0].digest");
+    bad([{ ...first, uri: "https://user:secret@data.example.org/x" }], "$.body.sources[0].uri");
+    bad([{ ...first, uri: "no scheme" }], "$.body.sources[0].uri");
+    bad([{ ...first, owner: "x" }], "$.body.sources[0].owner");
+    bad(
+      Array.from({ length: 65 }, (_, i) => ({ name: `s${i}`, digest: D("a") })),
+      "$.body.sources",
+    );
+    expect(() =>
+      encodeRecord(envelope("dataset-split", { ...dataset, sources: [second] }) as unknown as AncoraRecord),
+    ).not.toThrow();
   });
 
   it("applies the cross-field rules", () => {
