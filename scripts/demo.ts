@@ -150,11 +150,17 @@ async function main(): Promise<void> {
       logFile: join(WORK, "service.log"),
       isReady: (line) => line.startsWith('{"url":'),
     });
-    const { url, ipfs } = JSON.parse(service.readyLine) as { url: string; ipfs: string[] };
+    const { url, ipfs, gateway } = JSON.parse(service.readyLine) as {
+      url: string;
+      ipfs: string[];
+      gateway?: string;
+    };
     const ipfsAddress = ipfs[0];
     if (ipfsAddress === undefined) throw new Error("the service started without its IPFS node");
     ok(`service at ${url} (log: .demo/service.log)`);
     ok(`embedded IPFS node at ${ipfsAddress}`);
+    if (gateway !== undefined)
+      info(`its blocks also over HTTP at ${gateway} (--ipfs ${gateway} for bulk fetching)`);
 
     step(3, `An inference service scores ${DECISIONS.toLocaleString("en-US")} loan applications over HTTP`);
     const client = api(url, apiKey);

@@ -94,6 +94,28 @@ describe("ancora-verify (bin)", () => {
     });
   });
 
+  it("public mode over the node's HTTP gateway (batch endpoint): exit 0 with the same result", async () => {
+    const gateway = org.ipfs.gatewayUrl as string;
+    expect(gateway).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    const json = await verify([
+      "--rpc",
+      org.chain.url,
+      "--registry",
+      org.registry,
+      "--ipfs",
+      gateway,
+      "--json",
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      records: org.records,
+      anchors: org.anchors,
+      failures: [],
+      mode: "public",
+    });
+  });
+
   it("public mode from only an RPC URL, a registry address and an IPFS address: exit 0", async () => {
     const peer = org.ipfs.addresses[0] as string;
     const json = await verify(["--rpc", org.chain.url, "--registry", org.registry, "--ipfs", peer, "--json"]);

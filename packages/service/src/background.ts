@@ -88,6 +88,10 @@ export class Background {
   }
 
   /** Multiaddrs of the embedded IPFS node, when it runs. */
+  get ipfsGateway(): string | undefined {
+    return this.#ipfs?.gatewayUrl;
+  }
+
   get ipfsAddresses(): string[] {
     return this.#ipfs?.addresses ?? [];
   }

@@ -28,6 +28,8 @@ export interface AncoraService {
   readonly store: AncoraStore;
   /** Multiaddrs of the embedded IPFS node, when it runs. */
   readonly ipfsAddresses: string[];
+  /** Base URL of the embedded node's HTTP block gateway, when it serves one. */
+  readonly ipfsGateway: string | undefined;
   /** Every route of the application (method and URL pattern). */
   readonly routes: readonly RouteInfo[];
   /**
@@ -136,6 +138,9 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
     app,
     store,
     routes,
+    get ipfsGateway() {
+      return background?.ipfsGateway;
+    },
     get ipfsAddresses() {
       return background?.ipfsAddresses ?? [];
     },

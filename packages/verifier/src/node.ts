@@ -28,6 +28,7 @@ export {
   type GatewayFetcherOptions,
   gatewayFetcher,
 } from "./sources/blocks.js";
+export { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "./sources/http-blocks.js";
 export {
   AUDIT_LOG_FORMAT,
   AUDIT_LOG_VERSION,

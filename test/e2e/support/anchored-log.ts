@@ -105,7 +105,7 @@ export async function startAnchoredLog(
     await logger.close();
     // The organisation's node serves the closed log (read through a store of its own).
     const store = openStore({ path: db });
-    ipfs = await startIpfsNode({ store });
+    ipfs = await startIpfsNode({ store, gateway: true });
     const node = ipfs;
     return {
       dir,

@@ -12,7 +12,7 @@ import { verifyPublic } from "../public/verify-public.js";
 import { verifyReceiptOnChain } from "../receipt/receipt-on-chain.js";
 import type { VerificationResult } from "../result.js";
 import { startBitswapFetcher } from "../sources/bitswap.js";
-import { gatewayFetcher } from "../sources/blocks.js";
+import { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "../sources/http-blocks.js";
 import { readJsonlExport } from "../sources/jsonl.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
 import { openLocalLog } from "../sources/sqlite.js";
@@ -170,10 +170,12 @@ export async function runPublic(
   const bitswap =
     mode.ipfs.kind === "bitswap" ? await startBitswapFetcher({ peers: [mode.ipfs.peer] }) : undefined;
   try {
-    const fetchBlock = bitswap?.fetch ?? gatewayFetcher((mode.ipfs as { url: string }).url);
+    const fetchBlock = bitswap?.fetch ?? httpBlockFetcher((mode.ipfs as { url: string }).url);
     const result = await verifyPublic({
       registry,
       fetchBlock,
+      // Over HTTP, many blocks in flight fill the batch endpoint's requests; bitswap keeps the default.
+      ...(bitswap === undefined ? { concurrency: HTTP_FETCH_CONCURRENCY } : {}),
       sha256: nodeSha256,
       ...(streams.length === 0 ? {} : { streams }),
       onProgress: (p) => progress.update(p.records, p.total),

@@ -12,7 +12,8 @@ import { MAX_STORE_SCHEMA, openLocalLog } from "./sqlite.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../sdk/test-fixtures/", import.meta.url));
 const SQLITE_MODULE = fileURLToPath(new URL("./sqlite.ts", import.meta.url));
-const TSX = fileURLToPath(new URL("../../../../node_modules/.bin/tsx", import.meta.url));
+/** The loader that lets a plain Node child run the workspace's TypeScript sources (test-only). */
+const REGISTER = fileURLToPath(new URL("../../../sdk/src/testing/register-source.mjs", import.meta.url));
 const VERSIONS = [1, 2, 3] as const;
 
 let dir: string;
@@ -380,7 +381,8 @@ describe("read-only opening", () => {
        console.log(JSON.stringify(out));`,
     );
     chmodSync(script, 0o644);
-    const child = spawnSync(TSX, ["--conditions=@ancora/source", script, readonlyFile, lockedFile], {
+    const args = ["--conditions=@ancora/source", "--import", REGISTER, script, readonlyFile, lockedFile];
+    const child = spawnSync(process.execPath, args, {
       uid: nobody,
       gid: nobody,
       encoding: "utf8",

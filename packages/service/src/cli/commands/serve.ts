@@ -58,7 +58,8 @@ export function serviceOptions(
       everyMs: config.anchoring.everyMs,
     };
   }
-  if (config.ipfs.enabled) options.ipfs = true;
+  // Auditors fetch blocks over bitswap, or in bulk over the node's HTTP gateway (loopback unless proxied).
+  if (config.ipfs.enabled) options.ipfs = { gateway: true };
   if (config.pinning.service === "pinata") {
     if (io.env.PINATA_JWT === undefined) {
       throw new CliError("SECRET_MISSING", "Pinning with Pinata needs PINATA_JWT in the environment", {
@@ -83,7 +84,7 @@ export function serveCommand(ctx: CliContext): Command {
     .option("--port <port>", "listen port (default: the config's; 0 picks a free one)", (v) =>
       integerFlag(v, "--port"),
     )
-    .option("--json", "print { url, ipfs } when listening, as JSON")
+    .option("--json", "print { url, ipfs, gateway } when listening, as JSON")
     .action(
       handler<ServeFlags>(ctx, async (flags) => {
         const { io } = ctx;
@@ -94,10 +95,11 @@ export function serveCommand(ctx: CliContext): Command {
         const running = await startService(options);
         // The IPFS addresses are what auditors need besides the chain: print them with the URL.
         const ipfs = running.service.ipfsAddresses;
+        const gateway = running.service.ipfsGateway;
         io.stdout.write(
           flags.json === true
-            ? `${JSON.stringify({ url: running.url, ipfs })}\n`
-            : `listening on ${running.url}\n${ipfs.map((a) => `ipfs ${a}\n`).join("")}`,
+            ? `${JSON.stringify({ url: running.url, ipfs, ...(gateway === undefined ? {} : { gateway }) })}\n`
+            : `listening on ${running.url}\n${ipfs.map((a) => `ipfs ${a}\n`).join("")}${gateway === undefined ? "" : `ipfs gateway ${gateway}\n`}`,
         );
         const signal = await stopped;
         io.stderr.write(`${signal}: closing\n`);
