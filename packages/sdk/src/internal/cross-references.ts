@@ -16,7 +16,6 @@ import {
   type StreamReferences,
   StreamVerifier,
   targetOf,
-  type VerificationFailure,
   type VerificationResult,
   type VerifyOptions,
   withFailures,

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { DEFAULT_ANCHOR_EVERY_MS, DEFAULT_ANCHOR_EVERY_RECORDS } from "@ancora/sdk";
 import { CliError } from "./errors.js";
 
 /** File name of the config inside a data directory. */
@@ -57,7 +58,11 @@ export function defaultConfig(): AncoraConfig {
       streams: [],
       confirmations: 2,
     },
-    anchoring: { enabled: true, everyRecords: 1_000, everyMs: 60_000 },
+    anchoring: {
+      enabled: true,
+      everyRecords: DEFAULT_ANCHOR_EVERY_RECORDS,
+      everyMs: DEFAULT_ANCHOR_EVERY_MS,
+    },
     ipfs: { enabled: false },
     pinning: { service: "none", url: null },
   };
