@@ -97,8 +97,9 @@ function count(n: number, noun: string): string {
 function streamLine(s: StreamSummary): string {
   const parts = [count(s.records, "record")];
   if (s.checkpoints !== undefined) parts.push(count(s.checkpoints, "checkpoint"));
-  // The anchored root when the mode reads it; else the recomputed one (equal when the stream verifies).
-  const root = s.anchoredRoot ?? s.root;
+  // The anchored root when the mode reads it; else the recomputed one, only when the stream verified
+  // (then the two are equal): a tampered log's root beside "latest anchored" would read as the chain's.
+  const root = s.anchoredRoot ?? (s.ok ? s.root : undefined);
   if (s.anchoredSize !== undefined) {
     const latest = `latest anchored size ${s.anchoredSize.toLocaleString("en-US")}`;
     parts.push(
