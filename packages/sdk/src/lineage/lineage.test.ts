@@ -166,6 +166,16 @@ describe("lineage kinds through the SDK", () => {
     checkNodeProofs(down);
   });
 
+  it("refuses a maxDecisions that is not a count, with a typed error", async () => {
+    const decision = await logger.record({ features: { age: 42 }, output: 1, score: 0.9 });
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => lineageGraph(logger.store, decision.cid, { maxDecisions: bad })).toThrow(
+        expect.objectContaining({ code: "INVALID_OPTION" }),
+      );
+    }
+    expect(lineageGraph(logger.store, decision.cid, { maxDecisions: 0 }).root).toBe(decision.cid);
+  });
+
   it("renders svg, dot, mermaid and json", async () => {
     pipeline();
     const decision = await logger.record({ features: { age: 42 }, output: 1, score: 0.9 });

@@ -6,6 +6,7 @@
  */
 import { type AncoraRecord, CompactRange, decodeRecord, inclusionProof, MemoryNodeStore } from "@ancora/core";
 import type Database from "better-sqlite3";
+import { InputError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { type AncoraStore, connectionOf } from "../store.js";
 import { LineageError } from "./errors.js";
@@ -131,6 +132,12 @@ export function lineageGraph(
 ): LineageGraph {
   const db = connectionOf(store);
   const maxDecisions = options.maxDecisions ?? DEFAULT_LINEAGE_DECISIONS;
+  if (!Number.isSafeInteger(maxDecisions) || maxDecisions < 0) {
+    throw new InputError("INVALID_OPTION", "maxDecisions must be an integer of 0 or more", {
+      hint: "Pass how many descendant decisions to list (default 20); the rest are counted.",
+      evidence: { field: "maxDecisions" },
+    });
+  }
   return db.transaction((): LineageGraph => {
     const root = require(db, ref);
     const nodes = new Map<string, LineageNode>();
