@@ -139,11 +139,11 @@ export {
   type SampleChain,
 } from "./lineage/query.js";
 export {
+  dotOfLineage,
   type LineageFormat,
-  lineageToDot,
-  lineageToMermaid,
-  lineageToSvg,
+  mermaidOfLineage,
   renderLineage,
+  svgOfLineage,
 } from "./lineage/render.js";
 export { type SampleChainVerification, verifySampleChain } from "./lineage/verify-chain.js";
 export {

@@ -86,10 +86,10 @@ function dotString(text: string): string {
  *
  * @example
  * ```ts
- * writeFileSync("lineage.dot", lineageToDot(graph)); // dot -Tpng lineage.dot > lineage.png
+ * writeFileSync("lineage.dot", dotOfLineage(graph)); // dot -Tpng lineage.dot > lineage.png
  * ```
  */
-export function lineageToDot(graph: LineageGraph): string {
+export function dotOfLineage(graph: LineageGraph): string {
   const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
   const out = [
     "digraph lineage {",
@@ -145,10 +145,10 @@ function mermaidText(text: string): string {
  *
  * @example
  * ```ts
- * const markdown = "```mermaid\n" + lineageToMermaid(graph) + "```\n";
+ * const markdown = "```mermaid\n" + mermaidOfLineage(graph) + "```\n";
  * ```
  */
-export function lineageToMermaid(graph: LineageGraph): string {
+export function mermaidOfLineage(graph: LineageGraph): string {
   const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
   const out = ["flowchart LR"];
   for (const node of graph.nodes) {
@@ -186,11 +186,11 @@ async function viz(): Promise<import("@viz-js/viz").Viz> {
  *
  * @example
  * ```ts
- * writeFileSync("lineage.svg", await lineageToSvg(graph));
+ * writeFileSync("lineage.svg", await svgOfLineage(graph));
  * ```
  */
-export async function lineageToSvg(graph: LineageGraph): Promise<string> {
-  const result = (await viz()).render(lineageToDot(graph), { format: "svg", engine: "dot" });
+export async function svgOfLineage(graph: LineageGraph): Promise<string> {
+  const result = (await viz()).render(dotOfLineage(graph), { format: "svg", engine: "dot" });
   if (result.status !== "success") {
     throw new InputError("INVALID_OPTION", "Graphviz could not lay out the lineage graph", {
       evidence: { errors: result.errors.map((e) => e.message) },
@@ -211,11 +211,11 @@ export async function lineageToSvg(graph: LineageGraph): Promise<string> {
 export async function renderLineage(graph: LineageGraph, format: LineageFormat): Promise<string> {
   switch (format) {
     case "svg":
-      return lineageToSvg(graph);
+      return svgOfLineage(graph);
     case "dot":
-      return lineageToDot(graph);
+      return dotOfLineage(graph);
     case "mermaid":
-      return lineageToMermaid(graph);
+      return mermaidOfLineage(graph);
     case "json":
       return `${JSON.stringify(graph, null, 2)}\n`;
     default:
