@@ -26,8 +26,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { createPublicClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 import {
   deployRegistry,
   encodeStreamId,
@@ -47,7 +45,7 @@ import {
   openLocalLog,
   startBitswapFetcher,
 } from "../packages/verifier/dist/node.js";
-import { HARDHAT_DEV_KEY, startLocalChain } from "../scripts/lib/local-chain.ts";
+import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
 import { CONFIG, type Measurement, MODEL, option, progress, report } from "./lib.ts";
 
 const SIZE = option("size", 100_000);
@@ -126,15 +124,8 @@ async function main(): Promise<void> {
   // 2 and 3 need a chain, an anchored log and its IPFS node.
   const chain = await startLocalChain();
   try {
-    const viemChain = defineChain({
-      id: chain.chainId,
-      name: "local",
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [chain.url] } },
-    });
-    const account = privateKeyToAccount(HARDHAT_DEV_KEY);
-    const publicClient = createPublicClient({ chain: viemChain, transport: http(chain.url) }) as PublicClient;
-    const wallet = createWalletClient({ account, chain: viemChain, transport: http(chain.url) });
+    // Hardhat's well-known development key, on the local chain only.
+    const { account, publicClient, walletClient: wallet } = localClients(chain);
     const { address: registry } = await deployRegistry(wallet, publicClient, { admin: account.address });
     await registerStream(wallet, publicClient, {
       registry,

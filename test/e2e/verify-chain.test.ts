@@ -19,6 +19,7 @@ import { type Address, createPublicClient, createWalletClient, custom, type Publ
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unreachableClient } from "./support/unreachable.ts";
 
 /** Hardhat's well-known development key #1 (funded on the local chain only). */
 const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
@@ -217,17 +218,7 @@ describe("verifyAgainstChain on a real anchored log", () => {
   });
 
   it("rejects with SOURCE_UNREACHABLE when the node cannot be reached", async () => {
-    const down = createPublicClient({
-      chain: hardhat,
-      transport: custom(
-        {
-          async request() {
-            throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
-          },
-        },
-        { retryCount: 0 },
-      ),
-    }) as PublicClient;
+    const down = unreachableClient();
     await expect(registryView(down, registry)).rejects.toMatchObject({ code: "SOURCE_UNREACHABLE" });
   });
 });

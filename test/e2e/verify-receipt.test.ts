@@ -20,17 +20,11 @@ import { verifyReceiptOnChain } from "@ancora/verifier";
 import { nodeSha256 } from "@ancora/verifier/node";
 import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import { network } from "hardhat";
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  custom,
-  type Hash,
-  type PublicClient,
-} from "viem";
+import { type Address, createWalletClient, custom, type Hash, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unreachableClient } from "./support/unreachable.ts";
 
 const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
 const STREAM = "loans";
@@ -178,17 +172,7 @@ describe("verifyReceiptOnChain", () => {
   });
 
   it("rejects with SOURCE_UNREACHABLE when the endpoint is down", async () => {
-    const down = createPublicClient({
-      chain: hardhat,
-      transport: custom(
-        {
-          async request() {
-            throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
-          },
-        },
-        { retryCount: 0 },
-      ),
-    }) as PublicClient;
+    const down = unreachableClient();
     await expect(verify(latest, down)).rejects.toMatchObject({ code: "SOURCE_UNREACHABLE" });
   });
 });

@@ -10,16 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
 import { createAnchorer, createLogger, type IpfsNode, openStore, startIpfsNode } from "@ancora/sdk";
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type PublicClient,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { HARDHAT_DEV_KEY, type LocalChain, startLocalChain } from "../../../scripts/lib/local-chain.ts";
+import type { Address, PublicClient } from "viem";
+import { type LocalChain, localClients, startLocalChain } from "../../../scripts/lib/local-chain.ts";
 
 export const STREAM = "loans";
 const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
@@ -60,16 +52,8 @@ export async function startAnchoredLog(
   const chain = await startLocalChain();
   let ipfs: IpfsNode | undefined;
   try {
-    const viemChain = defineChain({
-      id: chain.chainId,
-      name: "local",
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [chain.url] } },
-    });
     // Hardhat's well-known development key, on the local chain only.
-    const account = privateKeyToAccount(HARDHAT_DEV_KEY);
-    const publicClient = createPublicClient({ chain: viemChain, transport: http(chain.url) }) as PublicClient;
-    const wallet = createWalletClient({ account, chain: viemChain, transport: http(chain.url) });
+    const { account, publicClient, walletClient: wallet } = localClients(chain);
     const { address: registry } = await deployRegistry(wallet, publicClient, { admin: account.address });
     await registerStream(wallet, publicClient, {
       registry,
