@@ -196,28 +196,41 @@ const big = logger();
   progress(`growing one stream to ${SIZE.toLocaleString("en-US")} records`);
   const WINDOW = 5_000;
   const IN_FLIGHT = 1000;
-  // The machine is shared: each end is the median of three windows, not one.
+  // The machine is shared: each end is the median of three windows, not one, and CPU time per record
+  // (this process, all threads) is reported beside wall time, since it moves much less with other load.
   const windowRate = async () => {
     const rates: number[] = [];
+    const cpus: number[] = [];
     for (let w = 0; w < 3; w++) {
       const start = performance.now();
+      const cpu = process.cpuUsage();
       await appendConcurrently(big, WINDOW, IN_FLIGHT);
+      const used = process.cpuUsage(cpu);
       rates.push((WINDOW / (performance.now() - start)) * 1000);
+      cpus.push((used.user + used.system) / WINDOW);
     }
-    return rates.sort((a, b) => a - b)[1] as number;
+    const median = (values: number[]) => values.sort((a, b) => a - b)[1] as number;
+    return { rate: median(rates), cpu: median(cpus) };
   };
   const early = await windowRate(); // records 4 .. 15k: "at 10k"
   const earlyRss = rssMiB();
   let written = 3 * WINDOW;
   const target = Math.max(SIZE - 3 * WINDOW, written);
   let reported = 0;
+  let since = { at: performance.now(), cpu: process.cpuUsage(), written };
   while (written < target) {
     const n = Math.min(50_000, target - written);
     await appendConcurrently(big, n, IN_FLIGHT);
     written += n;
     if (written - reported >= SIZE / 20) {
       reported = written;
-      progress(`${written.toLocaleString("en-US")} records, rss ${rssMiB().toFixed(0)} MiB`);
+      const cpu = process.cpuUsage(since.cpu);
+      const count = written - since.written;
+      const rate = (count / (performance.now() - since.at)) * 1000;
+      progress(
+        `${written.toLocaleString("en-US")} records: ${Math.round(rate).toLocaleString("en-US")} records/s, ${((cpu.user + cpu.system) / count).toFixed(1)} µs CPU/record since the last line, rss ${rssMiB().toFixed(0)} MiB`,
+      );
+      since = { at: performance.now(), cpu: process.cpuUsage(), written };
     }
   }
   const late = SIZE > 6 * WINDOW ? await windowRate() : early;
@@ -226,15 +239,20 @@ const big = logger();
   console.log(
     `\n### Growth: group commit (1000 in flight) at 10k and at ${size.toLocaleString("en-US")} records\n`,
   );
-  console.log("| at | records/s | RSS MiB |");
-  console.log("|---|---:|---:|");
-  console.log(`| 10k | ${Math.round(early).toLocaleString("en-US")} | ${earlyRss.toFixed(0)} |`);
+  console.log("| at | records/s | CPU µs/record | RSS MiB |");
+  console.log("|---|---:|---:|---:|");
+  for (const [at, m, rss] of [
+    ["10k", early, earlyRss],
+    [size.toLocaleString("en-US"), late, lateRss],
+  ] as const) {
+    console.log(
+      `| ${at} | ${Math.round(m.rate).toLocaleString("en-US")} | ${m.cpu.toFixed(1)} | ${rss.toFixed(0)} |`,
+    );
+  }
+  const ratio = late.rate / early.rate;
+  const cpuRatio = early.cpu / late.cpu;
   console.log(
-    `| ${size.toLocaleString("en-US")} | ${Math.round(late).toLocaleString("en-US")} | ${lateRss.toFixed(0)} |`,
-  );
-  const ratio = late / early;
-  console.log(
-    `\nThroughput at the end is ${(ratio * 100).toFixed(0)}% of at 10k (target >= 90%): ${ratio >= 0.9 ? "met" : "NOT met"}.`,
+    `\nThroughput at the end is ${(ratio * 100).toFixed(0)}% of at 10k by wall time, ${(cpuRatio * 100).toFixed(0)}% by CPU time per record (target >= 90%): ${ratio >= 0.9 ? "met" : "NOT met"} by wall time.`,
   );
 }
 

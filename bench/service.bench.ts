@@ -9,12 +9,17 @@
  *    group commit driven in-process with no HTTP at all;
  * 3. the service's peak RSS over the runs.
  *
- *   pnpm exec tsc -b && node bench/service.bench.ts [--seconds=10] [--rate=2000]
+ *   pnpm exec tsc -b && node bench/service.bench.ts [--seconds=10] [--rate=2000] [--pin=1]
+ *
+ * `--pin=1` (the default where `taskset` exists and there are at least 2 CPUs) runs the service on
+ * CPU 0 and this process (autocannon) on the others, so that the load generator does not take the
+ * service's CPU in the middle of a request: on a 2-core machine sharing the cores was the largest part
+ * of the p99 (see docs/benchmarks.md). `--pin=0` lets the scheduler place both.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -47,9 +52,21 @@ async function main(): Promise<void> {
   const seconds = option("seconds", 10);
   const rate = option("rate", 2000);
   const dir = mkdtempSync(join(tmpdir(), "ancora-service-bench-"));
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), "--serve", dir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const pinned = option("pin", hasTaskset() && availableParallelism() >= 2 ? 1 : 0) === 1;
+  const serve = [process.execPath, fileURLToPath(import.meta.url), "--serve", dir];
+  const [command, ...args] = (pinned ? ["taskset", "-c", "0", ...serve] : serve) as [string, ...string[]];
+  const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+  if (pinned) {
+    // Every thread of this process (autocannon's included) on the CPUs the service does not use.
+    execFileSync("taskset", ["-a", "-p", "-c", `1-${availableParallelism() - 1}`, String(process.pid)], {
+      stdio: "ignore",
+    });
+  }
+  console.log(
+    pinned
+      ? `CPUs: service on CPU 0, load generator on CPUs 1-${availableParallelism() - 1} (--pin=0 to share)`
+      : "CPUs: service and load generator share every CPU (not pinned)",
+  );
   try {
     const first = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).once("line", resolve);
@@ -141,6 +158,15 @@ async function main(): Promise<void> {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync("taskset", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
   }
 }
 

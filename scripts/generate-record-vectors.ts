@@ -768,6 +768,20 @@ const lineageSteps: LineageStep[] = [
       actor: "dpo",
     }),
   },
+  {
+    name: "erasure-by-retention",
+    description:
+      "Capsules older than the retention policy's 180 days purged; the record names the policy applied and the cut-off, not each capsule.",
+    kind: "erasure",
+    body: (c) => ({
+      kind: "capsule",
+      before: new Date(Date.UTC(2025, 1, 1, 9, 0, 14) - 180 * 86_400_000).toISOString(),
+      policy: c[10],
+      erased: ["capsules", "keys"],
+      basis: "EU AI Act Art. 19",
+      actor: "retention-job",
+    }),
+  },
 ];
 
 const lineageCids: BlockCid[] = [];

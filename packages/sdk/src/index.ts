@@ -175,7 +175,12 @@ export {
   parseRetryAfter,
   pinBlock,
 } from "./pinning/service.js";
-export { enforceRetention, type RetentionResult } from "./retention/enforce.js";
+export {
+  enforceRetention,
+  type PurgeRecord,
+  type RetentionOptions,
+  type RetentionResult,
+} from "./retention/enforce.js";
 export { type ErasureResult, eraseSubject } from "./retention/erasure.js";
 export {
   DEFAULT_PAGE_SIZE,

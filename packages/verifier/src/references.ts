@@ -18,13 +18,16 @@ export interface ReferenceTarget {
   readonly revocable?: boolean;
   /** `ownership`: the CID string of what it owns. */
   readonly target?: string;
+  /** `retention`: the record kind the policy is for. */
+  readonly retains?: string;
 }
 
 /** An extra rule on the target of a reference, beyond its kind. */
 export type ReferenceRule =
   | { readonly rule: "revocable-policy-of"; readonly subject: string }
   | { readonly rule: "policy-of"; readonly subject: string }
-  | { readonly rule: "ownership-of"; readonly target: string };
+  | { readonly rule: "ownership-of"; readonly target: string }
+  | { readonly rule: "retention-of"; readonly kind: string };
 
 /** One CID a record names. */
 export interface Reference {
@@ -106,10 +109,21 @@ export function referencesOf(record: AncoraRecord): Reference[] {
       return refs;
     }
     case "erasure": {
-      const { records = [], capsules = [] } = record.body;
+      const { records = [], capsules = [], policy, kind } = record.body;
       return [
         ...list("$.body.records", records, undefined),
         ...list("$.body.capsules", capsules, ["capsule"]),
+        // A purge by retention names the policy it applied: a retention record for the same kind.
+        ...(policy === undefined || kind === undefined
+          ? []
+          : [
+              {
+                field: "$.body.policy",
+                cid: policy.toString(),
+                kinds: ["retention"],
+                check: { rule: "retention-of", kind } as const,
+              },
+            ]),
       ];
     }
     case "capsule":
@@ -127,6 +141,7 @@ export function targetOf(record: AncoraRecord, stream: string, seq: number): Ref
   if (record.kind === "consent")
     return { ...base, subject: record.body.subject, revocable: record.body.revocable };
   if (record.kind === "ownership") return { ...base, target: record.body.target.toString() };
+  if (record.kind === "retention") return { ...base, retains: record.body.kind };
   return base;
 }
 
@@ -177,6 +192,15 @@ export function checkTarget(reference: Reference, target: ReferenceTarget): Refe
           code: "REFERENCE_MISMATCH",
           expected: `${reference.field} -> an ownership record of ${check.target}`,
           found: `${at} owns ${target.target ?? "?"}`,
+        };
+      }
+      return undefined;
+    case "retention-of":
+      if (target.retains !== check.kind) {
+        return {
+          code: "REFERENCE_MISMATCH",
+          expected: `${reference.field} -> a retention policy for ${check.kind} records`,
+          found: `${at} is the policy for ${target.retains ?? "?"} records`,
         };
       }
       return undefined;

@@ -746,6 +746,34 @@ describe("references of lineage and governance records", () => {
     ]);
   });
 
+  it("checks that a purge by retention names a retention policy for the same kind", () => {
+    const retention = (kind: string) => ({
+      kind: "retention",
+      body: { kind, payloadDays: 30, basis: "EU AI Act Art. 19", actor: "dpo" },
+    });
+    const purge = (policy: BlockCid | undefined, kind: string) => ({
+      kind: "erasure",
+      body: {
+        kind,
+        before: "2025-01-01T00:00:00.000Z",
+        policy,
+        erased: ["salts"],
+        basis: "EU AI Act Art. 19",
+        actor: "retention-job",
+      },
+    });
+    const g = lineageStream("gov", [
+      () => retention("decision"),
+      (c) => purge(c[1], "decision"), // the policy for decisions: fine
+      (c) => purge(c[1], "capsule"), // a decision policy cited for capsules
+      (c) => purge(c[2], "decision"), // an erasure cited as the policy
+    ]);
+    expect(failuresOf({ gov: g })).toEqual([
+      { code: "REFERENCE_MISMATCH", stream: "gov", seq: 3 },
+      { code: "REFERENCE_KIND", stream: "gov", seq: 4 },
+    ]);
+  });
+
   it("leaves a stream whose references cross ranges to the serial path", () => {
     const steps = Array.from(
       { length: 40 },

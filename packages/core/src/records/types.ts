@@ -289,7 +289,10 @@ export interface AccessGrantBody {
 /** What an erasure removed. */
 export type ErasedMaterial = "salts" | "capsules" | "payloads" | "keys";
 
-/** Body of `erasure`: personal data erased off-log (GDPR Art. 17). Holds no personal data itself. */
+/**
+ * Body of `erasure`: personal data erased off-log (GDPR Art. 17), or payloads purged by a retention
+ * policy. Holds no personal data itself.
+ */
 export interface ErasureBody {
   /** Pseudonymous id of the subject whose data was erased. */
   subject?: string;
@@ -297,6 +300,15 @@ export interface ErasureBody {
   records?: readonly BlockCid[];
   /** CIDs of the `capsule` records whose capsules were destroyed. */
   capsules?: readonly BlockCid[];
+  /**
+   * A purge by retention: the record kind whose payloads were purged (`decision`, `capsule`,
+   * `reproducibility`), given with `before` and `policy`.
+   */
+  kind?: string;
+  /** A purge by retention: every payload of `kind` from before this time (UTC, ms) is gone. */
+  before?: string;
+  /** A purge by retention: the CID of the `retention` record applied. */
+  policy?: BlockCid;
   /** Which material was erased. */
   erased: readonly ErasedMaterial[];
   /** Legal basis: `GDPR Art. 17(1)(b)`. */

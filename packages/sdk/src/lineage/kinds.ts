@@ -51,7 +51,7 @@ function cidOf(value: string | BlockCid, field: string): BlockCid {
 }
 
 /** Wraps core's schema errors (thrown while encoding the record) as the caller's InputError. */
-function asInput<T>(run: () => T): T {
+export function asInput<T>(run: () => T): T {
   try {
     return run();
   } catch (error) {

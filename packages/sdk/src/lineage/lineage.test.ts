@@ -293,15 +293,69 @@ describe("capsules, erasure and retention in a store", () => {
     setRetention(logger, { kind: "decision", payloadDays: 30, basis: "EU AI Act Art. 19", actor: "dpo" });
     setRetention(logger, { kind: "capsule", payloadDays: 30, basis: "EU AI Act Art. 19", actor: "dpo" });
     setRetention(logger, { kind: "reproducibility", payloadDays: 365, basis: "policy", actor: "dpo" });
-    // Nothing is due yet.
-    expect(enforceRetention(logger.store)).toMatchObject({ salts: 0, capsules: 0, documents: 0 });
+    const sizeBefore = logger.store.stream("credit").size;
+    // Nothing is due yet: nothing purged, nothing written.
+    expect(enforceRetention(logger, { actor: "retention-job" })).toMatchObject({
+      salts: 0,
+      capsules: 0,
+      documents: 0,
+      records: [],
+    });
+    expect(logger.store.stream("credit").size).toBe(sizeBefore);
     const later = new Date(Date.now() + 31 * 86_400_000);
-    expect(enforceRetention(logger.store, later)).toMatchObject({ salts: 2, capsules: 1, documents: 0 });
+    const purged = enforceRetention(logger, { actor: "retention-job", now: later });
+    expect(purged).toMatchObject({ salts: 2, capsules: 1, documents: 0 });
     expect(logger.store.salts("credit", d.seq)).toEqual({});
     expect(() => openLoggedCapsule(logger.store, capsule.capsuleCid, { orgKey: ORG_KEY })).toThrow(
       expect.objectContaining({ code: "CAPSULE_ERASED" }),
     );
     expect(readReproducibility(logger.store, rep.cid)).toEqual({ seed: 1 });
+    // The purge is on the log: one erasure record per kind purged, naming the policy applied.
+    const before = (days: number) => new Date(later.getTime() - days * 86_400_000).toISOString();
+    expect(purged.records.map((r) => [r.kind, r.before, r.seq])).toEqual([
+      ["decision", before(30), sizeBefore],
+      ["capsule", before(30), sizeBefore + 1],
+    ]);
+    const policies = logger.store.search({ stream: "credit", kind: "retention" }).items.map((r) => r.cid);
+    const bodies = purged.records.map((r) => logger.store.get("credit", r.seq)?.record.body);
+    expect(bodies).toEqual([
+      {
+        kind: "decision",
+        before: before(30),
+        policy: parseBlockCid(policies[0] as string),
+        erased: ["salts"],
+        basis: "EU AI Act Art. 19",
+        actor: "retention-job",
+      },
+      {
+        kind: "capsule",
+        before: before(30),
+        policy: parseBlockCid(policies[1] as string),
+        erased: ["capsules", "keys"],
+        basis: "EU AI Act Art. 19",
+        actor: "retention-job",
+      },
+    ]);
+    // A second run finds nothing left to purge and writes nothing.
+    expect(enforceRetention(logger, { actor: "retention-job", now: later }).records).toEqual([]);
     expect(logger.verify()).toMatchObject({ ok: true, failures: [] });
+  });
+
+  it("retention refuses a missing actor or an invalid time, and changes nothing", () => {
+    setRetention(logger, { kind: "decision", payloadDays: 0, basis: "policy", actor: "dpo" });
+    const size = logger.store.stream("credit").size;
+    expect(() => enforceRetention(logger, {} as never)).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
+    expect(() => enforceRetention(logger, { actor: "job", now: new Date(Number.NaN) })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
+    // An actor core refuses (empty) fails the whole run: the salts stay.
+    const d = logger.recordSync({ features: { age: 1 }, output: 1, score: 0.9 });
+    expect(() =>
+      enforceRetention(logger, { actor: "", now: new Date(Date.now() + 86_400_000) }),
+    ).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(Object.keys(logger.store.salts("credit", d.seq)).length).toBe(2);
+    expect(logger.store.stream("credit").size).toBe(size + 1);
   });
 });

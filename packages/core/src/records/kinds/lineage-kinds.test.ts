@@ -303,6 +303,35 @@ describe("lineage and governance kinds", () => {
     });
   });
 
+  it("erasure: a purge by retention names kind, before and policy together, or none of them", () => {
+    const purge = {
+      kind: "decision",
+      before: "2025-08-05T09:00:00.000Z",
+      policy: C,
+      erased: ["salts"],
+      basis: "EU AI Act Art. 19",
+      actor: "retention-job",
+    };
+    const { bytes } = encodeRecordBlock(envelope("erasure", purge) as unknown as AncoraRecord);
+    expect(decodeRecord(bytes).body).toEqual(purge);
+    for (const key of ["kind", "before", "policy"] as const) {
+      const { [key]: _, ...partial } = purge;
+      expect(schemaError(envelope("erasure", partial))).toMatchObject({
+        code: "SCHEMA_MISSING_FIELD",
+        path: `$.body.${key}`,
+      });
+    }
+    for (const [key, wrong] of [
+      ["kind", "Decision!"],
+      ["before", "2025-08-05"],
+      ["policy", "bafkrei-not-a-cid"],
+    ] as const) {
+      expect(
+        schemaError(envelope("erasure", { ...purge, [key]: wrong })).path.startsWith(`$.body.${key}`),
+      ).toBe(true);
+    }
+  });
+
   it("refuses personal-looking subject ids and digests other than sha256", () => {
     for (const subject of ["jane.doe@example.org", "Jane Doe", ""]) {
       expect(schemaError(envelope("consent", { ...BODIES.consent, subject })).path).toBe("$.body.subject");
