@@ -8,28 +8,20 @@
  * transaction each), then looks again. Blocks that are not Ancora's (put by Helia, e.g. fetched for a
  * caller) live in memory only.
  */
-import { type CID, parseBlockCid } from "@ancora/core";
+import type { CID } from "@ancora/core";
 import type Database from "better-sqlite3";
 import type { Blockstore, InputPair, Pair } from "interface-blockstore";
 
 type AbortOptions = { signal?: AbortSignal };
 
+import { indexNewRecords, prefixOf } from "../internal/cid-index.js";
 import { type AncoraStore, connectionOf } from "../store.js";
-
-/** Records indexed per catch-up transaction. */
-const INDEX_BATCH = 10_000;
 
 /** The error `interface-store` specifies for a missing key (matched by name by Helia). */
 export class BlockNotFoundError extends Error {
   static override name = "NotFoundError";
   override name = "NotFoundError";
   readonly code = "ERR_NOT_FOUND";
-}
-
-function prefixOf(cid: CID): bigint | undefined {
-  const digest = cid.multihash.digest;
-  if (cid.multihash.code !== 0x12 || digest.length !== 32) return undefined;
-  return Buffer.from(digest.buffer, digest.byteOffset, 8).readBigInt64BE(0);
 }
 
 async function concat(
@@ -39,50 +31,6 @@ async function concat(
   const parts: Uint8Array[] = [];
   for await (const part of bytes) parts.push(part);
   return new Uint8Array(Buffer.concat(parts));
-}
-
-/**
- * Indexes the records committed since the last catch-up (every stream). Returns how many were indexed.
- * Read-only stores are left alone (lookups then only find what a writer indexed).
- */
-export function indexNewRecords(db: Database.Database, maxRecords = Number.POSITIVE_INFINITY): number {
-  if (db.readonly) return 0;
-  let total = 0;
-  const streams = db
-    .prepare<[], { id: number; size: number; indexed: number | null }>(
-      `SELECT s.id, s.size, c.size AS indexed FROM streams s LEFT JOIN cid_index_state c ON c.stream_id = s.id`,
-    )
-    .all();
-  const select = db.prepare<[number, number, number], { seq: number; cid: string }>(
-    "SELECT seq, cid FROM records WHERE stream_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
-  );
-  const insert = db.prepare("INSERT OR IGNORE INTO cid_index (prefix, stream_id, seq) VALUES (?, ?, ?)");
-  const state = db.prepare(
-    "INSERT INTO cid_index_state (stream_id, size) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET size = excluded.size",
-  );
-  for (const stream of streams) {
-    let from = stream.indexed ?? 0;
-    while (from < stream.size && total < maxRecords) {
-      const done = db
-        .transaction((): number => {
-          const rows = select.all(stream.id, from, INDEX_BATCH);
-          let n = 0;
-          for (const row of rows) {
-            const cid = parseBlockCid(row.cid);
-            const prefix = cid === undefined ? undefined : prefixOf(cid);
-            if (prefix !== undefined) insert.run(prefix, stream.id, row.seq);
-            n++;
-          }
-          state.run(stream.id, from + n);
-          return n;
-        })
-        .immediate();
-      if (done === 0) break;
-      from += done;
-      total += done;
-    }
-  }
-  return total;
 }
 
 /** The two lookups a blockstore runs, prepared once per connection (a prepare costs more than the query). */

@@ -7,6 +7,7 @@
 import { type AncoraRecord, CompactRange, decodeRecord, inclusionProof, MemoryNodeStore } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { InputError } from "../errors.js";
+import { findRecordByCid } from "../internal/cid-index.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { type AncoraStore, connectionOf } from "../store.js";
 import { LineageError } from "./errors.js";
@@ -45,12 +46,8 @@ function locate(db: Database.Database, ref: RecordRef): Located | undefined {
                JOIN streams s ON s.id = r.stream_id WHERE l.cid = ?`,
           )
           .get(ref) ??
-        // Decisions and other records are not in the lineage index: one scan of the records table.
-        db
-          .prepare<[string], { cid: string; stream: string; seq: number; bytes: Buffer }>(
-            "SELECT r.cid, s.name AS stream, r.seq, r.bytes FROM records r JOIN streams s ON s.id = r.stream_id WHERE r.cid = ?",
-          )
-          .get(ref))
+        // Decisions and other records are not in the lineage index: the CID index finds them.
+        findRecordByCid(db, ref))
       : db
           .prepare<[string, number], { cid: string; stream: string; seq: number; bytes: Buffer }>(
             "SELECT r.cid, s.name AS stream, r.seq, r.bytes FROM records r JOIN streams s ON s.id = r.stream_id WHERE s.name = ? AND r.seq = ?",

@@ -1,7 +1,9 @@
 /**
- * Worker thread of `GET /v1/lineage/{cid}`: builds the graph over its own read-only connection and
- * renders it (Graphviz as WebAssembly for SVG), so neither the query (finding a decision by CID reads
- * the records table) nor the layout stalls the event loop that serves writes. It lives as long as the
+ * Worker thread of `GET /v1/lineage/{cid}`: builds the graph over its own connection and renders it
+ * (Graphviz as WebAssembly for SVG), so neither the query nor the layout stalls the event loop that
+ * serves writes. The connection may write for one reason: finding a decision by CID goes through the
+ * store's CID index, which the first lookup after new records catches up (derived rows only, in short
+ * transactions; records themselves are never written here). It lives as long as the
  * service: Graphviz is loaded once, and each job is one message `{ id, cid, maxDecisions, format }`
  * answered by `{ id, content }` or `{ id, error }` (code, message and hint only).
  */
@@ -16,7 +18,7 @@ let store: AncoraStore | undefined;
 parentPort?.on("message", (job: LineageJob) => {
   void (async () => {
     try {
-      store ??= sdk.openStore({ path, readonly: true });
+      store ??= sdk.openStore({ path });
       const graph = sdk.lineageGraph(store, job.cid, { maxDecisions: job.maxDecisions });
       const content = await sdk.renderLineage(graph, job.format);
       parentPort?.postMessage({ id: job.id, content });
