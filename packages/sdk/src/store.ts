@@ -121,6 +121,7 @@ const STORE_KEY = Symbol("AncoraStore");
 const NODE_CACHE_MIN_LEVEL = 8;
 const NODE_CACHE_SIZE = 65_536;
 const connections = new WeakMap<AncoraStore, Database.Database>();
+const clocks = new WeakMap<AncoraStore, Clock>();
 
 /** Package-internal (not exported from index.ts): a store over a logger's own connection. */
 export function storeOverDatabase(db: Database.Database, path: string, clock: Clock): AncoraStore {
@@ -132,6 +133,15 @@ export function connectionOf(store: AncoraStore): Database.Database {
   const db = connections.get(store);
   if (db === undefined || !db.open) throw new ClosedError("store");
   return db;
+}
+
+/**
+ * Package-internal: the clock a store (and the logger over it) stamps records with, so that every
+ * record of a logger, lineage and consent ones included, and every judgement of time (consent validity,
+ * retention cut-offs) use one clock.
+ */
+export function clockOf(store: AncoraStore): Clock {
+  return clocks.get(store) ?? (() => new Date());
 }
 
 /**
@@ -155,6 +165,7 @@ export class AncoraStore {
     this.path = path;
     this.#clock = clock;
     connections.set(this, db);
+    clocks.set(this, clock);
   }
 
   get #open(): Database.Database {

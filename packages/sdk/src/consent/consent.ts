@@ -9,7 +9,7 @@ import { type BlockCid, decodeRecord, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { appendKinds, only } from "../lineage/append.js";
 import type { ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
+import { clockOf, connectionOf } from "../store.js";
 import { type ConsentDeniedCode, ConsentDeniedError, ConsentInputError } from "./errors.js";
 import { type ConsentPolicyState, type ConsentVerdict, evaluateConsent } from "./evaluate.js";
 import { indexSubject, subjectRecords, subjectRef } from "./subjects.js";
@@ -254,7 +254,8 @@ export function policiesOf(db: Database.Database, ref: string): ConsentPolicySta
 }
 
 /**
- * Judges a requirement against the committed log, now (or at `at`). Writes nothing.
+ * Judges a requirement against the committed log, now by the logger's clock (or at `at`). Writes
+ * nothing.
  *
  * @example
  * ```ts
@@ -264,7 +265,7 @@ export function policiesOf(db: Database.Database, ref: string): ConsentPolicySta
 export function checkConsent(
   logger: ProvenanceLogger,
   requirement: ConsentRequirement,
-  at: Date = new Date(),
+  at: Date = clockOf(logger.store)(),
 ): ConsentVerdict & { subjectRef: string } {
   if (typeof requirement !== "object" || requirement === null) {
     throw new ConsentInputError("consent must be { subject, purpose, role }", {

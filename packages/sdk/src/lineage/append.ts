@@ -9,7 +9,7 @@ import type Database from "better-sqlite3";
 import { StreamUnknownError } from "../errors.js";
 import { type Draft, StreamWriter, type Written } from "../internal/stream-writer.js";
 import type { ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
+import { clockOf, connectionOf } from "../store.js";
 
 /** A record body for one of the lineage kinds (validated by core when it is encoded). */
 export interface KindDraft {
@@ -48,7 +48,8 @@ export function ledgerOf(logger: ProvenanceLogger): Ledger {
     .get(logger.stream);
   if (streamId === undefined) throw new StreamUnknownError(logger.stream);
   const ledger: Ledger = { db, streamId, writer: undefined as unknown as StreamWriter, now: undefined };
-  ledger.writer = new StreamWriter(db, streamId, logger.stream, () => ledger.now ?? new Date());
+  const clock = clockOf(logger.store);
+  ledger.writer = new StreamWriter(db, streamId, logger.stream, () => ledger.now ?? clock());
   ledgers.set(logger, ledger);
   return ledger;
 }
@@ -65,7 +66,7 @@ export function appendKinds<T>(
   if (logger.closed) connectionOf(logger.store); // throws ClosedError
   const ledger = ledgerOf(logger);
   const { db, streamId, writer } = ledger;
-  const now = new Date();
+  const now = clockOf(logger.store)();
   const ts = now.toISOString();
   return db
     .transaction((): T => {

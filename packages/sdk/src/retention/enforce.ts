@@ -15,7 +15,7 @@ import { InputError } from "../errors.js";
 import { appendKinds, type KindDraft } from "../lineage/append.js";
 import { asInput } from "../lineage/kinds.js";
 import type { ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
+import { clockOf, connectionOf } from "../store.js";
 
 /** A written erasure record of a purge. */
 export interface PurgeRecord {
@@ -44,7 +44,7 @@ export interface RetentionResult {
 export interface RetentionOptions {
   /** Who runs the purge (the erasure records' `actor`): a job or a person. */
   actor: string;
-  /** The time to judge periods against (default: now). */
+  /** The time to judge periods against (default: now, by the logger's clock). */
   now?: Date;
 }
 
@@ -83,7 +83,7 @@ export function enforceRetention(logger: ProvenanceLogger, options: RetentionOpt
       hint: 'Pass { actor: "retention-job" } (a job or person name, written on the erasure records).',
     });
   }
-  const now = options.now ?? new Date();
+  const now = options.now ?? clockOf(logger.store)();
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
     throw new InputError("INVALID_OPTION", "now must be a valid Date", {
       evidence: { field: "now" },
