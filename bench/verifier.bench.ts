@@ -1,11 +1,13 @@
 /**
  * Verifier benchmarks (issue 7), each beside a baseline measured in the same run:
  *
- * 1. local verification of an SQLite log (`openLocalLog` + every rule), records/s, target >= 500,000/s;
+ * 1. local verification of an SQLite log (`openLocalLog` + every rule), records/s, target >= 500,000/s,
+ *    on 1 thread and on the default threads (`verifyLocalLog`, a worker pool) side by side;
  *    baseline: SHA-256 of the same record bytes read from the same file (the floor any check pays);
  * 2. public verification (`verifyPublic`: anchors from a `hardhat node`, manifests and records from the
  *    SDK's embedded IPFS node on loopback, over its HTTP batch gateway and, for comparison, over
- *    bitswap), target 100,000 records in <= 60 s;
+ *    bitswap, and over the gateway with the records checked on a worker pool), target 100,000
+ *    records in <= 60 s;
  *    baseline: local verification of the same log;
  * 3. receipt verification on chain (`verifyReceiptOnChain` against the local RPC), target p50 <= 100 ms;
  *    baseline: one `eth_blockNumber` round trip to the same node.
@@ -41,9 +43,12 @@ import {
 } from "../packages/verifier/dist/index.js";
 import {
   batchGatewayFetcher,
+  createVerifyPool,
+  DEFAULT_VERIFY_THREADS,
   nodeSha256,
   openLocalLog,
   startBitswapFetcher,
+  verifyLocalLog,
 } from "../packages/verifier/dist/node.js";
 import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
 import { CONFIG, type Measurement, MODEL, option, progress, report } from "./lib.ts";
@@ -80,8 +85,14 @@ async function writeLog(path: string, records: number, onBatch?: () => Promise<v
   return logger;
 }
 
-/** Local verification of `path`, records/s, against hashing the same bytes. */
-function localVerification(path: string): { verify: Measurement; hashOnly: Measurement } {
+/**
+ * Local verification of `path`, records/s, against hashing the same bytes: on this thread
+ * (`verifyStreams`, what `--threads 1` runs) and on the default threads (`verifyLocalLog`, what
+ * `ancora-verify --db` runs), pool start-up included.
+ */
+async function localVerification(
+  path: string,
+): Promise<{ verify: Measurement; parallel: Measurement; hashOnly: Measurement }> {
   const db = new Database(path, { readonly: true });
   const started = performance.now();
   let bytes = 0;
@@ -104,7 +115,22 @@ function localVerification(path: string): { verify: Measurement; hashOnly: Measu
   const ms = performance.now() - t0;
   if (!result.ok) throw new Error(`the benchmark log does not verify: ${JSON.stringify(result.failures[0])}`);
   progress(`local: ${records} records (${(bytes / 1e6).toFixed(1)} MB) verified in ${ms.toFixed(0)} ms`);
-  return { verify: rate("openLocalLog + every rule (ancora-verify --db)", result.checked, ms), hashOnly };
+  const t1 = performance.now();
+  const parallel = await verifyLocalLog(path);
+  const pms = performance.now() - t1;
+  if (!parallel.ok || parallel.parallelStreams.length === 0) {
+    throw new Error(`the parallel run did not verify in ranges: ${JSON.stringify(parallel.fallbacks)}`);
+  }
+  progress(`local on ${parallel.threads} threads: ${parallel.checked} records in ${pms.toFixed(0)} ms`);
+  return {
+    verify: rate("openLocalLog + every rule, 1 thread (ancora-verify --db --threads 1)", result.checked, ms),
+    parallel: rate(
+      `verifyLocalLog, ${parallel.threads} threads (ancora-verify --db), pool start included`,
+      parallel.checked,
+      pms,
+    ),
+    hashOnly,
+  };
 }
 
 async function main(): Promise<void> {
@@ -112,10 +138,10 @@ async function main(): Promise<void> {
   const localPath = join(dir, "local.db");
   progress(`writing a ${SIZE.toLocaleString("en-US")}-record log`);
   await (await writeLog(localPath, SIZE)).close();
-  const local = localVerification(localPath);
+  const local = await localVerification(localPath);
   report(
     `Local verification of ${SIZE.toLocaleString("en-US")} records (records/s)`,
-    [local.hashOnly, local.verify],
+    [local.hashOnly, local.verify, local.parallel],
     {
       target: { name: local.verify.name, opsPerSec: 500_000 },
     },
@@ -154,16 +180,23 @@ async function main(): Promise<void> {
     const store = openStore({ path: publicPath });
     const node = await startIpfsNode({ store, gateway: true });
     try {
-      const localSame = localVerification(publicPath);
+      const localSame = await localVerification(publicPath);
       const view = await registryView(publicClient, registry);
       const runs: Measurement[] = [localSame.verify];
       const timed = async (
         name: string,
         fetchBlock: Parameters<typeof verifyPublic>[0]["fetchBlock"],
         c: number,
+        pool?: ReturnType<typeof createVerifyPool>,
       ) => {
         const t0 = performance.now();
-        const result = await verifyPublic({ registry: view, fetchBlock, sha256: nodeSha256, concurrency: c });
+        const result = await verifyPublic({
+          registry: view,
+          fetchBlock,
+          sha256: nodeSha256,
+          concurrency: c,
+          ...(pool === undefined ? {} : { pool }),
+        });
         const ms = performance.now() - t0;
         if (!result.ok) throw new Error(`public verification failed: ${JSON.stringify(result.failures[0])}`);
         progress(`${name}: ${result.checked} records in ${(ms / 1000).toFixed(1)} s`);
@@ -187,6 +220,17 @@ async function main(): Promise<void> {
         batchGatewayFetcher(node.gatewayUrl as string),
         GATEWAY_CONCURRENCY,
       );
+      const pool = createVerifyPool();
+      try {
+        await timed(
+          `the same with the records checked on a pool of ${DEFAULT_VERIFY_THREADS} workers, pool start included`,
+          batchGatewayFetcher(node.gatewayUrl as string),
+          GATEWAY_CONCURRENCY,
+          pool,
+        );
+      } finally {
+        await pool.close();
+      }
       report(`Public verification of ${PUBLIC.toLocaleString("en-US")} records (records/s)`, runs);
       const projected = ((100_000 * ms) / 1000 / PUBLIC).toFixed(1);
       console.log(

@@ -2,7 +2,8 @@
  * Parallel verify() (seq ranges on worker threads, stitched on the calling thread) against the serial
  * path: the same success on intact stores, never a success where the serial path finds anything
  * (then verify() falls back to the serial path, so reports are identical). Every case of
- * tamper.test.ts also runs through the parallel path there.
+ * tamper.test.ts also runs through the parallel path there. The range checks, workers and stitching
+ * are @ancora/verifier's (verifyLocalStreamBlocking); this file checks them through the SDK's wrapper.
  */
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
@@ -138,6 +139,14 @@ describe("parallel verify()", () => {
     "head size": (db) => db.prepare("UPDATE streams SET size = size - 1 WHERE id = 1").run(),
     "truncated tail": (db, seq) =>
       db.prepare("DELETE FROM records WHERE stream_id = 1 AND seq >= ?").run(seq),
+    "a row beyond the head": (db, seq) =>
+      db
+        .prepare(
+          `INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes)
+           SELECT stream_id, seq + 1000, cid, kind, ts, label, model_id, model_version, bytes FROM records
+           WHERE stream_id = 1 AND seq = ?`,
+        )
+        .run(seq),
     "swapped seqs": (db, seq) => {
       const a = Math.max(1, seq);
       db.prepare("UPDATE records SET seq = -1 WHERE stream_id = 1 AND seq = ?").run(a);

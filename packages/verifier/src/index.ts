@@ -40,6 +40,7 @@ export {
 export { PublicVerifyError, type PublicVerifyErrorCode } from "./public/errors.js";
 export {
   DEFAULT_PUBLIC_CONCURRENCY,
+  DEFAULT_PUBLIC_RANGE_RECORDS,
   HISTORY_PROOF,
   type PublicProgress,
   type PublicStreamResult,
@@ -47,6 +48,7 @@ export {
   type PublicVerifyOptions,
   verifyPublic,
 } from "./public/verify-public.js";
+export type { RangeChecker, RecordsRange } from "./range-checker.js";
 export {
   type ReceiptFailure,
   type ReceiptOnChainOptions,

@@ -5,6 +5,29 @@
  */
 export { SourceError, type SourceErrorCode } from "./errors.js";
 export {
+  type BlockingOutcome,
+  type BlockingVerifyOptions,
+  verifyLocalStreamBlocking,
+} from "./parallel/blocking.js";
+export { ParallelOptionError, type ParallelOptionErrorCode } from "./parallel/errors.js";
+export type { LocalStreamSnapshot } from "./parallel/range-plan.js";
+export {
+  DEFAULT_PARALLEL_MIN_RECORDS,
+  DEFAULT_RANGE_RECORDS,
+  type LocalProgress,
+  type LocalVerificationResult,
+  type SerialFallback,
+  type VerifyLocalLogOptions,
+  verifyLocalLog,
+} from "./parallel/verify-local.js";
+export {
+  createVerifyPool,
+  DEFAULT_VERIFY_THREADS,
+  MAX_VERIFY_THREADS,
+  type VerifyPool,
+  type VerifyPoolOptions,
+} from "./parallel/worker-pool.js";
+export {
   BATCH_GATEWAY_PATH,
   type BatchGatewayFetcherOptions,
   batchGatewayFetcher,

@@ -681,17 +681,58 @@ export function verifyStreams(
   options: VerifyOptions = {},
 ): SourceVerificationResult {
   const names = [...new Set(streams)];
-  const passes = names.map((stream) => {
-    const node = source.node?.bind(source);
-    const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
-      ...options,
-      ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
-    });
-    for (const record of source.records(stream)) verifier.add(record);
-    return { result: verifier.finish(source.head?.(stream)), references: verifier.references() };
+  return resolveAcrossStreams(
+    source,
+    names,
+    names.map((stream) => streamPass(source, stream, options)),
+    options,
+  );
+}
+
+/** One stream's own pass: its result, and what it learned about references for the pass across streams. */
+export interface StreamPass {
+  readonly result: VerificationResult;
+  readonly references: StreamReferences;
+}
+
+/** Records between two progress reports of {@link streamPass}. */
+const PASS_PROGRESS_EVERY = 65_536;
+
+/**
+ * The first pass of {@link verifyStreams} over one stream (every per-record, Merkle, checkpoint and
+ * head check); `onProgress` is told how many more records were checked, every 65,536 and at the end.
+ */
+export function streamPass(
+  source: RecordSource,
+  stream: string,
+  options: VerifyOptions = {},
+  onProgress?: (records: number) => void,
+): StreamPass {
+  const node = source.node?.bind(source);
+  const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
+    ...options,
+    ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
   });
-  // Second pass, across streams: a training run in "training" names models in "models". A reference
-  // that none of the streams' lineage records satisfies may name a decision: rescan for those only.
+  let n = 0;
+  for (const record of source.records(stream)) {
+    verifier.add(record);
+    if (++n % PASS_PROGRESS_EVERY === 0) onProgress?.(PASS_PROGRESS_EVERY);
+  }
+  onProgress?.(n % PASS_PROGRESS_EVERY);
+  return { result: verifier.finish(source.head?.(stream)), references: verifier.references() };
+}
+
+/**
+ * The second pass of {@link verifyStreams}, across streams: a training run in "training" names models
+ * in "models". A reference that none of the passes' remembered records satisfies may name a decision
+ * (or a record of a stream whose pass remembered none): the streams are rescanned for those CIDs only.
+ */
+export function resolveAcrossStreams(
+  source: RecordSource,
+  names: readonly string[],
+  passes: readonly StreamPass[],
+  options: VerifyOptions = {},
+): SourceVerificationResult {
   const all = passes.map((p) => p.references);
   const wanted = unresolvedCids(all);
   const decisions = wanted.size === 0 ? new Map() : scanTargets(source, names, wanted, options.sha256);

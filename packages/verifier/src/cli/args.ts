@@ -32,6 +32,8 @@ export interface VerifyCommand {
   readonly streams: readonly string[];
   readonly json: boolean;
   readonly progress: boolean;
+  /** `--threads N` (local `--db` and public modes); undefined: the verifier's default. */
+  readonly threads?: number;
 }
 
 /** What parsing gave: a command to run, or help text to print (exit 0). */
@@ -68,6 +70,12 @@ function program(): Command {
     .addOption(new Option("--receipt <file>", "a receipt (JSON) to check on chain"))
     .addOption(new Option("--json", "print one JSON document on stdout"))
     .addOption(new Option("--progress", "progress on stderr even when it is not a terminal"))
+    .addOption(
+      new Option(
+        "--threads <n>",
+        `threads verifying records with --db or in public mode, 1 to ${MAX_THREADS} (default: cores, at most 8)`,
+      ),
+    )
     .helpOption("-h, --help", "show this help")
     .allowExcessArguments(false)
     .exitOverride()
@@ -86,6 +94,20 @@ function fromCommander(error: CommanderError): UsageError {
     default:
       return new UsageError("USAGE_BAD_VALUE", message);
   }
+}
+
+/** Most threads `--threads` takes (the pool's limit). */
+export const MAX_THREADS = 64;
+
+function threadCount(value: string): number {
+  const n = /^[0-9]{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new UsageError("USAGE_BAD_VALUE", `--threads must be an integer from 1 to ${MAX_THREADS}`, {
+      hint: "Pass a thread count such as --threads 4 (1 verifies on one thread), or leave it out.",
+      evidence: { threads: value.slice(0, 20) },
+    });
+  }
+  return n;
 }
 
 function httpUrl(value: string, option: string): string {
@@ -148,6 +170,7 @@ export function parseArgs(
     receipt?: string;
     json?: boolean;
     progress?: boolean;
+    threads?: string;
   }>();
   // `--db --json` would otherwise read "--json" as the file name: a value that looks like an option
   // is a missing value (a file really named so can be given as ./-name).
@@ -188,7 +211,17 @@ export function parseArgs(
     });
   }
   const registry = o.registry?.toLowerCase() as Address | undefined;
-  const flags = { streams, json: o.json === true, progress: o.progress === true };
+  const threads = o.threads === undefined ? undefined : threadCount(o.threads);
+  const flags = {
+    streams,
+    json: o.json === true,
+    progress: o.progress === true,
+    ...(threads === undefined ? {} : { threads }),
+  };
+  const threadsIgnored = (mode: string) =>
+    new UsageError("USAGE_CONFLICT", `--threads does not apply to ${mode}`, {
+      hint: "--threads applies to a --db log checked alone and to public verification: drop it here.",
+    });
   const sources = {
     ...(o.db === undefined ? {} : { db: o.db }),
     ...(o.jsonl === undefined ? {} : { jsonl: o.jsonl }),
@@ -200,6 +233,7 @@ export function parseArgs(
         hint: "A receipt names its own registry and stream: run `ancora-verify --receipt FILE --rpc URL`.",
       });
     }
+    if (threads !== undefined) throw threadsIgnored("a receipt");
     if (rpc === undefined) {
       throw new UsageError("USAGE_CONFLICT", "--receipt needs --rpc (or ANCORA_RPC_URL)", {
         hint: "Pass the JSON-RPC URL of the chain the receipt names.",
@@ -218,6 +252,8 @@ export function parseArgs(
         hint: "A local log holds its own records: drop --ipfs, or drop --db/--jsonl to verify from IPFS.",
       });
     }
+    if (threads !== undefined && o.jsonl !== undefined) throw threadsIgnored("an export (--jsonl)");
+    if (threads !== undefined && rpc !== undefined) throw threadsIgnored("a log checked against the chain");
     const mode: VerifyMode =
       rpc === undefined || registry === undefined
         ? { kind: "local", ...sources }

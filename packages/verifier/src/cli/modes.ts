@@ -8,16 +8,18 @@ import { verifyAgainstChain } from "../chain/local-vs-chain.js";
 import { registryView } from "../chain/viem-registry.js";
 import { SourceError } from "../errors.js";
 import { toHex0x } from "../internal/hex.js";
+import { verifyLocalLog } from "../parallel/verify-local.js";
+import { createVerifyPool } from "../parallel/worker-pool.js";
 import { verifyPublic } from "../public/verify-public.js";
 import { verifyReceiptOnChain } from "../receipt/receipt-on-chain.js";
-import type { VerificationResult } from "../result.js";
+import type { SourceVerificationResult } from "../result.js";
 import { startBitswapFetcher } from "../sources/bitswap.js";
 import { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "../sources/http-blocks.js";
 import { readJsonlExport } from "../sources/jsonl.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
 import { openLocalLog } from "../sources/sqlite.js";
 import type { LocalLog } from "../sources/types.js";
-import { StreamVerifier } from "../stream-verifier.js";
+import { resolveAcrossStreams, streamPass } from "../stream-verifier.js";
 import type { VerifyMode } from "./args.js";
 import { UsageError } from "./errors.js";
 import type { Progress } from "./progress.js";
@@ -50,74 +52,83 @@ function selectStreams(log: LocalLog, wanted: readonly string[]): string[] {
   return [...new Set(wanted)];
 }
 
-/** Verifies one stream of a local log record by record (as `verifyStream` does), reporting progress. */
-function verifyWithProgress(
+/**
+ * The serial checks of {@link verifyStreams} over a log (an export), with progress: each stream's pass,
+ * then the references across streams.
+ */
+function verifySerially(
   log: LocalLog,
-  stream: string,
-  done: number,
+  names: readonly string[],
   total: number,
   progress: Progress,
-): VerificationResult {
-  const source = log.source;
-  const node = source.node?.bind(source);
-  const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
-    sha256: nodeSha256,
-    ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
-  });
-  let n = 0;
-  for (const record of source.records(stream)) {
-    verifier.add(record);
-    if (++n % 65_536 === 0) progress.update(done + n, total);
-  }
-  progress.update(done + n, total);
-  return verifier.finish(source.head?.(stream));
+): SourceVerificationResult {
+  let done = 0;
+  const passes = names.map((name) =>
+    streamPass(log.source, name, { sha256: nodeSha256 }, (records) => {
+      done += records;
+      progress.update(done, total);
+    }),
+  );
+  return resolveAcrossStreams(log.source, names, passes, { sha256: nodeSha256 });
 }
 
 function failureTotal(results: readonly { failureCount: number }[]): number {
   return results.reduce((sum, r) => sum + r.failureCount, 0);
 }
 
-/** `--db FILE` or `--jsonl FILE`: every rule of every stream, and the stored checkpoints. */
+/**
+ * `--db FILE` or `--jsonl FILE`: every rule of every stream, and the stored checkpoints. A `--db` log's
+ * long streams are verified in ranges on `threads` worker threads (`verifyLocalLog`).
+ */
 export async function runLocal(
   mode: { db?: string; jsonl?: string },
   streams: readonly string[],
   progress: Progress,
+  threads?: number,
 ): Promise<Timed> {
   const log = await openLog(mode);
+  let names: string[];
   try {
-    const names = selectStreams(log, streams);
-    const total = names.reduce((sum, s) => sum + (log.source.head?.(s)?.size ?? 0), 0);
-    const results: VerificationResult[] = [];
-    let done = 0;
-    for (const name of names) {
-      const result = verifyWithProgress(log, name, done, total, progress);
-      done += result.checked;
-      results.push(result);
+    names = selectStreams(log, streams);
+    if (mode.db === undefined) {
+      const total = names.reduce((sum, s) => sum + (log.source.head?.(s)?.size ?? 0), 0);
+      return summariseLocal(verifySerially(log, names, total, progress), progress);
     }
-    progress.done();
-    return {
-      ok: results.every((r) => r.ok),
-      records: done,
-      anchors: 0,
-      failures: results.flatMap((r) => r.failures),
-      mode: "local",
-      failureCount: failureTotal(results),
-      streams: results.map(
-        (r): StreamSummary => ({
-          stream: r.stream,
-          ok: r.ok,
-          records: r.checked,
-          anchors: 0,
-          checkpoints: r.checkpoints,
-          ...(r.root === undefined ? {} : { root: r.root }),
-          failureCount: r.failureCount,
-          ...(r.firstBadSeq === undefined ? {} : { firstBadSeq: r.firstBadSeq }),
-        }),
-      ),
-    };
   } finally {
     log.close();
   }
+  // verifyLocalLog opens the log again and verifies it in one snapshot of its own.
+  const result = await verifyLocalLog(mode.db, {
+    streams: names,
+    ...(threads === undefined ? {} : { threads }),
+    onProgress: (p) => progress.update(p.records, p.total),
+  });
+  return summariseLocal(result, progress);
+}
+
+function summariseLocal(result: SourceVerificationResult, progress: Progress): Timed {
+  progress.done();
+  const results = result.streams;
+  return {
+    ok: result.ok,
+    records: result.checked,
+    anchors: 0,
+    failures: result.failures,
+    mode: "local",
+    failureCount: failureTotal(results),
+    streams: results.map(
+      (r): StreamSummary => ({
+        stream: r.stream,
+        ok: r.ok,
+        records: r.checked,
+        anchors: 0,
+        checkpoints: r.checkpoints,
+        ...(r.root === undefined ? {} : { root: r.root }),
+        failureCount: r.failureCount,
+        ...(r.firstBadSeq === undefined ? {} : { firstBadSeq: r.firstBadSeq }),
+      }),
+    ),
+  };
 }
 
 /** `--db FILE --rpc URL --registry ADDRESS`: local integrity and the log against the chain. */
@@ -165,10 +176,12 @@ export async function runPublic(
   mode: Extract<VerifyMode, { kind: "public" }>,
   streams: readonly string[],
   progress: Progress,
+  threads?: number,
 ): Promise<Timed> {
   const registry = await registryView(client(mode.rpc), mode.registry);
   const bitswap =
     mode.ipfs.kind === "bitswap" ? await startBitswapFetcher({ peers: [mode.ipfs.peer] }) : undefined;
+  const pool = createVerifyPool(threads === undefined ? {} : { threads });
   try {
     const fetchBlock = bitswap?.fetch ?? httpBlockFetcher((mode.ipfs as { url: string }).url);
     const result = await verifyPublic({
@@ -178,6 +191,7 @@ export async function runPublic(
       ...(bitswap === undefined ? { concurrency: HTTP_FETCH_CONCURRENCY } : {}),
       sha256: nodeSha256,
       ...(streams.length === 0 ? {} : { streams }),
+      ...(pool.threads > 1 ? { pool } : {}),
       onProgress: (p) => progress.update(p.records, p.total),
     });
     progress.done();
@@ -207,6 +221,7 @@ export async function runPublic(
       chain: { chainId: result.chainId, registry: result.registry, blockNumber: String(result.blockNumber) },
     };
   } finally {
+    await pool.close();
     await bitswap?.close();
   }
 }

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { localParallelDefaults } from "../parallel/verify-local.js";
 import { parseArgs } from "./args.js";
 import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, EXIT_VERIFIED, runVerify } from "./run.js";
 
@@ -204,5 +205,72 @@ describe("runVerify unreachable sources (exit 3)", () => {
     const invalid = await cli(["--receipt", garbage, "--rpc", rpc, "--json"]);
     expect(invalid.code).toBe(EXIT_FAILED);
     expect(JSON.parse(invalid.stdout).failures[0]).toMatchObject({ code: "RECEIPT_INVALID" });
+  });
+});
+
+describe("--threads", () => {
+  it("is parsed as an integer from 1 to 64", () => {
+    const parsed = (args: string[]) => parseArgs(args) as { command: { threads?: number } };
+    expect(parsed(["--db", "x.db"]).command.threads).toBeUndefined();
+    expect(parsed(["--db", "x.db", "--threads", "1"]).command.threads).toBe(1);
+    expect(parsed(["--db", "x.db", "--threads", "64"]).command.threads).toBe(64);
+    const ipfs = [
+      "--rpc",
+      "http://127.0.0.1:8545",
+      "--registry",
+      REGISTRY,
+      "--ipfs",
+      "http://127.0.0.1:8080",
+    ];
+    expect(parsed([...ipfs, "--threads", "3"]).command.threads).toBe(3);
+  });
+
+  it("exits 2 for a count that is not an integer from 1 to 64, or a mode it does not apply to", async () => {
+    const path = store();
+    for (const value of ["0", "65", "1.5", "four", "1e1", "", "010000"]) {
+      const { code, stdout } = await cli(["--db", path, "--threads", value, "--json"]);
+      expect(code, value).toBe(EXIT_USAGE);
+      expect(JSON.parse(stdout).error.code, value).toBe("USAGE_BAD_VALUE");
+    }
+    for (const args of [["--threads"], ["--threads", "-2"]]) {
+      const { code, stdout } = await cli(["--db", path, ...args, "--json"]);
+      expect(code).toBe(EXIT_USAGE);
+      expect(JSON.parse(stdout).error.code).toBe("USAGE_MISSING_VALUE");
+    }
+    const conflicts = [
+      ["--jsonl", join(dir, "x.jsonl")],
+      ["--db", path, "--rpc", "http://127.0.0.1:8545", "--registry", REGISTRY],
+      ["--receipt", join(dir, "r.json"), "--rpc", "http://127.0.0.1:8545"],
+    ];
+    for (const args of conflicts) {
+      const { code, stdout } = await cli([...args, "--threads", "2", "--json"]);
+      expect(code).toBe(EXIT_USAGE);
+      expect(JSON.parse(stdout).error.code).toBe("USAGE_CONFLICT");
+    }
+  });
+
+  it("gives the same report on any thread count, intact or tampered", { timeout: 60_000 }, async () => {
+    const path = store();
+    // Ranges of 16 records on small streams, so that the fixture's streams go to the workers.
+    const defaults = { ...localParallelDefaults };
+    Object.assign(localParallelDefaults, { minRecords: 1, rangeRecords: 16 });
+    onTestFinished(() => {
+      Object.assign(localParallelDefaults, defaults);
+    });
+    const report = async (threads: string) => {
+      const { code, stdout } = await cli(["--db", path, "--threads", threads, "--json"]);
+      const { elapsedMs: _, ...doc } = JSON.parse(stdout);
+      return { code, doc };
+    };
+    expect(await report("4")).toEqual(await report("1"));
+    const db = new Database(path);
+    db.prepare("UPDATE records SET label = 'L999' WHERE seq = 9 AND stream_id = 1").run();
+    db.close();
+    const tampered = await report("3");
+    expect(tampered.code).toBe(EXIT_FAILED);
+    expect(tampered).toEqual(await report("1"));
+    // Progress counts the records checked on every thread.
+    const { stderr } = await cli(["--db", path, "--threads", "2", "--progress", "--json"]);
+    expect(stderr.trim().split("\n").at(-1)).toMatch(/^ {2}84 \/ 84 records/);
   });
 });

@@ -26,13 +26,13 @@ async function execute(command: VerifyCommand, io: VerifyIo): Promise<Summary> {
   let summary: Omit<Summary, "elapsedMs">;
   switch (mode.kind) {
     case "local":
-      summary = await runLocal(mode, streams, progress);
+      summary = await runLocal(mode, streams, progress, command.threads);
       break;
     case "chain":
       summary = await runChain(mode, streams);
       break;
     case "public":
-      summary = await runPublic(mode, streams, progress);
+      summary = await runPublic(mode, streams, progress, command.threads);
       break;
     case "receipt":
       summary = await runReceipt(mode);

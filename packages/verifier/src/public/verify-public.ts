@@ -9,16 +9,19 @@
  * manifests' (size, root, head) as the checkpoints: every record rule applies, and the root recomputed
  * at every manifest's size must be the manifest's root, which for an anchored manifest is the anchored
  * root. Memory is bounded by two manifests' records (one being verified, the next being fetched).
+ * With a `pool` (a {@link RangeChecker}), the records are checked in ranges on other threads while this
+ * one fetches (./range-dispatch.ts), and a stream that is not a plain success is verified again here.
  */
 import { encodeStreamId, isBytes32 } from "@ancora/contracts";
-import type { Sha256 } from "@ancora/core";
+import { AncoraError, type Sha256 } from "@ancora/core";
 import type { Hex } from "viem";
 import { proveHistoryFromEvents } from "../chain/history-proof.js";
 import type { RegistryStream, RegistryView } from "../chain/registry-view.js";
+import type { RangeChecker } from "../range-checker.js";
 import type { VerificationFailure, VerificationResult } from "../result.js";
 import type { StoredRecord } from "../source.js";
 import type { BlockFetcher } from "../sources/types.js";
-import { DEFAULT_MAX_FAILURES, StreamVerifier } from "../stream-verifier.js";
+import { DEFAULT_MAX_FAILURES, RANGE_BLOCK, StreamVerifier } from "../stream-verifier.js";
 import { PublicVerifyError } from "./errors.js";
 import { fetchInParallel } from "./fetch-pool.js";
 import {
@@ -30,9 +33,13 @@ import {
   type ManifestLink,
   manifestsOfAnchor,
 } from "./manifest-chain.js";
+import { RangeDispatcher } from "./range-dispatch.js";
 
 /** Blocks requested at once by default: enough to hide a loopback or LAN round trip. */
 export const DEFAULT_PUBLIC_CONCURRENCY = 32;
+
+/** Records per range checked by a {@link PublicVerifyOptions.pool} (about 0.2 s of work). */
+export const DEFAULT_PUBLIC_RANGE_RECORDS = 4_096;
 
 /** How a stream's anchor history was proven, as results and reports name it. */
 export const HISTORY_PROOF = "events replayed from genesis to the chained head in state";
@@ -63,6 +70,17 @@ export interface PublicVerifyOptions {
   /** Failures kept per stream (default {@link DEFAULT_MAX_FAILURES}); all are counted. */
   readonly maxFailures?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Checks ranges of records on other threads (`createVerifyPool` of `@ancora/verifier/node`) while
+   * this thread goes on fetching. Results are the same without it: a stream whose ranges are not a
+   * plain success is verified again on this thread.
+   */
+  readonly pool?: RangeChecker;
+  /**
+   * Records per range given to `pool`, a multiple of 16 (default {@link DEFAULT_PUBLIC_RANGE_RECORDS});
+   * streams of at most this many records are checked on this thread.
+   */
+  readonly rangeRecords?: number;
 }
 
 /** One stream's public verification. */
@@ -79,6 +97,12 @@ export interface PublicStreamResult extends VerificationResult {
   readonly history: string;
   /** False when a failure stopped the stream before its last anchored record. */
   readonly complete: boolean;
+  /**
+   * Set when the stream's records were checked in ranges on `pool` and that was not a plain success:
+   * why. The stream was then fetched and verified again on the calling thread (the result is that
+   * run's); blocks the source did not have are not asked for twice.
+   */
+  readonly serialFallback?: string;
 }
 
 /** The result of a public run. */
@@ -119,6 +143,17 @@ export async function verifyPublic(options: PublicVerifyOptions): Promise<Public
       hint: "Pass a concurrency such as 32, or leave it out.",
       evidence: { concurrency },
     });
+  }
+  const rangeRecords = options.rangeRecords ?? DEFAULT_PUBLIC_RANGE_RECORDS;
+  if (!Number.isSafeInteger(rangeRecords) || rangeRecords < RANGE_BLOCK || rangeRecords % RANGE_BLOCK !== 0) {
+    throw new PublicVerifyError(
+      "PUBLIC_BAD_OPTION",
+      `rangeRecords must be a positive multiple of ${RANGE_BLOCK}`,
+      {
+        hint: "Pass a range size such as 4096, or leave it out.",
+        evidence: { rangeRecords },
+      },
+    );
   }
   const { registry } = options;
   const entries = await selectStreams(registry, options.streams);
@@ -323,17 +358,50 @@ async function verifyOneStream(
     };
   }
 
-  const verifier = new StreamVerifier(
-    stream,
-    links.map((l) => ({ size: l.size, root: l.root, head: l.head })),
-    { maxFailures, ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }) },
-  );
+  const checkpoints = links.map((l) => ({ size: l.size, root: l.root, head: l.head }));
+  const verifyOptions = { maxFailures, ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }) };
+  let serialFallback: string | undefined;
+  let serialFetch = fetchBlock;
+  const last = links[links.length - 1] as ManifestLink;
+  const pool = options.pool;
+  const rangeRecords = options.rangeRecords ?? DEFAULT_PUBLIC_RANGE_RECORDS;
+  if (walkFailure === undefined && pool !== undefined && pool.threads > 1 && last.size > rangeRecords) {
+    const before = progress.done;
+    const remembering = rememberAbsences(fetchBlock);
+    const outcome = await verifyInRanges(
+      { ...options, fetchBlock: remembering.fetch },
+      concurrency,
+      streamId,
+      stream,
+      links,
+      checkpoints,
+      pool,
+      rangeRecords,
+      progress,
+    );
+    if (typeof outcome !== "string") {
+      return {
+        ...base,
+        ...outcome,
+        anchors: anchors.length,
+        manifests: links.length,
+        history: HISTORY_PROOF,
+        complete: true,
+      };
+    }
+    serialFallback = outcome;
+    progress.done = before;
+    serialFetch = remembering.replay;
+  }
+
+  const verifier = new StreamVerifier(stream, checkpoints, verifyOptions);
   const extra: VerificationFailure[] = walkFailure === undefined ? [] : [walkFailure];
   let complete = walkFailure === undefined;
   let reached = 0;
+  const serialOptions = { ...options, fetchBlock: serialFetch };
   // One manifest of lookahead: the next manifest's records are fetched while this one's are checked.
   let pending: Promise<Fetched> | undefined = fetchManifestRecords(
-    options,
+    serialOptions,
     concurrency,
     streamId,
     stream,
@@ -350,7 +418,7 @@ async function verifyOneStream(
       break;
     }
     if (next !== undefined) {
-      pending = fetchManifestRecords(options, concurrency, streamId, stream, next);
+      pending = fetchManifestRecords(serialOptions, concurrency, streamId, stream, next);
       // Settled below or dropped with the stream; never an unhandled rejection.
       pending.catch(() => undefined);
     }
@@ -390,7 +458,91 @@ async function verifyOneStream(
     ...(result.root === undefined ? {} : { root: result.root }),
     history: HISTORY_PROOF,
     complete,
+    ...(serialFallback === undefined ? {} : { serialFallback }),
   };
+}
+
+/**
+ * A fetcher that remembers the blocks the source answered it does not have (or served with other
+ * bytes), and a `replay` fetcher that answers those at once the same way: a stream verified again
+ * serially after its ranges failed does not wait twice for an absence (a bitswap timeout each).
+ */
+function rememberAbsences(fetchBlock: BlockFetcher): { fetch: BlockFetcher; replay: BlockFetcher } {
+  const absent = new Map<string, unknown>();
+  return {
+    fetch: async (cid, fetchOptions) => {
+      try {
+        return await fetchBlock(cid, fetchOptions);
+      } catch (error) {
+        if (
+          error instanceof AncoraError &&
+          (error.code === "BLOCK_NOT_FOUND" || error.code === "BLOCK_CID_MISMATCH")
+        ) {
+          absent.set(cid, error);
+        }
+        throw error;
+      }
+    },
+    replay: async (cid, fetchOptions) => {
+      if (absent.has(cid)) throw absent.get(cid);
+      return await fetchBlock(cid, fetchOptions);
+    },
+  };
+}
+
+/**
+ * The stream's records fetched manifest by manifest, as on the serial path, and checked in ranges on
+ * `pool` while the next ones are fetched. Returns the stitched success, or why the stream must be
+ * verified serially (a block missing, a failure in a range, a worker lost...).
+ */
+async function verifyInRanges(
+  options: PublicVerifyOptions,
+  concurrency: number,
+  streamId: string,
+  stream: string,
+  links: readonly ManifestLink[],
+  checkpoints: readonly { size: number; root: Uint8Array; head: string }[],
+  pool: RangeChecker,
+  rangeRecords: number,
+  progress: { done: number; total: number },
+): Promise<VerificationResult | string> {
+  const dispatcher = new RangeDispatcher(pool, stream, checkpoints, rangeRecords, {
+    sha256: options.sha256,
+    onChecked: (records) => {
+      progress.done += records;
+      options.onProgress?.({ stream, records: progress.done, total: progress.total });
+    },
+  });
+  let pending: Promise<Fetched> | undefined = fetchManifestRecords(
+    options,
+    concurrency,
+    streamId,
+    stream,
+    links[0] as ManifestLink,
+  );
+  try {
+    for (let i = 0; pending !== undefined; i++) {
+      const batch: Fetched = await pending;
+      const next = links[i + 1];
+      pending = undefined;
+      if (batch.failures.length > 0) {
+        return `${batch.failures[0]?.code} at seq ${batch.failures[0]?.seq}`;
+      }
+      if (next !== undefined) {
+        pending = fetchManifestRecords(options, concurrency, streamId, stream, next);
+        pending.catch(() => undefined);
+      }
+      for (const record of batch.records) await dispatcher.add(record);
+    }
+  } finally {
+    // Whatever happens, no range is left unawaited.
+    if (pending !== undefined) pending.catch(() => undefined);
+  }
+  const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
+  return await dispatcher.finish(checkpoints, {
+    maxFailures,
+    ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }),
+  });
 }
 
 /**

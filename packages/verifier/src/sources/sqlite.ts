@@ -80,6 +80,24 @@ const ANCHORING_TABLES = ["anchors", "manifests"] as const;
  * ```
  */
 export function openLocalLog(path: string, options: OpenLocalLogOptions = {}): LocalLog {
+  return openLocalRangeLog(path, options);
+}
+
+/**
+ * A local log with the reads that verifying it in seq ranges needs (../parallel/): package-internal,
+ * so that the range workers and the calling thread read the file with this same reader.
+ */
+export interface LocalRangeLog extends LocalLog {
+  /** The records with `from <= seq < to`, as {@link RecordSource.records} presents them. */
+  rangeRecords(stream: string, from: number, to: number): Iterable<StoredRecord>;
+  /** Seq and bytes of the rows whose kind column is not `decision` (labels, configs, lineage...). */
+  controlRecords(stream: string): Array<{ seq: number; bytes: Uint8Array }>;
+  /** The number of rows of the stream, whatever their seq column holds. */
+  recordCount(stream: string): number;
+}
+
+/** {@link openLocalLog} with the range reads (see {@link LocalRangeLog}). */
+export function openLocalRangeLog(path: string, options: OpenLocalLogOptions = {}): LocalRangeLog {
   const timeout = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_LOCAL_BUSY_TIMEOUT_MS));
   checkFile(path);
   let db: Database.Database;
@@ -216,7 +234,7 @@ function stateRoot(treeState: unknown): Uint8Array {
   }
 }
 
-class SqliteLocalLog implements LocalLog {
+class SqliteLocalLog implements LocalRangeLog {
   readonly source: RecordSource;
   readonly #db: Database.Database;
   readonly #path: string;
@@ -265,6 +283,33 @@ class SqliteLocalLog implements LocalLog {
           .all(id) as [unknown, unknown][],
     );
     return rows.map(([cid, bytes]) => ({ stream, cid: String(cid), bytes: plainBytes(bytes) }));
+  }
+
+  rangeRecords(stream: string, from: number, to: number): Iterable<StoredRecord> {
+    return readRecords(this.#db, this.#idOf(stream), this.#path, { from, to });
+  }
+
+  controlRecords(stream: string): Array<{ seq: number; bytes: Uint8Array }> {
+    const id = this.#idOf(stream);
+    const rows = this.#read(
+      () =>
+        this.#db
+          .prepare("SELECT seq, bytes FROM records WHERE stream_id = ? AND kind <> 'decision' ORDER BY seq")
+          .raw()
+          .all(id) as [unknown, unknown][],
+    );
+    // A seq that is not an integer cannot start a range: the serial path reports such rows.
+    return rows.map(([seq, bytes]) => ({
+      seq: Number.isSafeInteger(seq) ? (seq as number) : -1,
+      bytes: plainBytes(bytes),
+    }));
+  }
+
+  recordCount(stream: string): number {
+    const id = this.#idOf(stream);
+    return this.#read(
+      () => this.#db.prepare("SELECT count(*) FROM records WHERE stream_id = ?").pluck().get(id) as number,
+    );
   }
 
   close(): void {
@@ -395,20 +440,28 @@ class SqliteLocalLog implements LocalLog {
  * (level 0, idx = seq) gives without a b-tree seek per record. Statements are prepared per call, so
  * two streams (or the same stream twice) can be iterated at once.
  */
-function* readRecords(db: Database.Database, id: number, path: string): Generator<StoredRecord> {
+function* readRecords(
+  db: Database.Database,
+  id: number,
+  path: string,
+  range?: { from: number; to: number },
+): Generator<StoredRecord> {
   let recordRows: IterableIterator<RecordRow> | undefined;
   let leafRows: IterableIterator<[number, unknown]> | undefined;
+  const seqs = range === undefined ? "" : " AND seq >= ? AND seq < ?";
+  const idxs = range === undefined ? "" : " AND idx >= ? AND idx < ?";
+  const bounds = range === undefined ? [] : [range.from, range.to];
   try {
     recordRows = db
       .prepare(
-        "SELECT seq, bytes, cid, kind, label, model_id, model_version, ts FROM records WHERE stream_id = ? ORDER BY seq",
+        `SELECT seq, bytes, cid, kind, label, model_id, model_version, ts FROM records WHERE stream_id = ?${seqs} ORDER BY seq`,
       )
       .raw()
-      .iterate(id) as IterableIterator<RecordRow>;
+      .iterate(id, ...bounds) as IterableIterator<RecordRow>;
     leafRows = db
-      .prepare("SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = 0 ORDER BY idx")
+      .prepare(`SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = 0${idxs} ORDER BY idx`)
       .raw()
-      .iterate(id) as IterableIterator<[number, unknown]>;
+      .iterate(id, ...bounds) as IterableIterator<[number, unknown]>;
     let leaf = leafRows.next();
     for (let row = recordRows.next(); !row.done; row = recordRows.next()) {
       const r = row.value;
