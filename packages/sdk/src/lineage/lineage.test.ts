@@ -352,9 +352,9 @@ describe("capsules, erasure and retention in a store", () => {
     );
     // An actor core refuses (empty) fails the whole run: the salts stay.
     const d = logger.recordSync({ features: { age: 1 }, output: 1, score: 0.9 });
-    expect(() =>
-      enforceRetention(logger, { actor: "", now: new Date(Date.now() + 86_400_000) }),
-    ).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => enforceRetention(logger, { actor: "", now: new Date(Date.now() + 86_400_000) })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
     expect(Object.keys(logger.store.salts("credit", d.seq)).length).toBe(2);
     expect(logger.store.stream("credit").size).toBe(size + 1);
   });
