@@ -164,15 +164,30 @@ export {
   type RecordedDecision,
   type WrapOptions,
 } from "./logger.js";
+export {
+  BATCH_ENTRY_DIGITS,
+  BATCH_MANIFEST_ENTRY,
+  type BatchCar,
+  type BatchDirectory,
+  type BatchDirectoryInput,
+  batchCar,
+  batchDirectory,
+  batchEntryName,
+  DAG_PB_CODEC,
+  MAX_BATCH_DIRECTORY_BYTES,
+  type RawBlock,
+} from "./pinning/batch-directory.js";
 export { type KuboServiceOptions, kuboService } from "./pinning/kubo.js";
 export { type PinataServiceOptions, pinataService } from "./pinning/pinata.js";
 export { createPinner, DEFAULT_PIN_JOB_RECORDS, Pinner, type PinnerOptions } from "./pinning/pinner.js";
 export {
   type PinBlock,
+  type PinCar,
   PinError,
   type PinErrorCode,
   type PinningService,
   parseRetryAfter,
+  pinBatch,
   pinBlock,
 } from "./pinning/service.js";
 export {

@@ -18,6 +18,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type BlockCid, parseBlockCid } from "@ancora/core";
+import { carHeader, carSection } from "./car.js";
 
 /** The batch path. */
 export const GATEWAY_BATCH_PATH = "/ancora/v1/blocks";
@@ -41,37 +42,6 @@ export interface BlockGateway {
   /** Base URL, e.g. `http://127.0.0.1:41234/`. */
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** Unsigned LEB128, as CAR frames its header and sections. */
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
-}
-
-/**
- * A CAR v1 header `{ roots: [root], version: 1 }` in DAG-CBOR (keys sorted by length: `roots`, then
- * `version`; the CID as tag 42 over a byte string with the 0x00 multibase prefix).
- */
-export function carHeader(root: BlockCid): Uint8Array {
-  const cid = root.bytes;
-  const cbor = Buffer.concat([
-    Uint8Array.of(0xa2, 0x65, ...Buffer.from("roots"), 0x81, 0xd8, 0x2a, 0x58, cid.length + 1, 0x00),
-    cid,
-    Uint8Array.of(0x67, ...Buffer.from("version"), 0x01),
-  ]);
-  return Buffer.concat([varint(cbor.length), cbor]);
-}
-
-/** One CAR section: length, CID bytes, block bytes. */
-export function carSection(cid: BlockCid, bytes: Uint8Array): Uint8Array {
-  return Buffer.concat([varint(cid.bytes.length + bytes.length), cid.bytes, bytes]);
 }
 
 function answer(res: ServerResponse, status: number, message: string): void {

@@ -1,9 +1,16 @@
 /**
- * A Kubo RPC endpoint through `kubo-rpc-client`: `add` of the exact bytes with CIDv1 and raw leaves, pinned.
+ * A Kubo RPC endpoint through `kubo-rpc-client`: `add` of the exact bytes with CIDv1 and raw leaves,
+ * pinned; CARs through `dag.import` with `pin-roots=true`.
+ *
+ * `POST /api/v0/dag/import` takes the CAR as a multipart file and answers newline-delimited JSON, one
+ * `{"Root":{"Cid":{"/":"<cid>"},"PinErrorMsg":""}}` per root it pinned (kubo-rpc-client
+ * dist/src/dag/import.js reads exactly that; ipfs/ipfs-docs#1980 documents the NDJSON shape). A non-empty
+ * `PinErrorMsg` means the root could not be pinned, typically because a block it links is missing.
  */
 import { create } from "kubo-rpc-client";
 import {
   type PinBlock,
+  type PinCar,
   PinError,
   type PinningService,
   parseRetryAfter,
@@ -27,6 +34,7 @@ export interface KuboServiceOptions {
  * ```ts
  * const kubo = kuboService({ url: "http://127.0.0.1:5001/api/v0" });
  * await pinBlock(kubo, { cid: record.cid, bytes: record.bytes });
+ * await pinBatch(kubo, { root: car.directory.cid.toString(), bytes: car.bytes }); // one CAR
  * ```
  */
 export function kuboService(options: KuboServiceOptions = {}): PinningService {
@@ -39,8 +47,40 @@ export function kuboService(options: KuboServiceOptions = {}): PinningService {
     timeout: options.timeoutMs ?? 30_000,
     ...(options.headers === undefined ? {} : { headers: options.headers }),
   });
+  const failure = (error: unknown): PinError => {
+    if (error instanceof PinError) return error;
+    const response = (error as { response?: { status?: number; headers?: Headers } }).response;
+    const status = typeof response?.status === "number" ? response.status : undefined;
+    return pinErrorForStatus("kubo", status, parseRetryAfter(response?.headers?.get("retry-after")), error);
+  };
   return {
     name: "kubo",
+    async uploadCar(car: PinCar, uploadOptions = {}) {
+      try {
+        let root: string | undefined;
+        for await (const result of client.dag.import([new Uint8Array(car.bytes)], {
+          pinRoots: true,
+          ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
+        })) {
+          if (result.root.pinErrorMsg !== undefined && result.root.pinErrorMsg !== "") {
+            // The message names Kubo's internals; keep only that the pin failed.
+            throw new PinError("PIN_REJECTED", "kubo imported the CAR but could not pin its root", {
+              hint: "A block the root links is missing from the CAR.",
+              evidence: { service: "kubo", root: result.root.cid.toString() },
+            });
+          }
+          root ??= result.root.cid.toString();
+        }
+        if (root === undefined) {
+          throw new PinError("PIN_REJECTED", "kubo reported no pinned root for the CAR", {
+            evidence: { service: "kubo" },
+          });
+        }
+        return { cid: root };
+      } catch (error) {
+        throw failure(error);
+      }
+    },
     async upload(block: PinBlock, uploadOptions = {}) {
       try {
         const result = await client.add(new Uint8Array(block.bytes), {
@@ -51,14 +91,7 @@ export function kuboService(options: KuboServiceOptions = {}): PinningService {
         });
         return { cid: result.cid.toString() };
       } catch (error) {
-        const response = (error as { response?: { status?: number; headers?: Headers } }).response;
-        const status = typeof response?.status === "number" ? response.status : undefined;
-        throw pinErrorForStatus(
-          "kubo",
-          status,
-          parseRetryAfter(response?.headers?.get("retry-after")),
-          error,
-        );
+        throw failure(error);
       }
     },
   };

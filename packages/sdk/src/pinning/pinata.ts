@@ -1,9 +1,15 @@
 /**
  * Pinata through the official `pinata` SDK: `upload.public.file` of the exact bytes (never `.json`,
  * which would re-serialise the object with JSON.stringify and change the bytes, hence the CID).
+ *
+ * CARs go through the same call with the builder's `.car()`, which adds the form field `car=true` to
+ * the multipart `POST /files` (pinata 2.x, dist/index.mjs `uploadFile`). Pinata's v3 API reference
+ * ("Upload a File", docs.pinata.cloud/api-reference/endpoint/upload-a-file): `car` boolean, "Upload a
+ * file as a raw CAR file (only supported for public network)"; the answer's `data.cid` is then the
+ * CAR's root.
  */
 import { PinataSDK } from "pinata";
-import { type PinBlock, PinError, type PinningService, pinErrorForStatus } from "./service.js";
+import { type PinBlock, type PinCar, PinError, type PinningService, pinErrorForStatus } from "./service.js";
 
 /** Options of {@link pinataService}. */
 export interface PinataServiceOptions {
@@ -24,6 +30,7 @@ export interface PinataServiceOptions {
  * ```ts
  * const pinata = pinataService(); // PINATA_JWT from the environment
  * await pinBlock(pinata, { cid: record.cid, bytes: record.bytes });
+ * await pinBatch(pinata, { root: car.directory.cid.toString(), bytes: car.bytes }); // one CAR
  * ```
  */
 export function pinataService(options: PinataServiceOptions = {}): PinningService {
@@ -37,20 +44,30 @@ export function pinataService(options: PinataServiceOptions = {}): PinningServic
     ...(options.endpointUrl === undefined ? {} : { endpointUrl: options.endpointUrl }),
   });
   const rateLimitWaitMs = options.rateLimitWaitMs ?? 60_000;
+  const send = async (file: File, car: boolean): Promise<{ cid: string }> => {
+    try {
+      const builder = sdk.upload.public.file(file);
+      const result = await (car ? builder.car() : builder);
+      return { cid: String(result.cid) };
+    } catch (error) {
+      const status = (error as { statusCode?: unknown }).statusCode;
+      const code = typeof status === "number" ? status : undefined;
+      throw pinErrorForStatus("pinata", code, code === 429 ? rateLimitWaitMs : undefined, error);
+    }
+  };
   return {
     name: "pinata",
-    async upload(block: PinBlock) {
+    upload(block: PinBlock) {
       const file = new File([new Uint8Array(block.bytes)], block.name ?? block.cid, {
         type: "application/octet-stream",
       });
-      try {
-        const result = await sdk.upload.public.file(file);
-        return { cid: String(result.cid) };
-      } catch (error) {
-        const status = (error as { statusCode?: unknown }).statusCode;
-        const code = typeof status === "number" ? status : undefined;
-        throw pinErrorForStatus("pinata", code, code === 429 ? rateLimitWaitMs : undefined, error);
-      }
+      return send(file, false);
+    },
+    uploadCar(car: PinCar) {
+      const file = new File([new Uint8Array(car.bytes)], car.name ?? `${car.root}.car`, {
+        type: "application/vnd.ipld.car",
+      });
+      return send(file, true);
     },
   };
 }

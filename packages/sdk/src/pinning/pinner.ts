@@ -6,19 +6,25 @@
  * - `record`: every record, soon after it is committed (closes the window in which the local file alone
  *   holds it). Each pass queues one job per stream for the records committed since the last pass (a
  *   cursor in `pin_cursors`, advanced in the same transaction), so nothing is skipped across restarts.
- * - `batch`: one job per anchor: the anchorer's manifest and every record it lists
- *   (`anchorer.onManifest = pinner.enqueueManifest`). Fewer jobs; records wait for their anchor.
+ * - `batch`: one job per manifest (`anchorer.onManifest = pinner.enqueueManifest`), which pins the
+ *   manifest and every record it lists. With a service that imports CARs (`uploadCar`), that is ONE
+ *   upload: a CAR rooted at the manifest's batch directory (batch-directory.ts), whose links make the
+ *   service's recursive pin keep every record. Otherwise one upload per block, as in `record` mode.
+ *   Fewer jobs and requests; records wait for their anchor.
  *
- * A job pins its blocks in order and remembers how far it got; a failure reschedules it with exponential
- * backoff and jitter, or after the service's Retry-After when that is longer. Re-pinning a CID is
- * harmless (services deduplicate by CID), so a retried job never stores a block twice.
+ * A per-block job pins its blocks in order and remembers how far it got; a CAR job is one step, and a
+ * retry (or a restart mid-upload) sends the same CAR again. A failure reschedules the job with
+ * exponential backoff and jitter, or after the service's Retry-After when that is longer. Re-pinning a
+ * CID is harmless (services deduplicate by CID), so a retried job never stores a block twice.
  */
-import { decodeManifest, parseBlockCid } from "@ancora/core";
+import { type BlockCid, decodeManifest, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
+import { getManifestBytes, streamIdOf } from "../anchoring/anchor-store.js";
 import { describeError } from "../anchoring/errors.js";
 import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";
 import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
-import { PinError, type PinningService, pinBlock } from "./service.js";
+import { batchCar, type RawBlock } from "./batch-directory.js";
+import { PinError, type PinningService, pinBatch, pinBlock } from "./service.js";
 
 /** Records per `record`-mode job. */
 export const DEFAULT_PIN_JOB_RECORDS = 256;
@@ -49,8 +55,13 @@ interface ManifestPayload {
   type: "manifest";
   stream: string;
   cid: string;
-  /** Blocks of the job already pinned: 0 = none, 1 = the manifest, 1 + i = the manifest and i records. */
+  /**
+   * Per-block uploads: blocks of the job already pinned (0 = none, 1 = the manifest, 1 + i = the
+   * manifest and i records). Unused by a CAR upload, which is all or nothing.
+   */
   done: number;
+  /** After a CAR upload: the batch directory's CID, where gateways list the manifest and records. */
+  root?: string;
 }
 
 /** See {@link createPinner}. */
@@ -63,6 +74,7 @@ export class Pinner {
   readonly #base: number;
   readonly #max: number;
   #lastError: string | null = null;
+  #running: Promise<{ pinned: number; failed: number }> | undefined;
 
   /** @internal Use {@link createPinner}. */
   constructor(options: PinnerOptions) {
@@ -82,8 +94,20 @@ export class Pinner {
     return connectionOf(this.#o.store);
   }
 
-  /** Queues the pinning of a manifest and its records (`batch` mode): pass it as the anchorer's `onManifest`. */
+  /**
+   * Queues the pinning of a manifest and its records (`batch` mode): pass it as the anchorer's
+   * `onManifest`. A manifest that already has a pending job is not queued twice.
+   */
   enqueueManifest = (manifest: { stream: string; cid: string }): void => {
+    // An anchor job retried after building its manifest hands it over again: one pending job is enough.
+    const pending = this.#db
+      .prepare<[string, string], number>(
+        `SELECT 1 FROM outbox WHERE kind = ? AND done_at IS NULL
+           AND json_extract(payload, '$.type') = 'manifest' AND json_extract(payload, '$.cid') = ? LIMIT 1`,
+      )
+      .pluck()
+      .get(this.#kind, manifest.cid);
+    if (pending !== undefined) return;
     const payload: ManifestPayload = {
       type: "manifest",
       stream: manifest.stream,
@@ -102,15 +126,29 @@ export class Pinner {
     return { jobs: jobs ?? 0, lastError: this.#lastError };
   }
 
-  /** One pass: queue new records (`record` mode), then work on the due jobs. Never throws for service failures. */
-  async tick(): Promise<{ pinned: number; failed: number }> {
+  /**
+   * One pass: queue new records (`record` mode), then work on the due jobs. Never throws for service
+   * failures. A call while a pass is running joins that pass instead of starting another, so a timer
+   * and `drain()` never upload the same job twice at once.
+   */
+  tick(): Promise<{ pinned: number; failed: number }> {
+    if (this.#running === undefined) {
+      this.#running = this.#pass().finally(() => {
+        this.#running = undefined;
+      });
+    }
+    return this.#running;
+  }
+
+  async #pass(): Promise<{ pinned: number; failed: number }> {
     if (this.#o.mode === "record") this.#queueNewRecords();
     let pinned = 0;
     let failed = 0;
     for (const job of this.#o.store.dueJobs({ kind: this.#kind, now: new Date(this.#now()) })) {
       try {
-        pinned += await this.#run(job);
-        this.#o.store.completeJob(job.id);
+        const result = await this.#run(job);
+        pinned += result.pinned;
+        if (!result.completed) this.#o.store.completeJob(job.id);
       } catch (error) {
         failed++;
         this.#fail(job, error);
@@ -167,9 +205,7 @@ export class Pinner {
   }
 
   async #pin(cid: string): Promise<void> {
-    const parsed = parseBlockCid(cid);
-    const bytes = parsed === undefined ? undefined : this.#blocks.lookup(parsed);
-    if (bytes === undefined) throw new PinError("PIN_INVALID_OPTION", `Block ${cid} is not in the store`);
+    const { bytes } = this.#block(cid);
     await pinBlock(
       this.#o.service,
       { cid, bytes },
@@ -177,8 +213,11 @@ export class Pinner {
     );
   }
 
-  /** Pins what is left of a job, saving progress after each block. Returns the number pinned. */
-  async #run(job: OutboxJob): Promise<number> {
+  /**
+   * Pins what is left of a job, saving progress after each block. Returns the number pinned, and
+   * whether the job was already recorded as done (a CAR job records its root in the same commit).
+   */
+  async #run(job: OutboxJob): Promise<{ pinned: number; completed?: boolean }> {
     const payload = job.payload as RangePayload | ManifestPayload;
     let pinned = 0;
     if (payload.type === "records") {
@@ -189,19 +228,89 @@ export class Pinner {
         pinned++;
         this.#save(job.id, { ...payload, from: seq + 1 });
       }
-      return pinned;
+      return { pinned };
     }
-    const parsed = parseBlockCid(payload.cid);
-    const bytes = parsed === undefined ? undefined : this.#blocks.lookup(parsed);
-    if (bytes === undefined)
-      throw new PinError("PIN_INVALID_OPTION", `Manifest ${payload.cid} is not in the store`);
-    const cids = [payload.cid, ...decodeManifest(bytes).records.map((c) => c.toString())];
+    const manifest = this.#manifest(payload.cid);
+    if (this.#o.service.uploadCar !== undefined) return this.#runCar(job.id, payload, manifest);
+    const cids = [payload.cid, ...decodeManifest(manifest.bytes).records.map((c) => c.toString())];
     for (let i = payload.done; i < cids.length; i++) {
       await this.#pin(cids[i] as string);
       pinned++;
       this.#save(job.id, { ...payload, done: i + 1 });
     }
-    return pinned;
+    return { pinned };
+  }
+
+  /** A block of the store by CID, or a typed error naming what is missing. */
+  #block(cid: string): RawBlock {
+    const parsed = parseBlockCid(cid);
+    const bytes = parsed === undefined ? undefined : this.#blocks.lookup(parsed);
+    if (parsed === undefined || bytes === undefined) {
+      throw new PinError("PIN_INVALID_OPTION", `Block ${cid} is not in the store`);
+    }
+    return { cid: parsed, bytes };
+  }
+
+  /** A stored manifest block (from the `manifests` table), or a typed error. */
+  #manifest(cid: string): RawBlock {
+    const parsed = parseBlockCid(cid);
+    const bytes = parsed === undefined ? undefined : getManifestBytes(this.#db, cid);
+    if (parsed === undefined || bytes === undefined) {
+      throw new PinError("PIN_INVALID_OPTION", `Manifest ${cid} is not in the store`);
+    }
+    return { cid: parsed, bytes };
+  }
+
+  /**
+   * The records a manifest lists, read by seq range: one range scan, not a CID lookup per record (no
+   * `cid_index` catch-up, which would write while the logger writes).
+   */
+  #manifestRecords(stream: string, from: number, cids: readonly BlockCid[]): RawBlock[] {
+    const streamId = streamIdOf(this.#db, stream);
+    const rows =
+      streamId === undefined
+        ? []
+        : this.#db
+            .prepare<[number, number, number], { cid: string; bytes: Buffer }>(
+              "SELECT cid, bytes FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+            )
+            .all(streamId, from, from + cids.length);
+    return cids.map((cid, i) => {
+      const row = rows[i];
+      // The row's CID (computed from its bytes when it was appended) must be the one the manifest
+      // lists. The bytes are not hashed again (~3 µs a record on the logging process), as per-block
+      // pinning never did: store.verify() checks the file, and a fetcher checks every block.
+      if (row === undefined || row.cid !== cid.toString()) {
+        throw new PinError("PIN_INVALID_OPTION", `Record ${from + i} of the manifest is not in the store`, {
+          hint: "The store does not hold the records this manifest lists: run store.verify().",
+          evidence: { stream, seq: from + i, cid: cid.toString() },
+        });
+      }
+      return { cid, bytes: new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.length) };
+    });
+  }
+
+  /** Pins a manifest and its records as one CAR, then records the job as done with its root. */
+  async #runCar(
+    id: number,
+    payload: ManifestPayload,
+    manifest: RawBlock,
+  ): Promise<{ pinned: number; completed: boolean }> {
+    const decoded = decodeManifest(manifest.bytes);
+    const records = this.#manifestRecords(decoded.stream, decoded.from, decoded.records);
+    const car = batchCar({ manifest, from: decoded.from, records });
+    const root = car.directory.cid.toString();
+    await pinBatch(
+      this.#o.service,
+      { root, bytes: car.bytes },
+      { signal: AbortSignal.timeout(this.#o.timeoutMs ?? 30_000) },
+    );
+    // One commit (one fsync) for both: the root, for operators, and the job done.
+    this.#db.transaction(() => {
+      this.#save(id, { ...payload, root });
+      this.#o.store.completeJob(id);
+    })();
+    return { pinned: car.blocks, completed: true };
   }
 
   #save(id: number, payload: RangePayload | ManifestPayload): void {

@@ -1,13 +1,12 @@
 /**
  * The Pinata and Kubo adapters against local HTTP servers on 127.0.0.1 that behave like the real APIs
  * (multipart upload, bearer auth with 401, 429 with Retry-After, 5xx, a CID computed from the uploaded
- * bytes or a wrong one), and the pinning worker's retries through the outbox.
+ * bytes or a wrong one), and the pinning worker's per-record retries through the outbox. Per-batch
+ * pinning (one CAR per manifest) is tested in batch-pinning.test.ts.
  */
-import { type BlockCid, computeCid, manifestBlock, parseBlockCid } from "@ancora/core";
+import { computeCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { putManifest } from "../anchoring/anchor-store.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
 import { kuboService } from "./kubo.js";
@@ -156,35 +155,5 @@ describe("pinning worker", () => {
     await l.record({ features: { late: 1 }, output: {}, score: 0.1 });
     expect(await pinner.tick()).toMatchObject({ pinned: 1 });
     expect([...d.stored.values()].every((n) => n === 1)).toBe(true);
-  });
-
-  it("per batch: a manifest and the records it lists, in one job", async () => {
-    const { d, url } = await double("kubo");
-    const l = await logger(4);
-    const size = l.store.stream("loans").size;
-    const cids = Array.from(
-      { length: size },
-      (_, s) => parseBlockCid(l.store.get("loans", s)?.cid ?? "") as BlockCid,
-    );
-    const m = manifestBlock({
-      v: 1,
-      stream: "loans",
-      from: 0,
-      size,
-      root: l.store.consistencyProof("loans", size, size).root2,
-      head: cids[size - 1] as BlockCid,
-      records: cids,
-    });
-    putManifest(connectionOf(l.store), 1, { cid: m.cid.toString(), from: 0, size, bytes: m.bytes });
-    const pinner = createPinner({
-      store: l.store,
-      service: kuboService({ url: `${url}/api/v0`, headers: { authorization: `Bearer ${JWT}` } }),
-      mode: "batch",
-    });
-    pinner.enqueueManifest({ stream: "loans", cid: m.cid.toString() });
-    expect(await pinner.drain({ timeoutMs: 10_000 })).toBe(true);
-    expect(d.stored.get(m.cid.toString())).toBe(1);
-    for (const cid of cids) expect(d.stored.get(cid.toString())).toBe(1);
-    expect(d.stored.size).toBe(size + 1);
   });
 });
