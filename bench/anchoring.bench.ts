@@ -79,7 +79,7 @@ async function startPinningDouble(): Promise<{
     [
       "--conditions=@ancora/source",
       "--import",
-      fileURLToPath(new URL("register-source.mjs", testing)),
+      fileURLToPath(new URL("../packages/verifier/src/testing/register-source.mjs", import.meta.url)),
       fileURLToPath(new URL("pinning-double-server.ts", testing)),
       "pinata",
       PIN_TOKEN,

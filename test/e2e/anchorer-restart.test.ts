@@ -29,7 +29,7 @@ import {
 } from "../../scripts/lib/local-chain.ts";
 
 const REGISTER = fileURLToPath(
-  new URL("../../packages/sdk/src/testing/register-source.mjs", import.meta.url),
+  new URL("../../packages/verifier/src/testing/register-source.mjs", import.meta.url),
 );
 const CHILD = fileURLToPath(new URL("./support/anchoring-child.ts", import.meta.url));
 const STREAM = "restarts";

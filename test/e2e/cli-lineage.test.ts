@@ -15,7 +15,7 @@ import { type LineageChain, writeLineageChain } from "../../packages/service/src
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = join(ROOT, "packages/service/src/cli/main.ts");
-const REGISTER = join(ROOT, "packages/sdk/src/testing/register-source.mjs");
+const REGISTER = join(ROOT, "packages/verifier/src/testing/register-source.mjs");
 
 interface Run {
   code: number | null;

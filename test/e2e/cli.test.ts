@@ -18,7 +18,7 @@ import { HARDHAT_DEV_KEY, type LocalChain, startLocalChain } from "../../scripts
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = join(ROOT, "packages/service/src/cli/main.ts");
-const REGISTER = join(ROOT, "packages/sdk/src/testing/register-source.mjs");
+const REGISTER = join(ROOT, "packages/verifier/src/testing/register-source.mjs");
 
 interface Run {
   code: number | null;

@@ -17,7 +17,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const REGISTER = fileURLToPath(
-  new URL("../../packages/sdk/src/testing/register-source.mjs", import.meta.url),
+  new URL("../../packages/verifier/src/testing/register-source.mjs", import.meta.url),
 );
 const STREAM = "verifier-sources";
 const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };

@@ -17,7 +17,7 @@ import { type AnchoredLog, STREAM, startAnchoredLog } from "./support/anchored-l
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = join(ROOT, "packages/verifier/src/cli/main.ts");
-const REGISTER = join(ROOT, "packages/sdk/src/testing/register-source.mjs");
+const REGISTER = join(ROOT, "packages/verifier/src/testing/register-source.mjs");
 
 interface Run {
   code: number | null;

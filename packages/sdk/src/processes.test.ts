@@ -13,7 +13,7 @@ import { openStore } from "./store.js";
 import { CONFIG, MODEL, tempStore } from "./testing/fixtures.js";
 
 const CHILD = fileURLToPath(new URL("./testing/append-child.ts", import.meta.url));
-const REGISTER = fileURLToPath(new URL("./testing/register-source.mjs", import.meta.url));
+const REGISTER = fileURLToPath(new URL("../../verifier/src/testing/register-source.mjs", import.meta.url));
 const CRASHES = Number(process.env.ANCORA_CRASH_RUNS ?? 100);
 
 interface Child {

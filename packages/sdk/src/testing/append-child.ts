@@ -4,7 +4,7 @@
  * as durable. Stdout is a pipe, which is synchronous on Linux: a printed line has left the process
  * before the next record is started, so the parent knows every acknowledgement even after SIGKILL.
  *
- *   node --conditions=@ancora/source --import ./register-source.mjs append-child.ts \
+ *   node --conditions=@ancora/source --import ../../../verifier/src/testing/register-source.mjs append-child.ts \
  *     <path> <stream> <count | "loop"> <concurrency> [threads]
  *
  * Self-contained on purpose (it imports only the package), so Node runs it without a build step.

@@ -3,7 +3,7 @@
  * (`store-v<version>.db`). Run it once per released schema version and commit the file: the migration
  * test opens every fixture with the current code, which must migrate and verify it.
  *
- *   node --conditions=@ancora/source --import ./packages/sdk/src/testing/register-source.mjs \
+ *   node --conditions=@ancora/source --import ./packages/verifier/src/testing/register-source.mjs \
  *     packages/sdk/src/testing/generate-fixture.ts
  *
  * Deterministic except for the `salted` stream's salts: a fixed clock, plain and HMAC commitments.

@@ -2,7 +2,7 @@
  * Runs the pinning double (pinning-double.ts) in its own process, so a benchmark measures only the
  * client's cost of pinning, not the double's parsing and hashing:
  *
- *   node --conditions=@ancora/source --import ./register-source.mjs pinning-double-server.ts \
+ *   node --conditions=@ancora/source --import ../../../verifier/src/testing/register-source.mjs pinning-double-server.ts \
  *     <pinata | kubo> <bearer token>
  *
  * Prints the double's base URL on one line of stdout once it listens on 127.0.0.1. When stdin ends

@@ -21,7 +21,11 @@ const fromSource = import.meta.url.endsWith(".ts");
 const WORKER_URL = new URL(fromSource ? "./audit-worker.ts" : "./audit-worker.js", import.meta.url);
 /** Started from the TypeScript sources (tests), the worker loads them the same way. */
 const EXEC_ARGV = fromSource
-  ? ["--conditions=@ancora/source", "--import", new URL("./register-source.mjs", import.meta.url).href]
+  ? [
+      "--conditions=@ancora/source",
+      "--import",
+      new URL("../../../verifier/src/testing/register-source.mjs", import.meta.url).href,
+    ]
   : [];
 
 /** Runs audit jobs one at a time; a second concurrent job is refused with 503 (OVERLOADED). */

@@ -45,7 +45,11 @@ const fromSource = import.meta.url.endsWith(".ts");
 const WORKER_URL = new URL(fromSource ? "./lineage-worker.ts" : "./lineage-worker.js", import.meta.url);
 /** Started from the TypeScript sources (tests), the worker loads them the same way. */
 const EXEC_ARGV = fromSource
-  ? ["--conditions=@ancora/source", "--import", new URL("./register-source.mjs", import.meta.url).href]
+  ? [
+      "--conditions=@ancora/source",
+      "--import",
+      new URL("../../../verifier/src/testing/register-source.mjs", import.meta.url).href,
+    ]
   : [];
 
 /** Builds and renders lineage graphs of the log at `path` on a worker thread, started on first use. */

@@ -13,7 +13,7 @@ import { MAX_STORE_SCHEMA, openLocalLog } from "./sqlite.js";
 const FIXTURES = fileURLToPath(new URL("../../../sdk/test-fixtures/", import.meta.url));
 const SQLITE_MODULE = fileURLToPath(new URL("./sqlite.ts", import.meta.url));
 /** The loader that lets a plain Node child run the workspace's TypeScript sources (test-only). */
-const REGISTER = fileURLToPath(new URL("../../../sdk/src/testing/register-source.mjs", import.meta.url));
+const REGISTER = fileURLToPath(new URL("../testing/register-source.mjs", import.meta.url));
 const VERSIONS = [1, 2, 3] as const;
 
 let dir: string;
