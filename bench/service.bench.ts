@@ -52,19 +52,20 @@ async function main(): Promise<void> {
   const seconds = option("seconds", 10);
   const rate = option("rate", 2000);
   const dir = mkdtempSync(join(tmpdir(), "ancora-service-bench-"));
-  const pinned = option("pin", hasTaskset() && availableParallelism() >= 2 ? 1 : 0) === 1;
+  const cpus = availableParallelism();
+  const pinned = option("pin", hasTaskset() && cpus >= 2 ? 1 : 0) === 1;
   const serve = [process.execPath, fileURLToPath(import.meta.url), "--serve", dir];
   const [command, ...args] = (pinned ? ["taskset", "-c", "0", ...serve] : serve) as [string, ...string[]];
   const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
   if (pinned) {
     // Every thread of this process (autocannon's included) on the CPUs the service does not use.
-    execFileSync("taskset", ["-a", "-p", "-c", `1-${availableParallelism() - 1}`, String(process.pid)], {
+    execFileSync("taskset", ["-a", "-p", "-c", `1-${cpus - 1}`, String(process.pid)], {
       stdio: "ignore",
     });
   }
   console.log(
     pinned
-      ? `CPUs: service on CPU 0, load generator on CPUs 1-${availableParallelism() - 1} (--pin=0 to share)`
+      ? `CPUs: service on CPU 0, load generator on CPU${cpus > 2 ? `s 1-${cpus - 1}` : " 1"} (--pin=0 to share)`
       : "CPUs: service and load generator share every CPU (not pinned)",
   );
   try {
