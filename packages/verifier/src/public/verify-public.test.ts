@@ -445,9 +445,10 @@ function replaced(
 
 /** Ways an organisation can anchor and publish a bad stream, each at a seq. */
 const BAD_STREAMS: Record<string, (world: World, count: number, seq: number) => void> = {
-  "a record swapped with the next one (anchored so)": (world, count, seq) =>
+  "a record swapped with the next one (anchored so)": (world, count, at) =>
     world.publish("loans", count, [count], 9, undefined, (records) => {
       const out = [...records];
+      const seq = Math.min(at, count - 2); // the last record has no next one
       [out[seq], out[seq + 1]] = [
         records[seq + 1] as (typeof records)[number],
         records[seq] as (typeof records)[number],
