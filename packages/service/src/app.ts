@@ -19,6 +19,14 @@ import { writeRoutes } from "./routes/writes.js";
 const VERSION = "0.1.0";
 const BEARER = /^Bearer ([!-~]+)$/;
 
+/** The answer to a body that is not JSON (never the parser's message: it quotes the body). */
+const MALFORMED_JSON = {
+  status: 400,
+  body: {
+    error: { code: "MALFORMED_JSON", message: "The body is not valid JSON", hint: "Send one JSON object." },
+  },
+} as const;
+
 /** Fastify's own request errors, answered in the service's shape with fixed messages. */
 function fastifyError(error: FastifyError): HttpError | undefined {
   if (error.validation !== undefined) {
@@ -59,29 +67,11 @@ function fastifyError(error: FastifyError): HttpError | undefined {
       };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return {
-        status: 400,
-        body: {
-          error: {
-            code: "MALFORMED_JSON",
-            message: "The body is not valid JSON",
-            hint: "Send one JSON object.",
-          },
-        },
-      };
+      return MALFORMED_JSON;
   }
   // The JSON parser's own errors quote the body (personal data): never their message.
   if (error instanceof SyntaxError || (error.statusCode === 400 && error.code === undefined)) {
-    return {
-      status: 400,
-      body: {
-        error: {
-          code: "MALFORMED_JSON",
-          message: "The body is not valid JSON",
-          hint: "Send one JSON object.",
-        },
-      },
-    };
+    return MALFORMED_JSON;
   }
   if (
     typeof error.code === "string" &&

@@ -5,6 +5,7 @@
 import { Worker } from "node:worker_threads";
 import { AncoraError } from "@ancora/core";
 import { ServiceError } from "../errors.js";
+import { workerScript } from "./worker-script.js";
 
 /** What a worker is asked to do. */
 export type AuditJob =
@@ -17,16 +18,7 @@ export type AuditJob =
       markdown: boolean;
     };
 
-const fromSource = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(fromSource ? "./audit-worker.ts" : "./audit-worker.js", import.meta.url);
-/** Started from the TypeScript sources (tests), the worker loads them the same way. */
-const EXEC_ARGV = fromSource
-  ? [
-      "--conditions=@ancora/source",
-      "--import",
-      new URL("../../../verifier/src/testing/register-source.mjs", import.meta.url).href,
-    ]
-  : [];
+const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript("audit-worker");
 
 /** Runs audit jobs one at a time; a second concurrent job is refused with 503 (OVERLOADED). */
 export class AuditRunner {

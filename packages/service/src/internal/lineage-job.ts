@@ -10,6 +10,7 @@ import { Worker } from "node:worker_threads";
 import { AncoraError } from "@ancora/core";
 import type { LineageFormat } from "@ancora/sdk";
 import { ServiceError } from "../errors.js";
+import { workerScript } from "./worker-script.js";
 
 /** Jobs waiting for or running on the worker beyond which requests are refused with 503. */
 export const MAX_PENDING_LINEAGE_JOBS = 16;
@@ -41,16 +42,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const fromSource = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(fromSource ? "./lineage-worker.ts" : "./lineage-worker.js", import.meta.url);
-/** Started from the TypeScript sources (tests), the worker loads them the same way. */
-const EXEC_ARGV = fromSource
-  ? [
-      "--conditions=@ancora/source",
-      "--import",
-      new URL("../../../verifier/src/testing/register-source.mjs", import.meta.url).href,
-    ]
-  : [];
+const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript("lineage-worker");
 
 /** Builds and renders lineage graphs of the log at `path` on a worker thread, started on first use. */
 export class LineageRenderer {

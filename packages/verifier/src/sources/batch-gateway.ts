@@ -17,6 +17,7 @@ import {
   DEFAULT_GATEWAY_TIMEOUT_MS,
   gatewayUrl,
   integerOption,
+  readBounded,
 } from "./blocks.js";
 import type { BlockFetcher } from "./types.js";
 
@@ -252,23 +253,14 @@ export function batchGatewayFetcher(baseUrl: string, options: BatchGatewayFetche
 }
 
 /** The body, refused beyond `limit` bytes (what the blocks asked for can add up to). */
-async function readLimited(response: Response, limit: number, gateway: string): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new SourceError("BLOCK_TOO_LARGE", "The gateway's answer is larger than the blocks asked for", {
+function readLimited(response: Response, limit: number, gateway: string): Promise<Uint8Array> {
+  return readBounded(
+    response,
+    limit,
+    () =>
+      new SourceError("BLOCK_TOO_LARGE", "The gateway's answer is larger than the blocks asked for", {
         hint: "The gateway serves something else; use another source.",
         evidence: { gateway, limit },
-      });
-    }
-    chunks.push(value);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+      }),
+  );
 }

@@ -159,6 +159,18 @@ async function readBody(response: Response, cid: string, gateway: string): Promi
     await response.body?.cancel().catch(() => {});
     throw tooLarge(cid, gateway, declared);
   }
+  return readBounded(response, MAX_BLOCK_BYTES, () => tooLarge(cid, gateway));
+}
+
+/**
+ * A response body read as it streams in, cancelled and refused with `tooLarge()` as soon as it passes
+ * `limit` bytes (never buffered beyond that).
+ */
+export async function readBounded(
+  response: Response,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
   if (response.body === null) return new Uint8Array(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -167,9 +179,9 @@ async function readBody(response: Response, cid: string, gateway: string): Promi
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
-    if (total > MAX_BLOCK_BYTES) {
+    if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(cid, gateway);
+      throw tooLarge();
     }
     chunks.push(value);
   }
