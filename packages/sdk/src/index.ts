@@ -8,6 +8,7 @@ export {
   type AnchorBacklog,
   Anchorer,
   type AnchorerOptions,
+  type AnchorerTuning,
   type AnchorWalletClient,
   createAnchorer,
   DEFAULT_ANCHOR_CONFIRMATIONS,
@@ -27,6 +28,12 @@ export {
   ethersSignerToAccount,
 } from "./anchoring/ethers-account.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
+export {
+  AnchoringWorker,
+  type AnchoringWorkerOptions,
+  DEFAULT_WORKER_PIN_INTERVAL_MS,
+  startAnchoringWorker,
+} from "./anchoring/worker.js";
 export type { AppendBatchOptions, BatchDecision, BatchEntry, BatchResult } from "./batch.js";
 export {
   CAPSULE_KEY_SALT_BYTES,

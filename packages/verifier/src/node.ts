@@ -27,6 +27,7 @@ export {
   type VerifyPool,
   type VerifyPoolOptions,
 } from "./parallel/worker-pool.js";
+export { workerScript } from "./parallel/worker-script.js";
 export {
   BATCH_GATEWAY_PATH,
   type BatchGatewayFetcherOptions,

@@ -49,14 +49,11 @@ import { hardhat } from "viem/chains";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { connectionOf, openStore } from "../store.js";
-import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import { CONFIG, DEV_KEY_1, DEV_KEY_2, MODEL, tempStore } from "../testing/fixtures.js";
 import { type AnchoredCheckpoint, getManifestBytes } from "./anchor-store.js";
 import { type Anchorer, type AnchorerOptions, createAnchorer } from "./anchorer.js";
 import { ethersSignerToAccount } from "./ethers-account.js";
 
-/** Hardhat's well-known development keys #1 and #2 (funded on the local chain only). */
-const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
-const KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a" as const;
 const STREAM = "loans";
 
 interface Chain {
@@ -86,7 +83,7 @@ async function chain(): Promise<Chain> {
     streamId: encodeStreamId(STREAM),
     metadata: '{"name":"loans"}',
   });
-  for (const key of [KEY_1, KEY_2]) {
+  for (const key of [DEV_KEY_1, DEV_KEY_2]) {
     await grantAnchorer(admin, publicClient, { registry, account: privateKeyToAccount(key).address });
   }
   const flaky = { down: false } as Chain["flaky"];
@@ -117,7 +114,7 @@ async function chain(): Promise<Chain> {
   };
 }
 
-function walletFor(c: Chain, key: Hex = KEY_1) {
+function walletFor(c: Chain, key: Hex = DEV_KEY_1) {
   const transport = custom(
     {
       async request({ method, params }) {
@@ -732,9 +729,9 @@ describe("anchorer", () => {
 describe("ethers signer adapter", () => {
   it("signs like the key itself, and anchors through the anchorer", async () => {
     const c = await chain();
-    const signer = new Wallet(KEY_2);
+    const signer = new Wallet(DEV_KEY_2);
     const account = await ethersSignerToAccount(signer);
-    const direct = privateKeyToAccount(KEY_2);
+    const direct = privateKeyToAccount(DEV_KEY_2);
     expect(account.address).toBe(direct.address);
     expect(await account.signMessage({ message: "hello" })).toBe(
       await direct.signMessage({ message: "hello" }),
@@ -760,8 +757,8 @@ describe("ethers signer adapter", () => {
   });
 
   it("refuses a signer that signs for another address", async () => {
-    const honest = new Wallet(KEY_1);
-    const other = new Wallet(KEY_2);
+    const honest = new Wallet(DEV_KEY_1);
+    const other = new Wallet(DEV_KEY_2);
     const account = await ethersSignerToAccount({
       getAddress: () => honest.getAddress(),
       signMessage: (m) => honest.signMessage(m),

@@ -145,6 +145,19 @@ export interface AnchorerOptions {
   random?: () => number;
 }
 
+/** The anchorer's tuning: the options that are plain data (so they can cross to a worker thread). */
+export type AnchorerTuning = Pick<
+  AnchorerOptions,
+  | "policy"
+  | "confirmations"
+  | "maxFeePerGas"
+  | "maxPriorityFeePerGas"
+  | "pollIntervalMs"
+  | "replaceAfterMs"
+  | "reorgDepth"
+  | "backoff"
+>;
+
 /** What one {@link Anchorer.tick} did. */
 export interface TickResult {
   checkpointed: number;
@@ -1074,8 +1087,11 @@ export class Anchorer {
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
+    // A wallet client without a chain object (e.g. the anchoring worker's, made before the node answered)
+    // signs for the chain id the request was prepared with; `null` tells viem not to compare it with one.
+    const signable = { ...request, chain: walletClient.chain ?? null };
     if (account.type === "local") {
-      const serializedTransaction = await walletClient.signTransaction(request as never);
+      const serializedTransaction = await walletClient.signTransaction(signable as never);
       const hash = keccak256(serializedTransaction);
       return {
         hash,
@@ -1094,7 +1110,7 @@ export class Anchorer {
     }
     let hash: Hash;
     try {
-      hash = await walletClient.sendTransaction(request as never);
+      hash = await walletClient.sendTransaction(signable as never);
       this.#nonces.consumed(nonce);
     } catch (error) {
       this.#nonces.reset();

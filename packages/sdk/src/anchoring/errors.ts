@@ -17,7 +17,9 @@ export type AnchorErrorCode =
   /** The RPC endpoint could not be reached or failed. */
   | "ANCHOR_CHAIN_UNAVAILABLE"
   /** Bad anchorer options. */
-  | "ANCHOR_INVALID_OPTION";
+  | "ANCHOR_INVALID_OPTION"
+  /** The anchoring worker thread could not start, crashed or was stopped while a call waited. */
+  | "ANCHOR_WORKER_FAILED";
 
 /** An anchoring failure. Messages and evidence hold sizes, roots, CIDs and hashes only. */
 export class AnchorError extends AncoraError<AnchorErrorCode> {

@@ -25,7 +25,7 @@ import { createAnchorer } from "../anchoring/anchorer.js";
 import { encodeCar, readCar } from "../ipfs/car.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { connectionOf, openStore } from "../store.js";
-import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
 import { batchCar } from "./batch-directory.js";
 import { kuboService } from "./kubo.js";
@@ -34,8 +34,6 @@ import { createPinner } from "./pinner.js";
 import { PinError, type PinningService, pinBatch } from "./service.js";
 
 const JWT = "test-jwt-0123456789-very-secret";
-/** Hardhat's well-known development key #1 (funded on the local chain only). */
-const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -360,7 +358,7 @@ describe("pinner, batch mode, with the anchorer", () => {
       streamId: encodeStreamId("loans"),
       metadata: "loans",
     });
-    const account = privateKeyToAccount(KEY_1);
+    const account = privateKeyToAccount(DEV_KEY_1);
     await grantAnchorer(admin, publicClient, { registry, account: account.address });
     const walletClient = createWalletClient({
       account,

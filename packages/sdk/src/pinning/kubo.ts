@@ -9,6 +9,7 @@
  */
 import { create } from "kubo-rpc-client";
 import {
+  markPortable,
   type PinBlock,
   type PinCar,
   PinError,
@@ -53,46 +54,49 @@ export function kuboService(options: KuboServiceOptions = {}): PinningService {
     const status = typeof response?.status === "number" ? response.status : undefined;
     return pinErrorForStatus("kubo", status, parseRetryAfter(response?.headers?.get("retry-after")), error);
   };
-  return {
-    name: "kubo",
-    async uploadCar(car: PinCar, uploadOptions = {}) {
-      try {
-        let root: string | undefined;
-        for await (const result of client.dag.import([new Uint8Array(car.bytes)], {
-          pinRoots: true,
-          ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
-        })) {
-          if (result.root.pinErrorMsg !== undefined && result.root.pinErrorMsg !== "") {
-            // The message names Kubo's internals; keep only that the pin failed.
-            throw new PinError("PIN_REJECTED", "kubo imported the CAR but could not pin its root", {
-              hint: "A block the root links is missing from the CAR.",
-              evidence: { service: "kubo", root: result.root.cid.toString() },
+  return markPortable(
+    {
+      name: "kubo",
+      async uploadCar(car: PinCar, uploadOptions = {}) {
+        try {
+          let root: string | undefined;
+          for await (const result of client.dag.import([new Uint8Array(car.bytes)], {
+            pinRoots: true,
+            ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
+          })) {
+            if (result.root.pinErrorMsg !== undefined && result.root.pinErrorMsg !== "") {
+              // The message names Kubo's internals; keep only that the pin failed.
+              throw new PinError("PIN_REJECTED", "kubo imported the CAR but could not pin its root", {
+                hint: "A block the root links is missing from the CAR.",
+                evidence: { service: "kubo", root: result.root.cid.toString() },
+              });
+            }
+            root ??= result.root.cid.toString();
+          }
+          if (root === undefined) {
+            throw new PinError("PIN_REJECTED", "kubo reported no pinned root for the CAR", {
+              evidence: { service: "kubo" },
             });
           }
-          root ??= result.root.cid.toString();
+          return { cid: root };
+        } catch (error) {
+          throw failure(error);
         }
-        if (root === undefined) {
-          throw new PinError("PIN_REJECTED", "kubo reported no pinned root for the CAR", {
-            evidence: { service: "kubo" },
+      },
+      async upload(block: PinBlock, uploadOptions = {}) {
+        try {
+          const result = await client.add(new Uint8Array(block.bytes), {
+            cidVersion: 1,
+            rawLeaves: true,
+            pin: true,
+            ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
           });
+          return { cid: result.cid.toString() };
+        } catch (error) {
+          throw failure(error);
         }
-        return { cid: root };
-      } catch (error) {
-        throw failure(error);
-      }
+      },
     },
-    async upload(block: PinBlock, uploadOptions = {}) {
-      try {
-        const result = await client.add(new Uint8Array(block.bytes), {
-          cidVersion: 1,
-          rawLeaves: true,
-          pin: true,
-          ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
-        });
-        return { cid: result.cid.toString() };
-      } catch (error) {
-        throw failure(error);
-      }
-    },
-  };
+    { factory: "kubo", options: { ...options, url } },
+  );
 }

@@ -9,7 +9,14 @@
  * CAR's root.
  */
 import { PinataSDK } from "pinata";
-import { type PinBlock, type PinCar, PinError, type PinningService, pinErrorForStatus } from "./service.js";
+import {
+  markPortable,
+  type PinBlock,
+  type PinCar,
+  PinError,
+  type PinningService,
+  pinErrorForStatus,
+} from "./service.js";
 
 /** Options of {@link pinataService}. */
 export interface PinataServiceOptions {
@@ -55,19 +62,22 @@ export function pinataService(options: PinataServiceOptions = {}): PinningServic
       throw pinErrorForStatus("pinata", code, code === 429 ? rateLimitWaitMs : undefined, error);
     }
   };
-  return {
-    name: "pinata",
-    upload(block: PinBlock) {
-      const file = new File([new Uint8Array(block.bytes)], block.name ?? block.cid, {
-        type: "application/octet-stream",
-      });
-      return send(file, false);
+  return markPortable(
+    {
+      name: "pinata",
+      upload(block: PinBlock) {
+        const file = new File([new Uint8Array(block.bytes)], block.name ?? block.cid, {
+          type: "application/octet-stream",
+        });
+        return send(file, false);
+      },
+      uploadCar(car: PinCar) {
+        const file = new File([new Uint8Array(car.bytes)], car.name ?? `${car.root}.car`, {
+          type: "application/vnd.ipld.car",
+        });
+        return send(file, true);
+      },
     },
-    uploadCar(car: PinCar) {
-      const file = new File([new Uint8Array(car.bytes)], car.name ?? `${car.root}.car`, {
-        type: "application/vnd.ipld.car",
-      });
-      return send(file, true);
-    },
-  };
+    { factory: "pinata", options: { ...options, jwt } },
+  );
 }

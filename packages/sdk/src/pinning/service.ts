@@ -10,6 +10,8 @@
  * map a service's failure to a {@link PinError} with a status code and never copy its message or URL.
  */
 import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
+import type { KuboServiceOptions } from "./kubo.js";
+import type { PinataServiceOptions } from "./pinata.js";
 
 /** Codes of {@link PinError}. */
 export type PinErrorCode =
@@ -165,4 +167,26 @@ export function pinErrorForStatus(
       ...(cause === undefined ? {} : { details: cause instanceof Error ? cause.name : "unknown" }),
     },
   );
+}
+
+/**
+ * How a service made by {@link pinataService} or {@link kuboService} can be made again in another
+ * thread: the factory's name and its resolved options (secrets included, so the property is hidden
+ * from enumeration, JSON and inspection; it only ever crosses to a worker of this process).
+ */
+export type PortableServiceSpec =
+  | { factory: "pinata"; options: PinataServiceOptions }
+  | { factory: "kubo"; options: KuboServiceOptions };
+
+const PORTABLE = Symbol("ancora.pinning.portable");
+
+/** Marks `service` as rebuildable from `spec` (by the adapters' factories). */
+export function markPortable<S extends PinningService>(service: S, spec: PortableServiceSpec): S {
+  Object.defineProperty(service, PORTABLE, { value: spec, enumerable: false });
+  return service;
+}
+
+/** The spec of a service made by one of the adapters' factories, or undefined for any other service. */
+export function portableSpec(service: PinningService): PortableServiceSpec | undefined {
+  return (service as { [PORTABLE]?: PortableServiceSpec })[PORTABLE];
 }

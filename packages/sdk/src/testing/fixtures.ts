@@ -28,3 +28,7 @@ export function steppingClock(start = Date.parse("2025-03-01T09:00:00.000Z")): (
   let now = start;
   return () => new Date(now++);
 }
+
+/** Hardhat's well-known development keys #1 and #2: public, funded on local chains only. */
+export const DEV_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
+export const DEV_KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a" as const;

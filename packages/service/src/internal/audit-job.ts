@@ -4,8 +4,8 @@
  */
 import { Worker } from "node:worker_threads";
 import { AncoraError } from "@ancora/core";
+import { workerScript } from "@ancora/verifier/node";
 import { ServiceError } from "../errors.js";
-import { workerScript } from "./worker-script.js";
 
 /** What a worker is asked to do. */
 export type AuditJob =
@@ -18,7 +18,7 @@ export type AuditJob =
       markdown: boolean;
     };
 
-const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript("audit-worker");
+const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript(import.meta.url, "audit-worker");
 
 /** Runs audit jobs one at a time; a second concurrent job is refused with 503 (OVERLOADED). */
 export class AuditRunner {

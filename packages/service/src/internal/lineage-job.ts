@@ -9,8 +9,8 @@
 import { Worker } from "node:worker_threads";
 import { AncoraError } from "@ancora/core";
 import type { LineageFormat } from "@ancora/sdk";
+import { workerScript } from "@ancora/verifier/node";
 import { ServiceError } from "../errors.js";
-import { workerScript } from "./worker-script.js";
 
 /** Jobs waiting for or running on the worker beyond which requests are refused with 503. */
 export const MAX_PENDING_LINEAGE_JOBS = 16;
@@ -42,7 +42,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript("lineage-worker");
+const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript(import.meta.url, "lineage-worker");
 
 /** Builds and renders lineage graphs of the log at `path` on a worker thread, started on first use. */
 export class LineageRenderer {

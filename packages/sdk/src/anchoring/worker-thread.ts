@@ -1,0 +1,222 @@
+/**
+ * The anchoring worker's thread (see worker.ts): an anchorer and, when asked, a pinner over the worker's
+ * own connection to the store's file. Signatures, and uploads through a service that could not be
+ * rebuilt here, are asked of the starting thread.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from "viem";
+import { toAccount } from "viem/accounts";
+import { kuboService } from "../pinning/kubo.js";
+import { pinataService } from "../pinning/pinata.js";
+import { createPinner, type Pinner } from "../pinning/pinner.js";
+import type { PinningService, PortableServiceSpec } from "../pinning/service.js";
+import { type AncoraStore, openStore } from "../store.js";
+import { type Anchorer, type AnchorerOptions, type AnchorerTuning, createAnchorer } from "./anchorer.js";
+import { Rpc, toPortable } from "./worker-rpc.js";
+
+/** What the starting thread sends (structured-clonable; see worker.ts `threadInit`). */
+export interface ThreadInit {
+  path: string;
+  streams: string[];
+  registry: `0x${string}`;
+  rpcUrl: string;
+  rpcTimeoutMs: number;
+  /** `signs`: the starting thread signs each transaction; otherwise the node does (a JSON-RPC account). */
+  account: { address: `0x${string}`; signs: boolean };
+  anchorer: AnchorerTuning;
+  pinning?: {
+    /** A factory's spec to rebuild the service here, or a service that stays on the starting thread. */
+    service: PortableServiceSpec | { bridged: string; car: boolean };
+    mode: "batch" | "record";
+    intervalMs: number;
+    timeoutMs?: number;
+    backoff?: { baseMs?: number; maxMs?: number };
+  };
+}
+
+type Context = { stream?: string; size?: number; jobId?: number };
+
+class AnchoringThread {
+  readonly #init: ThreadInit;
+  readonly #rpc: Rpc;
+  readonly #store: AncoraStore;
+  readonly #clients: Pick<AnchorerOptions, "publicClient" | "walletClient">;
+  readonly #service: PinningService | undefined;
+  #streams: string[];
+  #anchorer: Anchorer;
+  #pinner: Pinner | undefined;
+  #pinTimer: NodeJS.Timeout | undefined;
+  #pinning: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+
+  constructor(init: ThreadInit, rpc: Rpc) {
+    this.#init = init;
+    this.#rpc = rpc;
+    this.#streams = init.streams;
+    this.#store = openStore({ path: init.path });
+    try {
+      const transport = http(init.rpcUrl, { timeout: init.rpcTimeoutMs, retryCount: 0 });
+      const account = init.account.signs
+        ? toAccount({
+            address: init.account.address,
+            signTransaction: (transaction) => rpc.call<Hex>("signTransaction", plainFields(transaction)),
+            signMessage: (message) => rpc.call<Hex>("signMessage", message),
+            signTypedData: (typed) => rpc.call<Hex>("signTypedData", typed),
+          })
+        : init.account.address;
+      this.#clients = {
+        // No chain object: the chain id is asked of the node when needed, so a node that is down at
+        // start only delays the first anchor, like the in-thread anchorer.
+        publicClient: createPublicClient({ transport }) as PublicClient,
+        walletClient: createWalletClient({ account, transport }) as AnchorerOptions["walletClient"],
+      };
+      this.#service = init.pinning === undefined ? undefined : serviceOf(init.pinning.service, rpc);
+      this.#pinner = this.#makePinner();
+      this.#anchorer = this.#makeAnchorer();
+    } catch (error) {
+      this.#store.close();
+      throw error;
+    }
+  }
+
+  start(): void {
+    this.#anchorer.start();
+    if (this.#pinner !== undefined) this.#pinLoop();
+  }
+
+  #makeAnchorer(): Anchorer {
+    const pinner = this.#pinner;
+    return createAnchorer({
+      ...this.#init.anchorer,
+      ...this.#clients,
+      store: this.#store,
+      streams: this.#streams,
+      registry: this.#init.registry,
+      ...(pinner !== undefined && this.#init.pinning?.mode === "batch"
+        ? { onManifest: pinner.enqueueManifest }
+        : {}),
+      onError: (error, context) => this.#report(error, context),
+      onAnchored: (anchor) => this.#rpc.emit("anchored", anchor),
+    });
+  }
+
+  #makePinner(): Pinner | undefined {
+    const pinning = this.#init.pinning;
+    if (pinning === undefined || this.#service === undefined) return undefined;
+    return createPinner({
+      store: this.#store,
+      service: this.#service,
+      mode: pinning.mode,
+      ...(pinning.mode === "record" ? { streams: this.#streams } : {}),
+      ...(pinning.timeoutMs === undefined ? {} : { timeoutMs: pinning.timeoutMs }),
+      ...(pinning.backoff === undefined ? {} : { backoff: pinning.backoff }),
+      onError: (error, context) => this.#report(error, { jobId: context.jobId }),
+    });
+  }
+
+  #pinLoop(): void {
+    this.#pinTimer = setTimeout(() => {
+      this.#pinning = (this.#pinner?.tick() ?? Promise.resolve()).catch(() => undefined);
+      void this.#pinning.finally(() => {
+        if (!this.#stopped) this.#pinLoop();
+      });
+    }, this.#init.pinning?.intervalMs);
+  }
+
+  #report(error: unknown, context: Context): void {
+    this.#rpc.emit("error", { error: toPortable(error), context });
+  }
+
+  async tick() {
+    const anchoring = await this.#anchorer.tick();
+    const pinning = await this.#pinner?.tick();
+    return { anchoring, ...(pinning === undefined ? {} : { pinning }) };
+  }
+
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    // Anchoring first: each anchor queues the pinning of its manifest.
+    const anchored = await this.#anchorer.drain({ timeoutMs });
+    if (this.#pinner === undefined) return anchored;
+    const pinned = await this.#pinner.drain({ timeoutMs: Math.max(0, deadline - Date.now()) });
+    return anchored && pinned;
+  }
+
+  backlog() {
+    const pinJobs = this.#pinner?.backlog().jobs;
+    return { ...this.#anchorer.backlog(), ...(pinJobs === undefined ? {} : { pinJobs }) };
+  }
+
+  async setStreams(streams: string[]): Promise<void> {
+    await this.#anchorer.stop();
+    this.#streams = streams;
+    if (this.#init.pinning?.mode === "record") {
+      await this.#pinning;
+      this.#pinner = this.#makePinner();
+    }
+    this.#anchorer = this.#makeAnchorer();
+    if (!this.#stopped) this.#anchorer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#pinTimer);
+    await this.#anchorer.stop();
+    await this.#pinning;
+    this.#store.close();
+  }
+}
+
+/**
+ * The fields of a transaction that cross to the signing thread: what viem hands an account carries the
+ * account and chain objects too (functions, which cannot be cloned and are not part of what is signed).
+ */
+function plainFields(transaction: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(transaction).filter(
+      ([key, value]) => key !== "account" && key !== "chain" && typeof value !== "function",
+    ),
+  );
+}
+
+/** The pinning service in this thread: rebuilt from its factory's spec, or a proxy to the starting thread. */
+function serviceOf(spec: PortableServiceSpec | { bridged: string; car: boolean }, rpc: Rpc): PinningService {
+  if ("factory" in spec)
+    return spec.factory === "pinata" ? pinataService(spec.options) : kuboService(spec.options);
+  return {
+    name: spec.bridged,
+    // Only the data crosses (an AbortSignal cannot): the starting thread's service applies its own timeout.
+    upload: ({ cid, bytes, name }) =>
+      rpc.call("upload", { cid, bytes, ...(name === undefined ? {} : { name }) }),
+    ...(spec.car
+      ? {
+          uploadCar: ({ root, bytes, name }) =>
+            rpc.call("uploadCar", { root, bytes, ...(name === undefined ? {} : { name }) }),
+        }
+      : {}),
+  };
+}
+
+const port = parentPort;
+if (port !== null) {
+  let thread: AnchoringThread | undefined;
+  const rpc = new Rpc(port, {
+    tick: () => thread?.tick(),
+    drain: (timeoutMs: number) => thread?.drain(timeoutMs),
+    backlog: () => thread?.backlog(),
+    setStreams: (streams: string[]) => thread?.setStreams(streams),
+    stop: async () => {
+      await thread?.stop();
+      // Answered first; then the thread ends (its port would otherwise keep it alive).
+      setImmediate(() => process.exit(0));
+    },
+  });
+  try {
+    thread = new AnchoringThread(workerData as ThreadInit, rpc);
+    thread.start();
+    rpc.emit("ready", null);
+  } catch (error) {
+    rpc.emit("failed", toPortable(error));
+    setImmediate(() => process.exit(1));
+  }
+}

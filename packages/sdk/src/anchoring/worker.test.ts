@@ -1,0 +1,280 @@
+/**
+ * Anchoring and pinning on a worker thread, with the real parts: Hardhat's network served over HTTP on
+ * loopback (a worker only takes an RPC URL), SQLite files shared by the logging thread and the worker,
+ * and the pinning double. Anchors land and equal the local roots, every record is pinned, keys sign on
+ * the starting thread (a viem account or an ethers signer), a service that cannot move is called on
+ * the starting thread, an outage only grows the backlog, and a new worker resumes a stopped one's jobs.
+ */
+import {
+  createRegistryReader,
+  deployRegistry,
+  encodeStreamId,
+  grantAnchorer,
+  registerStream,
+} from "@ancora/contracts";
+import { decodeManifest, verifyReceiptOffline } from "@ancora/core";
+import type {} from "@nomicfoundation/hardhat-toolbox-viem";
+import { Wallet } from "ethers";
+import { network } from "hardhat";
+import { type Address, type Hex, type PublicClient, toHex } from "viem";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { afterEach, describe, expect, it } from "vitest";
+import { readCar } from "../ipfs/car.js";
+import { createLogger, type ProvenanceLogger } from "../logger.js";
+import { pinataService } from "../pinning/pinata.js";
+import type { PinCar, PinningService } from "../pinning/service.js";
+import { connectionOf } from "../store.js";
+import { CONFIG, DEV_KEY_1, DEV_KEY_2, MODEL, tempStore } from "../testing/fixtures.js";
+import { PinningDouble } from "../testing/pinning-double.js";
+import { type RpcEndpoint, rpcOverHttp } from "../testing/rpc-over-http.js";
+import type { AnchoredCheckpoint } from "./anchor-store.js";
+import { getManifestBytes } from "./anchor-store.js";
+import { ethersSignerToAccount } from "./ethers-account.js";
+import { type AnchoringWorker, type AnchoringWorkerOptions, startAnchoringWorker } from "./worker.js";
+
+const JWT = "worker-test-jwt-0123456789";
+const STREAM = "loans";
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Chain {
+  rpc: RpcEndpoint;
+  publicClient: PublicClient;
+  registry: Address;
+}
+
+async function chain(): Promise<Chain> {
+  const { viem, provider } = await network.create();
+  const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
+  const [admin] = await viem.getWalletClients();
+  if (admin === undefined) throw new Error("no wallet");
+  const { address: registry } = await deployRegistry(admin, publicClient, { admin: admin.account.address });
+  await registerStream(admin, publicClient, { registry, streamId: encodeStreamId(STREAM), metadata: STREAM });
+  for (const key of [DEV_KEY_1, DEV_KEY_2]) {
+    await grantAnchorer(admin, publicClient, { registry, account: privateKeyToAccount(key).address });
+  }
+  const rpc = await rpcOverHttp(provider);
+  cleanups.push(() => rpc.stop());
+  return { rpc, publicClient, registry };
+}
+
+function newLogger(): ProvenanceLogger {
+  const temp = tempStore();
+  const logger = createLogger({ path: temp.path, stream: STREAM, model: MODEL, commitment: "plain" });
+  logger.setConfig(CONFIG);
+  cleanups.push(() => temp.cleanup());
+  cleanups.push(() => logger.close());
+  return logger;
+}
+
+async function log(logger: ProvenanceLogger, n: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      logger.record({ features: { i }, output: { ok: i % 2 }, score: 0.5 }),
+    ),
+  );
+}
+
+/** A viem account that counts the transactions it signed (on the thread that created it). */
+function countingAccount(key: Hex): { account: PrivateKeyAccount; signed: () => number } {
+  const inner = privateKeyToAccount(key);
+  let signed = 0;
+  const account: PrivateKeyAccount = {
+    ...inner,
+    signTransaction: async (...args: Parameters<PrivateKeyAccount["signTransaction"]>) => {
+      signed++;
+      return await inner.signTransaction(...args);
+    },
+  };
+  return { account, signed: () => signed };
+}
+
+async function startWorker(
+  c: Chain,
+  logger: ProvenanceLogger,
+  extra: Partial<AnchoringWorkerOptions> = {},
+): Promise<AnchoringWorker> {
+  const worker = await startAnchoringWorker({
+    path: logger.store.path,
+    streams: STREAM,
+    registry: c.registry,
+    rpcUrl: c.rpc.url,
+    account: privateKeyToAccount(DEV_KEY_1),
+    policy: { everyRecords: 100, everyMs: 3_600_000 },
+    confirmations: 1,
+    pollIntervalMs: 5,
+    backoff: { baseMs: 5, maxMs: 20 },
+    ...extra,
+  });
+  cleanups.push(() => worker.stop());
+  return worker;
+}
+
+/** Every anchor event of the stream equals the local root at its size, each size once; the sizes. */
+async function expectChainMatchesLocal(c: Chain, logger: ProvenanceLogger): Promise<number[]> {
+  const history = await createRegistryReader(c.publicClient, c.registry).verifyHistory(
+    encodeStreamId(STREAM),
+  );
+  const sizes = history.anchors.map((e) => Number(e.treeSize));
+  expect(new Set(sizes).size).toBe(sizes.length);
+  for (const event of history.anchors) {
+    const size = Number(event.treeSize);
+    expect(toHex(logger.store.consistencyProof(STREAM, size, size).root2)).toBe(event.root);
+  }
+  return sizes;
+}
+
+/** The CIDs of every record of the stream. */
+function recordCids(logger: ProvenanceLogger): string[] {
+  const size = logger.store.stream(STREAM).size;
+  return Array.from({ length: size }, (_, seq) => logger.store.get(STREAM, seq)?.cid as string);
+}
+
+describe("anchoring worker", { timeout: 60_000 }, () => {
+  it("anchors 1,000 decisions every 100 and pins each batch as one CAR, off the logging thread", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const double = new PinningDouble("pinata", JWT);
+    const uploadUrl = await double.start();
+    cleanups.push(() => double.stop());
+    const { account, signed } = countingAccount(DEV_KEY_1);
+    const anchored: AnchoredCheckpoint[] = [];
+    const worker = await startWorker(c, logger, {
+      account,
+      pinning: { service: pinataService({ jwt: JWT, uploadUrl }), intervalMs: 5 },
+      onAnchored: (a) => anchored.push(a),
+    });
+    for (let i = 0; i < 10; i++) {
+      await log(logger, 100);
+      // The worker's policy takes each batch of 100 as a checkpoint of its own.
+      const size = logger.store.stream(STREAM).size;
+      await expect.poll(() => logger.store.checkpoints(STREAM).at(-1)?.size, { timeout: 10_000 }).toBe(size);
+    }
+    expect(await worker.drain({ timeoutMs: 60_000 })).toBe(true);
+
+    const size = logger.store.stream(STREAM).size;
+    const sizes = await expectChainMatchesLocal(c, logger);
+    expect(sizes.at(-1)).toBe(size);
+    expect(sizes).toHaveLength(10);
+    // The anchors the worker recorded are the logging thread's to read, and were reported to it.
+    const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
+    expect(confirmed.map((a) => a.size)).toEqual(sizes);
+    expect(anchored.map((a) => a.size).sort((a, b) => a - b)).toEqual(sizes);
+    // Every transaction was signed by the account on this thread: one per anchor (automine, no replacements).
+    expect(signed()).toBe(sizes.length);
+    // Pinned: every record and every manifest, in one CAR upload per manifest.
+    const manifests = confirmed.map((a) => a.manifestCid);
+    for (const cid of [...recordCids(logger), ...manifests]) expect(double.stored.has(cid)).toBe(true);
+    expect(double.uploads.filter((u) => u.kind === "car")).toHaveLength(manifests.length);
+    // A receipt from the logging thread proves a decision against the worker's last anchor.
+    const receipt = logger.receipt(size - 1);
+    expect(receipt.checkpoint.size).toBe(size);
+    expect(verifyReceiptOffline(receipt).ok).toBe(true);
+    const backlog = await worker.backlog();
+    expect(backlog.jobs).toBe(0);
+    expect(backlog.pinJobs).toBe(0);
+    expect(backlog.streams[0]?.unanchoredRecords).toBe(0);
+  });
+
+  it("signs through an ethers signer held by the starting thread", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const account = await ethersSignerToAccount(new Wallet(DEV_KEY_2));
+    const worker = await startWorker(c, logger, { account });
+    await log(logger, 250);
+    logger.checkpoint();
+    expect(await worker.drain({ timeoutMs: 30_000 })).toBe(true);
+    const history = await createRegistryReader(c.publicClient, c.registry).verifyHistory(
+      encodeStreamId(STREAM),
+    );
+    expect(history.anchors.length).toBeGreaterThan(0);
+    for (const event of history.anchors) expect(event.anchorer).toBe(account.address);
+    await expectChainMatchesLocal(c, logger);
+  });
+
+  it("calls a pinning service that cannot move to the worker on the starting thread, with the worker's CAR", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const cars: PinCar[] = [];
+    const service: PinningService = {
+      name: "custom",
+      upload: async () => {
+        throw new Error("a CAR service is never asked for single blocks in batch mode");
+      },
+      uploadCar: async (car) => {
+        cars.push(car);
+        return { cid: car.root };
+      },
+    };
+    const worker = await startWorker(c, logger, { pinning: { service, intervalMs: 5 } });
+    await log(logger, 300);
+    logger.checkpoint();
+    expect(await worker.drain({ timeoutMs: 30_000 })).toBe(true);
+    const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
+    expect(cars).toHaveLength(confirmed.length);
+    const inCars = new Set(cars.flatMap((car) => readCar(car.bytes).blocks.map((b) => b.cid.toString())));
+    for (const cid of [...recordCids(logger), ...confirmed.map((a) => a.manifestCid)]) {
+      expect(inCars.has(cid)).toBe(true);
+    }
+    // Each manifest lists the previous one: the worker chained them as the in-thread anchorer does.
+    const db = connectionOf(logger.store);
+    const last = confirmed.at(-1) as AnchoredCheckpoint;
+    const manifest = decodeManifest(getManifestBytes(db, last.manifestCid) as Uint8Array);
+    expect(manifest.prev?.toString()).toBe(confirmed.at(-2)?.manifestCid);
+  });
+
+  it("keeps logging through a chain outage, reports typed errors without the URL, and a new worker finishes the jobs", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const before = logger.store.stream(STREAM).size; // genesis, config and label
+    c.rpc.down = true;
+    const errors: Array<{ code: string; message: string }> = [];
+    const first = await startWorker(c, logger, {
+      onError: (error) => errors.push({ code: error.code, message: error.message }),
+    });
+    await log(logger, 350);
+    await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => (await first.backlog()).jobs, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(errors.every((e) => e.code === "ANCHOR_CHAIN_UNAVAILABLE")).toBe(true);
+    for (const e of errors) expect(e.message).not.toContain(c.rpc.url);
+    expect(logger.store.stream(STREAM).size).toBe(before + 350);
+    await first.stop();
+    await expect(first.backlog()).rejects.toMatchObject({ code: "ANCHOR_WORKER_FAILED" });
+
+    c.rpc.down = false;
+    const second = await startWorker(c, logger);
+    logger.checkpoint();
+    expect(await second.drain({ timeoutMs: 30_000 })).toBe(true);
+    const sizes = await expectChainMatchesLocal(c, logger);
+    expect(sizes.at(-1)).toBe(before + 350);
+  });
+
+  it("rejects bad options with typed errors, from this thread or from the worker, and writes nothing", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    await expect(startWorker(c, logger, { path: `${logger.store.path}.missing` })).rejects.toMatchObject({
+      name: "AnchorError",
+      code: "ANCHOR_INVALID_OPTION",
+    });
+    await expect(startWorker(c, logger, { rpcUrl: "ws://127.0.0.1:1" })).rejects.toMatchObject({
+      code: "ANCHOR_INVALID_OPTION",
+    });
+    // Checked by the anchorer inside the worker, and re-thrown here as the same class and code.
+    await expect(startWorker(c, logger, { policy: { everyRecords: 0 } })).rejects.toMatchObject({
+      name: "AnchorError",
+      code: "ANCHOR_INVALID_OPTION",
+      evidence: { "policy.everyRecords": 0 },
+    });
+    await expect(
+      startWorker(c, logger, { streams: "not a valid stream name ".repeat(5) }),
+    ).rejects.toMatchObject({
+      code: expect.any(String),
+    });
+    // Nothing was written by the failed starts: no checkpoint, no job.
+    expect(logger.store.checkpoints(STREAM)).toEqual([]);
+    expect(logger.store.dueJobs()).toEqual([]);
+  });
+});

@@ -1,0 +1,328 @@
+/**
+ * Anchoring and pinning on a worker thread, off the logging thread.
+ *
+ * In the logging process's own thread the anchorer builds manifests (reads every record CID of a
+ * batch, encodes and stores the manifest) and the pinner reads every record back to build a CAR and
+ * upload it: together about a third of what logging itself costs per record. A worker runs both over
+ * its own connection to the same SQLite file. Nothing else changes: the checkpoints, manifests and jobs
+ * are the same rows in the same outbox (a worker stopped or crashed loses nothing; the next one, or an
+ * in-thread anchorer, goes on from the file), and `logger.receipt()` reads the anchors it records.
+ *
+ * Keys stay on the calling thread: the worker asks this thread to sign each transaction (a local
+ * account, {@link ethersSignerToAccount}, any viem account). A pinning service made by `pinataService`
+ * or `kuboService` is rebuilt inside the worker, so uploads run there too; any other service is called
+ * on this thread with the CAR the worker built.
+ */
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { AncoraError } from "@ancora/core";
+import { workerScript } from "@ancora/verifier/node";
+import type {
+  Account,
+  Address,
+  Hex,
+  SignableMessage,
+  TransactionSerializable,
+  TypedDataDefinition,
+} from "viem";
+import { type PinningService, portableSpec } from "../pinning/service.js";
+import type { AnchoredCheckpoint } from "./anchor-store.js";
+import type { AnchorBacklog, AnchorerTuning, TickResult } from "./anchorer.js";
+import { AnchorError, describeError } from "./errors.js";
+import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
+import type { ThreadInit } from "./worker-thread.js";
+
+/** First wait before a crashed worker is started again; doubles up to {@link MAX_RESTART_MS}. */
+const FIRST_RESTART_MS = 1_000;
+const MAX_RESTART_MS = 60_000;
+/** Default pinner pass interval in the worker. */
+export const DEFAULT_WORKER_PIN_INTERVAL_MS = 1_000;
+
+/** Options of {@link startAnchoringWorker}. */
+export interface AnchoringWorkerOptions extends AnchorerTuning {
+  /** The store's file (a logger's `store.path`). The worker opens its own connection to it. */
+  path: string;
+  /** Streams to checkpoint and anchor. */
+  streams: string | readonly string[];
+  /** ProvenanceRegistry address; the account needs ANCHORER_ROLE, the streams must be registered. */
+  registry: Address;
+  /** JSON-RPC endpoint (HTTP or HTTPS). May carry an API key: it is never logged or put in errors. */
+  rpcUrl: string;
+  /** Per-request RPC timeout (default 10 s); a timeout fails the job, which retries with backoff. */
+  rpcTimeoutMs?: number;
+  /** Signs the anchors. It stays on this thread; the worker sends it each transaction to sign. */
+  account: Account;
+  /** Remote pinning, run by the same worker. `batch` (default): one CAR per manifest; `record`: every record. */
+  pinning?: {
+    service: PinningService;
+    mode?: "batch" | "record";
+    /** Pinner pass interval (default 1 s). */
+    intervalMs?: number;
+    timeoutMs?: number;
+    backoff?: { baseMs?: number; maxMs?: number };
+  };
+  /** Every failure of an anchoring or pinning attempt (already recorded in the outbox), and worker crashes. */
+  onError?: (error: AncoraError, context: { stream?: string; size?: number; jobId?: number }) => void;
+  /** An anchor reached its confirmations. */
+  onAnchored?: (anchor: AnchoredCheckpoint) => void;
+}
+
+/** What the worker thread is told at start; everything in it is structured-clonable. */
+function threadInit(options: AnchoringWorkerOptions): ThreadInit {
+  const { account, pinning } = options;
+  const spec = pinning === undefined ? undefined : portableSpec(pinning.service);
+  if (pinning !== undefined && (typeof pinning.service?.upload !== "function" || !pinning.service.name)) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "pinning.service must be a PinningService", {
+      hint: "Use pinataService(), kuboService() or an object with name and upload().",
+    });
+  }
+  if (typeof options.path !== "string" || !existsSync(options.path)) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "path must name an existing Ancora store", {
+      hint: "Pass the logger's store.path; the worker never creates a store of its own.",
+    });
+  }
+  if (typeof options.rpcUrl !== "string" || !/^https?:\/\//i.test(options.rpcUrl)) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "rpcUrl must be an http(s) URL");
+  }
+  if (account === undefined || typeof account.address !== "string") {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "account must be a viem account", {
+      hint: "privateKeyToAccount(process.env.ANCORA_ANCHOR_KEY), or ethersSignerToAccount(signer).",
+    });
+  }
+  return {
+    path: options.path,
+    streams: typeof options.streams === "string" ? [options.streams] : [...options.streams],
+    registry: options.registry,
+    rpcUrl: options.rpcUrl,
+    rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
+    account: { address: account.address, signs: account.type !== "json-rpc" },
+    anchorer: {
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
+      ...(options.confirmations === undefined ? {} : { confirmations: options.confirmations }),
+      ...(options.maxFeePerGas === undefined ? {} : { maxFeePerGas: options.maxFeePerGas }),
+      ...(options.maxPriorityFeePerGas === undefined
+        ? {}
+        : { maxPriorityFeePerGas: options.maxPriorityFeePerGas }),
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      ...(options.replaceAfterMs === undefined ? {} : { replaceAfterMs: options.replaceAfterMs }),
+      ...(options.reorgDepth === undefined ? {} : { reorgDepth: options.reorgDepth }),
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    },
+    ...(pinning === undefined
+      ? {}
+      : {
+          pinning: {
+            service: spec ?? { bridged: pinning.service.name, car: pinning.service.uploadCar !== undefined },
+            mode: pinning.mode ?? "batch",
+            intervalMs: pinning.intervalMs ?? DEFAULT_WORKER_PIN_INTERVAL_MS,
+            ...(pinning.timeoutMs === undefined ? {} : { timeoutMs: pinning.timeoutMs }),
+            ...(pinning.backoff === undefined ? {} : { backoff: pinning.backoff }),
+          },
+        }),
+  };
+}
+
+/**
+ * Anchoring (and pinning) running on a worker thread; see the module comment. Made by
+ * {@link startAnchoringWorker}. The worker is restarted with backoff if it crashes.
+ */
+export class AnchoringWorker {
+  readonly #options: AnchoringWorkerOptions;
+  #init: ThreadInit;
+  #worker: Worker | undefined;
+  #rpc: Rpc | undefined;
+  #ready: Promise<void> | undefined;
+  /** Settles the current start: "ready" or "failed" from the thread, or its exit. */
+  #starting: { resolve: () => void; reject: (error: AncoraError) => void } | undefined;
+  #restartMs = FIRST_RESTART_MS;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  /** @internal Use {@link startAnchoringWorker}. */
+  constructor(options: AnchoringWorkerOptions) {
+    this.#options = options;
+    this.#init = threadInit(options);
+  }
+
+  /** Starts the thread and resolves once it has opened the store and validated the options. */
+  start(): Promise<void> {
+    const { url, execArgv } = workerScript(import.meta.url, "worker-thread");
+    const worker = new Worker(url, { workerData: this.#init, execArgv });
+    worker.unref(); // like the in-thread anchorer's timers: an idle process may exit (stop() is the clean way)
+    this.#worker = worker;
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#starting = { resolve, reject };
+    });
+    this.#rpc = new Rpc(worker, this.#handlers(), (name, payload) => this.#event(name, payload));
+    worker.on("error", (error) => {
+      const failure = crashed(error);
+      this.#starting?.reject(failure);
+      this.#report(failure, {});
+    });
+    worker.on("exit", (code) => {
+      const gone = new AnchorError("ANCHOR_WORKER_FAILED", `The anchoring worker exited (code ${code})`, {
+        hint: "Queued jobs stay in the outbox; the worker is restarted with backoff unless stopped.",
+      });
+      this.#starting?.reject(gone);
+      this.#rpc?.close(gone);
+      if (this.#worker === worker) this.#worker = undefined;
+      if (!this.#stopped) this.#scheduleRestart();
+    });
+    this.#ready = ready;
+    return ready.then(() => {
+      this.#restartMs = FIRST_RESTART_MS;
+    });
+  }
+
+  /** One anchoring pass and one pinning pass in the worker. */
+  async tick(): Promise<{ anchoring: TickResult; pinning?: { pinned: number; failed: number } }> {
+    return await this.#call("tick");
+  }
+
+  /** Passes until no anchor or pin job is left (or `timeoutMs`); whether everything drained. */
+  async drain(options: { timeoutMs?: number } = {}): Promise<boolean> {
+    return await this.#call("drain", options.timeoutMs ?? 60_000);
+  }
+
+  /** The anchorer's backlog, and the pinner's when pinning runs. */
+  async backlog(): Promise<AnchorBacklog & { pinJobs?: number }> {
+    return await this.#call("backlog");
+  }
+
+  /** Anchors and pins these streams from now on (the anchorer is rebuilt in the worker). */
+  async setStreams(streams: readonly string[]): Promise<void> {
+    this.#init = { ...this.#init, streams: [...streams] };
+    await this.#call("setStreams", [...streams]);
+  }
+
+  /** Stops the loops, waits for passes in progress, closes the worker's connection and ends the thread. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#restartTimer);
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    try {
+      await this.#rpc?.call("stop");
+    } catch {
+      // A worker that cannot stop cleanly is ended below; its jobs stay in the outbox.
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await worker.terminate();
+  }
+
+  async #call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.#stopped) throw new AnchorError("ANCHOR_WORKER_FAILED", "The anchoring worker was stopped");
+    await this.#ready;
+    const rpc = this.#rpc;
+    if (rpc === undefined)
+      throw new AnchorError("ANCHOR_WORKER_FAILED", "The anchoring worker is not running");
+    return await rpc.call<T>(method, ...args);
+  }
+
+  /** What the worker may ask of this thread: signatures, and uploads through a service that stayed here. */
+  #handlers() {
+    const account = this.#options.account;
+    const service = this.#options.pinning?.service;
+    const signer = (name: "signTransaction" | "signMessage" | "signTypedData") => {
+      const sign = (account as Partial<Record<typeof name, (...a: unknown[]) => Promise<Hex>>>)[name];
+      if (sign === undefined) {
+        throw new AnchorError("ANCHOR_INVALID_OPTION", `The account cannot ${name}`, {
+          evidence: { type: account.type },
+        });
+      }
+      return sign.bind(account);
+    };
+    return {
+      signTransaction: (tx: TransactionSerializable) => signer("signTransaction")(tx),
+      signMessage: (message: { message: SignableMessage }) => signer("signMessage")(message),
+      signTypedData: (typed: TypedDataDefinition) => signer("signTypedData")(typed),
+      upload: async (block: { cid: string; bytes: Uint8Array; name?: string }) =>
+        await (service as PinningService).upload(block),
+      uploadCar: async (car: { root: string; bytes: Uint8Array; name?: string }) => {
+        if (service?.uploadCar === undefined) throw new AnchorError("ANCHOR_INVALID_OPTION", "No uploadCar");
+        return await service.uploadCar(car);
+      },
+    };
+  }
+
+  #event(name: string, payload: unknown): void {
+    if (name === "ready" || name === "failed") {
+      const starting = this.#starting;
+      this.#starting = undefined;
+      if (name === "ready") starting?.resolve();
+      else starting?.reject(fromPortable(payload as PortableError));
+    } else if (name === "error") {
+      const { error, context } = payload as {
+        error: PortableError;
+        context: Record<string, number | string>;
+      };
+      this.#report(fromPortable(error), context);
+    } else if (name === "anchored") {
+      try {
+        this.#options.onAnchored?.(payload as AnchoredCheckpoint);
+      } catch {
+        // A failing handler must not stop anchoring.
+      }
+    }
+  }
+
+  #report(error: AncoraError, context: { stream?: string; size?: number; jobId?: number }): void {
+    try {
+      this.#options.onError?.(error, context);
+    } catch {
+      // A failing handler must not stop anchoring.
+    }
+  }
+
+  #scheduleRestart(): void {
+    const wait = this.#restartMs;
+    this.#restartMs = Math.min(MAX_RESTART_MS, this.#restartMs * 2);
+    this.#ready = new Promise<void>((resolve) => {
+      this.#restartTimer = setTimeout(() => {
+        if (this.#stopped) return resolve();
+        this.start().then(resolve, (error: unknown) => {
+          this.#report(error instanceof AncoraError ? error : crashed(error), {});
+          resolve(); // the exit handler of the failed start schedules the next attempt
+        });
+      }, wait);
+      this.#restartTimer.unref();
+    });
+  }
+}
+
+/** An uncaught failure in the thread (its own errors arrive typed, through the "failed" event). */
+function crashed(error: unknown): AncoraError {
+  if (error instanceof AncoraError) return error;
+  return new AnchorError("ANCHOR_WORKER_FAILED", "The anchoring worker crashed", {
+    details: describeError(error),
+    hint: "Queued jobs stay in the outbox; the worker is restarted with backoff.",
+  });
+}
+
+/**
+ * Starts anchoring (and pinning) on a worker thread over the store's file; resolves when the worker has
+ * opened the store and accepted the options (bad options reject with the anchorer's typed error).
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger({ path: "ancora.db", stream: "loans", model });
+ * const worker = await startAnchoringWorker({
+ *   path: logger.store.path, streams: "loans", registry, rpcUrl: process.env.RPC_URL!,
+ *   account: privateKeyToAccount(process.env.ANCORA_ANCHOR_KEY as Hex),
+ *   pinning: { service: pinataService() }, // PINATA_JWT from the environment
+ * });
+ * // … log as usual; on shutdown:
+ * await worker.stop();
+ * ```
+ */
+export async function startAnchoringWorker(options: AnchoringWorkerOptions): Promise<AnchoringWorker> {
+  const worker = new AnchoringWorker(options);
+  try {
+    await worker.start();
+  } catch (error) {
+    await worker.stop();
+    throw error;
+  }
+  return worker;
+}
