@@ -1,15 +1,21 @@
 /**
- * Work off the request path: the SDK's anchorer (rebuilt with the new stream list when the service
- * opens a stream it was not anchoring), the embedded IPFS node over the log, and the pinner's ticks.
+ * Work off the request path: the SDK's anchorer (given the new stream list when the service opens a
+ * stream it was not anchoring), the embedded IPFS node over the log, and the pinner's ticks.
  * Everything they do goes through the log's durable outbox, so stopping them loses nothing.
+ *
+ * Anchoring configured by RPC URL and key (the CLI's `serve`) runs on the SDK's anchoring worker
+ * thread, with the pinner beside it, so building manifests and CARs never holds up a request. Clients
+ * given as objects (tests, embedding applications) cannot cross threads: the anchorer then runs here.
  */
 import {
   type Anchorer,
+  type AnchoringWorker,
   type AncoraStore,
   createAnchorer,
   createPinner,
   type IpfsNode,
   type Pinner,
+  startAnchoringWorker,
   startIpfsNode,
 } from "@ancora/sdk";
 import type { FastifyBaseLogger } from "fastify";
@@ -51,6 +57,8 @@ export class Background {
   readonly #log: FastifyBaseLogger;
   #clients: Awaited<ReturnType<typeof clients>> | undefined;
   #anchorer: Anchorer | undefined;
+  /** Anchoring (and pinning) on a worker thread, when anchoring is configured by RPC URL and key. */
+  #worker: AnchoringWorker | undefined;
   #anchored = new Set<string>();
   #rebuild: Promise<void> = Promise.resolve();
   #pinner: Pinner | undefined;
@@ -73,12 +81,16 @@ export class Background {
   ): Promise<Background> {
     const bg = new Background(store, options, log);
     try {
-      if (options.anchoring !== undefined) {
-        bg.#clients = await clients(options.anchoring);
-        bg.#anchored = new Set(store.streams().map((s) => s.name));
-        bg.#startAnchorer();
+      bg.#anchored = new Set(store.streams().map((s) => s.name));
+      if (bg.#onWorker()) {
+        await bg.#startWorker();
+      } else {
+        if (options.anchoring !== undefined) {
+          bg.#clients = await clients(options.anchoring);
+          bg.#startAnchorer();
+        }
+        if (options.pinning !== undefined) bg.#startPinner();
       }
-      if (options.pinning !== undefined) bg.#startPinner();
       if (options.ipfs !== undefined) bg.#ipfs = await startIpfsNode({ ...options.ipfs, store });
     } catch (error) {
       await bg.stop();
@@ -125,6 +137,42 @@ export class Background {
     this.#anchorer = anchorer;
   }
 
+  /** Whether anchoring, and pinning with it, run on the worker thread. */
+  #onWorker(): boolean {
+    const anchoring = this.#options.anchoring;
+    return anchoring !== undefined && "rpcUrl" in anchoring;
+  }
+
+  async #startWorker(): Promise<void> {
+    const anchoring = this.#options.anchoring;
+    if (anchoring === undefined || !("rpcUrl" in anchoring) || this.#anchored.size === 0) return;
+    const pinning = this.#options.pinning;
+    this.#worker = await startAnchoringWorker({
+      path: this.#store.path,
+      streams: [...this.#anchored].sort(),
+      registry: anchoring.registry,
+      rpcUrl: anchoring.rpcUrl,
+      account: privateKeyToAccount(anchoring.privateKey),
+      policy: {
+        ...(anchoring.everyRecords === undefined ? {} : { everyRecords: anchoring.everyRecords }),
+        ...(anchoring.everyMs === undefined ? {} : { everyMs: anchoring.everyMs }),
+      },
+      ...(anchoring.confirmations === undefined ? {} : { confirmations: anchoring.confirmations }),
+      ...(anchoring.pollIntervalMs === undefined ? {} : { pollIntervalMs: anchoring.pollIntervalMs }),
+      ...(pinning === undefined
+        ? {}
+        : {
+            pinning: {
+              service: pinning.service,
+              mode: this.#pinMode(),
+              intervalMs: pinning.intervalMs ?? DEFAULT_PIN_INTERVAL_MS,
+            },
+          }),
+      onError: (error, context) =>
+        this.#log.warn({ code: error.code, ...context }, "background attempt failed"),
+    });
+  }
+
   #pinMode(): "batch" | "record" {
     return this.#options.pinning?.mode ?? (this.#options.anchoring === undefined ? "record" : "batch");
   }
@@ -160,6 +208,24 @@ export class Background {
   /** A stream the service opened: anchor (and, per record, pin) it from now on. */
   streamOpened(stream: string): void {
     if (this.#stopped) return;
+    if (this.#onWorker()) {
+      if (this.#anchored.has(stream)) return;
+      this.#anchored.add(stream);
+      const streams = [...this.#anchored].sort();
+      this.#rebuild = this.#rebuild.then(async () => {
+        if (this.#stopped) return;
+        try {
+          if (this.#worker === undefined) await this.#startWorker();
+          else await this.#worker.setStreams(streams);
+        } catch (error) {
+          this.#log.warn(
+            { code: (error as { code?: unknown }).code, stream },
+            "could not start anchoring a stream",
+          );
+        }
+      });
+      return;
+    }
     if (this.#options.pinning !== undefined && this.#pinMode() === "record") {
       clearTimeout(this.#pinTimer);
       this.#startPinner();
@@ -195,6 +261,7 @@ export class Background {
     clearTimeout(this.#pinTimer);
     await this.#rebuild;
     await this.#anchorer?.stop();
+    await this.#worker?.stop();
     await this.#pinning;
     await this.#ipfs?.stop();
   }
