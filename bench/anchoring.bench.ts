@@ -12,14 +12,14 @@
  *    gasUsed);
  * 3. log → anchored latency: from a checkpoint's last record to its anchor being confirmed.
  *
- *   pnpm exec tsc -b && node bench/anchoring.bench.ts [--records=20000] [--every=1000]
+ *   pnpm exec tsc -b && node bench/anchoring.bench.ts [--records=20000] [--every=1000] [--rounds=1]
  *
  * `--every` is the anchoring policy's record count (and `--every-ms` its period, default 1,000 ms):
  * the default anchors often so that a short run sees many anchors and the latency figure has samples;
  * `--every=20000 --every-ms=60000` is the SDK's default policy.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -47,6 +47,7 @@ const RECORDS = option("records", 20_000);
 const IN_FLIGHT = 256;
 const EVERY = option("every", 1_000);
 const EVERY_MS = option("every-ms", 1_000);
+const ROUNDS = option("rounds", 1);
 const POLICY = `every ${EVERY.toLocaleString("en-US")} records / ${EVERY_MS.toLocaleString("en-US")} ms`;
 /** The pinning double's bearer token (a test value: the double is local). */
 const PIN_TOKEN = "bench-token";
@@ -61,6 +62,24 @@ const entry = (): DecisionEntry => {
     score: (i % 100) / 100,
   };
 };
+
+/**
+ * CPU time (µs) a process has used so far, from /proc (Linux): the chain node and the pinning double
+ * run on the same 2 cores here, where in production they are other machines.
+ */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks; the command name (field 2) may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
 
 /** CPU µs per record this process spent in each case's logging phase (anchorer and pinner included). */
 const cpuPerRecord: number[] = [];
@@ -96,6 +115,7 @@ async function logAll(record: (e: DecisionEntry) => Promise<unknown>, n: number)
  */
 async function startPinningDouble(): Promise<{
   url: string;
+  pid: number | undefined;
   stop: () => Promise<{ requests: number; uploads: number; blocks: number }>;
 }> {
   const testing = new URL("../packages/sdk/src/testing/", import.meta.url);
@@ -116,6 +136,7 @@ async function startPinningDouble(): Promise<{
   if (first.done === true) throw new Error("the pinning double did not start");
   return {
     url: first.value,
+    pid: child.pid,
     stop: async () => {
       child.stdin.end();
       const stats = await lines.next();
@@ -156,135 +177,207 @@ try {
   };
 
   const stage = (text: string) => process.stderr.write(`[anchoring bench] ${text}\n`);
-  stage("logging alone");
-  // 1. Logging alone, then logging with the anchorer running (every 1,000 records or 1 s).
-  const alone = await newStream();
-  const aloneMs = await logAll((e) => alone.logger.record(e), RECORDS);
-  await alone.logger.close();
-
-  stage("logging while anchoring");
-  const anchoredStream = await newStream();
+  /** One case's logging phase: wall time, CPU of the process and of the logging thread, per record. */
+  interface Run {
+    ms: number;
+    cpu: number;
+    thread: number;
+    /** CPU µs per record of the chain node and the pinning double during the logging phase. */
+    others: number;
+    /**
+     * When logging ends: records not yet covered by a confirmed anchor, and pin jobs not done. Work
+     * that lags here is work deferred, not saved: a case only counts if it keeps up.
+     */
+    unanchored: number;
+    pinJobs: number;
+    note: string;
+  }
+  type Stream = Awaited<ReturnType<typeof newStream>>;
+  const timed = async (
+    s: Stream,
+    options: { doublePid?: number | undefined; record?: (e: DecisionEntry) => Promise<unknown> } = {},
+  ): Promise<Omit<Run, "note">> => {
+    const { doublePid, record = (e: DecisionEntry) => s.logger.record(e) } = options;
+    const before = processCpuMicros(chain.pid) + processCpuMicros(doublePid);
+    const ms = await logAll(record, RECORDS);
+    const others = (processCpuMicros(chain.pid) + processCpuMicros(doublePid) - before) / RECORDS;
+    const store = s.logger.store;
+    const anchored = store
+      .anchors(s.name)
+      .filter((a) => a.status === "confirmed")
+      .reduce((max, a) => Math.max(max, a.size), 0);
+    const pinJobs = store.dueJobs({ kind: "pin:pinata", limit: 1_000_000, now: new Date(8.64e15) }).length;
+    return {
+      ms,
+      cpu: cpuPerRecord.at(-1) as number,
+      thread: threadCpuPerRecord.at(-1) as number,
+      others,
+      unanchored: store.stream(s.name).size - anchored,
+      pinJobs,
+    };
+  };
   const checkpointed = new Map<number, number>(); // size → when its last record was logged
   const confirmedAt = new Map<number, number>();
-  const anchorer = createAnchorer({
-    store: anchoredStream.logger.store,
-    streams: anchoredStream.name,
-    registry,
-    publicClient,
-    walletClient,
-    policy: { everyRecords: EVERY, everyMs: EVERY_MS },
-    confirmations: 1,
-    pollIntervalMs: 20,
-    onAnchored: (a) => confirmedAt.set(a.size, performance.now()),
-  });
-  anchorer.start();
-  const withMs = await logAll(async (e) => {
-    const r = await anchoredStream.logger.record(e);
-    checkpointed.set(r.seq + 1, performance.now());
-    return r;
-  }, RECORDS);
-  anchoredStream.logger.checkpoint();
-  const drained = await anchorer.drain({ timeoutMs: 120_000 });
-  await anchorer.stop();
+  let latencyStream: Awaited<ReturnType<typeof newStream>> | undefined;
+  let drained = true;
 
-  // The same with per-batch pinning on: one CAR per manifest (the manifest, its records and the
-  // directory linking them) uploaded to a stand-in of Pinata's API (the real one cannot be reached from
-  // here) running in a child process, off the logging path.
-  stage("logging while anchoring and pinning per batch");
-  const pinnedStream = await newStream();
-  const pinDouble = await startPinningDouble();
-  const pinner = createPinner({
-    store: pinnedStream.logger.store,
-    service: pinataService({ jwt: PIN_TOKEN, uploadUrl: pinDouble.url }),
-    mode: "batch",
-  });
-  const pinningAnchorer = createAnchorer({
-    store: pinnedStream.logger.store,
-    streams: pinnedStream.name,
-    registry,
-    publicClient,
-    walletClient,
-    policy: { everyRecords: EVERY, everyMs: EVERY_MS },
-    confirmations: 1,
-    pollIntervalMs: 20,
-    onManifest: pinner.enqueueManifest,
-  });
-  pinningAnchorer.start();
-  const pinTimer = setInterval(() => void pinner.tick(), 50);
-  const pinnedMs = await logAll((e) => pinnedStream.logger.record(e), RECORDS);
-  pinnedStream.logger.checkpoint();
-  await pinningAnchorer.drain({ timeoutMs: 120_000 });
-  await pinningAnchorer.stop();
-  clearInterval(pinTimer);
-  // What is measured above is pinning's cost to logging; the uploads left are finished untimed.
-  const pinDrained = await pinner.drain({ timeoutMs: 120_000 });
-  const pinBacklog = pinner.backlog().jobs;
-  const pinStats = await pinDouble.stop();
-  await pinnedStream.logger.close();
-
-  // The same again with the anchorer and the pinner on a worker thread over the same file: what the
-  // logging thread is left with is its own work and the SQLite lock the worker takes for a moment.
-  stage("logging with anchoring and pinning on a worker thread");
-  const workerStream = await newStream();
-  const workerDouble = await startPinningDouble();
-  const worker = await startAnchoringWorker({
-    path: workerStream.logger.store.path,
-    streams: workerStream.name,
-    registry,
-    rpcUrl: chain.url,
-    account,
-    policy: { everyRecords: EVERY, everyMs: EVERY_MS },
-    confirmations: 1,
-    pollIntervalMs: 20,
-    pinning: { service: pinataService({ jwt: PIN_TOKEN, uploadUrl: workerDouble.url }), intervalMs: 50 },
-  });
-  const workerMs = await logAll((e) => workerStream.logger.record(e), RECORDS);
-  workerStream.logger.checkpoint();
-  const workerDrained = await worker.drain({ timeoutMs: 120_000 });
-  const workerBacklog = await worker.backlog();
-  await worker.stop();
-  const workerStats = await workerDouble.stop();
-  const workerAnchors = workerStream.logger.store
-    .anchors(workerStream.name)
-    .filter((a) => a.status === "confirmed").length;
-  await workerStream.logger.close();
-
+  // 1. Logging alone; with the anchorer running in the logging thread; with per-batch pinning as well
+  // (one CAR per manifest, uploaded to a stand-in of Pinata's API in a child process, since the real one
+  // cannot be reached from here); and with both on a worker thread over the same file.
+  const cases: Array<{ name: string; run: () => Promise<Run> }> = [
+    {
+      name: "logging alone (baseline)",
+      run: async () => {
+        const s = await newStream();
+        const r = await timed(s);
+        await s.logger.close();
+        return { ...r, note: "" };
+      },
+    },
+    {
+      name: `logging while anchoring ${POLICY}`,
+      run: async () => {
+        const s = await newStream();
+        checkpointed.clear();
+        confirmedAt.clear();
+        const anchorer = createAnchorer({
+          store: s.logger.store,
+          streams: s.name,
+          registry,
+          publicClient,
+          walletClient,
+          policy: { everyRecords: EVERY, everyMs: EVERY_MS },
+          confirmations: 1,
+          pollIntervalMs: 20,
+          onAnchored: (a) => confirmedAt.set(a.size, performance.now()),
+        });
+        anchorer.start();
+        const r = await timed(s, {
+          record: async (e) => {
+            const logged = await s.logger.record(e);
+            checkpointed.set(logged.seq + 1, performance.now());
+            return logged;
+          },
+        });
+        s.logger.checkpoint();
+        drained = await anchorer.drain({ timeoutMs: 120_000 });
+        await anchorer.stop();
+        latencyStream = s; // closed at the end, after the latency figures are read
+        return { ...r, note: drained ? "" : "NOT drained" };
+      },
+    },
+    {
+      name: "... and pinning per batch, in the logging thread",
+      run: async () => {
+        const s = await newStream();
+        const double = await startPinningDouble();
+        const pinner = createPinner({
+          store: s.logger.store,
+          service: pinataService({ jwt: PIN_TOKEN, uploadUrl: double.url }),
+          mode: "batch",
+        });
+        const anchorer = createAnchorer({
+          store: s.logger.store,
+          streams: s.name,
+          registry,
+          publicClient,
+          walletClient,
+          policy: { everyRecords: EVERY, everyMs: EVERY_MS },
+          confirmations: 1,
+          pollIntervalMs: 20,
+          onManifest: pinner.enqueueManifest,
+        });
+        anchorer.start();
+        const pinTimer = setInterval(() => void pinner.tick(), 50);
+        const r = await timed(s, { doublePid: double.pid });
+        s.logger.checkpoint();
+        const anchored = await anchorer.drain({ timeoutMs: 120_000 });
+        await anchorer.stop();
+        clearInterval(pinTimer);
+        // What is measured above is pinning's cost to logging; the uploads left are finished untimed.
+        const pinned = await pinner.drain({ timeoutMs: 120_000 });
+        const stats = await double.stop();
+        await s.logger.close();
+        return {
+          ...r,
+          note: `${stats.uploads} CARs, ${stats.blocks} blocks${anchored && pinned ? "" : ", NOT drained"}`,
+        };
+      },
+    },
+    {
+      name: "... both on a worker thread (startAnchoringWorker)",
+      run: async () => {
+        const s = await newStream();
+        const double = await startPinningDouble();
+        const worker = await startAnchoringWorker({
+          path: s.logger.store.path,
+          streams: s.name,
+          registry,
+          rpcUrl: chain.url,
+          account,
+          policy: { everyRecords: EVERY, everyMs: EVERY_MS },
+          confirmations: 1,
+          pollIntervalMs: 20,
+          pinning: { service: pinataService({ jwt: PIN_TOKEN, uploadUrl: double.url }), intervalMs: 50 },
+        });
+        const r = await timed(s, { doublePid: double.pid });
+        s.logger.checkpoint();
+        const done = await worker.drain({ timeoutMs: 120_000 });
+        await worker.stop();
+        const stats = await double.stop();
+        await s.logger.close();
+        return { ...r, note: `${stats.uploads} CARs, ${stats.blocks} blocks${done ? "" : ", NOT drained"}` };
+      },
+    },
+  ];
+  // The cases alternate, ROUNDS times: this VM's speed drifts over minutes, and alternating spreads the
+  // drift over every case instead of favouring the first. Each figure is the case's median.
+  const runs: Run[][] = cases.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, c] of cases.entries()) {
+      stage(`round ${round + 1}/${ROUNDS}: ${c.name}`);
+      if (round > 0 && latencyStream !== undefined && i === 1) {
+        await latencyStream.logger.close();
+        latencyStream = undefined;
+      }
+      const run = await c.run();
+      runs[i]?.push(run);
+      stage(
+        `  ${((RECORDS / run.ms) * 1000).toFixed(0)} records/s; CPU µs/record: process ${run.cpu.toFixed(1)}, logging thread ${run.thread.toFixed(1)}, chain + double ${run.others.toFixed(1)}; when logging ended: ${run.unanchored} records unanchored, ${run.pinJobs} pin jobs open`,
+      );
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const med = runs.map((rs) => ({
+    ms: median(rs.map((r) => r.ms)),
+    cpu: median(rs.map((r) => r.cpu)),
+    thread: median(rs.map((r) => r.thread)),
+    others: median(rs.map((r) => r.others)),
+    unanchored: median(rs.map((r) => r.unanchored)),
+    pinJobs: median(rs.map((r) => r.pinJobs)),
+    note: rs.at(-1)?.note ?? "",
+  }));
   report(
-    `Logging with the anchorer running (${RECORDS.toLocaleString("en-US")} records, ${IN_FLIGHT} in flight)`,
-    [
-      rate("logging alone (baseline)", RECORDS, aloneMs),
-      rate(`logging while anchoring ${POLICY}`, RECORDS, withMs),
-      rate(
-        `... and pinning per batch (${pinStats.uploads.toLocaleString("en-US")} CAR uploads, ${pinStats.blocks.toLocaleString("en-US")} blocks, ${pinStats.requests.toLocaleString("en-US")} requests; ${pinDrained ? "all pinned" : `${pinBacklog} jobs left`})`,
-        RECORDS,
-        pinnedMs,
-      ),
-      rate(
-        `... both on a worker thread (${workerAnchors} anchors, ${workerStats.uploads.toLocaleString("en-US")} CAR uploads, ${workerStats.blocks.toLocaleString("en-US")} blocks; ${workerDrained ? "all anchored and pinned" : `${workerBacklog.jobs} anchor and ${workerBacklog.pinJobs ?? 0} pin jobs left`})`,
-        RECORDS,
-        workerMs,
-      ),
-    ],
+    `Logging with anchoring and pinning on (${RECORDS.toLocaleString("en-US")} records, ${IN_FLIGHT} in flight, median of ${ROUNDS} alternating rounds)`,
+    cases.map((c, i) =>
+      rate(`${c.name}${med[i]?.note ? ` (${med[i]?.note})` : ""}`, RECORDS, med[i]?.ms as number),
+    ),
   );
 
   // Wall time depends on what else the 2 cores run (the hardhat node, the pinning double's CAR checks);
-  // CPU time is what anchoring and pinning cost the logging process itself.
+  // CPU time is what anchoring and pinning cost the logging process, and its logging thread.
   console.log(
-    "\n| case | CPU µs/record, logging process | vs baseline | CPU µs/record, logging thread | vs baseline |",
+    "\n| case | CPU µs/record, logging process | vs baseline | CPU µs/record, logging thread | vs baseline | CPU µs/record, chain node + pinning double | when logging ended: records unanchored, pin jobs open |",
   );
-  console.log("|---|---:|---:|---:|---:|");
-  for (const [i, name] of [
-    "logging alone (baseline)",
-    "... while anchoring",
-    "... and pinning per batch",
-    "... both on a worker thread",
-  ].entries()) {
-    const us = cpuPerRecord[i] as number;
-    const thread = threadCpuPerRecord[i] as number;
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  const base = med[0] as Run;
+  for (const [i, c] of cases.entries()) {
+    const m = med[i] as Run;
     console.log(
-      `| ${name} | ${us.toFixed(1)} | ${((cpuPerRecord[0] as number) / us).toFixed(2)}x | ${thread.toFixed(1)} | ${((threadCpuPerRecord[0] as number) / thread).toFixed(2)}x |`,
+      `| ${c.name} | ${m.cpu.toFixed(1)} | ${(base.cpu / m.cpu).toFixed(2)}x | ${m.thread.toFixed(1)} | ${(base.thread / m.thread).toFixed(2)}x | ${m.others.toFixed(1)} | ${m.unanchored.toLocaleString("en-US")}, ${m.pinJobs} |`,
     );
   }
+  const anchoredStream = latencyStream as NonNullable<typeof latencyStream>;
 
   // 3. Log → anchored latency per anchor.
   const anchors = anchoredStream.logger.store

@@ -28,6 +28,8 @@ export const HARDHAT_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5e
 export interface LocalChain {
   readonly url: string;
   readonly chainId: number;
+  /** The node's process id (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -100,7 +102,7 @@ export async function startLocalChain(
   while (Date.now() < deadline) {
     if (exited) throw new Error(`hardhat node exited before it was ready:\n${output}`);
     const chainId = await rpcChainId(url);
-    if (chainId !== undefined) return { url, chainId, stop };
+    if (chainId !== undefined) return { url, chainId, pid: child.pid, stop };
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();

@@ -269,11 +269,6 @@ export function getManifestBytes(db: Database.Database, cid: string): Uint8Array
   return bytes === undefined ? undefined : new Uint8Array(bytes);
 }
 
-/** Reschedules a job without counting a failed attempt (a submitted anchor waiting for confirmations). */
-export function rescheduleJob(db: Database.Database, id: number, at: number): void {
-  db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ?").run(at, id);
-}
-
 /** Not-done jobs of a kind: how many, and the oldest creation time. */
 export function jobBacklog(
   db: Database.Database,

@@ -70,7 +70,6 @@ import {
   recentConfirmed,
   recordCids,
   recordTime,
-  rescheduleJob,
   setAnchorLink,
   streamIdOf,
   updateAnchorState,
@@ -303,6 +302,12 @@ export class Anchorer {
   readonly #now: () => number;
   readonly #random: () => number;
   #chainId: number | undefined;
+  /**
+   * Jobs whose transaction is in flight, and when to look at it again. Kept in memory, not in the
+   * outbox: a write per job per pass would take the store's write lock (and an fsync) many times a
+   * second for nothing, and after a restart looking at once is right.
+   */
+  readonly #recheckAt = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<TickResult> | undefined;
   #stopped = false;
@@ -437,15 +442,16 @@ export class Anchorer {
       // One job per stream per pass, oldest first: each anchor extends the previous one.
       if (seen.has(stream) || !this.#isOldestOpenJob(job, stream)) continue;
       seen.add(stream);
+      if ((this.#recheckAt.get(job.id) ?? 0) > this.#now()) continue; // its transaction was just looked at
       const size = Number(payload.size);
       try {
         const outcome = await this.#process(job, stream, size, (prepared) => fresh.push({ job, prepared }));
         if (outcome === "prepared") continue;
         if (outcome === "waiting") {
-          rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
+          this.#recheckLater(job.id);
         } else if (outcome === "submitted") {
           result.submitted++;
-          rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
+          this.#recheckLater(job.id);
         } else {
           this.#store.completeJob(job.id);
           result[outcome]++;
@@ -470,7 +476,7 @@ export class Anchorer {
     const succeeded = (items: PendingSend[]) => {
       for (const { job } of items) {
         result.submitted++;
-        rescheduleJob(this.#db, job.id, this.#now() + this.#o.pollIntervalMs);
+        this.#recheckLater(job.id);
       }
     };
     const failed = (item: PendingSend, error: unknown) => {
@@ -555,6 +561,11 @@ export class Anchorer {
       );
     }
     await sent.broadcast();
+  }
+
+  #recheckLater(jobId: number): void {
+    if (this.#recheckAt.size > 10_000) this.#recheckAt.clear(); // finished jobs are never looked up again
+    this.#recheckAt.set(jobId, this.#now() + this.#o.pollIntervalMs);
   }
 
   /** Jobs of a stream are processed in creation order: skip a job while an older one is open. */
@@ -798,19 +809,28 @@ export class Anchorer {
       const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
       const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
       const done = confirmations >= this.#o.confirmations;
-      updateAnchorState(
-        this.#db,
-        key,
-        {
-          status: done ? "confirmed" : "submitted",
-          blockNumber: Number(receipt.blockNumber),
-          blockHash: receipt.blockHash,
-          confirmations,
-        },
-        this.#isoNow(),
-      );
-      if (!done) return "waiting";
-      this.#linkFromReceipt(key, receipt);
+      const state = {
+        status: done ? ("confirmed" as const) : ("submitted" as const),
+        blockNumber: Number(receipt.blockNumber),
+        blockHash: receipt.blockHash,
+        confirmations,
+      };
+      if (!done) {
+        // Written only when something changed: a pass that finds the same block writes nothing.
+        if (
+          anchor.blockHash !== state.blockHash ||
+          anchor.blockNumber !== state.blockNumber ||
+          anchor.confirmations !== confirmations
+        ) {
+          updateAnchorState(this.#db, key, state, this.#isoNow());
+        }
+        return "waiting";
+      }
+      // The confirmation and the event's link fields in one transaction (one lock, one fsync).
+      this.#db.transaction(() => {
+        updateAnchorState(this.#db, key, state, this.#isoNow());
+        this.#linkFromReceipt(key, receipt);
+      })();
       const confirmed = getAnchor(this.#db, chainId, this.#registryKey, anchor.stream, anchor.size);
       if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
       return anchor.origin === "recognised" ? "recognised" : "confirmed";
