@@ -33,6 +33,7 @@ import {
   registerStream,
 } from "../packages/contracts/dist/index.js";
 import {
+  type AnchorerOptions,
   createAnchorer,
   createLogger,
   createPinner,
@@ -216,6 +217,19 @@ try {
       pinJobs,
     };
   };
+  /** The anchorer of the in-thread cases: the bench's policy, one confirmation (one block per transaction). */
+  const inThreadAnchorer = (s: Stream, extra: Pick<AnchorerOptions, "onAnchored" | "onManifest">) =>
+    createAnchorer({
+      store: s.logger.store,
+      streams: s.name,
+      registry,
+      publicClient,
+      walletClient,
+      policy: { everyRecords: EVERY, everyMs: EVERY_MS },
+      confirmations: 1,
+      pollIntervalMs: 20,
+      ...extra,
+    });
   const checkpointed = new Map<number, number>(); // size → when its last record was logged
   const confirmedAt = new Map<number, number>();
   let latencyStream: Awaited<ReturnType<typeof newStream>> | undefined;
@@ -240,15 +254,7 @@ try {
         const s = await newStream();
         checkpointed.clear();
         confirmedAt.clear();
-        const anchorer = createAnchorer({
-          store: s.logger.store,
-          streams: s.name,
-          registry,
-          publicClient,
-          walletClient,
-          policy: { everyRecords: EVERY, everyMs: EVERY_MS },
-          confirmations: 1,
-          pollIntervalMs: 20,
+        const anchorer = inThreadAnchorer(s, {
           onAnchored: (a) => confirmedAt.set(a.size, performance.now()),
         });
         anchorer.start();
@@ -276,17 +282,7 @@ try {
           service: pinataService({ jwt: PIN_TOKEN, uploadUrl: double.url }),
           mode: "batch",
         });
-        const anchorer = createAnchorer({
-          store: s.logger.store,
-          streams: s.name,
-          registry,
-          publicClient,
-          walletClient,
-          policy: { everyRecords: EVERY, everyMs: EVERY_MS },
-          confirmations: 1,
-          pollIntervalMs: 20,
-          onManifest: pinner.enqueueManifest,
-        });
+        const anchorer = inThreadAnchorer(s, { onManifest: pinner.enqueueManifest });
         anchorer.start();
         const pinTimer = setInterval(() => void pinner.tick(), 50);
         const r = await timed(s, { doublePid: double.pid });
