@@ -186,7 +186,13 @@ export {
 } from "./pinning/batch-directory.js";
 export { type KuboServiceOptions, kuboService } from "./pinning/kubo.js";
 export { type PinataServiceOptions, pinataService } from "./pinning/pinata.js";
-export { createPinner, DEFAULT_PIN_JOB_RECORDS, Pinner, type PinnerOptions } from "./pinning/pinner.js";
+export {
+  createPinner,
+  DEFAULT_PIN_CONCURRENCY,
+  DEFAULT_PIN_JOB_RECORDS,
+  Pinner,
+  type PinnerOptions,
+} from "./pinning/pinner.js";
 export {
   type PinBlock,
   type PinCar,

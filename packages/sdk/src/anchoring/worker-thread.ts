@@ -30,6 +30,7 @@ export interface ThreadInit {
     mode: "batch" | "record";
     intervalMs: number;
     timeoutMs?: number;
+    concurrency?: number;
     backoff?: { baseMs?: number; maxMs?: number };
   };
 }
@@ -109,6 +110,7 @@ class AnchoringThread {
       mode: pinning.mode,
       ...(pinning.mode === "record" ? { streams: this.#streams } : {}),
       ...(pinning.timeoutMs === undefined ? {} : { timeoutMs: pinning.timeoutMs }),
+      ...(pinning.concurrency === undefined ? {} : { concurrency: pinning.concurrency }),
       ...(pinning.backoff === undefined ? {} : { backoff: pinning.backoff }),
       onError: (error, context) => this.#report(error, { jobId: context.jobId }),
     });

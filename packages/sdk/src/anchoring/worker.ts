@@ -59,6 +59,8 @@ export interface AnchoringWorkerOptions extends AnchorerTuning {
     /** Pinner pass interval (default 1 s). */
     intervalMs?: number;
     timeoutMs?: number;
+    /** Jobs uploaded at once (the pinner's default, 4). */
+    concurrency?: number;
     backoff?: { baseMs?: number; maxMs?: number };
   };
   /** Every failure of an anchoring or pinning attempt (already recorded in the outbox), and worker crashes. */
@@ -116,6 +118,7 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
             mode: pinning.mode ?? "batch",
             intervalMs: pinning.intervalMs ?? DEFAULT_WORKER_PIN_INTERVAL_MS,
             ...(pinning.timeoutMs === undefined ? {} : { timeoutMs: pinning.timeoutMs }),
+            ...(pinning.concurrency === undefined ? {} : { concurrency: pinning.concurrency }),
             ...(pinning.backoff === undefined ? {} : { backoff: pinning.backoff }),
           },
         }),

@@ -28,6 +28,13 @@ import { PinError, type PinningService, pinBatch, pinBlock } from "./service.js"
 
 /** Records per `record`-mode job. */
 export const DEFAULT_PIN_JOB_RECORDS = 256;
+/**
+ * Jobs a pass works on at once. An upload is mostly waiting (the network, the service hashing and
+ * storing what it got), so one at a time caps pinning at one job per round trip: a 3,800-record CAR
+ * per ~0.5–2 s to a remote service, slower than a busy stream logs. Each job builds its CAR (or sends
+ * its blocks) while the others' uploads are in flight.
+ */
+export const DEFAULT_PIN_CONCURRENCY = 4;
 
 /** Options of {@link createPinner}. */
 export interface PinnerOptions {
@@ -40,6 +47,8 @@ export interface PinnerOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** Per-upload timeout (default 30 s). */
   timeoutMs?: number;
+  /** Jobs worked on at once in a pass, 1–64 (default {@link DEFAULT_PIN_CONCURRENCY}). */
+  concurrency?: number;
   onError?: (error: unknown, context: { jobId: number; cid?: string }) => void;
   now?: () => number;
   random?: () => number;
@@ -73,6 +82,7 @@ export class Pinner {
   readonly #random: () => number;
   readonly #base: number;
   readonly #max: number;
+  readonly #concurrency: number;
   #lastError: string | null = null;
   #running: Promise<{ pinned: number; failed: number }> | undefined;
 
@@ -88,6 +98,13 @@ export class Pinner {
     this.#random = options.random ?? Math.random;
     this.#base = options.backoff?.baseMs ?? 1_000;
     this.#max = options.backoff?.maxMs ?? 300_000;
+    const concurrency = options.concurrency ?? DEFAULT_PIN_CONCURRENCY;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw new PinError("PIN_INVALID_OPTION", "concurrency must be an integer from 1 to 64", {
+        evidence: { concurrency },
+      });
+    }
+    this.#concurrency = concurrency;
   }
 
   get #db(): Database.Database {
@@ -144,16 +161,22 @@ export class Pinner {
     if (this.#o.mode === "record") this.#queueNewRecords();
     let pinned = 0;
     let failed = 0;
-    for (const job of this.#o.store.dueJobs({ kind: this.#kind, now: new Date(this.#now()) })) {
-      try {
-        const result = await this.#run(job);
-        pinned += result.pinned;
-        if (!result.completed) this.#o.store.completeJob(job.id);
-      } catch (error) {
-        failed++;
-        this.#fail(job, error);
+    const jobs = this.#o.store.dueJobs({ kind: this.#kind, now: new Date(this.#now()) });
+    let next = 0;
+    // A few jobs at once (see DEFAULT_PIN_CONCURRENCY); each job is still one sequence of steps.
+    const lane = async (): Promise<void> => {
+      for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {
+        try {
+          const result = await this.#run(job);
+          pinned += result.pinned;
+          if (!result.completed) this.#o.store.completeJob(job.id);
+        } catch (error) {
+          failed++;
+          this.#fail(job, error);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, jobs.length) }, lane));
     return { pinned, failed };
   }
 

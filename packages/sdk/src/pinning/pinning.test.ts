@@ -12,7 +12,7 @@ import { PinningDouble } from "../testing/pinning-double.js";
 import { kuboService } from "./kubo.js";
 import { pinataService } from "./pinata.js";
 import { createPinner } from "./pinner.js";
-import { PinError, parseRetryAfter, pinBlock } from "./service.js";
+import { PinError, type PinningService, parseRetryAfter, pinBlock } from "./service.js";
 
 const JWT = "test-jwt-0123456789-very-secret";
 
@@ -155,5 +155,41 @@ describe("pinning worker", () => {
     await l.record({ features: { late: 1 }, output: {}, score: 0.1 });
     expect(await pinner.tick()).toMatchObject({ pinned: 1 });
     expect([...d.stored.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("works on up to `concurrency` jobs at once, and on every job once", async () => {
+    const l = await logger(1_000); // 1,003 records: 4 jobs of at most 256
+    let inFlight = 0;
+    let most = 0;
+    const uploaded: string[] = [];
+    const service: PinningService = {
+      name: "slow",
+      upload: async ({ cid }) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        uploaded.push(cid);
+        return { cid };
+      },
+    };
+    const pinner = createPinner({
+      store: l.store,
+      service,
+      mode: "record",
+      streams: "loans",
+      concurrency: 3,
+    });
+    const size = l.store.stream("loans").size;
+    expect(await pinner.tick()).toMatchObject({ pinned: size, failed: 0 });
+    expect(most).toBe(3);
+    expect(new Set(uploaded).size).toBe(size);
+    expect(uploaded).toHaveLength(size);
+    expect(pinner.backlog().jobs).toBe(0);
+    for (const concurrency of [0, 65, 1.5]) {
+      expect(() => createPinner({ store: l.store, service, mode: "record", concurrency })).toThrow(
+        expect.objectContaining({ code: "PIN_INVALID_OPTION" }),
+      );
+    }
   });
 });
