@@ -98,6 +98,7 @@ export {
 } from "./manifest.js";
 export {
   type AppendResult,
+  type BatchAppendResult,
   CompactRange,
   CompactRange as MerkleBuilder,
   type CompactRangeState,

@@ -8,8 +8,9 @@
  */
 import { ArgumentError } from "../errors.js";
 import { sha256 as defaultSha256, type Sha256 } from "../hash.js";
+import { type BatchHasher, createBatchHasher } from "./batch-hashing.js";
 import { isTreeNumber, perfectSubtrees, popCount } from "./bits.js";
-import { EMPTY_ROOT, hashLeaf, isHash, nodeHash } from "./hashing.js";
+import { EMPTY_ROOT, HASH_SIZE, hashLeaf, isHash, nodeHash } from "./hashing.js";
 import { bytesToHex, hexToBytes } from "./hex.js";
 import { type MerkleNode, type MerkleNodeReader, readNode } from "./node-store.js";
 
@@ -24,6 +25,23 @@ export interface AppendResult {
    */
   readonly nodes: readonly MerkleNode[];
 }
+
+/** What one {@link CompactRange.appendLeaves} did. */
+export interface BatchAppendResult {
+  /** Index of the first new leaf: the tree size before the append. */
+  readonly index: number;
+  /** Leaves appended. */
+  readonly count: number;
+  /**
+   * Every perfect subtree the batch completed, level by level from the leaves up: exactly the nodes
+   * that appending the leaves one by one would have reported, in another order. Persist them all. The
+   * hashes share buffers with each other and the builder: never modify them.
+   */
+  readonly nodes: readonly MerkleNode[];
+}
+
+/** Batch hashers, one per SHA-256 function (a batch hasher is synchronous, so one can be shared). */
+const batchHashers = new WeakMap<Sha256, BatchHasher>();
 
 /** Serialisable builder state, version 1 (JSON-safe: hashes are lowercase hex). */
 export interface CompactRangeState {
@@ -154,6 +172,76 @@ export class CompactRange {
    */
   appendLeaf(leafInput: Uint8Array): AppendResult {
     return this.#push(hashLeaf(leafInput, this.#sha256), []);
+  }
+
+  /**
+   * Appends many leaves by their input data at once, with the same result as calling
+   * {@link CompactRange.appendLeaf} for each in order: the same root, state and completed nodes.
+   * Faster, because a batch's hashes are independent level by level and are computed four at a time
+   * (WebAssembly SIMD where it runs, see batch-hashing.ts); leaf inputs of one length up to 54 bytes
+   * (CIDs are 36) take that path, others are hashed one by one.
+   *
+   * @throws {ArgumentError} when an input is not a Uint8Array or the tree would exceed 2^53 - 1 leaves.
+   * @example
+   * ```ts
+   * const { index, nodes } = tree.appendLeaves(cids.map((cid) => cid.bytes));
+   * store.putAll(nodes);
+   * ```
+   */
+  appendLeaves(leafInputs: readonly Uint8Array[]): BatchAppendResult {
+    const start = this.#size;
+    const n = leafInputs.length;
+    if (!leafInputs.every((input) => input instanceof Uint8Array)) {
+      throw new ArgumentError("CompactRange.appendLeaves: every leaf input must be a Uint8Array");
+    }
+    if (n > Number.MAX_SAFE_INTEGER - start)
+      throw new ArgumentError("CompactRange: the tree is full (2^53 - 1 leaves)");
+    if (n === 0) return { index: start, count: 0, nodes: [] };
+    let hasher = batchHashers.get(this.#sha256);
+    if (hasher === undefined) {
+      hasher = createBatchHasher(this.#sha256);
+      batchHashers.set(this.#sha256, hasher);
+    }
+    // The old decomposition by level: one root per set bit of the old size, smallest level last.
+    const old = new Map<number, Uint8Array>();
+    for (
+      let rest = start, level = 0, i = this.#hashes.length - 1;
+      rest > 0;
+      level++, rest = Math.floor(rest / 2)
+    ) {
+      if (rest % 2 === 1) old.set(level, this.#hashes[i--] as Uint8Array);
+    }
+    const nodes: MerkleNode[] = [];
+    const roots = new Map<number, Uint8Array>();
+    let items = hasher.leafHashes(leafInputs);
+    let count = n;
+    let position = start; // index of items[0] at this level
+    for (let level = 0; count > 0; level++) {
+      for (let i = 0; i < count; i++) {
+        nodes.push({ level, index: position + i, hash: items.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
+      }
+      let row = items;
+      let length = count;
+      if (position % 2 === 1) {
+        // The first new subtree is a right child: its left sibling is the old range's root at this level.
+        row = new Uint8Array((count + 1) * HASH_SIZE);
+        row.set(old.get(level) as Uint8Array);
+        row.set(items.subarray(0, count * HASH_SIZE), HASH_SIZE);
+        old.delete(level);
+        position--;
+        length++;
+      }
+      // An unpaired last subtree is a root of the new decomposition at this level.
+      if (length % 2 === 1) roots.set(level, row.subarray((length - 1) * HASH_SIZE, length * HASH_SIZE));
+      count = Math.floor(length / 2);
+      items = count > 0 ? hasher.nodeHashes(row, count) : items;
+      position /= 2;
+    }
+    const decomposition = [...old, ...roots].sort(([a], [b]) => b - a);
+    this.#hashes.length = 0;
+    for (const [, hash] of decomposition) this.#hashes.push(hash);
+    this.#size = start + n;
+    return { index: start, count: n, nodes };
   }
 
   /**
