@@ -5,6 +5,9 @@
  * the starting thread (a viem account or an ethers signer), a service that cannot move is called on
  * the starting thread, an outage only grows the backlog, and a new worker resumes a stopped one's jobs.
  */
+
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import {
   createRegistryReader,
   deployRegistry,
@@ -13,6 +16,7 @@ import {
   registerStream,
 } from "@ancora/contracts";
 import { decodeManifest, verifyReceiptOffline } from "@ancora/core";
+import { workerScript } from "@ancora/verifier/node";
 import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import { Wallet } from "ethers";
 import { network } from "hardhat";
@@ -276,5 +280,46 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
     // Nothing was written by the failed starts: no checkpoint, no job.
     expect(logger.store.checkpoints(STREAM)).toEqual([]);
     expect(logger.store.dueJobs()).toEqual([]);
+  });
+
+  it("restarts a worker that crashed and finishes its jobs", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const marker = join(dirname(logger.store.path), "crashed-once");
+    process.env.ANCORA_CRASH_ONCE_MARKER = marker;
+    cleanups.push(() => {
+      delete process.env.ANCORA_CRASH_ONCE_MARKER;
+    });
+    const errors: string[] = [];
+    const { execArgv } = workerScript(new URL("./worker.ts", import.meta.url).href, "worker-thread");
+    const worker = await startAnchoringWorker(
+      {
+        path: logger.store.path,
+        streams: STREAM,
+        registry: c.registry,
+        rpcUrl: c.rpc.url,
+        account: privateKeyToAccount(DEV_KEY_1),
+        policy: { everyRecords: 100, everyMs: 3_600_000 },
+        confirmations: 1,
+        pollIntervalMs: 5,
+        onError: (error) => errors.push(error.code),
+      },
+      {
+        workerUrl: new URL("../testing/crash-once-anchoring-thread.ts", import.meta.url),
+        execArgv,
+        firstRestartMs: 50,
+      },
+    );
+    cleanups.push(() => worker.stop());
+    await log(logger, 250);
+    await expect.poll(() => errors, { timeout: 10_000 }).toContain("ANCHOR_WORKER_FAILED");
+    expect(existsSync(marker)).toBe(true);
+    // The restarted thread goes on from the outbox: everything ends up anchored, each size once.
+    logger.checkpoint();
+    await expect
+      .poll(() => worker.drain({ timeoutMs: 10_000 }).catch(() => false), { timeout: 30_000 })
+      .toBe(true);
+    const sizes = await expectChainMatchesLocal(c, logger);
+    expect(sizes.at(-1)).toBe(logger.store.stream(STREAM).size);
   });
 });

@@ -69,6 +69,13 @@ export interface AnchoringWorkerOptions extends AnchorerTuning {
   onAnchored?: (anchor: AnchoredCheckpoint) => void;
 }
 
+/** Test-only knobs: another thread script, a shorter first restart wait. */
+export interface AnchoringWorkerInternals {
+  workerUrl?: URL;
+  execArgv?: readonly string[];
+  firstRestartMs?: number;
+}
+
 /** What the worker thread is told at start; everything in it is structured-clonable. */
 function threadInit(options: AnchoringWorkerOptions): ThreadInit {
   const { account, pinning } = options;
@@ -131,26 +138,32 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
  */
 export class AnchoringWorker {
   readonly #options: AnchoringWorkerOptions;
+  readonly #internals: AnchoringWorkerInternals;
   #init: ThreadInit;
   #worker: Worker | undefined;
   #rpc: Rpc | undefined;
   #ready: Promise<void> | undefined;
   /** Settles the current start: "ready" or "failed" from the thread, or its exit. */
   #starting: { resolve: () => void; reject: (error: AncoraError) => void } | undefined;
-  #restartMs = FIRST_RESTART_MS;
+  #restartMs: number;
   #restartTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   /** @internal Use {@link startAnchoringWorker}. */
-  constructor(options: AnchoringWorkerOptions) {
+  constructor(options: AnchoringWorkerOptions, internals: AnchoringWorkerInternals = {}) {
     this.#options = options;
+    this.#internals = internals;
+    this.#restartMs = internals.firstRestartMs ?? FIRST_RESTART_MS;
     this.#init = threadInit(options);
   }
 
   /** Starts the thread and resolves once it has opened the store and validated the options. */
   start(): Promise<void> {
-    const { url, execArgv } = workerScript(import.meta.url, "worker-thread");
-    const worker = new Worker(url, { workerData: this.#init, execArgv });
+    const script = workerScript(import.meta.url, "worker-thread");
+    const worker = new Worker(this.#internals.workerUrl ?? script.url, {
+      workerData: this.#init,
+      execArgv: [...(this.#internals.execArgv ?? script.execArgv)],
+    });
     worker.unref(); // like the in-thread anchorer's timers: an idle process may exit (stop() is the clean way)
     this.#worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
@@ -166,14 +179,18 @@ export class AnchoringWorker {
       const gone = new AnchorError("ANCHOR_WORKER_FAILED", `The anchoring worker exited (code ${code})`, {
         hint: "Queued jobs stay in the outbox; the worker is restarted with backoff unless stopped.",
       });
+      const wasRunning = this.#starting === undefined; // a failed start is reported by whoever started it
       this.#starting?.reject(gone);
+      this.#starting = undefined;
       this.#rpc?.close(gone);
       if (this.#worker === worker) this.#worker = undefined;
-      if (!this.#stopped) this.#scheduleRestart();
+      if (this.#stopped) return;
+      if (wasRunning) this.#report(gone, {});
+      this.#scheduleRestart();
     });
     this.#ready = ready;
     return ready.then(() => {
-      this.#restartMs = FIRST_RESTART_MS;
+      this.#restartMs = this.#internals.firstRestartMs ?? FIRST_RESTART_MS;
     });
   }
 
@@ -319,8 +336,11 @@ function crashed(error: unknown): AncoraError {
  * await worker.stop();
  * ```
  */
-export async function startAnchoringWorker(options: AnchoringWorkerOptions): Promise<AnchoringWorker> {
-  const worker = new AnchoringWorker(options);
+export async function startAnchoringWorker(
+  options: AnchoringWorkerOptions,
+  internals: AnchoringWorkerInternals = {},
+): Promise<AnchoringWorker> {
+  const worker = new AnchoringWorker(options, internals);
   try {
     await worker.start();
   } catch (error) {
