@@ -34,7 +34,12 @@ import { type RpcEndpoint, rpcOverHttp } from "../testing/rpc-over-http.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import { getManifestBytes } from "./anchor-store.js";
 import { ethersSignerToAccount } from "./ethers-account.js";
-import { type AnchoringWorker, type AnchoringWorkerOptions, startAnchoringWorker } from "./worker.js";
+import {
+  type AnchoringWorker,
+  type AnchoringWorkerInternals,
+  type AnchoringWorkerOptions,
+  startAnchoringWorker,
+} from "./worker.js";
 
 const JWT = "worker-test-jwt-0123456789";
 const STREAM = "loans";
@@ -100,19 +105,23 @@ async function startWorker(
   c: Chain,
   logger: ProvenanceLogger,
   extra: Partial<AnchoringWorkerOptions> = {},
+  internals: AnchoringWorkerInternals = {},
 ): Promise<AnchoringWorker> {
-  const worker = await startAnchoringWorker({
-    path: logger.store.path,
-    streams: STREAM,
-    registry: c.registry,
-    rpcUrl: c.rpc.url,
-    account: privateKeyToAccount(DEV_KEY_1),
-    policy: { everyRecords: 100, everyMs: 3_600_000 },
-    confirmations: 1,
-    pollIntervalMs: 5,
-    backoff: { baseMs: 5, maxMs: 20 },
-    ...extra,
-  });
+  const worker = await startAnchoringWorker(
+    {
+      path: logger.store.path,
+      streams: STREAM,
+      registry: c.registry,
+      rpcUrl: c.rpc.url,
+      account: privateKeyToAccount(DEV_KEY_1),
+      policy: { everyRecords: 100, everyMs: 3_600_000 },
+      confirmations: 1,
+      pollIntervalMs: 5,
+      backoff: { baseMs: 5, maxMs: 20 },
+      ...extra,
+    },
+    internals,
+  );
   cleanups.push(() => worker.stop());
   return worker;
 }
@@ -292,25 +301,16 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
     });
     const errors: string[] = [];
     const { execArgv } = workerScript(new URL("./worker.ts", import.meta.url).href, "worker-thread");
-    const worker = await startAnchoringWorker(
-      {
-        path: logger.store.path,
-        streams: STREAM,
-        registry: c.registry,
-        rpcUrl: c.rpc.url,
-        account: privateKeyToAccount(DEV_KEY_1),
-        policy: { everyRecords: 100, everyMs: 3_600_000 },
-        confirmations: 1,
-        pollIntervalMs: 5,
-        onError: (error) => errors.push(error.code),
-      },
+    const worker = await startWorker(
+      c,
+      logger,
+      { onError: (error) => errors.push(error.code) },
       {
         workerUrl: new URL("../testing/crash-once-anchoring-thread.ts", import.meta.url),
         execArgv,
         firstRestartMs: 50,
       },
     );
-    cleanups.push(() => worker.stop());
     await log(logger, 250);
     await expect.poll(() => errors, { timeout: 10_000 }).toContain("ANCHOR_WORKER_FAILED");
     expect(existsSync(marker)).toBe(true);
