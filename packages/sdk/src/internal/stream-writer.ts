@@ -206,6 +206,8 @@ export class StreamWriter {
     const state = this.#load();
     const ts = this.#clock().toISOString();
     const outcomes: Outcome<T>[] = [];
+    /** The transaction's new leaves (record CIDs), appended to the tree in one batch below. */
+    const leaves: Uint8Array[] = [];
     for (const entry of entries) {
       let planned: { draft: Draft; record: AncoraRecord; bytes: Uint8Array; cid: BlockCid }[];
       try {
@@ -250,9 +252,7 @@ export class StreamWriter {
           columns.modelVersion,
           bytes,
         );
-        for (const node of state.tree.appendLeaf(cid.bytes).nodes) {
-          this.#nodes.add(id, node.level, node.index, node.hash);
-        }
+        leaves.push(cid.bytes);
         const salts = draft.salts;
         if (salts?.input !== undefined) this.#salts.add(id, seq, "input", salts.input);
         if (salts?.output !== undefined) this.#salts.add(id, seq, "output", salts.output);
@@ -267,6 +267,10 @@ export class StreamWriter {
       }
       outcomes.push({ ok: true, value: entry.done(written) });
     }
+    // One batch append for the whole transaction: the same nodes as one append per record, hashed four
+    // at a time (core's appendLeaves).
+    for (const node of state.tree.appendLeaves(leaves).nodes)
+      this.#nodes.add(this.#id, node.level, node.index, node.hash);
     // Rows are gathered above and written here in multi-row INSERTs: one statement per CHUNK_ROWS
     // rows instead of one per row (same rows, same transaction; a failing insert fails the whole
     // transaction exactly as before).
