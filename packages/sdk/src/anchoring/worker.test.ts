@@ -275,6 +275,16 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
     await expect(startWorker(c, logger, { rpcUrl: "ws://127.0.0.1:1" })).rejects.toMatchObject({
       code: "ANCHOR_INVALID_OPTION",
     });
+    await expect(
+      startWorker(c, logger, { pinning: { service: pinataService({ jwt: JWT }), intervalMs: 0 } }),
+    ).rejects.toMatchObject({
+      code: "ANCHOR_INVALID_OPTION",
+      evidence: { "pinning.intervalMs": 0 },
+    });
+    await expect(startWorker(c, logger, { streams: undefined as unknown as string })).rejects.toMatchObject({
+      name: "AnchorError",
+      code: "ANCHOR_INVALID_OPTION",
+    });
     // Checked by the anchorer inside the worker, and re-thrown here as the same class and code.
     await expect(startWorker(c, logger, { policy: { everyRecords: 0 } })).rejects.toMatchObject({
       name: "AnchorError",

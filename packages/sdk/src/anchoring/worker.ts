@@ -93,6 +93,16 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
   if (typeof options.rpcUrl !== "string" || !/^https?:\/\//i.test(options.rpcUrl)) {
     throw new AnchorError("ANCHOR_INVALID_OPTION", "rpcUrl must be an http(s) URL");
   }
+  for (const [name, value] of [
+    ["rpcTimeoutMs", options.rpcTimeoutMs],
+    ["pinning.intervalMs", pinning?.intervalMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+      throw new AnchorError("ANCHOR_INVALID_OPTION", `${name} must be an integer >= 1`, {
+        evidence: { [name]: value },
+      });
+    }
+  }
   if (account === undefined || typeof account.address !== "string") {
     throw new AnchorError("ANCHOR_INVALID_OPTION", "account must be a viem account", {
       hint: "privateKeyToAccount(process.env.ANCORA_ANCHOR_KEY), or ethersSignerToAccount(signer).",
@@ -100,7 +110,13 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
   }
   return {
     path: options.path,
-    streams: typeof options.streams === "string" ? [options.streams] : [...options.streams],
+    // Checked by the anchorer in the worker (at least one, each a valid name): anything else arrives empty.
+    streams:
+      typeof options.streams === "string"
+        ? [options.streams]
+        : Array.isArray(options.streams)
+          ? [...options.streams]
+          : [],
     registry: options.registry,
     rpcUrl: options.rpcUrl,
     rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
