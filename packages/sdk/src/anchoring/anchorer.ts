@@ -1029,6 +1029,7 @@ export class Anchorer {
     const streamId = streamIdOf(db, stream) as number;
     let previous = prev;
     let last: { cid: string; digest: Uint8Array } | undefined;
+    const built: Array<{ cid: string; from: number; size: number; bytes: Uint8Array }> = [];
     for (const range of splitManifestRanges(from, size)) {
       const cids = recordCids(db, streamId, range.from, range.size).map((text) => {
         const cid = parseBlockCid(text);
@@ -1052,11 +1053,16 @@ export class Anchorer {
         nodeSha256,
       );
       const cid = block.cid.toString();
-      putManifest(db, streamId, { cid, from: range.from, size: range.size, bytes: block.bytes });
-      await this.#options.onManifest?.({ stream, cid, bytes: block.bytes });
+      built.push({ cid, from: range.from, size: range.size, bytes: block.bytes });
       previous = block.cid;
       last = { cid, digest: block.cid.multihash.digest };
     }
+    // Every manifest of the anchor in one transaction: one turn of the write lock (and one fsync), not
+    // one per manifest, which matters when the logger holds the lock most of the time.
+    db.transaction(() => {
+      for (const manifest of built) putManifest(db, streamId, manifest);
+    })();
+    for (const { cid, bytes } of built) await this.#options.onManifest?.({ stream, cid, bytes });
     if (last === undefined) throw new AnchorError("ANCHOR_INVALID_OPTION", "Empty manifest range");
     return last;
   }
