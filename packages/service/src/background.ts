@@ -9,6 +9,7 @@
  */
 import {
   type Anchorer,
+  type AnchorerTuning,
   type AnchoringWorker,
   type AncoraStore,
   createAnchorer,
@@ -48,6 +49,18 @@ async function clients(
     transport,
   });
   return { publicClient, walletClient };
+}
+
+/** The anchorer's tuning from the service's anchoring options (its policy, confirmations, tick interval). */
+function tuning(anchoring: AnchoringOptions): AnchorerTuning {
+  return {
+    policy: {
+      ...(anchoring.everyRecords === undefined ? {} : { everyRecords: anchoring.everyRecords }),
+      ...(anchoring.everyMs === undefined ? {} : { everyMs: anchoring.everyMs }),
+    },
+    ...(anchoring.confirmations === undefined ? {} : { confirmations: anchoring.confirmations }),
+    ...(anchoring.pollIntervalMs === undefined ? {} : { pollIntervalMs: anchoring.pollIntervalMs }),
+  };
 }
 
 /** The background workers of one service. */
@@ -121,12 +134,7 @@ export class Background {
       streams: [...this.#anchored].sort(),
       registry: anchoring.registry,
       ...this.#clients,
-      policy: {
-        ...(anchoring.everyRecords === undefined ? {} : { everyRecords: anchoring.everyRecords }),
-        ...(anchoring.everyMs === undefined ? {} : { everyMs: anchoring.everyMs }),
-      },
-      ...(anchoring.confirmations === undefined ? {} : { confirmations: anchoring.confirmations }),
-      ...(anchoring.pollIntervalMs === undefined ? {} : { pollIntervalMs: anchoring.pollIntervalMs }),
+      ...tuning(anchoring),
       ...(this.#pinner !== undefined && this.#pinMode() === "batch"
         ? { onManifest: this.#pinner.enqueueManifest }
         : {}),
@@ -153,12 +161,7 @@ export class Background {
       registry: anchoring.registry,
       rpcUrl: anchoring.rpcUrl,
       account: privateKeyToAccount(anchoring.privateKey),
-      policy: {
-        ...(anchoring.everyRecords === undefined ? {} : { everyRecords: anchoring.everyRecords }),
-        ...(anchoring.everyMs === undefined ? {} : { everyMs: anchoring.everyMs }),
-      },
-      ...(anchoring.confirmations === undefined ? {} : { confirmations: anchoring.confirmations }),
-      ...(anchoring.pollIntervalMs === undefined ? {} : { pollIntervalMs: anchoring.pollIntervalMs }),
+      ...tuning(anchoring),
       ...(pinning === undefined
         ? {}
         : {

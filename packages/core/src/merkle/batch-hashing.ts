@@ -76,6 +76,7 @@ export function createBatchHasher(sha256: Sha256, options: { simd?: boolean } = 
 }
 
 function simdHasher(wasm: Sha256x4, sha256: Sha256): BatchHasher {
+  const oneByOne = fallbackHasher(sha256);
   let heap = new Uint8Array(wasm.memory.buffer);
   /** Leaf input length and block count the block area's padding was last written for (reused). */
   let paddedFor = -1;
@@ -95,7 +96,7 @@ function simdHasher(wasm: Sha256x4, sha256: Sha256): BatchHasher {
       const length = n === 0 ? 0 : (inputs[0] as Uint8Array).length;
       // One block per leaf needs a fixed length that fits it; anything else takes the fallback.
       if (length > MAX_BATCH_LEAF_INPUT || inputs.some((input) => input.length !== length)) {
-        return fallbackHasher(sha256).leafHashes(inputs);
+        return oneByOne.leafHashes(inputs);
       }
       const groups = roundUp4(n);
       const blocks = MARGIN;

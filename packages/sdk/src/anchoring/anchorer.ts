@@ -144,18 +144,27 @@ export interface AnchorerOptions {
   random?: () => number;
 }
 
-/** The anchorer's tuning: the options that are plain data (so they can cross to a worker thread). */
-export type AnchorerTuning = Pick<
-  AnchorerOptions,
-  | "policy"
-  | "confirmations"
-  | "maxFeePerGas"
-  | "maxPriorityFeePerGas"
-  | "pollIntervalMs"
-  | "replaceAfterMs"
-  | "reorgDepth"
-  | "backoff"
->;
+/** The options of the anchorer that are plain data, so they can cross to a worker thread. */
+const TUNING_KEYS = [
+  "policy",
+  "confirmations",
+  "maxFeePerGas",
+  "maxPriorityFeePerGas",
+  "pollIntervalMs",
+  "replaceAfterMs",
+  "reorgDepth",
+  "backoff",
+] as const satisfies readonly (keyof AnchorerOptions)[];
+
+/** The anchorer's tuning: {@link TUNING_KEYS} of its options. */
+export type AnchorerTuning = Pick<AnchorerOptions, (typeof TUNING_KEYS)[number]>;
+
+/** The tuning options set in `options`, and nothing else (no callbacks, no clients). */
+export function tuningOf(options: AnchorerTuning): AnchorerTuning {
+  return Object.fromEntries(
+    TUNING_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]),
+  ) as AnchorerTuning;
+}
 
 /** What one {@link Anchorer.tick} did. */
 export interface TickResult {

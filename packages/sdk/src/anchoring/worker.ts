@@ -27,7 +27,7 @@ import type {
 } from "viem";
 import { type PinningService, portableSpec } from "../pinning/service.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
-import type { AnchorBacklog, AnchorerTuning, TickResult } from "./anchorer.js";
+import { type AnchorBacklog, type AnchorerTuning, type TickResult, tuningOf } from "./anchorer.js";
 import { AnchorError, describeError } from "./errors.js";
 import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
 import type { ThreadInit } from "./worker-thread.js";
@@ -121,18 +121,7 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
     rpcUrl: options.rpcUrl,
     rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
     account: { address: account.address, signs: account.type !== "json-rpc" },
-    anchorer: {
-      ...(options.policy === undefined ? {} : { policy: options.policy }),
-      ...(options.confirmations === undefined ? {} : { confirmations: options.confirmations }),
-      ...(options.maxFeePerGas === undefined ? {} : { maxFeePerGas: options.maxFeePerGas }),
-      ...(options.maxPriorityFeePerGas === undefined
-        ? {}
-        : { maxPriorityFeePerGas: options.maxPriorityFeePerGas }),
-      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
-      ...(options.replaceAfterMs === undefined ? {} : { replaceAfterMs: options.replaceAfterMs }),
-      ...(options.reorgDepth === undefined ? {} : { reorgDepth: options.reorgDepth }),
-      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
-    },
+    anchorer: tuningOf(options),
     ...(pinning === undefined
       ? {}
       : {
