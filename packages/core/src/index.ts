@@ -137,6 +137,7 @@ export {
   encodeRecordBlock,
   MAX_RECORD_BYTES,
   type RecordBlock,
+  type RecordBytesAllocator,
   validateRecord,
 } from "./records/codec.js";
 export { CAPSULE_CIPHERS, MAX_CAPSULE_BYTES } from "./records/kinds/capsule.js";

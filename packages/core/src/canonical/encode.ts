@@ -18,6 +18,7 @@ import { base58btc } from "multiformats/bases/base58";
 import { CID } from "multiformats/cid";
 import { EncodingError, type EncodingErrorCode } from "../errors.js";
 import { base32Length, writeMultibaseBase32 } from "../internal/base32.js";
+import { writeBase64Unpadded } from "../internal/binary-text.js";
 import { strictUtf8Decoder, utf8Encoder } from "../internal/web-globals.js";
 import { formatPath, type PathSegment } from "./path.js";
 
@@ -253,40 +254,14 @@ function writeBigInt(n: bigint, walk: Walk): void {
   writeAscii(n.toString());
 }
 
-const B64_CODES = new Uint8Array(64);
-for (let i = 0; i < 64; i++) {
-  B64_CODES[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i);
-}
 const BYTES_OPEN = '{"/":{"bytes":"';
 const BYTES_CLOSE = '"}}';
 
 /** `{"/":{"bytes":"<RFC 4648 §4 base64, no padding>"}}`, as `toBase64(bytes, false)` spells it. */
 function writeBytes(bytes: Uint8Array): void {
-  const n = bytes.length;
-  reserve(BYTES_OPEN.length + Math.ceil((n * 4) / 3) + BYTES_CLOSE.length);
+  reserve(BYTES_OPEN.length + Math.ceil((bytes.length * 4) / 3) + BYTES_CLOSE.length);
   writeAscii(BYTES_OPEN);
-  const buf = out;
-  let p = pos;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const t = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    buf[p++] = B64_CODES[t >> 18] as number;
-    buf[p++] = B64_CODES[(t >> 12) & 63] as number;
-    buf[p++] = B64_CODES[(t >> 6) & 63] as number;
-    buf[p++] = B64_CODES[t & 63] as number;
-  }
-  const rest = n - i;
-  if (rest === 1) {
-    const t = (bytes[i] as number) << 16;
-    buf[p++] = B64_CODES[t >> 18] as number;
-    buf[p++] = B64_CODES[(t >> 12) & 63] as number;
-  } else if (rest === 2) {
-    const t = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    buf[p++] = B64_CODES[t >> 18] as number;
-    buf[p++] = B64_CODES[(t >> 12) & 63] as number;
-    buf[p++] = B64_CODES[(t >> 6) & 63] as number;
-  }
-  pos = p;
+  pos = writeBase64Unpadded(bytes, out, pos);
   writeAscii(BYTES_CLOSE);
 }
 

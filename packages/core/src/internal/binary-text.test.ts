@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { base64Range, equalBytesConstantTime, fromBase64, fromHex, toBase64, toHex } from "./binary-text.js";
+import {
+  base64Range,
+  equalBytesConstantTime,
+  fromBase64,
+  fromHex,
+  toBase64,
+  toHex,
+  writeBase64Unpadded,
+} from "./binary-text.js";
 
 const RUNS = process.env.CI === "true" ? 1000 : 200;
 
@@ -51,6 +59,23 @@ describe("base64", () => {
     ] as const) {
       expect(fromBase64(text, pad)).toBeUndefined();
     }
+  });
+});
+
+describe("writeBase64Unpadded", () => {
+  test("writes the ASCII of toBase64(bytes, false) at the position given, and nothing around it", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(16), (bytes, at) => {
+        const out = new Uint8Array(at + 140).fill(0xee);
+        const end = writeBase64Unpadded(bytes, out, at);
+        const text = toBase64(bytes, false);
+        expect(end - at).toBe(text.length);
+        expect(Buffer.from(out.subarray(at, end)).toString("latin1")).toBe(text);
+        expect(out.subarray(0, at).every((b) => b === 0xee)).toBe(true);
+        expect(out.subarray(end).every((b) => b === 0xee)).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
 

@@ -60,6 +60,39 @@ export function toBase64(bytes: Uint8Array, pad: boolean): string {
   return out;
 }
 
+const B64_CODES = new Uint8Array(64);
+for (let i = 0; i < 64; i++) B64_CODES[i] = B64.charCodeAt(i);
+
+/**
+ * Writes the unpadded RFC 4648 §4 base64 of `bytes` into `out` at `pos` as ASCII bytes (what
+ * `toBase64(bytes, false)` spells) and returns the position after it. `out` must have room for
+ * `ceil(4 * bytes.length / 3)` bytes.
+ */
+export function writeBase64Unpadded(bytes: Uint8Array, out: Uint8Array, pos: number): number {
+  const n = bytes.length;
+  let p = pos;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const t = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[p++] = B64_CODES[t >> 18] as number;
+    out[p++] = B64_CODES[(t >> 12) & 63] as number;
+    out[p++] = B64_CODES[(t >> 6) & 63] as number;
+    out[p++] = B64_CODES[t & 63] as number;
+  }
+  const rest = n - i;
+  if (rest === 1) {
+    const t = (bytes[i] as number) << 16;
+    out[p++] = B64_CODES[t >> 18] as number;
+    out[p++] = B64_CODES[(t >> 12) & 63] as number;
+  } else if (rest === 2) {
+    const t = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    out[p++] = B64_CODES[t >> 18] as number;
+    out[p++] = B64_CODES[(t >> 12) & 63] as number;
+    out[p++] = B64_CODES[(t >> 6) & 63] as number;
+  }
+  return p;
+}
+
 /**
  * Parses RFC 4648 §4 base64. `pad` says whether `=` padding is required (true) or forbidden (false).
  * Returns `undefined` for any other character, a wrong length, or non-zero trailing bits (RFC 4648 §3.5

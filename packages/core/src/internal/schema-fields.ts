@@ -192,7 +192,7 @@ function twoDigits(s: string, i: number): number {
 }
 
 /** True for `YYYY-MM-DDTHH:mm:ss.sssZ` naming a real instant (checked by hand: this is on the hot path). */
-function isTimestamp(s: string): boolean {
+export function isTimestamp(s: string): boolean {
   if (s.length !== 24) return false;
   // Separators: - - T : : . Z at 4 7 10 13 16 19 23.
   if (

@@ -19,6 +19,7 @@ import {
   expectVersion,
   hasKey,
 } from "../internal/schema-fields.js";
+import { writeDecisionRecord } from "./decision-writer.js";
 import { STREAM_ID } from "./kinds/rules.js";
 import { isRecordKind, RECORD_KINDS } from "./registry.js";
 import { type AncoraRecord, RECORD_VERSION } from "./types.js";
@@ -85,6 +86,29 @@ export function validateRecord(value: unknown): AncoraRecord {
 }
 
 /**
+ * Where encoded record bytes are put: returns a `Uint8Array` of exactly `length` bytes, which the
+ * encoder fills. The default allocates a new array per record; a writer that encodes many records can
+ * hand out views of larger buffers instead (one allocation per buffer, not per record), as long as
+ * nothing else writes to them while the bytes are in use.
+ */
+export type RecordBytesAllocator = (length: number) => Uint8Array;
+
+const newArray: RecordBytesAllocator = (length) => new Uint8Array(length);
+
+function encodeRecordInto(record: AncoraRecord, allocate: RecordBytesAllocator): Uint8Array {
+  // Decisions, the records written at inference rate, take a single-pass writer when they have the
+  // plain form; it writes the same bytes and hands everything else to the general path below.
+  const fast = writeDecisionRecord(record, allocate);
+  if (fast !== undefined) return fast;
+  const bytes = encodeCanonical(record, { maxBytes: MAX_RECORD_BYTES });
+  validateRecord(record);
+  if (allocate === newArray) return bytes;
+  const into = allocate(bytes.length);
+  into.set(bytes);
+  return into;
+}
+
+/**
  * Encodes a record to its canonical bytes after validating it. Throws {@link EncodingError} (with the
  * path) for values that cannot be encoded exactly or an encoding over {@link MAX_RECORD_BYTES}, and
  * {@link SchemaError} for a record that breaks the schema.
@@ -95,9 +119,7 @@ export function validateRecord(value: unknown): AncoraRecord {
  * ```
  */
 export function encodeRecord(record: AncoraRecord): Uint8Array {
-  const bytes = encodeCanonical(record, { maxBytes: MAX_RECORD_BYTES });
-  validateRecord(record);
-  return bytes;
+  return encodeRecordInto(record, newArray);
 }
 
 /** A record with its canonical bytes and CID: what the SDK stores and pins. */
@@ -110,14 +132,19 @@ export interface RecordBlock {
  * Encodes a record and computes its CID in one call.
  *
  * @param sha256 SHA-256 implementation (inject node:crypto's in Node; identical result).
+ * @param allocate Where the bytes go (see {@link RecordBytesAllocator}); default: a new array each.
  * @example
  * ```ts
  * const { bytes, cid } = encodeRecordBlock(record);
  * const next = { ...nextRecord, prev: cid };
  * ```
  */
-export function encodeRecordBlock(record: AncoraRecord, sha256?: Sha256): RecordBlock {
-  const bytes = encodeRecord(record);
+export function encodeRecordBlock(
+  record: AncoraRecord,
+  sha256?: Sha256,
+  allocate: RecordBytesAllocator = newArray,
+): RecordBlock {
+  const bytes = encodeRecordInto(record, allocate);
   return { bytes, cid: computeCid(bytes, sha256) };
 }
 
