@@ -24,6 +24,7 @@
 import { execFileSync } from "node:child_process";
 import { hash } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { slabAllocator } from "../packages/sdk/dist/internal/byte-slabs.js";
 
 type Core = typeof import("@ancora/core");
 
@@ -121,6 +122,32 @@ const CASES: Array<[string, Case]> = [
             core.encodeRecordBlock(r, nodeBinary).cid
         )(decision(core)),
       ),
+  ],
+  [
+    // A new record object per decision linking to the previous one, with the SDK's shared byte buffers
+    // (an older core ignores the third argument and allocates an array per record, as it did).
+    "encode + CID, a chain as the SDK writes it (hash() binary, shared buffers)",
+    (core) => {
+      const r = decision(core);
+      const allocate = slabAllocator();
+      let prev = r.prev;
+      let seq = r.seq;
+      return (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const next = {
+            v: 1 as const,
+            kind: "decision" as const,
+            stream: r.stream,
+            seq: ++seq,
+            prev,
+            ts: r.ts,
+            body: r.body,
+          };
+          prev = core.encodeRecordBlock(next, nodeBinary, allocate).cid;
+        }
+        return prev;
+      };
+    },
   ],
   [
     "encode + CID + CID string, node:crypto sha256 (Buffer)",

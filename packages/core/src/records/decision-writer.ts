@@ -29,7 +29,7 @@ import { writeMultibaseBase32 } from "../internal/base32.js";
 import { writeBase64Unpadded } from "../internal/binary-text.js";
 import { isTimestamp } from "../internal/schema-fields.js";
 import { utf8Encoder } from "../internal/web-globals.js";
-import { IDENT, isSha256Digest, LABEL_ID, MODEL_HASH, NAME, STREAM_ID } from "./kinds/rules.js";
+import { IDENT, LABEL_ID, MODEL_HASH, NAME, STREAM_ID } from "./kinds/rules.js";
 
 /**
  * Most policy checks the fast path writes; a longer list takes the general path (still valid up to
@@ -157,16 +157,28 @@ function writeLabelId(value: unknown): boolean {
   return true;
 }
 
-/** Writes a model hash: the common `sha256:<hex>` checked by hand, other OCI digests by the schema's (ASCII) pattern. */
+const SHA256_PREFIX = segment("sha256:");
+
+/**
+ * Writes a model hash: the common `sha256:<64 lowercase hex>` checked while it is copied, other OCI
+ * digests by the schema's (ASCII-only) pattern.
+ */
 function writeModelHash(value: unknown): boolean {
   if (typeof value !== "string") return false;
-  if (
-    !isSha256Digest(value) &&
-    !(value.length <= MODEL_HASH.max && MODEL_HASH.pattern?.test(value) === true)
-  ) {
-    return false;
+  if (value.length === 71 && value.startsWith("sha256:")) {
+    put(SHA256_PREFIX);
+    const buf = out;
+    let p = pos;
+    for (let i = 7; i < 71; i++) {
+      const c = value.charCodeAt(i);
+      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+      buf[p++] = c;
+    }
+    pos = p;
+    return true;
   }
-  return writeVerbatim(value, MODEL_HASH.max);
+  // Anything else the pattern allows, including a sha256: prefix on something else, is checked by it.
+  return MODEL_HASH.pattern?.test(value) === true && writeVerbatim(value, MODEL_HASH.max);
 }
 
 /** Writes a number as the encoder does (`String(n)`), refusing what it refuses: NaN, ±Infinity, unsafe integers, -0. */

@@ -1,18 +1,10 @@
-import { hash, randomFillSync } from "node:crypto";
-import type { Sha256 } from "@ancora/core";
+import { randomFillSync } from "node:crypto";
 
 /**
- * node:crypto's one-shot SHA-256, injected into every core function that hashes. Same bytes as core's
- * default (@noble/hashes), several times faster; a differential test holds the two together. The
- * digest is read back as a "binary" (latin1) string, one code unit per byte, which is exact and about
- * twice as fast as "buffer" output: for 32 bytes, allocating a native Buffer costs more than hashing.
+ * node:crypto's one-shot SHA-256, injected into every core function that hashes: the verifier's, so
+ * writer and verifier hash the same way (same bytes as core's default; a differential test holds them).
  */
-export const nodeSha256: Sha256 = (data) => {
-  const digest = hash("sha256", data, "binary");
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = digest.charCodeAt(i);
-  return out;
-};
+export { nodeSha256 } from "@ancora/verifier/node";
 
 /** The bytes of a Buffer as a plain Uint8Array (no copy), so results compare equal to core's. */
 export function plain(buffer: Buffer): Uint8Array {

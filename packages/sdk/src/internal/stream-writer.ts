@@ -24,6 +24,7 @@ import {
 import { indexColumns } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import { StoreError, StreamUnknownError } from "../errors.js";
+import { slabAllocator } from "./byte-slabs.js";
 import { nodeSha256 } from "./crypto.js";
 
 /** The stream as of the last committed transaction this connection has seen. */
@@ -127,6 +128,8 @@ export class StreamWriter {
   readonly #salts: RowBatch;
   readonly #selectRecordBytes: Database.Statement<[number, number], Buffer>;
   readonly #selectLabels: Database.Statement<[number], Buffer>;
+  /** Where encoded records go until their rows are inserted (see byte-slabs.ts for why that is safe). */
+  readonly #allocate = slabAllocator();
 
   constructor(db: Database.Database, id: number, name: string, clock: Clock) {
     this.#db = db;
@@ -226,7 +229,7 @@ export class StreamWriter {
             ts,
             body: draft.body,
           } as AncoraRecord;
-          const { bytes, cid } = encodeRecordBlock(record, nodeSha256);
+          const { bytes, cid } = encodeRecordBlock(record, nodeSha256, this.#allocate);
           planned.push({ draft, record, bytes, cid });
           prev = cid;
           seq++;
