@@ -186,6 +186,19 @@ describe("tampering through plain SQL", () => {
     expect(result.firstBadSeq).toBe(17);
   });
 
+  it("a row inserted before genesis (seq -1, a copy of a decision): reported, not skipped", () => {
+    sql((db) =>
+      db
+        .prepare(
+          "INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes) SELECT stream_id, -1, cid, kind, ts, label, model_id, model_version, bytes FROM records WHERE seq = 10",
+        )
+        .run(),
+    );
+    const result = verify();
+    expect(result.ok).toBe(false);
+    expect(result.failures[0]).toMatchObject({ code: "SEQ_MISMATCH", seq: -1, expected: "0", found: "-1" });
+  });
+
   it("two records reordered: SEQ_MISMATCH at the first", () => {
     sql((db) => {
       db.prepare("UPDATE records SET seq = -1 WHERE seq = 20").run();

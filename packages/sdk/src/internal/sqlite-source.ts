@@ -21,7 +21,11 @@ type RecordRow = [
 /** Nodes of one level read per query by {@link sqliteSource}'s node lookup. */
 const NODE_WINDOW = 1024;
 
-/** The seq range of records a source yields: [from, to), `to` undefined for "to the end". */
+/**
+ * The seq range of records a source yields: [from, to), `to` undefined for "to the end". Without a
+ * range every row of the stream is read, including rows with a negative seq, which only tampering
+ * can put there and which verification must therefore see.
+ */
 export interface SeqRange {
   from: number;
   to?: number;
@@ -40,7 +44,7 @@ export interface SeqRange {
 export function sqliteSource(
   db: Database.Database,
   streamIds: ReadonlyMap<string, number>,
-  range: SeqRange = { from: 0 },
+  range: SeqRange = { from: Number.MIN_SAFE_INTEGER },
 ): RecordSource {
   const to = range.to ?? Number.MAX_SAFE_INTEGER;
   const records = db
