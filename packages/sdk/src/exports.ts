@@ -7,11 +7,11 @@ import { createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
 import { decodeRecord } from "@ancora/core";
 import { StreamVerifier, type VerificationResult, verifyStream } from "@ancora/verifier";
+import { sqliteRecordSource } from "@ancora/verifier/node";
 import type Database from "better-sqlite3";
 import { InputError, StreamUnknownError } from "./errors.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { openDatabase } from "./internal/database.js";
-import { sqliteSource } from "./internal/sqlite-source.js";
 import { type AncoraStore, connectionOf } from "./store.js";
 
 /** What an export wrote. */
@@ -74,7 +74,7 @@ export async function exportJsonl(
   try {
     db.exec("BEGIN"); // one read snapshot for the whole export
     const id = streamIdIn(db, options.stream);
-    const source = sqliteSource(db, new Map([[options.stream, id]]));
+    const source = sqliteRecordSource(db, new Map([[options.stream, id]]));
     const head = source.head?.(options.stream);
     const checkpoints = [...source.checkpoints(options.stream)];
     const verifier = new StreamVerifier(options.stream, checkpoints, {
@@ -336,7 +336,7 @@ export function evidencePack(store: AncoraStore, options: EvidencePackOptions): 
         anchored: anchored.has(c.size),
       }));
 
-    const result = verifyStream(sqliteSource(db, new Map([[options.stream, id]])), options.stream, {
+    const result = verifyStream(sqliteRecordSource(db, new Map([[options.stream, id]])), options.stream, {
       sha256: nodeSha256,
       maxFailures: 20,
     });

@@ -25,6 +25,7 @@ import {
   type VerificationResult,
   type VerifyOptions,
 } from "@ancora/verifier";
+import { sqliteRecordSource } from "@ancora/verifier/node";
 import type Database from "better-sqlite3";
 import { type AnchoredCheckpoint, listAnchors } from "./anchoring/anchor-store.js";
 import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt.js";
@@ -34,7 +35,6 @@ import { crossCheck, parallelPass, serialPass } from "./internal/cross-reference
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
-import { sqliteSource } from "./internal/sqlite-source.js";
 import type { Clock } from "./internal/stream-writer.js";
 import { countRecords, type SearchPage, type SearchQuery, searchRecords } from "./search.js";
 
@@ -291,7 +291,7 @@ export class AncoraStore {
     // Workers see only committed data: inside a caller's transaction, stay on this connection.
     const threads = db.inTransaction ? 1 : (options.threads ?? parallelVerify.defaultThreads);
     return db.transaction(() => {
-      const source = sqliteSource(db, ids);
+      const source = sqliteRecordSource(db, ids);
       const passes = names.map((name) => {
         const id = ids.get(name) as number;
         const parallel = verifyStreamParallel(db, id, name, threads, verifyOptions);

@@ -65,5 +65,6 @@ export {
   MAX_STORE_SCHEMA,
   type OpenLocalLogOptions,
   openLocalLog,
+  sqliteRecordSource,
 } from "./sources/sqlite.js";
 export type { BlockFetcher, LocalAnchor, LocalLog, LocalManifest } from "./sources/types.js";

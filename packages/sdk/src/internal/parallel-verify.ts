@@ -15,9 +15,12 @@
  */
 import { availableParallelism } from "node:os";
 import type { VerificationResult, VerifyOptions } from "@ancora/verifier";
-import { type LocalStreamSnapshot, verifyLocalStreamBlocking } from "@ancora/verifier/node";
+import {
+  type LocalStreamSnapshot,
+  sqliteRecordSource,
+  verifyLocalStreamBlocking,
+} from "@ancora/verifier/node";
 import type Database from "better-sqlite3";
-import { sqliteSource } from "./sqlite-source.js";
 
 /** Tunables (tests lower minRecords to run the parallel path on small streams). */
 export const parallelVerify = {
@@ -44,7 +47,7 @@ export function verifyStreamParallel(
   if (threads < 2 || db.memory) return undefined;
   const size = db.prepare<[number], number>("SELECT size FROM streams WHERE id = ?").pluck().get(streamId);
   if (size === undefined || size < Math.max(parallelVerify.minRecords, threads)) return undefined;
-  const source = sqliteSource(db, new Map([[stream, streamId]]));
+  const source = sqliteRecordSource(db, new Map([[stream, streamId]]));
   const snapshot: LocalStreamSnapshot = {
     path: db.name,
     stream,

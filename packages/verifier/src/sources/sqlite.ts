@@ -250,7 +250,7 @@ class SqliteLocalLog implements LocalRangeLog {
       ids.set(String(name), id);
     }
     this.#ids = ids;
-    this.source = this.#recordSource();
+    this.source = sqliteRecordSource(db, ids, path);
   }
 
   streams(): string[] {
@@ -328,14 +328,7 @@ class SqliteLocalLog implements LocalRangeLog {
   }
 
   #idOf(stream: string): number {
-    const id = this.#ids.get(stream);
-    if (id === undefined) {
-      throw new SourceError("SOURCE_NOT_FOUND", "The local log has no such stream", {
-        hint: "List the log's streams with streams().",
-        evidence: { path: this.#path, stream },
-      });
-    }
-    return id;
+    return streamIdOf(this.#ids, stream, this.#path);
   }
 
   #anchor(stream: string, row: Record<string, unknown>): LocalAnchor {
@@ -378,60 +371,85 @@ class SqliteLocalLog implements LocalRangeLog {
       ...(checked === null ? {} : { consistencyChecked: checked === 1 }),
     };
   }
+}
 
-  #recordSource(): RecordSource {
-    const db = this.#db;
-    const read = <T>(f: () => T): T => this.#read(f);
-    const idOf = (stream: string) => this.#idOf(stream);
-    const path = this.#path;
-    const checkpoints = db
-      .prepare("SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size")
-      .raw();
-    const head = db.prepare("SELECT size, head_cid, tree_state FROM streams WHERE id = ?").raw();
-    const window = db
-      .prepare(
-        "SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ?",
-      )
-      .raw();
-    /** Per stream and level: the window [from, from + NODE_WINDOW) of stored nodes last read. */
-    const windows = new Map<string, { from: number; nodes: Map<number, Uint8Array> }>();
-    return {
-      records(stream: string): Iterable<StoredRecord> {
-        return readRecords(db, idOf(stream), path);
-      },
-      checkpoints(stream: string): Iterable<StoredCheckpoint> {
-        const rows = read(() => checkpoints.all(idOf(stream)) as [number, unknown, unknown, unknown][]);
-        return rows.map(([size, root, headCid, ts]) => ({
-          size,
-          root: plainBytes(root),
-          head: String(headCid),
-          ts: String(ts),
-        }));
-      },
-      head(stream: string): StoredHead | undefined {
-        const row = read(() => head.get(idOf(stream)) as [number, unknown, unknown] | undefined);
-        if (row === undefined) return undefined;
-        const [size, headCid, treeState] = row;
-        return { size, head: headCid === null ? null : String(headCid), root: stateRoot(treeState) };
-      },
-      // The verifier asks for nodes level by level in increasing index order (it completes them left
-      // to right), so one query per window of NODE_WINDOW indexes answers as one point query per node.
-      node(stream: string, level: number, index: number): Uint8Array | undefined {
-        const key = `${stream}\u0000${level}`;
-        let cached = windows.get(key);
-        if (cached === undefined || index < cached.from || index >= cached.from + NODE_WINDOW) {
-          const nodes = new Map<number, Uint8Array>();
-          const rows = read(
-            () => window.all(idOf(stream), level, index, index + NODE_WINDOW) as [number, unknown][],
-          );
-          for (const [idx, hash] of rows) nodes.set(idx, toBytes(hash));
-          cached = { from: index, nodes };
-          windows.set(key, cached);
-        }
-        return cached.nodes.get(index);
-      },
-    };
+/**
+ * A record source over an open connection to a store: the reader behind {@link openLocalLog}, also
+ * used by the SDK's own `verify()` and exports inside their read transactions, so that the writer's
+ * checks read exactly the rows an auditor's do (every row of a stream, whatever its seq or column
+ * types). `streams` maps stream names to their ids in the `streams` table; SQLite errors become
+ * {@link SourceError}s naming `path`.
+ */
+export function sqliteRecordSource(
+  db: Database.Database,
+  streams: ReadonlyMap<string, number>,
+  path: string = db.name,
+): RecordSource {
+  const read = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (error) {
+      throw sqliteError(error, path);
+    }
+  };
+  const idOf = (stream: string) => streamIdOf(streams, stream, path);
+  const checkpoints = db
+    .prepare("SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size")
+    .raw();
+  const head = db.prepare("SELECT size, head_cid, tree_state FROM streams WHERE id = ?").raw();
+  const window = db
+    .prepare("SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ?")
+    .raw();
+  /** Per stream and level: the window [from, from + NODE_WINDOW) of stored nodes last read. */
+  const windows = new Map<string, { from: number; nodes: Map<number, Uint8Array> }>();
+  return {
+    records(stream: string): Iterable<StoredRecord> {
+      return readRecords(db, idOf(stream), path);
+    },
+    checkpoints(stream: string): Iterable<StoredCheckpoint> {
+      const rows = read(() => checkpoints.all(idOf(stream)) as [number, unknown, unknown, unknown][]);
+      return rows.map(([size, root, headCid, ts]) => ({
+        size,
+        root: plainBytes(root),
+        head: String(headCid),
+        ts: String(ts),
+      }));
+    },
+    head(stream: string): StoredHead | undefined {
+      const row = read(() => head.get(idOf(stream)) as [number, unknown, unknown] | undefined);
+      if (row === undefined) return undefined;
+      const [size, headCid, treeState] = row;
+      return { size, head: headCid === null ? null : String(headCid), root: stateRoot(treeState) };
+    },
+    // The verifier asks for nodes level by level in increasing index order (it completes them left
+    // to right), so one query per window of NODE_WINDOW indexes answers as one point query per node.
+    node(stream: string, level: number, index: number): Uint8Array | undefined {
+      const key = `${stream}\u0000${level}`;
+      let cached = windows.get(key);
+      if (cached === undefined || index < cached.from || index >= cached.from + NODE_WINDOW) {
+        const nodes = new Map<number, Uint8Array>();
+        const rows = read(
+          () => window.all(idOf(stream), level, index, index + NODE_WINDOW) as [number, unknown][],
+        );
+        for (const [idx, hash] of rows) nodes.set(idx, toBytes(hash));
+        cached = { from: index, nodes };
+        windows.set(key, cached);
+      }
+      return cached.nodes.get(index);
+    },
+  };
+}
+
+/** The id of `stream` in `streams`, or a SOURCE_NOT_FOUND naming the log. */
+function streamIdOf(streams: ReadonlyMap<string, number>, stream: string, path: string): number {
+  const id = streams.get(stream);
+  if (id === undefined) {
+    throw new SourceError("SOURCE_NOT_FOUND", "The local log has no such stream", {
+      hint: "List the log's streams with streams().",
+      evidence: { path, stream },
+    });
   }
+  return id;
 }
 
 /**
