@@ -19,6 +19,7 @@ import {
   expectVersion,
   hasKey,
 } from "../internal/schema-fields.js";
+import { readDecisionRecord } from "./decision-reader.js";
 import { writeDecisionRecord } from "./decision-writer.js";
 import { STREAM_ID } from "./kinds/rules.js";
 import { isRecordKind, RECORD_KINDS } from "./registry.js";
@@ -159,5 +160,9 @@ export function encodeRecordBlock(
  * ```
  */
 export function decodeRecord(bytes: Uint8Array): AncoraRecord {
+  // Decisions of the plain form take a single-pass reader; it returns the same value and hands
+  // everything else, and every error, to the general path below.
+  const fast = readDecisionRecord(bytes);
+  if (fast !== undefined) return fast;
   return validateRecord(decodeCanonical(bytes, { maxBytes: MAX_RECORD_BYTES }));
 }
