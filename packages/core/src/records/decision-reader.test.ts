@@ -117,7 +117,16 @@ describe("the decision fast path when decoding", () => {
         ).toEqual(general(bytes));
       }
     }
-    for (const score of [0, 5, -5, 2.5e-10, 1e-7, 123.456, -2.2250738585072014e-308, Number.MAX_SAFE_INTEGER]) {
+    for (const score of [
+      0,
+      5,
+      -5,
+      2.5e-10,
+      1e-7,
+      123.456,
+      -2.2250738585072014e-308,
+      Number.MAX_SAFE_INTEGER,
+    ]) {
       const bytes = encodeRecord({ ...typical, body: { ...typical.body, score } });
       expect(readDecisionRecord(bytes)?.body.score, String(score)).toBe(score);
     }
