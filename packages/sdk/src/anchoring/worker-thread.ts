@@ -4,7 +4,15 @@
  * rebuilt here, are asked of the starting thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  fallback,
+  type Hex,
+  http,
+  type PublicClient,
+  type Transport,
+} from "viem";
 import { toAccount } from "viem/accounts";
 import { kuboService } from "../pinning/kubo.js";
 import { pinataService } from "../pinning/pinata.js";
@@ -19,7 +27,9 @@ export interface ThreadInit {
   path: string;
   streams: string[];
   registry: `0x${string}`;
-  rpcUrl: string;
+  /** One or more endpoints, tried in order. */
+  rpcUrls: string[];
+  rpcHeaders?: Record<string, string>;
   rpcTimeoutMs: number;
   /** `signs`: the starting thread signs each transaction; otherwise the node does (a JSON-RPC account). */
   account: { address: `0x${string}`; signs: boolean };
@@ -56,7 +66,17 @@ class AnchoringThread {
     this.#streams = init.streams;
     this.#store = openStore({ path: init.path });
     try {
-      const transport = http(init.rpcUrl, { timeout: init.rpcTimeoutMs, retryCount: 0 });
+      const transports = init.rpcUrls.map((url) =>
+        http(url, {
+          timeout: init.rpcTimeoutMs,
+          retryCount: 0,
+          ...(init.rpcHeaders === undefined ? {} : { fetchOptions: { headers: init.rpcHeaders } }),
+        }),
+      );
+      // With several endpoints, a request that fails on one goes to the next; retries stay the
+      // anchorer's (its job backoff), not the transport's.
+      const transport =
+        transports.length === 1 ? (transports[0] as Transport) : fallback(transports, { retryCount: 0 });
       const account = init.account.signs
         ? toAccount({
             address: init.account.address,

@@ -265,6 +265,44 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
     expect(sizes.at(-1)).toBe(before + 350);
   });
 
+  it("falls back to the next RPC endpoint and sends the headers given, which never reach an error", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const before = logger.store.stream(STREAM).size;
+    // The first endpoint is down; the second answers only with the provider's key header.
+    const dead = await rpcOverHttp({ request: () => Promise.reject(new Error("unreachable")) });
+    cleanups.push(() => dead.stop());
+    dead.down = true;
+    c.rpc.requireHeaders = { "x-api-key": "k-123-secret" };
+    const errors: string[] = [];
+    const withoutKey = await startWorker(c, logger, {
+      rpcUrl: [dead.url, c.rpc.url],
+      onError: (error) =>
+        errors.push(`${error.code} ${error.message} ${JSON.stringify(error.evidence ?? {})}`),
+    });
+    await log(logger, 120);
+    await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(errors.every((e) => e.startsWith("ANCHOR_CHAIN_UNAVAILABLE"))).toBe(true);
+    await withoutKey.stop();
+
+    const worker = await startWorker(c, logger, {
+      rpcUrl: [dead.url, c.rpc.url],
+      rpcHeaders: { "x-api-key": "k-123-secret" },
+      onError: (error) =>
+        errors.push(`${error.code} ${error.message} ${JSON.stringify(error.evidence ?? {})}`),
+    });
+    await log(logger, 80);
+    logger.checkpoint();
+    expect(await worker.drain({ timeoutMs: 30_000 })).toBe(true);
+    const sizes = await expectChainMatchesLocal(c, logger);
+    expect(sizes.at(-1)).toBe(before + 200);
+    for (const e of errors) {
+      expect(e).not.toContain("k-123-secret");
+      expect(e).not.toContain(dead.url);
+      expect(e).not.toContain(c.rpc.url);
+    }
+  });
+
   it("rejects bad options with typed errors, from this thread or from the worker, and writes nothing", async () => {
     const c = await chain();
     const logger = newLogger();
@@ -272,9 +310,16 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
       name: "AnchorError",
       code: "ANCHOR_INVALID_OPTION",
     });
-    await expect(startWorker(c, logger, { rpcUrl: "ws://127.0.0.1:1" })).rejects.toMatchObject({
-      code: "ANCHOR_INVALID_OPTION",
-    });
+    for (const rpcUrl of ["ws://127.0.0.1:1", [], [c.rpc.url, "ftp://x"]]) {
+      await expect(startWorker(c, logger, { rpcUrl })).rejects.toMatchObject({
+        code: "ANCHOR_INVALID_OPTION",
+      });
+    }
+    for (const rpcHeaders of [{ "x-api-key": 5 }, { "bad header": "v" }, "x-api-key: v"]) {
+      await expect(
+        startWorker(c, logger, { rpcHeaders: rpcHeaders as unknown as Record<string, string> }),
+      ).rejects.toMatchObject({ code: "ANCHOR_INVALID_OPTION" });
+    }
     await expect(
       startWorker(c, logger, { pinning: { service: pinataService({ jwt: JWT }), intervalMs: 0 } }),
     ).rejects.toMatchObject({

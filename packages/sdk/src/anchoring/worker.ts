@@ -46,8 +46,17 @@ export interface AnchoringWorkerOptions extends AnchorerTuning {
   streams: string | readonly string[];
   /** ProvenanceRegistry address; the account needs ANCHORER_ROLE, the streams must be registered. */
   registry: Address;
-  /** JSON-RPC endpoint (HTTP or HTTPS). May carry an API key: it is never logged or put in errors. */
-  rpcUrl: string;
+  /**
+   * JSON-RPC endpoint (HTTP or HTTPS), or several: then each request goes to the first that answers,
+   * in order (viem's fallback transport), so a provider outage does not stop anchoring. URLs may carry
+   * an API key or `user:password@`: they are never logged or put in errors.
+   */
+  rpcUrl: string | readonly string[];
+  /**
+   * Headers sent with every RPC request, for providers that take their key in a header
+   * (`{ "x-api-key": process.env.RPC_KEY }`). Like the URL, never logged or put in errors.
+   */
+  rpcHeaders?: Readonly<Record<string, string>>;
   /** Per-request RPC timeout (default 10 s); a timeout fails the job, which retries with backoff. */
   rpcTimeoutMs?: number;
   /** Signs the anchors. It stays on this thread; the worker sends it each transaction to sign. */
@@ -90,8 +99,30 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
       hint: "Pass the logger's store.path; the worker never creates a store of its own.",
     });
   }
-  if (typeof options.rpcUrl !== "string" || !/^https?:\/\//i.test(options.rpcUrl)) {
-    throw new AnchorError("ANCHOR_INVALID_OPTION", "rpcUrl must be an http(s) URL");
+  const rpcUrls = typeof options.rpcUrl === "string" ? [options.rpcUrl] : options.rpcUrl;
+  if (
+    !Array.isArray(rpcUrls) ||
+    rpcUrls.length === 0 ||
+    !rpcUrls.every((url) => typeof url === "string" && /^https?:\/\//i.test(url))
+  ) {
+    // The URLs are not echoed: they may hold keys.
+    throw new AnchorError(
+      "ANCHOR_INVALID_OPTION",
+      "rpcUrl must be an http(s) URL or a non-empty list of them",
+    );
+  }
+  const rpcHeaders = options.rpcHeaders;
+  if (
+    rpcHeaders !== undefined &&
+    (typeof rpcHeaders !== "object" ||
+      rpcHeaders === null ||
+      !Object.entries(rpcHeaders).every(
+        ([name, value]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === "string",
+      ))
+  ) {
+    throw new AnchorError("ANCHOR_INVALID_OPTION", "rpcHeaders must map header names to strings", {
+      hint: 'Pass e.g. { "x-api-key": process.env.RPC_KEY }; header values are never logged.',
+    });
   }
   for (const [name, value] of [
     ["rpcTimeoutMs", options.rpcTimeoutMs],
@@ -118,7 +149,8 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
           ? [...options.streams]
           : [],
     registry: options.registry,
-    rpcUrl: options.rpcUrl,
+    rpcUrls: [...rpcUrls],
+    ...(rpcHeaders === undefined ? {} : { rpcHeaders: { ...rpcHeaders } }),
     rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
     account: { address: account.address, signs: account.type !== "json-rpc" },
     anchorer: tuningOf(options),

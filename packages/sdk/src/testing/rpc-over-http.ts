@@ -1,7 +1,8 @@
 /**
  * Serves an EIP-1193 provider (Hardhat's in-process network) as a JSON-RPC endpoint on loopback, so code
  * that only takes an RPC URL (a worker thread, a child process) reaches the test's chain. `down` makes
- * the endpoint refuse every request, as a node that went away would.
+ * the endpoint refuse every request, as a node that went away would, and `requireHeaders` makes it
+ * answer 401 to requests without those headers, as a provider that takes its key in a header does.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +21,8 @@ export interface RpcEndpoint {
   url: string;
   /** While true, every request gets a 503 and no answer. */
   down: boolean;
+  /** Headers every request must carry (names in lower case), else 401. */
+  requireHeaders?: Record<string, string>;
   /** Requests answered, by method. */
   readonly calls: Map<string, number>;
   stop(): Promise<void>;
@@ -50,6 +53,11 @@ export async function rpcOverHttp(provider: Eip1193): Promise<RpcEndpoint> {
   const server: Server = createServer(async (req, res) => {
     if (endpoint.down) {
       res.writeHead(503).end();
+      return;
+    }
+    const required = Object.entries(endpoint.requireHeaders ?? {});
+    if (required.some(([name, value]) => req.headers[name] !== value)) {
+      res.writeHead(401).end();
       return;
     }
     const chunks: Buffer[] = [];
