@@ -196,3 +196,4 @@ export {
   type TrainingBody,
   type TrainingRecord,
 } from "./records/types.js";
+export { redactForeign, redactUrls } from "./redact.js";

@@ -2,7 +2,7 @@
  * Typed errors of anchoring, and the one place an error becomes text for the outbox or a log line
  * (without RPC URLs, which often carry an API key, and without request bodies).
  */
-import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
+import { AncoraError, type AncoraErrorOptions, redactForeign, redactUrls } from "@ancora/core";
 
 /** Codes of {@link AnchorError}. */
 export type AnchorErrorCode =
@@ -29,25 +29,18 @@ export class AnchorError extends AncoraError<AnchorErrorCode> {
   }
 }
 
-const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
-const HEX_KEY_PATTERN = /\b0x[0-9a-fA-F]{64}\b(?=[^\n]*(?:key|secret))/gi;
-
-/** Removes URLs (they may carry API keys) from a message. */
-export function redact(text: string): string {
-  return text.replace(URL_PATTERN, "<url>").replace(HEX_KEY_PATTERN, "<redacted>");
-}
-
 /**
  * A one-line description of an error for the outbox's `last_error` and for log lines: the error's
  * name and code and its short message (viem's `shortMessage` leaves out the URL and request body),
- * with any URL removed.
+ * with any URL removed (and, from errors Ancora did not make, any 32-byte hex string: see core's
+ * redactForeign).
  */
 export function describeError(error: unknown): string {
-  if (error instanceof AncoraError) return redact(`${error.name} ${error.code}: ${error.shortMessage}`);
+  if (error instanceof AncoraError) return redactUrls(`${error.name} ${error.code}: ${error.shortMessage}`);
   if (error instanceof Error) {
     const short = (error as { shortMessage?: unknown }).shortMessage;
     const text = typeof short === "string" ? short : (error.message.split("\n")[0] ?? "");
-    return redact(`${error.name}: ${text}`).slice(0, 500);
+    return redactForeign(`${error.name}: ${text}`).slice(0, 500);
   }
   return "unknown error";
 }

@@ -6,7 +6,7 @@
  * reached. Printed text never carries secrets: messages of foreign errors lose their URLs (RPC URLs
  * often embed an API key) and are cut to their first line.
  */
-import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
+import { AncoraError, type AncoraErrorOptions, redactForeign } from "@ancora/core";
 
 /** Codes of {@link CliError}. */
 export type CliErrorCode =
@@ -113,14 +113,6 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.usage;
 }
 
-const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
-const HEX_SECRET = /\b0x[0-9a-fA-F]{64}\b/g;
-
-/** Removes URLs (they may embed API keys) and 32-byte hex strings that could be private keys. */
-export function redact(text: string): string {
-  return text.replace(URL_PATTERN, "<url>").replace(HEX_SECRET, "<redacted>");
-}
-
 /** What is printed for an error: `{ code, message, hint?, evidence? }`. */
 export interface PrintedError {
   code: string;
@@ -155,7 +147,7 @@ export function describe(error: unknown): PrintedError {
         : String(error);
   return {
     code: "UNEXPECTED",
-    message: redact(message).slice(0, 500),
+    message: redactForeign(message).slice(0, 500),
     hint: "Run the command again; if it keeps failing, report it with the command line (without secrets).",
   };
 }

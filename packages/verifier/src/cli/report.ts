@@ -3,7 +3,7 @@
  * document (`--json`) or as a short human report. Only codes, stream names, sequence numbers, sizes,
  * hashes, CIDs and addresses are printed: never a record's content, an RPC URL or a key.
  */
-import { AncoraError } from "@ancora/core";
+import { AncoraError, redactForeign, redactUrls } from "@ancora/core";
 import type { VerificationFailure } from "../result.js";
 
 /** One stream's line of the report. */
@@ -50,30 +50,27 @@ export function summaryJson(summary: Summary): string {
   return JSON.stringify({ ok, records, anchors, failures, ...rest });
 }
 
-/** URLs can carry API keys (RPC providers put them in the path): never print one. */
-export function redact(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, "<url>");
-}
-
 /** The JSON document of a run that could not be completed (exit 2 or 3). */
 export function errorJson(error: unknown): string {
   const { code, message, hint } = describeError(error);
   return JSON.stringify({ ok: false, error: { code, message, ...(hint === undefined ? {} : { hint }) } });
 }
 
-/** Code, message and hint of an error, with URLs removed. */
+/** Code, message and hint of an error, with URLs removed (and 32-byte hex strings from foreign errors). */
 export function describeError(error: unknown): { code: string; message: string; hint?: string } {
   if (error instanceof AncoraError) {
     return {
       code: error.code,
-      message: redact(error.shortMessage),
-      ...(error.hint === undefined ? {} : { hint: redact(error.hint) }),
+      message: redactUrls(error.shortMessage),
+      ...(error.hint === undefined ? {} : { hint: redactUrls(error.hint) }),
     };
   }
   const name = error instanceof Error ? error.name : "Error";
   return {
     code: "UNEXPECTED_ERROR",
-    message: redact(`${name}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
+    message: redactForeign(
+      `${name}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    ),
     hint: "This is a bug in ancora-verify or a source it did not expect; please report it with this output.",
   };
 }
