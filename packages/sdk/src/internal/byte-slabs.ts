@@ -1,8 +1,8 @@
 /**
  * Where a stream writer puts the bytes of the records it encodes: views of 64 KiB buffers, about a
  * hundred decision records each, instead of a new array per record. V8 gives every typed array over
- * 64 bytes its own backing store, which costs 1.0–1.6 µs here, a third to half of encoding the record (docs/benchmarks.md);
- * a view of a shared buffer costs a small fraction of that.
+ * 64 bytes its own backing store, which costs 1.0–1.6 µs here, a third to half of encoding the record
+ * (docs/benchmarks.md); a view of a shared buffer costs a small fraction of that.
  *
  * Sharing is safe here because of how the writer uses the bytes: they are written once by the encoder,
  * read when the transaction's rows are inserted (better-sqlite3 copies them into SQLite), and then
