@@ -28,6 +28,7 @@ export {
   ethersSignerToAccount,
 } from "./anchoring/ethers-account.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
+export { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "./anchoring/rpc-transport.js";
 export {
   AnchoringWorker,
   type AnchoringWorkerOptions,

@@ -16,11 +16,13 @@ import {
   createPinner,
   type IpfsNode,
   type Pinner,
+  type RpcEndpoints,
+  rpcTransport,
   startAnchoringWorker,
   startIpfsNode,
 } from "@ancora/sdk";
 import type { FastifyBaseLogger } from "fastify";
-import { createPublicClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
+import { createPublicClient, createWalletClient, defineChain, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { AnchoringOptions, ResolvedOptions } from "./options.js";
 
@@ -28,19 +30,28 @@ import type { AnchoringOptions, ResolvedOptions } from "./options.js";
 const RPC_TIMEOUT_MS = 10_000;
 const DEFAULT_PIN_INTERVAL_MS = 5_000;
 
+/** The RPC endpoints of an anchoring configured by URL(s). */
+function endpointsOf(options: Extract<AnchoringOptions, { rpcUrl: unknown }>): RpcEndpoints {
+  return {
+    urls: typeof options.rpcUrl === "string" ? [options.rpcUrl] : options.rpcUrl,
+    ...(options.rpcHeaders === undefined ? {} : { headers: options.rpcHeaders }),
+  };
+}
+
 async function clients(
   options: AnchoringOptions,
 ): Promise<Pick<Parameters<typeof createAnchorer>[0], "publicClient" | "walletClient">> {
   if ("publicClient" in options)
     return { publicClient: options.publicClient, walletClient: options.walletClient };
-  const transport = http(options.rpcUrl, { timeout: RPC_TIMEOUT_MS, retryCount: 0 });
+  const endpoints = endpointsOf(options);
+  const transport = rpcTransport(endpoints, { timeoutMs: RPC_TIMEOUT_MS });
   const probe = createPublicClient({ transport });
   const id = await probe.getChainId();
   const chain = defineChain({
     id,
     name: `chain ${id}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [options.rpcUrl] } },
+    rpcUrls: { default: { http: [...endpoints.urls] } },
   });
   const publicClient = createPublicClient({ chain, transport }) as PublicClient;
   const walletClient = createWalletClient({
@@ -160,6 +171,7 @@ export class Background {
       streams: [...this.#anchored].sort(),
       registry: anchoring.registry,
       rpcUrl: anchoring.rpcUrl,
+      ...(anchoring.rpcHeaders === undefined ? {} : { rpcHeaders: anchoring.rpcHeaders }),
       account: privateKeyToAccount(anchoring.privateKey),
       ...tuning(anchoring),
       ...(pinning === undefined

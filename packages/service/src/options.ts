@@ -22,9 +22,13 @@ export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** Name of the SQLite log inside the data directory. */
 export const LOG_FILE = "ancora.db";
 
-/** Chain access for anchoring: an RPC URL and a key (from the environment, by the caller), or clients. */
+/**
+ * Chain access for anchoring: RPC endpoints and a key (from the environment, by the caller), or
+ * clients. Several URLs are tried in order; `rpcHeaders` go with every request. URLs, headers and the
+ * key are never logged.
+ */
 export type AnchoringConnection =
-  | { rpcUrl: string; privateKey: Hex }
+  | { rpcUrl: string | readonly string[]; rpcHeaders?: Readonly<Record<string, string>>; privateKey: Hex }
   | { publicClient: PublicClient; walletClient: AnchorWalletClient };
 
 /** Anchoring of every stream the service writes (the SDK's anchorer). */

@@ -4,15 +4,7 @@
  * rebuilt here, are asked of the starting thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import {
-  createPublicClient,
-  createWalletClient,
-  fallback,
-  type Hex,
-  http,
-  type PublicClient,
-  type Transport,
-} from "viem";
+import { createPublicClient, createWalletClient, type Hex, type PublicClient } from "viem";
 import { toAccount } from "viem/accounts";
 import { kuboService } from "../pinning/kubo.js";
 import { pinataService } from "../pinning/pinata.js";
@@ -20,6 +12,7 @@ import { createPinner, type Pinner } from "../pinning/pinner.js";
 import type { PinningService, PortableServiceSpec } from "../pinning/service.js";
 import { type AncoraStore, openStore } from "../store.js";
 import { type Anchorer, type AnchorerOptions, type AnchorerTuning, createAnchorer } from "./anchorer.js";
+import { rpcTransport } from "./rpc-transport.js";
 import { Rpc, toPortable } from "./worker-rpc.js";
 
 /** What the starting thread sends (structured-clonable; see worker.ts `threadInit`). */
@@ -66,17 +59,10 @@ class AnchoringThread {
     this.#streams = init.streams;
     this.#store = openStore({ path: init.path });
     try {
-      const transports = init.rpcUrls.map((url) =>
-        http(url, {
-          timeout: init.rpcTimeoutMs,
-          retryCount: 0,
-          ...(init.rpcHeaders === undefined ? {} : { fetchOptions: { headers: init.rpcHeaders } }),
-        }),
+      const transport = rpcTransport(
+        { urls: init.rpcUrls, ...(init.rpcHeaders === undefined ? {} : { headers: init.rpcHeaders }) },
+        { timeoutMs: init.rpcTimeoutMs },
       );
-      // With several endpoints, a request that fails on one goes to the next; retries stay the
-      // anchorer's (its job backoff), not the transport's.
-      const transport =
-        transports.length === 1 ? (transports[0] as Transport) : fallback(transports, { retryCount: 0 });
       const account = init.account.signs
         ? toAccount({
             address: init.account.address,

@@ -29,6 +29,7 @@ import { type PinningService, portableSpec } from "../pinning/service.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import { type AnchorBacklog, type AnchorerTuning, type TickResult, tuningOf } from "./anchorer.js";
 import { AnchorError, describeError } from "./errors.js";
+import { rpcEndpointsProblem } from "./rpc-transport.js";
 import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
 import type { ThreadInit } from "./worker-thread.js";
 
@@ -100,28 +101,15 @@ function threadInit(options: AnchoringWorkerOptions): ThreadInit {
     });
   }
   const rpcUrls = typeof options.rpcUrl === "string" ? [options.rpcUrl] : options.rpcUrl;
-  if (
-    !Array.isArray(rpcUrls) ||
-    rpcUrls.length === 0 ||
-    !rpcUrls.every((url) => typeof url === "string" && /^https?:\/\//i.test(url))
-  ) {
-    // The URLs are not echoed: they may hold keys.
-    throw new AnchorError(
-      "ANCHOR_INVALID_OPTION",
-      "rpcUrl must be an http(s) URL or a non-empty list of them",
-    );
-  }
   const rpcHeaders = options.rpcHeaders;
-  if (
-    rpcHeaders !== undefined &&
-    (typeof rpcHeaders !== "object" ||
-      rpcHeaders === null ||
-      !Object.entries(rpcHeaders).every(
-        ([name, value]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === "string",
-      ))
-  ) {
-    throw new AnchorError("ANCHOR_INVALID_OPTION", "rpcHeaders must map header names to strings", {
-      hint: 'Pass e.g. { "x-api-key": process.env.RPC_KEY }; header values are never logged.',
+  const problem = rpcEndpointsProblem({
+    urls: rpcUrls,
+    ...(rpcHeaders === undefined ? {} : { headers: rpcHeaders }),
+  });
+  if (problem !== undefined) {
+    // The reason never repeats a URL or a header value: they may hold keys.
+    throw new AnchorError("ANCHOR_INVALID_OPTION", `rpcUrl/rpcHeaders: ${problem}`, {
+      hint: 'Pass an http(s) URL or a list of them, and headers as { "x-api-key": process.env.RPC_KEY }.',
     });
   }
   for (const [name, value] of [

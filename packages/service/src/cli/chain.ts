@@ -4,6 +4,7 @@
  */
 
 import { findDevelopmentAccount } from "@ancora/contracts";
+import { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "@ancora/sdk";
 import {
   type Account,
   type Address,
@@ -12,7 +13,6 @@ import {
   createWalletClient,
   defineChain,
   type Hex,
-  http,
   type PublicClient,
   type Transport,
   type WalletClient,
@@ -41,24 +41,44 @@ export function assertNoDevelopmentAccounts(
   );
 }
 
-/** The RPC URL: --rpc, else ANCORA_RPC_URL, else the config's. */
-export function rpcUrlOf(
+/**
+ * The RPC endpoints: --rpc, else ANCORA_RPC_URL, else the config's. ANCORA_RPC_URL may list several
+ * URLs separated by spaces (tried in order when one fails); ANCORA_RPC_HEADERS may hold a JSON object
+ * of headers for providers that take their key in a header. Neither is ever printed.
+ */
+export function rpcEndpointsOf(
   flag: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   config?: AncoraConfig,
-): string {
-  const url = flag ?? env.ANCORA_RPC_URL ?? config?.chain.rpcUrl ?? undefined;
-  if (url === undefined || url.length === 0) {
+): RpcEndpoints {
+  const text = flag ?? env.ANCORA_RPC_URL ?? config?.chain.rpcUrl ?? undefined;
+  const urls = text === undefined ? [] : text.split(/\s+/).filter((url) => url.length > 0);
+  if (urls.length === 0) {
     throw new CliError("USAGE", "No RPC endpoint", {
       hint: "Pass --rpc URL or set ANCORA_RPC_URL (keep URLs that embed an API key in the environment).",
     });
   }
-  if (!/^https?:\/\//.test(url)) {
-    throw new CliError("USAGE", "The RPC URL must start with http:// or https://", {
-      hint: "Pass an HTTP JSON-RPC endpoint, e.g. --rpc http://127.0.0.1:8545.",
+  let headers: unknown;
+  if (env.ANCORA_RPC_HEADERS !== undefined && env.ANCORA_RPC_HEADERS.trim() !== "") {
+    try {
+      headers = JSON.parse(env.ANCORA_RPC_HEADERS);
+    } catch {
+      headers = null; // reported below, without the text (it holds the key)
+    }
+  }
+  const endpoints = {
+    urls,
+    ...(headers === undefined ? {} : { headers: headers as Record<string, string> }),
+  };
+  const problem = rpcEndpointsProblem(endpoints);
+  if (problem !== undefined) {
+    throw new CliError("USAGE", `Bad RPC endpoint: ${problem}`, {
+      hint:
+        "Pass an HTTP JSON-RPC endpoint, e.g. --rpc http://127.0.0.1:8545 (several in ANCORA_RPC_URL, " +
+        'separated by spaces), and ANCORA_RPC_HEADERS as JSON, e.g. {"x-api-key":"…"}.',
     });
   }
-  return url;
+  return endpoints;
 }
 
 /**
@@ -108,15 +128,15 @@ export function unreachable(error: unknown): unknown {
  *
  * @example
  * ```ts
- * const { chainId, publicClient, walletClient } = await connect("http://127.0.0.1:8545", account);
+ * const { chainId, publicClient, walletClient } = await connect({ urls: ["http://127.0.0.1:8545"] }, account);
  * ```
  */
-export async function connect(rpcUrl: string, account: Account): Promise<ChainClients> {
-  const transport = http(rpcUrl, { timeout: RPC_TIMEOUT_MS, retryCount: 1 });
+export async function connect(endpoints: RpcEndpoints, account: Account): Promise<ChainClients> {
+  const transport = rpcTransport(endpoints, { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 });
   let chainId: number;
   try {
     chainId = await createPublicClient({
-      transport: http(rpcUrl, { timeout: RPC_TIMEOUT_MS, retryCount: 0 }),
+      transport: rpcTransport(endpoints, { timeoutMs: RPC_TIMEOUT_MS }),
     }).getChainId();
   } catch (error) {
     throw unreachable(error);
@@ -125,7 +145,7 @@ export async function connect(rpcUrl: string, account: Account): Promise<ChainCl
     id: chainId,
     name: `chain-${chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
+    rpcUrls: { default: { http: [...endpoints.urls] } },
   });
   return {
     chainId,

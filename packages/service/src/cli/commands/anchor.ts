@@ -6,7 +6,13 @@
 import { type AnchoredCheckpoint, createAnchorer } from "@ancora/sdk";
 import { Command } from "commander";
 import { getAddress, isAddress } from "viem";
-import { accountFromEnv, assertNoDevelopmentAccounts, connect, rpcUrlOf, unreachable } from "../chain.js";
+import {
+  accountFromEnv,
+  assertNoDevelopmentAccounts,
+  connect,
+  rpcEndpointsOf,
+  unreachable,
+} from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, dbPath, loadConfig } from "../config.js";
 import { CliError } from "../errors.js";
@@ -83,7 +89,7 @@ export function anchorCommand(ctx: CliContext): Command {
         const config = optionalConfig(options, io.env, io.cwd);
         const db = dbPath(options, io.env, io.cwd);
         const registry = registryOf(options.registry, config);
-        const rpcUrl = rpcUrlOf(options.rpc, io.env, config);
+        const rpc = rpcEndpointsOf(options.rpc, io.env, config);
         const account = accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]);
         const store = openExistingStore(db);
         const errors: unknown[] = [];
@@ -101,7 +107,7 @@ export function anchorCommand(ctx: CliContext): Command {
             });
           }
           for (const stream of streams) store.stream(stream); // STREAM_UNKNOWN before any RPC call
-          const clients = await connect(rpcUrl, account);
+          const clients = await connect(rpc, account);
           assertNoDevelopmentAccounts(clients.chainId, { anchorer: [account.address] });
           const seen = new Set(
             streams.flatMap((s) =>

@@ -9,7 +9,13 @@ import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@
 import { openStore } from "@ancora/sdk";
 import { Command } from "commander";
 import { type Address, getAddress, isAddress, isAddressEqual } from "viem";
-import { accountFromEnv, assertNoDevelopmentAccounts, connect, rpcUrlOf, unreachable } from "../chain.js";
+import {
+  accountFromEnv,
+  assertNoDevelopmentAccounts,
+  connect,
+  rpcEndpointsOf,
+  unreachable,
+} from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { DB_FILE, dataDir, loadConfig, saveConfig } from "../config.js";
 import { CliError } from "../errors.js";
@@ -81,7 +87,7 @@ export function deployCommand(ctx: CliContext): Command {
             evidence: { registry: config.chain.registry },
           });
         }
-        const rpcUrl = rpcUrlOf(options.rpc, io.env, config);
+        const rpc = rpcEndpointsOf(options.rpc, io.env, config);
         const deployer = accountFromEnv(io.env, DEPLOYER_KEY_VARIABLES);
         const admin = options.admin === undefined ? deployer.address : address(options.admin, "--admin");
         const anchorers =
@@ -103,7 +109,7 @@ export function deployCommand(ctx: CliContext): Command {
             },
           );
         }
-        const { chainId, publicClient, walletClient } = await connect(rpcUrl, deployer);
+        const { chainId, publicClient, walletClient } = await connect(rpc, deployer);
         assertNoDevelopmentAccounts(chainId, {
           deployer: [deployer.address],
           admin: [admin],

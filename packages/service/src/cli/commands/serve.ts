@@ -3,11 +3,13 @@
  * environment, until SIGINT or SIGTERM, then closes it gracefully (in-flight requests finish,
  * queued records are written, the anchorer stops).
  */
+
+import type { RpcEndpoints } from "@ancora/sdk";
 import { kuboService, pinataService } from "@ancora/sdk";
 import { Command } from "commander";
 import type { Hex } from "viem";
 import { type StartOptions, startService } from "../../service.js";
-import { accountFromEnv, rpcUrlOf } from "../chain.js";
+import { accountFromEnv, rpcEndpointsOf } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
 import { CliError } from "../errors.js";
@@ -35,6 +37,18 @@ function stopSignal(io: CliIo): Promise<string> {
 }
 
 /** The service's options from the config and the environment (secrets only from the latter). */
+
+/** The service's anchoring connection fields for these endpoints. */
+function endpointOptions(endpoints: RpcEndpoints): {
+  rpcUrl: readonly string[];
+  rpcHeaders?: Readonly<Record<string, string>>;
+} {
+  return {
+    rpcUrl: endpoints.urls,
+    ...(endpoints.headers === undefined ? {} : { rpcHeaders: endpoints.headers }),
+  };
+}
+
 export function serviceOptions(
   dir: string,
   config: AncoraConfig,
@@ -49,7 +63,7 @@ export function serviceOptions(
   if (config.anchoring.enabled && config.chain.registry !== null) {
     accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]); // present and well-formed, or SECRET_MISSING now
     options.anchoring = {
-      rpcUrl: rpcUrlOf(undefined, io.env, config),
+      ...endpointOptions(rpcEndpointsOf(undefined, io.env, config)),
       registry: config.chain.registry,
       // The service takes the key, never the config: it came from the environment just now.
       privateKey: io.env.ANCORA_PRIVATE_KEY as Hex,
