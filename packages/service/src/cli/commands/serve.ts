@@ -3,9 +3,7 @@
  * environment, until SIGINT or SIGTERM, then closes it gracefully (in-flight requests finish,
  * queued records are written, the anchorer stops).
  */
-
-import type { RpcEndpoints } from "@ancora/sdk";
-import { kuboService, pinataService } from "@ancora/sdk";
+import { kuboService, pinataService, type RpcEndpoints } from "@ancora/sdk";
 import { Command } from "commander";
 import type { Hex } from "viem";
 import { type StartOptions, startService } from "../../service.js";
