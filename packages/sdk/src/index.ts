@@ -3,6 +3,7 @@
  * wrap around their models. Verification is @ancora/verifier's, over this store as a record source.
  */
 
+export { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "@ancora/verifier";
 export type { AnchoredCheckpoint, AnchorStatus } from "./anchoring/anchor-store.js";
 export {
   type AnchorBacklog,
@@ -28,7 +29,6 @@ export {
   ethersSignerToAccount,
 } from "./anchoring/ethers-account.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
-export { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "./anchoring/rpc-transport.js";
 export {
   AnchoringWorker,
   type AnchoringWorkerOptions,

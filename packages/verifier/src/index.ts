@@ -79,6 +79,7 @@ export type {
   StoredHead,
   StoredRecord,
 } from "./source.js";
+export { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "./sources/rpc-transport.js";
 export {
   type ControlEvent,
   combineResults,

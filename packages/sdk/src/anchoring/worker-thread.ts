@@ -4,6 +4,7 @@
  * rebuilt here, are asked of the starting thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { rpcTransport } from "@ancora/verifier";
 import { createPublicClient, createWalletClient, type Hex, type PublicClient } from "viem";
 import { toAccount } from "viem/accounts";
 import { kuboService } from "../pinning/kubo.js";
@@ -12,7 +13,6 @@ import { createPinner, type Pinner } from "../pinning/pinner.js";
 import type { PinningService, PortableServiceSpec } from "../pinning/service.js";
 import { type AncoraStore, openStore } from "../store.js";
 import { type Anchorer, type AnchorerOptions, type AnchorerTuning, createAnchorer } from "./anchorer.js";
-import { rpcTransport } from "./rpc-transport.js";
 import { Rpc, toPortable } from "./worker-rpc.js";
 
 /** What the starting thread sends (structured-clonable; see worker.ts `threadInit`). */

@@ -16,6 +16,7 @@
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { AncoraError } from "@ancora/core";
+import { rpcEndpointsProblem } from "@ancora/verifier";
 import { workerScript } from "@ancora/verifier/node";
 import type {
   Account,
@@ -29,7 +30,6 @@ import { type PinningService, portableSpec } from "../pinning/service.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import { type AnchorBacklog, type AnchorerTuning, type TickResult, tuningOf } from "./anchorer.js";
 import { AnchorError, describeError } from "./errors.js";
-import { rpcEndpointsProblem } from "./rpc-transport.js";
 import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
 import type { ThreadInit } from "./worker-thread.js";
 

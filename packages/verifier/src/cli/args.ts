@@ -5,6 +5,7 @@
 import { isBytes32, STREAM_NAME_PATTERN } from "@ancora/contracts";
 import { Command, CommanderError, Option } from "commander";
 import { type Address, isAddress } from "viem";
+import { type RpcEndpoints, rpcEndpointsProblem } from "../sources/rpc-transport.js";
 import { UsageError } from "./errors.js";
 
 /** What a run verifies, decided by the sources given. */
@@ -14,11 +15,16 @@ export type VerifyMode =
       readonly kind: "chain";
       readonly db?: string;
       readonly jsonl?: string;
-      readonly rpc: string;
+      readonly rpc: RpcEndpoints;
       readonly registry: Address;
     }
-  | { readonly kind: "public"; readonly rpc: string; readonly registry: Address; readonly ipfs: IpfsSource }
-  | { readonly kind: "receipt"; readonly receipt: string; readonly rpc: string };
+  | {
+      readonly kind: "public";
+      readonly rpc: RpcEndpoints;
+      readonly registry: Address;
+      readonly ipfs: IpfsSource;
+    }
+  | { readonly kind: "receipt"; readonly receipt: string; readonly rpc: RpcEndpoints };
 
 /** Where blocks come from in public mode. */
 export type IpfsSource =
@@ -52,7 +58,8 @@ Modes (chosen by the sources given):
 
 Exit codes: 0 verified; 1 tampering or inconsistency found; 2 usage or configuration error;
 3 a source was unreachable (RPC, IPFS, timeouts).
-The RPC URL may be given in ANCORA_RPC_URL instead (it often holds an API key).`;
+The RPC URL may be given in ANCORA_RPC_URL instead (it often holds an API key); several URLs
+separated by spaces are tried in order, and ANCORA_RPC_HEADERS (a JSON object) adds headers.`;
 
 function program(): Command {
   return new Command("ancora-verify")
@@ -125,6 +132,42 @@ function httpUrl(value: string, option: string): string {
     });
   }
   return value;
+}
+
+/**
+ * The RPC endpoints: one URL, or several separated by spaces (tried in order when one fails), and the
+ * headers of ANCORA_RPC_HEADERS (a JSON object) for providers that take their key in a header.
+ */
+function rpcEndpoints(value: string, env: Readonly<Record<string, string | undefined>>): RpcEndpoints {
+  const urls = value
+    .split(/\s+/)
+    .filter((url) => url.length > 0)
+    .map((url) => httpUrl(url, "--rpc"));
+  if (urls.length === 0) {
+    throw new UsageError("USAGE_BAD_VALUE", "--rpc is empty", {
+      hint: "Pass an http:// or https:// URL to --rpc.",
+    });
+  }
+  const text = env.ANCORA_RPC_HEADERS;
+  if (text === undefined || text.trim() === "") return { urls };
+  let headers: unknown;
+  try {
+    headers = JSON.parse(text);
+  } catch {
+    headers = null;
+  }
+  const endpoints = { urls, headers: headers as Record<string, string> };
+  // The reason never repeats a header value: it may be the key.
+  if (rpcEndpointsProblem(endpoints) !== undefined) {
+    throw new UsageError(
+      "USAGE_BAD_VALUE",
+      "ANCORA_RPC_HEADERS must be a JSON object of header names and strings",
+      {
+        hint: 'For example ANCORA_RPC_HEADERS=\'{"x-api-key":"…"}\'.',
+      },
+    );
+  }
+  return endpoints;
 }
 
 function ipfsSource(value: string): IpfsSource {
@@ -204,7 +247,7 @@ export function parseArgs(
   const local = o.db ?? o.jsonl;
   const needsRpc = o.registry !== undefined || o.receipt !== undefined;
   const rpcGiven = o.rpc ?? (needsRpc ? env.ANCORA_RPC_URL : undefined);
-  const rpc = rpcGiven === undefined ? undefined : httpUrl(rpcGiven, "--rpc");
+  const rpc = rpcGiven === undefined ? undefined : rpcEndpoints(rpcGiven, env);
   if (o.registry !== undefined && !isAddress(o.registry, { strict: false })) {
     throw new UsageError("USAGE_BAD_VALUE", "--registry is not an address", {
       hint: "Pass the ProvenanceRegistry's address: 0x followed by 40 hex digits.",

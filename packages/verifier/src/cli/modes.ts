@@ -3,7 +3,7 @@
  * returning a {@link Summary}. Sources are always closed, whatever happens.
  */
 import { readFile } from "node:fs/promises";
-import { createPublicClient, http, type PublicClient } from "viem";
+import { createPublicClient, type PublicClient } from "viem";
 import { verifyAgainstChain } from "../chain/local-vs-chain.js";
 import { registryView } from "../chain/viem-registry.js";
 import { SourceError } from "../errors.js";
@@ -17,6 +17,7 @@ import { startBitswapFetcher } from "../sources/bitswap.js";
 import { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "../sources/http-blocks.js";
 import { readJsonlExport } from "../sources/jsonl.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
+import { type RpcEndpoints, rpcTransport } from "../sources/rpc-transport.js";
 import { openLocalLog } from "../sources/sqlite.js";
 import type { LocalLog } from "../sources/types.js";
 import { resolveAcrossStreams, streamPass } from "../stream-verifier.js";
@@ -30,8 +31,8 @@ export const RPC_TIMEOUT_MS = 30_000;
 
 type Timed = Omit<Summary, "elapsedMs">;
 
-function client(rpc: string): PublicClient {
-  return createPublicClient({ transport: http(rpc, { timeout: RPC_TIMEOUT_MS, retryCount: 1 }) });
+function client(rpc: RpcEndpoints): PublicClient {
+  return createPublicClient({ transport: rpcTransport(rpc, { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 }) });
 }
 
 async function openLog(mode: { db?: string; jsonl?: string }): Promise<LocalLog> {

@@ -160,7 +160,9 @@ describe("runVerify usage and configuration errors (exit 2)", () => {
     const parsed = parseArgs(["--db", "a.db", "--registry", REGISTRY], {
       ANCORA_RPC_URL: "http://127.0.0.1:8545",
     });
-    expect(parsed).toMatchObject({ command: { mode: { kind: "chain", rpc: "http://127.0.0.1:8545" } } });
+    expect(parsed).toMatchObject({
+      command: { mode: { kind: "chain", rpc: { urls: ["http://127.0.0.1:8545"] } } },
+    });
     expect(parseArgs(["--db", "a.db"], { ANCORA_RPC_URL: "http://x" })).toMatchObject({
       command: { mode: { kind: "local" } },
     });
@@ -179,6 +181,37 @@ describe("runVerify usage and configuration errors (exit 2)", () => {
     ).toMatchObject({
       command: { mode: { kind: "public", ipfs: { kind: "bitswap" } }, streams: ["a", "b"] },
     });
+  });
+});
+
+describe("RPC endpoints", () => {
+  it("takes several URLs separated by spaces and headers from ANCORA_RPC_HEADERS", () => {
+    const parsed = parseArgs(["--receipt", "r.json"], {
+      ANCORA_RPC_URL: "https://a.example/v2/KEY  https://b.example/KEY",
+      ANCORA_RPC_HEADERS: '{"x-api-key":"k-secret"}',
+    });
+    expect(parsed).toMatchObject({
+      command: {
+        mode: {
+          kind: "receipt",
+          rpc: {
+            urls: ["https://a.example/v2/KEY", "https://b.example/KEY"],
+            headers: { "x-api-key": "k-secret" },
+          },
+        },
+      },
+    });
+  });
+
+  it("refuses bad headers with exit 2, without printing them", async () => {
+    for (const headers of ['{"x-api-key": k-secret', '{"x-api-key": 5}', '["k-secret"]']) {
+      const { code, stdout, stderr } = await cli(["--receipt", "r.json", "--rpc", "http://127.0.0.1:1"], {
+        env: { ANCORA_RPC_HEADERS: headers },
+      });
+      expect(code).toBe(2);
+      expect(stdout + stderr).toContain("ANCORA_RPC_HEADERS");
+      expect(stdout + stderr).not.toContain("k-secret");
+    }
   });
 });
 

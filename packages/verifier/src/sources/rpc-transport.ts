@@ -1,6 +1,7 @@
 /**
- * The one way Ancora builds its JSON-RPC transport from endpoints given as data (the anchoring worker,
- * `ancora serve` and the CLI): one endpoint or several, tried in order, with optional headers.
+ * The one way Ancora builds its JSON-RPC transport from endpoints given as data (`ancora-verify`, the
+ * SDK's anchoring worker, `ancora serve` and the `ancora` CLI): one endpoint or several, tried in
+ * order, with optional headers.
  */
 import { fallback, http, type Transport } from "viem";
 
