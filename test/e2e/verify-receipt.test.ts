@@ -4,7 +4,7 @@
  * a changed byte, a wrong proof, another registry, another chain, an unknown or a reverted transaction
  * each fail with their code; an unreachable endpoint is a SOURCE_UNREACHABLE error.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -17,6 +17,7 @@ import {
 import { type ReceiptJSON, receiptToJSON } from "@ancora/core";
 import { createAnchorer, createLogger, type ProvenanceLogger } from "@ancora/sdk";
 import { verifyReceiptOnChain } from "@ancora/verifier";
+import { runVerify } from "@ancora/verifier/cli";
 import { nodeSha256 } from "@ancora/verifier/node";
 import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import { network } from "hardhat";
@@ -24,6 +25,7 @@ import { type Address, createWalletClient, custom, type Hash, type PublicClient 
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rpcOverHttp } from "../../packages/sdk/src/testing/rpc-over-http.ts";
 import { unreachableClient } from "./support/unreachable.ts";
 
 const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
@@ -174,5 +176,43 @@ describe("verifyReceiptOnChain", () => {
   it("rejects with SOURCE_UNREACHABLE when the endpoint is down", async () => {
     const down = unreachableClient();
     await expect(verify(latest, down)).rejects.toMatchObject({ code: "SOURCE_UNREACHABLE" });
+  });
+});
+
+describe("ancora-verify --receipt over several RPC endpoints, one of them keyed by a header", () => {
+  it("falls back past a dead endpoint, sends ANCORA_RPC_HEADERS, and never prints them", async () => {
+    const live = await rpcOverHttp(provider);
+    const dead = await rpcOverHttp(provider);
+    dead.down = true;
+    live.requireHeaders = { "x-api-key": "k-e2e-secret" };
+    const file = join(dir, "receipt.json");
+    writeFileSync(file, JSON.stringify(latest));
+    const run = async (env: Record<string, string>) => {
+      let out = "";
+      const code = await runVerify(["node", "ancora-verify", "--receipt", file, "--json"], {
+        stdout: { write: (text: string) => (out += text) },
+        stderr: { write: (text: string) => (out += text), isTTY: false },
+        env,
+      });
+      return { code, out };
+    };
+    try {
+      const urls = `${dead.url} ${live.url}/v3/URL-KEY`;
+      const keyed = await run({ ANCORA_RPC_URL: urls, ANCORA_RPC_HEADERS: '{"x-api-key":"k-e2e-secret"}' });
+      expect(keyed.code, keyed.out).toBe(0);
+      expect(JSON.parse(keyed.out)).toMatchObject({ ok: true });
+      // Without the header the provider refuses: unreachable (exit 3), and nothing secret is printed.
+      const refused = await run({ ANCORA_RPC_URL: urls });
+      expect(refused.code).toBe(3);
+      for (const { out } of [keyed, refused]) {
+        expect(out).not.toContain("k-e2e-secret");
+        expect(out).not.toContain("URL-KEY");
+        expect(out).not.toContain(dead.url);
+      }
+      expect(live.calls.size).toBeGreaterThan(0);
+    } finally {
+      await live.stop();
+      await dead.stop();
+    }
   });
 });
