@@ -13,7 +13,8 @@ import { fromHex } from "./binary-text.js";
 /** A plain object read as a record of fields. */
 export type Fields = Readonly<Record<string, unknown>>;
 
-function isPlainObject(value: unknown): value is Fields {
+/** A plain object: `Object.prototype` or no prototype, not an array. */
+export function isPlainObject(value: unknown): value is Fields {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;

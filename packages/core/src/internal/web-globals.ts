@@ -13,7 +13,7 @@ interface Utf8Decoder {
 
 interface TextCodecGlobals {
   TextEncoder: new () => Utf8Encoder;
-  TextDecoder: new (label: string, options: { fatal: boolean; ignoreBOM: boolean }) => Utf8Decoder;
+  TextDecoder: new (label: string, options: { fatal?: boolean; ignoreBOM: boolean }) => Utf8Decoder;
 }
 
 const globals = globalThis as unknown as TextCodecGlobals;
@@ -30,3 +30,9 @@ export const strictUtf8Decoder: Utf8Decoder = new globals.TextDecoder("utf-8", {
   fatal: true,
   ignoreBOM: true,
 });
+
+/**
+ * UTF-8 decoder without `fatal`: invalid sequences become U+FFFD instead of an exception. For fast
+ * paths that only accept ASCII and leave everything else, errors included, to the strict decoder.
+ */
+export const lenientUtf8Decoder: Utf8Decoder = new globals.TextDecoder("utf-8", { ignoreBOM: true });

@@ -15,25 +15,14 @@ import { type BlockCid, parseBlockCidAt } from "../cid.js";
 import type { Commitment, CommitmentScheme } from "../commitment.js";
 import { base64Range } from "../internal/binary-text.js";
 import { isTimestamp } from "../internal/schema-fields.js";
-import { IDENT, LABEL_ID, MAX_LIST, MODEL_HASH, NAME, STREAM_ID } from "./kinds/rules.js";
+import { lenientUtf8Decoder } from "../internal/web-globals.js";
+import { IDENT, isSha256Digest, LABEL_ID, MAX_LIST, MODEL_HASH, NAME, STREAM_ID } from "./kinds/rules.js";
+import { allowsCode, type TextRule } from "./text-codes.js";
 import type { DecisionRecord, PolicyCheck } from "./types.js";
 
 /** Length of a block CID's text (`b` + 58 base32 characters) and of a 32-byte digest's base64. */
 const LINK_TEXT = 59;
 const DIGEST_TEXT = 43;
-
-/**
- * UTF-8 without `fatal`: invalid bytes become U+FFFD, which no field of the plain form admits, so such
- * input falls to the general path (whose strict decoder reports it) without an exception here.
- */
-const lenientDecoder = new (
-  globalThis as unknown as {
-    TextDecoder: new (
-      label: string,
-      options: { ignoreBOM: boolean },
-    ) => { decode(input: Uint8Array): string };
-  }
-).TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The text being read and the position in it. Module state: the reader never calls out while reading. */
 let text = "";
@@ -45,13 +34,8 @@ function expect(segment: string): boolean {
   return true;
 }
 
-/** Printable ASCII except `"` and `\`: what JSON writes as it is. */
-function isVerbatimCode(c: number): boolean {
-  return c >= 0x20 && c <= 0x7f && c !== 0x22 && c !== 0x5c;
-}
-
-/** Reads text up to the next `"` (which it consumes): 1..max verbatim characters, or undefined. */
-function verbatim(max: number): string | undefined {
+/** Reads text of `rule` up to the next `"` (which it consumes): 1..max characters, or undefined. */
+function quoted(max: number, rule: TextRule): string | undefined {
   const start = at;
   const limit = Math.min(text.length, start + max + 1);
   for (let i = start; i < limit; i++) {
@@ -61,41 +45,7 @@ function verbatim(max: number): string | undefined {
       at = i + 1;
       return text.slice(start, i);
     }
-    if (!isVerbatimCode(c)) return undefined;
-  }
-  return undefined;
-}
-
-/** `[A-Za-z0-9][A-Za-z0-9._:-]*` of 1..max characters up to the next `"` (the IDENT and key id rules). */
-function identifier(max: number): string | undefined {
-  const start = at;
-  const limit = Math.min(text.length, start + max + 1);
-  for (let i = start; i < limit; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      if (i === start) return undefined;
-      at = i + 1;
-      return text.slice(start, i);
-    }
-    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-    if (!alnum && (i === start || (c !== 0x2e && c !== 0x5f && c !== 0x3a && c !== 0x2d))) return undefined;
-  }
-  return undefined;
-}
-
-/** A stream id (`[a-z0-9][a-z0-9._-]*`, 1..64 characters) up to the next `"`. */
-function streamId(): string | undefined {
-  const start = at;
-  const limit = Math.min(text.length, start + STREAM_ID.max + 1);
-  for (let i = start; i < limit; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      if (i === start) return undefined;
-      at = i + 1;
-      return text.slice(start, i);
-    }
-    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a);
-    if (!alnum && (i === start || (c !== 0x2e && c !== 0x5f && c !== 0x2d))) return undefined;
+    if (!allowsCode(rule, c, i === start)) return undefined;
   }
   return undefined;
 }
@@ -119,16 +69,9 @@ function labelId(): string | undefined {
 
 /** A model hash up to the next `"`: `sha256:<64 lowercase hex>`, or another digest the schema's pattern allows. */
 function modelHash(): string | undefined {
-  const value = verbatim(MODEL_HASH.max);
+  const value = quoted(MODEL_HASH.max, "verbatim");
   if (value === undefined) return undefined;
-  if (value.length === 71 && value.startsWith("sha256:")) {
-    for (let i = 7; i < 71; i++) {
-      const c = value.charCodeAt(i);
-      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return undefined;
-    }
-    return value;
-  }
-  return MODEL_HASH.pattern?.test(value) === true ? value : undefined;
+  return isSha256Digest(value) || MODEL_HASH.pattern?.test(value) === true ? value : undefined;
 }
 
 /** A block CID link `{"/":"bafkrei…"}`. */
@@ -149,7 +92,7 @@ function commitment(): Commitment | undefined {
   at += DIGEST_TEXT;
   if (!expect('"}},"')) return undefined;
   if (expect('keyId":"')) {
-    const keyId = identifier(64);
+    const keyId = quoted(64, "identifier");
     if (keyId === undefined || !expect(',"scheme":"hmac"}')) return undefined;
     return { digest, keyId, scheme: "hmac" };
   }
@@ -168,9 +111,9 @@ function check(): PolicyCheck | undefined {
   if (expect('{"blocking":true,"category":"')) blocking = true;
   else if (expect('{"blocking":false,"category":"')) blocking = false;
   else return undefined;
-  const category = identifier(IDENT.max);
+  const category = quoted(IDENT.max, "identifier");
   if (category === undefined || !expect(',"name":"')) return undefined;
-  const name = identifier(IDENT.max);
+  const name = quoted(IDENT.max, "identifier");
   if (name === undefined || !expect(',"result":"')) return undefined;
   let result: PolicyCheck["result"];
   if (expect('pass"}')) result = "pass";
@@ -225,9 +168,9 @@ function decision(): DecisionRecord | undefined {
   if (label === undefined || !expect(',"model":{"hash":"')) return undefined;
   const hash = modelHash();
   if (hash === undefined || !expect(',"id":"')) return undefined;
-  const id = verbatim(NAME.max);
+  const id = quoted(NAME.max, "verbatim");
   if (id === undefined || !expect(',"version":"')) return undefined;
-  const version = verbatim(NAME.max);
+  const version = quoted(NAME.max, "verbatim");
   if (version === undefined || !expect('},"output":')) return undefined;
   const output = commitment();
   if (output === undefined) return undefined;
@@ -242,7 +185,7 @@ function decision(): DecisionRecord | undefined {
   // A decision is never seq 0 (that is the genesis record).
   const seq = number(1);
   if (seq === undefined || !Number.isInteger(seq) || !expect(',"stream":"')) return undefined;
-  const stream = streamId();
+  const stream = quoted(STREAM_ID.max, "stream");
   if (stream === undefined || !expect(',"ts":"')) return undefined;
   const ts = text.slice(at, at + 24);
   at += 24;
@@ -268,10 +211,11 @@ export function readDecisionRecord(bytes: Uint8Array): DecisionRecord | undefine
   // `{"body":{` then, for a decision, `"c` (checks or config): a cheap look before decoding the text.
   if (bytes.length < 64 || bytes.length > 64 * 1024 || bytes[0] !== 0x7b || bytes[2] !== 0x62)
     return undefined;
-  text = lenientDecoder.decode(bytes);
+  text = lenientUtf8Decoder.decode(bytes);
   at = 0;
   try {
     // Every character is checked by the field it belongs to, so a whole match is ASCII: one byte each.
+    // (Invalid UTF-8 decodes to U+FFFD, which no field admits: such bytes fall to the general path.)
     const record = decision();
     return record !== undefined && text.length === bytes.length ? record : undefined;
   } finally {

@@ -27,9 +27,10 @@ import { isBlockCid } from "../cid.js";
 import { COMMITMENT_DIGEST_BYTES } from "../commitment.js";
 import { writeMultibaseBase32 } from "../internal/base32.js";
 import { writeBase64Unpadded } from "../internal/binary-text.js";
-import { isTimestamp } from "../internal/schema-fields.js";
+import { isPlainObject as isPlainFields, isTimestamp } from "../internal/schema-fields.js";
 import { utf8Encoder } from "../internal/web-globals.js";
 import { IDENT, LABEL_ID, MODEL_HASH, NAME, STREAM_ID } from "./kinds/rules.js";
+import { allowsCode, type TextRule } from "./text-codes.js";
 
 /**
  * Most policy checks the fast path writes; a longer list takes the general path (still valid up to
@@ -87,54 +88,22 @@ function put(bytes: Uint8Array): void {
   pos += bytes.length;
 }
 
-/** A plain object (as the schema and the encoder require) without symbol keys (which the encoder refuses). */
+/** A plain object (as the schema requires) without symbol keys (which the encoder refuses). */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
+  return isPlainFields(value) && Object.getOwnPropertySymbols(value).length === 0;
 }
 
 /**
- * Writes text of 1..max characters that JSON writes as it is: printable ASCII except `"` and `\`.
- * Anything else may need escapes or UTF-8, which the general path writes.
+ * Writes text of 1..max characters of `rule`. For `verbatim` that is text JSON writes as it is;
+ * anything else may need escapes or UTF-8, which the general path writes.
  */
-function writeVerbatim(value: unknown, max: number): boolean {
+function writeText(value: unknown, max: number, rule: TextRule): boolean {
   if (typeof value !== "string" || value.length < 1 || value.length > max) return false;
   const buf = out;
   let p = pos;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x20 || c > 0x7f || c === 0x22 || c === 0x5c) return false;
-    buf[p++] = c;
-  }
-  pos = p;
-  return true;
-}
-
-/** Writes `[A-Za-z0-9][A-Za-z0-9._:-]*` of 1..max characters: the IDENT and key id rules. */
-function writeIdentifier(value: unknown, max: number): boolean {
-  if (typeof value !== "string" || value.length < 1 || value.length > max) return false;
-  const buf = out;
-  let p = pos;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-    if (!alnum && (i === 0 || (c !== 0x2e && c !== 0x5f && c !== 0x3a && c !== 0x2d))) return false;
-    buf[p++] = c;
-  }
-  pos = p;
-  return true;
-}
-
-/** Writes a stream id: `[a-z0-9][a-z0-9._-]*`, 1..64 characters. */
-function writeStreamId(value: unknown): boolean {
-  if (typeof value !== "string" || value.length < 1 || value.length > STREAM_ID.max) return false;
-  const buf = out;
-  let p = pos;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a);
-    if (!alnum && (i === 0 || (c !== 0x2e && c !== 0x5f && c !== 0x2d))) return false;
+    if (!allowsCode(rule, c, i === 0)) return false;
     buf[p++] = c;
   }
   pos = p;
@@ -178,7 +147,7 @@ function writeModelHash(value: unknown): boolean {
     return true;
   }
   // Anything else the pattern allows, including a sha256: prefix on something else, is checked by it.
-  return MODEL_HASH.pattern?.test(value) === true && writeVerbatim(value, MODEL_HASH.max);
+  return MODEL_HASH.pattern?.test(value) === true && writeText(value, MODEL_HASH.max, "verbatim");
 }
 
 /** Writes a number as the encoder does (`String(n)`), refusing what it refuses: NaN, ±Infinity, unsafe integers, -0. */
@@ -225,7 +194,7 @@ function writeCommitment(value: unknown): boolean {
   }
   if (scheme !== "hmac") return false;
   put(KEY_ID);
-  if (!writeIdentifier(value.keyId, 64)) return false;
+  if (!writeText(value.keyId, 64, "identifier")) return false;
   put(HMAC_AFTER_KEY_ID);
   return true;
 }
@@ -242,9 +211,9 @@ function writeCheck(value: unknown): boolean {
   const blocking = value.blocking;
   if (typeof blocking !== "boolean") return false;
   put(blocking ? CHECK_TRUE : CHECK_FALSE);
-  if (!writeIdentifier(value.category, IDENT.max)) return false;
+  if (!writeText(value.category, IDENT.max, "identifier")) return false;
   put(CHECK_NAME);
-  if (!writeIdentifier(value.name, IDENT.max)) return false;
+  if (!writeText(value.name, IDENT.max, "identifier")) return false;
   const result = value.result;
   if (result !== "pass" && result !== "fail" && result !== "warn") return false;
   put(CHECK_RESULT[result]);
@@ -276,9 +245,9 @@ function writeModel(value: unknown): boolean {
   }
   if (!writeModelHash(value.hash)) return false;
   put(MODEL_ID);
-  if (!writeVerbatim(value.id, NAME.max)) return false;
+  if (!writeText(value.id, NAME.max, "verbatim")) return false;
   put(MODEL_VERSION);
-  return writeVerbatim(value.version, NAME.max);
+  return writeText(value.version, NAME.max, "verbatim");
 }
 
 /** Writes a decision body, from after `{"body":{` to its closing brace (exclusive). */
@@ -354,11 +323,11 @@ function writeDecision(record: Record<string, unknown>): boolean {
   put(SEQ);
   writeNumber(seq);
   put(STREAM);
-  if (!writeStreamId(record.stream)) return false;
+  if (!writeText(record.stream, STREAM_ID.max, "stream")) return false;
   put(TS);
   const ts = record.ts;
   if (typeof ts !== "string" || !isTimestamp(ts)) return false;
-  writeVerbatim(ts, 24);
+  writeText(ts, 24, "verbatim");
   put(END);
   return true;
 }
