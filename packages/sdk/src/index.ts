@@ -3,7 +3,13 @@
  * wrap around their models. Verification is @ancora/verifier's, over this store as a record source.
  */
 
-export { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "@ancora/verifier";
+export {
+  parseRpcHeaders,
+  type RpcEndpoints,
+  rpcEndpointsProblem,
+  rpcTransport,
+  splitRpcUrls,
+} from "@ancora/verifier";
 export type { AnchoredCheckpoint, AnchorStatus } from "./anchoring/anchor-store.js";
 export {
   type AnchorBacklog,

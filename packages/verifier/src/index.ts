@@ -79,7 +79,13 @@ export type {
   StoredHead,
   StoredRecord,
 } from "./source.js";
-export { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "./sources/rpc-transport.js";
+export {
+  parseRpcHeaders,
+  type RpcEndpoints,
+  rpcEndpointsProblem,
+  rpcTransport,
+  splitRpcUrls,
+} from "./sources/rpc-transport.js";
 export {
   type ControlEvent,
   combineResults,

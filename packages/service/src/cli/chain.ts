@@ -4,7 +4,13 @@
  */
 
 import { findDevelopmentAccount } from "@ancora/contracts";
-import { type RpcEndpoints, rpcEndpointsProblem, rpcTransport } from "@ancora/sdk";
+import {
+  parseRpcHeaders,
+  type RpcEndpoints,
+  rpcEndpointsProblem,
+  rpcTransport,
+  splitRpcUrls,
+} from "@ancora/sdk";
 import {
   type Account,
   type Address,
@@ -52,20 +58,13 @@ export function rpcEndpointsOf(
   config?: AncoraConfig,
 ): RpcEndpoints {
   const text = flag ?? env.ANCORA_RPC_URL ?? config?.chain.rpcUrl ?? undefined;
-  const urls = text === undefined ? [] : text.split(/\s+/).filter((url) => url.length > 0);
+  const urls = text === undefined ? [] : splitRpcUrls(text);
   if (urls.length === 0) {
     throw new CliError("USAGE", "No RPC endpoint", {
       hint: "Pass --rpc URL or set ANCORA_RPC_URL (keep URLs that embed an API key in the environment).",
     });
   }
-  let headers: unknown;
-  if (env.ANCORA_RPC_HEADERS !== undefined && env.ANCORA_RPC_HEADERS.trim() !== "") {
-    try {
-      headers = JSON.parse(env.ANCORA_RPC_HEADERS);
-    } catch {
-      headers = null; // reported below, without the text (it holds the key)
-    }
-  }
+  const headers = parseRpcHeaders(env.ANCORA_RPC_HEADERS);
   const endpoints = {
     urls,
     ...(headers === undefined ? {} : { headers: headers as Record<string, string> }),

@@ -5,7 +5,12 @@
 import { isBytes32, STREAM_NAME_PATTERN } from "@ancora/contracts";
 import { Command, CommanderError, Option } from "commander";
 import { type Address, isAddress } from "viem";
-import { type RpcEndpoints, rpcEndpointsProblem } from "../sources/rpc-transport.js";
+import {
+  parseRpcHeaders,
+  type RpcEndpoints,
+  rpcEndpointsProblem,
+  splitRpcUrls,
+} from "../sources/rpc-transport.js";
 import { UsageError } from "./errors.js";
 
 /** What a run verifies, decided by the sources given. */
@@ -139,23 +144,14 @@ function httpUrl(value: string, option: string): string {
  * headers of ANCORA_RPC_HEADERS (a JSON object) for providers that take their key in a header.
  */
 function rpcEndpoints(value: string, env: Readonly<Record<string, string | undefined>>): RpcEndpoints {
-  const urls = value
-    .split(/\s+/)
-    .filter((url) => url.length > 0)
-    .map((url) => httpUrl(url, "--rpc"));
+  const urls = splitRpcUrls(value).map((url) => httpUrl(url, "--rpc"));
   if (urls.length === 0) {
     throw new UsageError("USAGE_BAD_VALUE", "--rpc is empty", {
       hint: "Pass an http:// or https:// URL to --rpc.",
     });
   }
-  const text = env.ANCORA_RPC_HEADERS;
-  if (text === undefined || text.trim() === "") return { urls };
-  let headers: unknown;
-  try {
-    headers = JSON.parse(text);
-  } catch {
-    headers = null;
-  }
+  const headers = parseRpcHeaders(env.ANCORA_RPC_HEADERS);
+  if (headers === undefined) return { urls };
   const endpoints = { urls, headers: headers as Record<string, string> };
   // The reason never repeats a header value: it may be the key.
   if (rpcEndpointsProblem(endpoints) !== undefined) {

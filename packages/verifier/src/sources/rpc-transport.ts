@@ -38,6 +38,25 @@ export function rpcEndpointsProblem(endpoints: RpcEndpoints): string | undefined
   return undefined;
 }
 
+/** The URLs of a command-line or environment value: one URL, or several separated by white space. */
+export function splitRpcUrls(text: string): string[] {
+  return text.split(/\s+/).filter((url) => url.length > 0);
+}
+
+/**
+ * The value of an `ANCORA_RPC_HEADERS`-style setting, parsed as JSON: undefined when unset or blank,
+ * null when it is not JSON. Check the result with {@link rpcEndpointsProblem}, and report a problem
+ * without the text, which holds the key.
+ */
+export function parseRpcHeaders(json: string | undefined): unknown {
+  if (json === undefined || json.trim() === "") return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A viem transport over `endpoints`. `retryCount` is per endpoint (0: a failure goes straight to the
  * next endpoint, or to the caller's own retry with backoff).
