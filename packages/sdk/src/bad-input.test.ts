@@ -272,6 +272,9 @@ describe("bad input: typed error, nothing written", () => {
       { stream: "bad stream name!" },
       { model: { id: "m", version: "1" } },
       { model: { id: "m", version: "1", hash: "sha256:XYZ" } },
+      // Valid OCI digests the format can read, refused on write: only sha256 names a checkable artefact.
+      { model: { id: "m", version: "1", hash: "md5:x" } },
+      { model: { id: "m", version: "1", hash: `sha512:${"ab".repeat(64)}` } },
       { commitment: "rot13" },
       { commitment: { scheme: "hmac", key: new Uint8Array(8) } },
       { maxInputBytes: 0 },

@@ -2,9 +2,12 @@
  * The Fastify application: hooks (shutdown, authentication, early pushback), the one error shape,
  * OpenAPI generation, and the routes.
  */
+
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyError, LogController } from "fastify";
+import Fastify, { type FastifyError, type FastifyReply, LogController } from "fastify";
 import type { ServiceContext } from "./context.js";
 import { type HttpError, ServiceError, toHttpError } from "./errors.js";
 import { allows } from "./keys.js";
@@ -89,6 +92,77 @@ function fastifyError(error: FastifyError): HttpError | undefined {
   return undefined;
 }
 
+/** Longest path parameter the router accepts (stream names are at most 64 characters). */
+const MAX_PARAM_LENGTH = 128;
+
+/**
+ * The router's own refusals (a URL that is not valid percent-encoding, a path parameter over
+ * {@link MAX_PARAM_LENGTH}). Fastify's default bodies quote the URL, which may carry a request value:
+ * these messages are fixed.
+ */
+function routerError(error: FastifyError): HttpError {
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+    return toHttpError(
+      new ServiceError("URI_TOO_LONG", `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`, {
+        hint: "Stream names are at most 64 characters; see /openapi.json for the paths.",
+      }),
+    );
+  }
+  if (error.code === "FST_ERR_BAD_URL") {
+    return toHttpError(
+      new ServiceError("MALFORMED_URL", "The URL is not valid percent-encoding", {
+        hint: "Percent-encode the path as UTF-8 (RFC 3986).",
+      }),
+    );
+  }
+  return toHttpError(error);
+}
+
+/**
+ * Errors Node's HTTP parser raises before there is a request (headers over the limit, a timeout, bytes
+ * that are not HTTP), answered on the socket in the service's shape. Fastify's default body is JSON
+ * too, but not `{ error: { code } }`.
+ */
+export function clientErrorAnswer(error: { code?: unknown }): HttpError {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return toHttpError(
+      new ServiceError("HEADERS_TOO_LARGE", "The request line and headers are larger than the limit", {
+        hint: "Send a shorter URL (use the cursor for paging) and fewer or smaller headers.",
+      }),
+    );
+  }
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return toHttpError(
+      new ServiceError("REQUEST_TIMEOUT", "The request was not received in time", {
+        hint: "Retry the request.",
+      }),
+    );
+  }
+  return toHttpError(
+    new ServiceError("BAD_REQUEST", "The request is not valid HTTP/1.1", { hint: "See /openapi.json." }),
+  );
+}
+
+function onClientError(error: Error & { code?: unknown }, socket: Socket): void {
+  // A reset or destroyed socket has nobody to answer (Node's own handler does the same).
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  if (socket.writable) {
+    const http = clientErrorAnswer(error);
+    const body = JSON.stringify(http.body);
+    socket.write(
+      `HTTP/1.1 ${http.status} ${STATUS_CODES[http.status] ?? "Error"}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+function sendError(reply: FastifyReply, http: HttpError): FastifyReply {
+  if (http.retryAfter !== undefined) reply.header("retry-after", String(http.retryAfter));
+  if (http.status === 401) reply.header("www-authenticate", 'Bearer realm="ancora"');
+  return reply.status(http.status).type("application/json").send(http.body);
+}
+
 /** A route of the application, as registered. */
 export interface RouteInfo {
   method: string;
@@ -115,9 +189,13 @@ export async function buildApp(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     return503OnClosing: false,
-    routerOptions: { maxParamLength: 128 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (error, _request, reply) => sendError(reply, routerError(error)),
+    clientErrorHandler: onClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // Fastify parses text/plain by default; the API takes JSON only, so any other body is a 415.
+  app.removeContentTypeParser("text/plain");
 
   await app.register(swagger, {
     openapi: {
@@ -184,9 +262,7 @@ export async function buildApp(
       request.log.error({ err: error }, "request failed");
     }
     if (http.status === 503) ctx.metrics.rejected(http.body.error.code.toLowerCase());
-    if (http.retryAfter !== undefined) reply.header("retry-after", String(http.retryAfter));
-    if (http.status === 401) reply.header("www-authenticate", 'Bearer realm="ancora"');
-    return reply.status(http.status).type("application/json").send(http.body);
+    return sendError(reply, http);
   });
 
   app.setNotFoundHandler((_request, reply) =>

@@ -9,11 +9,21 @@ import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
 export type ServiceErrorCode =
   | "BAD_REQUEST"
   | "MALFORMED_JSON"
+  /** The request's URL is not valid percent-encoding (Fastify's FST_ERR_BAD_URL). */
+  | "MALFORMED_URL"
+  /** A path parameter is longer than the router accepts. */
+  | "URI_TOO_LONG"
+  /** The request line and headers together exceed Node's header limit (16 KiB by default). */
+  | "HEADERS_TOO_LARGE"
+  /** The client sent its request too slowly. */
+  | "REQUEST_TIMEOUT"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "NOT_ACCEPTABLE"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  /** No decision of the stream names this model (and version): there is nothing to give evidence of. */
+  | "MODEL_UNKNOWN"
   | "STREAM_INVALID"
   | "PAYLOAD_TOO_LARGE"
   | "BATCH_TOO_LARGE"
@@ -29,6 +39,10 @@ export type ServiceErrorCode =
 const STATUS: Record<ServiceErrorCode, number> = {
   BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
+  MALFORMED_URL: 400,
+  URI_TOO_LONG: 414,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   STREAM_INVALID: 400,
   BATCH_TOO_LARGE: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -36,6 +50,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  MODEL_UNKNOWN: 404,
   KEY_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   CONFIG_REQUIRED: 409,

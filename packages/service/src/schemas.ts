@@ -115,12 +115,9 @@ export const Receipt = Type.Object(
     index: Type.Integer(),
     proof: Type.Array(Type.String()),
     checkpoint: Type.Object({
-      v: Type.Integer(),
       stream: Type.String(),
       size: Type.Integer(),
-      root: Type.String(),
-      head: Type.String(),
-      ts: Type.String(),
+      root: Type.String({ description: "The anchored root, 0x-hex" }),
     }),
     anchor: Type.Object({
       chainId: Type.Integer(),
@@ -129,7 +126,7 @@ export const Receipt = Type.Object(
       blockNumber: Type.Integer(),
     }),
   },
-  { description: "Core's Receipt v1 (JSON form): verifies offline against an RPC endpoint" },
+  { description: "Core's Receipt v2 (JSON form): verifies offline against an RPC endpoint" },
 );
 
 export const StoredRecord = Type.Object({
@@ -154,7 +151,10 @@ export function searchQuery(maxPageSize: number) {
       label: Type.Optional(Type.String({ pattern: "^L[0-9]{3,15}$", description: "Label id" })),
       from: Type.Optional(Type.String({ maxLength: 64, description: "ISO 8601: records with ts >= from" })),
       to: Type.Optional(Type.String({ maxLength: 64, description: "ISO 8601: records with ts < to" })),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxPageSize })),
+      // A string with a strict pattern: a converting integer schema would read "1.5" as 1.
+      limit: Type.Optional(
+        Type.String({ pattern: "^[1-9][0-9]{0,8}$", description: `Page size, 1 to ${maxPageSize}` }),
+      ),
       cursor: Type.Optional(Type.String({ maxLength: 256, description: "The previous page's cursor" })),
     },
     { additionalProperties: false },

@@ -10,6 +10,7 @@ import {
   type DecisionBody,
   EncodingError,
   encodeCanonical,
+  isSha256Digest,
   type ModelRef,
   resolveLabel,
   validateRecord,
@@ -92,7 +93,20 @@ export function nextLabelId(labels: Iterable<string>): string {
 const PROBE_CID = computeCid(new Uint8Array(0));
 const PROBE_COMMITMENT = { scheme: "plain", digest: new Uint8Array(32) } as const;
 
-/** Validates a model reference exactly as a decision record will carry it (core's schema). */
+function badModel(cause: unknown, path: unknown): InputError {
+  return new InputError("INVALID_OPTION", "model must be { id, version, hash } with hash a sha256 digest", {
+    cause,
+    hint: 'Use the digest of the model artefact: "sha256:" + 64 lowercase hex digits.',
+    evidence: { path },
+  });
+}
+
+/**
+ * Validates a model reference as a decision record will carry it (core's schema), and holds its hash
+ * to `sha256:` + 64 lowercase hex. The record format reads any OCI digest (docs/formats.md), but the
+ * writers take only the one algorithm every other digest of the log uses: a digest such as `md5:x`
+ * names no artefact anyone can check.
+ */
 export function checkModel(model: unknown): ModelRef {
   try {
     validateRecord({
@@ -111,13 +125,10 @@ export function checkModel(model: unknown): ModelRef {
       },
     });
   } catch (error) {
-    throw new InputError("INVALID_OPTION", "model must be { id, version, hash } with hash an OCI digest", {
-      cause: error,
-      hint: 'Use the digest of the model artefact, e.g. "sha256:" + 64 lowercase hex digits.',
-      evidence: { path: (error as { path?: unknown }).path ?? "$.body.model" },
-    });
+    throw badModel(error, (error as { path?: unknown }).path ?? "$.body.model");
   }
   const { id, version, hash } = model as ModelRef;
+  if (!isSha256Digest(hash)) throw badModel(undefined, "$.body.model.hash");
   return { id, version, hash };
 }
 

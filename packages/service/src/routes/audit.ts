@@ -125,12 +125,19 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
       const { stream, model, version } = request.query;
       checkStreamName(stream);
       ctx.store.stream(stream);
+      const ref = version === undefined ? { id: model } : { id: model, version };
+      // A pack for a model that never decided anything would be a well-formed document about nothing.
+      if (ctx.store.search({ stream, kind: "decision", model: ref, limit: 1 }).items.length === 0) {
+        throw new ServiceError("MODEL_UNKNOWN", `No decision of stream "${stream}" names this model`, {
+          hint: "Check model (and version) against GET /v1/streams/{stream}/records.",
+        });
+      }
       const markdown = /\btext\/markdown\b/.test(request.headers.accept ?? "");
       const result = await ctx.audit.run({
         op: "evidence",
         path: ctx.options.logPath,
         stream,
-        model: version === undefined ? { id: model } : { id: model, version },
+        model: ref,
         markdown,
       });
       if (markdown) return reply.type("text/markdown; charset=utf-8").send(result as string);

@@ -74,9 +74,15 @@ export function readRoutes(app: App, ctx: ServiceContext): void {
           hint: "Pass model=<id>&version=<v>.",
         });
       }
+      const limit = q.limit === undefined ? Math.min(100, ctx.options.maxPageSize) : Number(q.limit);
+      if (limit > ctx.options.maxPageSize) {
+        throw new ServiceError("BAD_REQUEST", `querystring/limit must be <= ${ctx.options.maxPageSize}`, {
+          hint: "Page with the cursor instead of a larger limit.",
+        });
+      }
       const query: SearchQuery = {
         stream,
-        limit: q.limit ?? Math.min(100, ctx.options.maxPageSize),
+        limit,
         ...(q.kind === undefined ? {} : { kind: q.kind }),
         ...(q.model === undefined
           ? {}
