@@ -13,6 +13,7 @@ export {
 export type { AnchoredCheckpoint, AnchorStatus } from "./anchoring/anchor-store.js";
 export {
   type AnchorBacklog,
+  type AnchorErrorContext,
   Anchorer,
   type AnchorerOptions,
   type AnchorerTuning,
@@ -26,6 +27,7 @@ export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_REORG_DEPTH,
   DEFAULT_REPLACE_AFTER_MS,
+  type Recovery,
   type TickResult,
 } from "./anchoring/anchorer.js";
 export { AnchorError, type AnchorErrorCode, NotAnchoredError } from "./anchoring/errors.js";
@@ -197,6 +199,7 @@ export {
   createPinner,
   DEFAULT_PIN_CONCURRENCY,
   DEFAULT_PIN_JOB_RECORDS,
+  PIN_PROBE_MAX_MS,
   Pinner,
   type PinnerOptions,
 } from "./pinning/pinner.js";

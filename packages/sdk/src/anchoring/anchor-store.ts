@@ -324,3 +324,66 @@ export function recordCids(db: Database.Database, streamId: number, from: number
     .pluck()
     .all(streamId, from, size);
 }
+
+/** An unfinished anchor job of one stream, with the checkpoint size it anchors. */
+export interface OpenAnchorJob {
+  id: number;
+  size: number;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+/** The unfinished anchor jobs of a stream, oldest first. */
+export function openAnchorJobs(db: Database.Database, streamId: number): OpenAnchorJob[] {
+  return db
+    .prepare<[number], OpenAnchorJob>(
+      `SELECT id, json_extract(payload, '$.size') AS size, attempts, next_attempt_at AS nextAttemptAt
+         FROM outbox WHERE done_at IS NULL AND kind = 'anchor' AND stream_id = ? ORDER BY id`,
+    )
+    .all(streamId);
+}
+
+/** Marks jobs done in one transaction (one turn of the write lock, one fsync). */
+export function completeJobs(db: Database.Database, ids: readonly number[], at: string): void {
+  if (ids.length === 0) return;
+  const done = db.prepare<[string, number]>("UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL");
+  db.transaction(() => {
+    for (const id of ids) done.run(at, id);
+  })();
+}
+
+/**
+ * The jobs of `kind` (of the given streams, or all) whose last failure says their service was
+ * unreachable, and that wait for a later retry: the failures of an outage. `transient` is a SQL
+ * condition on `last_error` (see each caller).
+ */
+const BACKED_OFF = (transient: string) =>
+  `done_at IS NULL AND kind = @kind AND attempts > 0 AND next_attempt_at > @at AND (${transient})
+     AND (@streams IS NULL OR stream_id IN
+       (SELECT id FROM streams WHERE name IN (SELECT value FROM json_each(@streams))))`;
+
+/**
+ * Makes the jobs that an outage backed off due at `at`, with their attempts reset (the backoff of an
+ * outage ends with it). Reads first, so a pass with nothing to reset never takes the write lock.
+ * Returns how many jobs were reset.
+ */
+export function retryBackedOffJobs(
+  db: Database.Database,
+  where: { kind: string; at: number; transient: string; streams?: readonly string[] },
+): number {
+  const params = {
+    kind: where.kind,
+    at: where.at,
+    streams: where.streams === undefined ? null : JSON.stringify(where.streams),
+  };
+  const waiting = db
+    .prepare<[typeof params], number>(`SELECT count(*) FROM outbox WHERE ${BACKED_OFF(where.transient)}`)
+    .pluck()
+    .get(params);
+  if (!waiting) return 0;
+  return db
+    .prepare<[typeof params]>(
+      `UPDATE outbox SET attempts = 0, next_attempt_at = @at WHERE ${BACKED_OFF(where.transient)}`,
+    )
+    .run(params).changes;
+}

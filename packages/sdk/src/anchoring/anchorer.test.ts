@@ -26,6 +26,7 @@ import {
   parseBlockCid,
   receiptFromJSON,
   receiptToJSON,
+  verifyConsistency,
   verifyReceiptOffline,
 } from "@ancora/core";
 import type {} from "@nomicfoundation/hardhat-toolbox-viem";
@@ -39,6 +40,7 @@ import {
   custom,
   getAbiItem,
   type Hex,
+  hexToBytes,
   http,
   type PublicClient,
   toFunctionSelector,
@@ -51,7 +53,13 @@ import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { connectionOf, openStore } from "../store.js";
 import { CONFIG, DEV_KEY_1, DEV_KEY_2, MODEL, tempStore } from "../testing/fixtures.js";
 import { type AnchoredCheckpoint, getManifestBytes } from "./anchor-store.js";
-import { type Anchorer, type AnchorerOptions, createAnchorer } from "./anchorer.js";
+import {
+  type AnchorErrorContext,
+  type Anchorer,
+  type AnchorerOptions,
+  createAnchorer,
+  type Recovery,
+} from "./anchorer.js";
 import { ethersSignerToAccount } from "./ethers-account.js";
 
 const STREAM = "loans";
@@ -62,7 +70,13 @@ interface Chain {
   registry: Address;
   /** Clients over a transport that can be switched off (the chain "goes down"). */
   /** A public client over the same chain that can be made unreachable, or to revert chosen calls. */
-  flaky: { publicClient: PublicClient; down: boolean; revertCall?: (data: string) => boolean };
+  flaky: {
+    publicClient: PublicClient;
+    down: boolean;
+    revertCall?: (data: string) => boolean;
+    /** Methods that fail as a transport error while the others answer (a flaky provider). */
+    failMethod?: (method: string) => boolean;
+  };
   mine(blocks?: number): Promise<void>;
   admin: Awaited<ReturnType<typeof adminWallet>>;
 }
@@ -90,7 +104,7 @@ async function chain(): Promise<Chain> {
   const transport = custom(
     {
       async request({ method, params }) {
-        if (flaky.down)
+        if (flaky.down || flaky.failMethod?.(method))
           throw new Error("connect ECONNREFUSED 127.0.0.1:8545 https://user:secret@rpc.example/key");
         const data = (params as Array<{ data?: string }> | undefined)?.[0]?.data;
         if (method === "eth_call" && data !== undefined && flaky.revertCall?.(data)) {
@@ -118,7 +132,7 @@ function walletFor(c: Chain, key: Hex = DEV_KEY_1) {
   const transport = custom(
     {
       async request({ method, params }) {
-        if (c.flaky.down) throw new Error("connect ECONNREFUSED");
+        if (c.flaky.down || c.flaky.failMethod?.(method)) throw new Error("connect ECONNREFUSED");
         return c.provider.request({ method, params });
       },
     },
@@ -147,6 +161,49 @@ function newLogger(path?: string): ProvenanceLogger {
   loggers.push(logger);
   if (logger.config() === undefined) logger.setConfig(CONFIG);
   return logger;
+}
+
+/**
+ * A clock the test moves by hand, from the real time (the store dates its jobs with its own clock):
+ * backoff and recovery are asserted on schedules, never on wall time.
+ */
+function manualClock(start = Date.now()) {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+    set: (ms: number) => {
+      t = Math.max(t, ms);
+    },
+  };
+}
+
+/** When the stream's oldest unfinished anchor job is next tried (ms since the epoch). */
+function dueAt(logger: ProvenanceLogger, stream = STREAM): number {
+  return connectionOf(logger.store)
+    .prepare(
+      `SELECT o.next_attempt_at FROM outbox o JOIN streams s ON s.id = o.stream_id
+         WHERE o.done_at IS NULL AND o.kind = 'anchor' AND s.name = ? ORDER BY o.id LIMIT 1`,
+    )
+    .pluck()
+    .get(stream) as number;
+}
+
+/** Ticks, mines and moves the clock a second per round until the outbox has no anchor job left. */
+async function settleWithClock(
+  c: Chain,
+  anchorer: Anchorer,
+  clock: ReturnType<typeof manualClock>,
+): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    await anchorer.tick();
+    if (anchorer.backlog().jobs === 0) return;
+    await c.mine();
+    clock.advance(1_000);
+  }
+  throw new Error(`backlog did not drain: ${JSON.stringify(anchorer.backlog())}`);
 }
 
 async function log(logger: ProvenanceLogger, n: number): Promise<void> {
@@ -337,39 +394,130 @@ describe("anchorer", () => {
     expect(() => logger.receipt(size)).toThrow(expect.objectContaining({ code: "NOT_ANCHORED" }));
   });
 
-  it("keeps logging while the chain is down; the backlog drains when it returns, each checkpoint once", async () => {
+  it("keeps logging while the chain is down, reporting the outage once per backoff step; on return one transaction anchors the backlog", async () => {
     const c = await chain();
     const logger = newLogger();
-    const errors: unknown[] = [];
-    const anchorer = anchorerFor(c, logger, { onError: (e) => errors.push(e) });
+    const errors: Array<{ error: unknown; context: AnchorErrorContext }> = [];
+    const recoveries: Recovery[] = [];
+    const clock = manualClock();
+    const anchorer = anchorerFor(c, logger, {
+      onError: (error, context) => errors.push({ error, context }),
+      onRecovered: (r) => recoveries.push(r),
+      now: clock.now,
+      random: () => 0,
+      pollIntervalMs: 1_000,
+      backoff: { baseMs: 1_000, maxMs: 300_000 },
+      confirmations: 1,
+    });
     await log(logger, 120);
-    await anchorer.tick();
-    await c.mine();
+    await settleWithClock(c, anchorer, clock);
     c.flaky.down = true;
-    for (let i = 0; i < 5; i++) {
-      await log(logger, 100); // never blocked by the chain
-      const started = Date.now();
+    // A minute of outage, one pass a second, a checkpoint every 100 records.
+    for (let i = 0; i < 60; i++) {
+      if (i % 12 === 0) await log(logger, 100); // never blocked by the chain
+      clock.advance(1_000);
       await anchorer.tick();
-      expect(Date.now() - started).toBeLessThan(2_000);
     }
     const backlog = anchorer.backlog();
-    expect(backlog.jobs).toBeGreaterThanOrEqual(5);
+    expect(backlog.jobs).toBe(5);
+    // The jobs were not tried while the probe failed, so none has grown a backoff.
+    expect(backlog.failingJobs).toBe(0);
     expect(backlog.lastError).not.toMatch(/secret|https?:/);
-    const rows = connectionOf(logger.store)
-      .prepare("SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
-      .pluck()
-      .all() as string[];
-    expect(rows.length).toBeGreaterThan(0);
-    for (const text of rows) expect(text).not.toMatch(/secret|https?:/);
-    expect(errors.length).toBeGreaterThan(0);
-    for (const e of errors) {
-      expect(e).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE" });
-      expect(`${String(e)} ${JSON.stringify(e)} ${String((e as Error).cause)}`).not.toMatch(/secret|https?:/);
+    // Reported at passes 0, 1, 2, 4, 8, 16, 32 (steps of baseMs·2^n/2 with no jitter), not 60 times.
+    expect(errors.map((e) => e.context.nextAttemptAt)).toHaveLength(7);
+    const reportedAt = errors.map((e) => Date.parse(e.context.nextAttemptAt as string) - 1_000);
+    const gaps = reportedAt.slice(1).map((t, i) => t - (reportedAt[i] as number));
+    expect(gaps).toStrictEqual([...gaps].sort((a, b) => a - b));
+    expect(gaps.at(-1)).toBeGreaterThan(gaps[0] as number);
+    for (const { error } of errors) {
+      expect(error).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE", hint: expect.any(String) });
+      expect(`${String(error)} ${JSON.stringify(error)} ${String((error as Error).cause)}`).not.toMatch(
+        /secret|https?:/,
+      );
     }
+    expect(recoveries).toHaveLength(0);
     c.flaky.down = false;
-    await settle(c, anchorer);
+    clock.advance(1_000);
+    const first = await anchorer.tick();
+    // The first pass after the chain returns anchors the newest checkpoint, covering the four before it.
+    expect(first).toMatchObject({ submitted: 1, superseded: 4, failed: 0 });
+    expect(recoveries).toStrictEqual([
+      { service: "chain", unreachableMs: 60_000, jobs: 5, unanchoredRecords: 500 },
+    ]);
+    await settleWithClock(c, anchorer, clock);
     const sizes = await expectChainMatchesLocal(c, logger);
-    expect(sizes).toStrictEqual(logger.store.checkpoints(STREAM).map((cp) => cp.size));
+    const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
+    expect(checkpoints).toHaveLength(6);
+    expect(sizes).toStrictEqual([checkpoints[0], checkpoints.at(-1)]);
+    // Every checkpoint in between is provable against the root the coalesced anchor put on chain.
+    const state = await createRegistryReader(c.publicClient, c.registry).streamState(encodeStreamId(STREAM));
+    const last = Number(state.treeSize);
+    for (const checkpoint of logger.store.checkpoints(STREAM).slice(1, -1)) {
+      const { proof } = logger.store.consistencyProof(STREAM, checkpoint.size, last);
+      const input = { size1: checkpoint.size, size2: last, root1: checkpoint.root, proof };
+      expect(verifyConsistency({ ...input, root2: hexToBytes(state.root) })).toBe(true);
+      expect(verifyConsistency({ ...input, root2: new Uint8Array(32) })).toBe(false);
+    }
+  });
+
+  it("after an outage, a job backed off by earlier failures is tried at once, not after its grown delay", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const clock = manualClock();
+    const anchorer = anchorerFor(c, logger, {
+      now: clock.now,
+      random: () => 0,
+      pollIntervalMs: 1_000,
+      backoff: { baseMs: 1_000, maxMs: 300_000 },
+    });
+    await log(logger, 10);
+    logger.checkpoint();
+    // The provider answers reads but drops every transaction: the job fails and backs off, six times.
+    c.flaky.failMethod = (method) => method === "eth_sendRawTransaction";
+    for (let i = 0; i < 6; i++) {
+      const due = dueAt(logger);
+      clock.set(due);
+      expect(await anchorer.tick()).toMatchObject({ failed: 1 });
+    }
+    const waitedMs = dueAt(logger) - clock.now();
+    expect(waitedMs).toBe(16_000); // the sixth failure's 2^5 s, halved by the (zero) jitter
+    // Now the chain goes away and comes back: the probe sees both.
+    c.flaky.failMethod = undefined;
+    c.flaky.down = true;
+    clock.advance(1_000);
+    expect(await anchorer.tick()).toMatchObject({ submitted: 0, failed: 0 });
+    c.flaky.down = false;
+    clock.advance(1_000);
+    expect(dueAt(logger) - clock.now()).toBeGreaterThan(0); // still backed off before the probe
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1, failed: 0 });
+  });
+
+  it("a new anchorer on a store left backed off by an outage tries its jobs at once; a revert keeps its backoff", async () => {
+    const { c, loans, cards } = await twoStreamsCheckpointed();
+    const clock = manualClock();
+    const options = {
+      streams: ["loans", "cards"],
+      now: clock.now,
+      random: () => 0,
+      pollIntervalMs: 1_000,
+      backoff: { baseMs: 60_000, maxMs: 300_000 },
+    } as const;
+    const old = anchorerFor(c, loans, options);
+    // "cards" is retired (a typed failure an outage does not explain), "loans" cannot be sent: both
+    // back off for at least 30 s.
+    await retireStream(c.admin, c.publicClient, { registry: c.registry, streamId: encodeStreamId("cards") });
+    c.flaky.failMethod = (method) => method === "eth_sendRawTransaction";
+    expect(await old.tick()).toMatchObject({ failed: 2 });
+    await old.stop();
+    c.flaky.failMethod = undefined;
+    clock.advance(1_000);
+    const fresh = anchorerFor(c, cards, options);
+    const tick = await fresh.tick();
+    expect(tick).toMatchObject({ submitted: 1, failed: 0 });
+    expect(loans.store.anchors("loans")).toHaveLength(1);
+    expect(cards.store.anchors("cards")).toHaveLength(0);
+    const reverted = dueAt(cards, "cards") - clock.now();
+    expect(reverted).toBeGreaterThan(20_000);
   });
 
   it("a dead RPC URL fails fast and leaves the jobs queued", async () => {

@@ -61,15 +61,19 @@ import {
   type AnchoredCheckpoint,
   type AnchorRecord,
   anchorsWithoutLink,
+  completeJobs,
   getAnchor,
   hasPendingAnchorJob,
   jobBacklog,
   latestCheckpointSize,
   listAnchors,
+  type OpenAnchorJob,
+  openAnchorJobs,
   putManifest,
   recentConfirmed,
   recordCids,
   recordTime,
+  retryBackedOffJobs,
   setAnchorLink,
   streamIdOf,
   updateAnchorState,
@@ -133,8 +137,14 @@ export interface AnchorerOptions {
   replaceAfterMs?: number;
   reorgDepth?: number;
   backoff?: { baseMs?: number; maxMs?: number };
-  /** Called with every failure (already recorded in the outbox); never with secrets. */
-  onError?: (error: unknown, context: { stream?: string; size?: number; jobId?: number }) => void;
+  /**
+   * Called with every failure (already recorded in the outbox); never with secrets. A job's failure is
+   * reported once per attempt, with `nextAttemptAt`; while the chain is unreachable the anchorer does
+   * not try its jobs, and reports the outage once per backoff step.
+   */
+  onError?: (error: unknown, context: AnchorErrorContext) => void;
+  /** Called once when the chain answers again after an outage, with what waited (see {@link Recovery}). */
+  onRecovered?: (recovery: Recovery) => void;
   /** Called when an anchor reaches its confirmations. */
   onAnchored?: (anchor: AnchoredCheckpoint) => void;
   /** Called with each new manifest block after it is stored (e.g. to pin it). Errors fail the job. */
@@ -155,6 +165,26 @@ const TUNING_KEYS = [
   "reorgDepth",
   "backoff",
 ] as const satisfies readonly (keyof AnchorerOptions)[];
+
+/** What `onError` is told besides the error. */
+export interface AnchorErrorContext {
+  stream?: string;
+  size?: number;
+  jobId?: number;
+  /** When the failed job (or, for a failure without a job, the next health probe) is tried again (ISO 8601). */
+  nextAttemptAt?: string;
+}
+
+/** A service (the chain, or the pinning service) answering again after failures. */
+export interface Recovery {
+  service: "chain" | "pinning";
+  /** From the first failure seen to the first success, ms. */
+  unreachableMs: number;
+  /** Jobs waiting when it came back (all of them due at once: the outage's backoff ends with it). */
+  jobs: number;
+  /** Records not yet covered by a confirmed anchor, summed over the streams (anchoring only). */
+  unanchoredRecords?: number;
+}
 
 /** The anchorer's tuning: {@link TUNING_KEYS} of its options. */
 export type AnchorerTuning = Pick<AnchorerOptions, (typeof TUNING_KEYS)[number]>;
@@ -281,11 +311,30 @@ interface PreparedAnchor {
   proof: Hex[];
 }
 
-/** A prepared anchor and the outbox job it answers. */
+/** The job an anchor answers (an outbox row of kind `anchor`). */
+type AnchorJob = OpenAnchorJob;
+
+/** A prepared anchor, the outbox job it answers, and the older jobs of its stream it covers. */
 interface PendingSend {
-  job: OutboxJob;
+  job: AnchorJob;
   prepared: PreparedAnchor;
+  covered: number[];
 }
+
+/** The stream an anchor job names (its payload's, else its row's). */
+function streamOfJob(job: OutboxJob): string | null {
+  const stream = (job.payload as { stream?: unknown }).stream;
+  return typeof stream === "string" ? stream : job.stream;
+}
+
+/**
+ * Which failures of an anchor job an outage explains, as a condition on the outbox's `last_error`
+ * (describeError's text): anything that is not one of our typed AnchorErrors (transport errors, which
+ * `onError` reports as ANCHOR_CHAIN_UNAVAILABLE), or that code itself. A fork, a revert or the fee cap
+ * keep their backoff when the chain comes back.
+ */
+const CHAIN_TRANSIENT =
+  "last_error NOT LIKE 'AnchorError ANCHOR%' OR last_error LIKE 'AnchorError ANCHOR_CHAIN_UNAVAILABLE%'";
 
 /**
  * Anchors a store's checkpoints; see the module comment. Create with {@link createAnchorer}, then either
@@ -321,6 +370,13 @@ export class Anchorer {
   #running: Promise<TickResult> | undefined;
   #stopped = false;
   #lastError: string | null = null;
+  /**
+   * Set while the health probe fails: since when, and when to report it next (the report backs off like
+   * a job: one line per step, not one per pass).
+   */
+  #outage: { since: number; reports: number; nextReportAt: number } | undefined;
+  /** Whether the probe has answered once: the first answer also ends the backoff of a previous process's outage. */
+  #answered = false;
 
   /** @internal Use {@link createAnchorer}. */
   constructor(options: AnchorerOptions) {
@@ -426,43 +482,47 @@ export class Anchorer {
   async #tick(): Promise<TickResult> {
     const result = emptyTick();
     if (this.#o.auto) result.checkpointed = this.#checkpointDue();
+    // A cheap probe first (eth_chainId once, eth_blockNumber each pass). While it fails, jobs are not
+    // touched: they could only fail too, and their backoff would grow with the outage, so the first
+    // anchor after a long outage would wait minutes with the chain healthy.
+    const head = await this.#probe();
+    if (head === undefined) return result;
     try {
-      this.#chainId ??= await this.#options.publicClient.getChainId();
-    } catch (error) {
-      this.#report(error, {});
-      // Jobs are not touched: they stay due, and are tried as soon as the chain answers.
-      return result;
-    }
-    try {
-      result.reorged = await this.#checkReorgs();
+      result.reorged = await this.#checkReorgs(head);
       await this.#backfillLinks();
     } catch (error) {
-      this.#report(error, {});
+      this.#report(error, { nextAttemptAt: this.#iso(this.#now() + this.#o.pollIntervalMs) });
     }
     const jobs = this.#store.dueJobs({ kind: "anchor", limit: 1000, now: new Date(this.#now()) });
     const seen = new Set<string>();
     // Fresh anchors of several streams in one pass (a backlog after an outage, or many streams on one
     // policy) share transactions: anchorBatch pays the 21k base cost once per batch.
     const fresh: PendingSend[] = [];
-    for (const job of jobs) {
-      const payload = job.payload as { stream?: unknown; size?: unknown };
-      const stream = typeof payload.stream === "string" ? payload.stream : job.stream;
-      if (stream === null || !this.#o.streams.includes(stream)) continue;
-      // One job per stream per pass, oldest first: each anchor extends the previous one.
-      if (seen.has(stream) || !this.#isOldestOpenJob(job, stream)) continue;
+    for (const due of jobs) {
+      const stream = streamOfJob(due);
+      if (stream === null || !this.#o.streams.includes(stream) || seen.has(stream)) continue;
+      // One anchor per stream per pass: each anchor extends the previous one.
       seen.add(stream);
+      const plan = this.#plan(stream);
+      if (plan === undefined) continue;
+      const { job, covered } = plan;
+      if (job.nextAttemptAt > this.#now()) continue; // backing off
       if ((this.#recheckAt.get(job.id) ?? 0) > this.#now()) continue; // its transaction was just looked at
-      const size = Number(payload.size);
+      const size = job.size;
       try {
-        const outcome = await this.#process(job, stream, size, (prepared) => fresh.push({ job, prepared }));
+        const outcome = await this.#process(job, stream, size, (prepared) =>
+          fresh.push({ job, prepared, covered }),
+        );
         if (outcome === "prepared") continue;
         if (outcome === "waiting") {
           this.#recheckLater(job.id);
         } else if (outcome === "submitted") {
           result.submitted++;
+          result.superseded += this.#completeCovered(covered);
           this.#recheckLater(job.id);
         } else {
           this.#store.completeJob(job.id);
+          result.superseded += this.#completeCovered(covered);
           result[outcome]++;
         }
       } catch (error) {
@@ -473,7 +533,94 @@ export class Anchorer {
     for (let i = 0; i < fresh.length; i += MAX_BATCH_ANCHORS) {
       await this.#submit(fresh.slice(i, i + MAX_BATCH_ANCHORS), result);
     }
+    // The first success also ends the backoff of jobs an outage left behind that the probe never saw
+    // (the chain went away and came back between two passes).
+    if (result.submitted + result.confirmed + result.recognised > 0) this.#retryBackedOff();
     return result;
+  }
+
+  /**
+   * The health probe: the chain id (once) and the head block. Returns the head, or undefined while the
+   * chain is unreachable (reported once per backoff step). The first answer after an outage makes
+   * every job the outage backed off due at once, and calls `onRecovered`.
+   */
+  async #probe(): Promise<number | undefined> {
+    let head: number;
+    try {
+      this.#chainId ??= await this.#options.publicClient.getChainId();
+      head = Number(await this.#options.publicClient.getBlockNumber({ cacheTime: 0 }));
+    } catch (error) {
+      const now = this.#now();
+      this.#outage ??= { since: now, reports: 0, nextReportAt: now };
+      const outage = this.#outage;
+      if (now >= outage.nextReportAt) {
+        outage.nextReportAt = now + this.#backoffMs(outage.reports++);
+        this.#report(error, { nextAttemptAt: this.#iso(now + this.#o.pollIntervalMs) });
+      }
+      return undefined;
+    }
+    const outage = this.#outage;
+    this.#outage = undefined;
+    if (outage !== undefined || !this.#answered) {
+      this.#answered = true;
+      this.#retryBackedOff();
+      if (outage !== undefined) {
+        const backlog = this.backlog();
+        try {
+          this.#options.onRecovered?.({
+            service: "chain",
+            unreachableMs: this.#now() - outage.since,
+            jobs: backlog.jobs,
+            unanchoredRecords: backlog.streams.reduce((sum, s) => sum + s.unanchoredRecords, 0),
+          });
+        } catch {
+          // A failing handler must not stop anchoring.
+        }
+      }
+    }
+    return head;
+  }
+
+  /** Makes this anchorer's jobs that failed because the chain was unreachable due now, attempts reset. */
+  #retryBackedOff(): void {
+    retryBackedOffJobs(this.#db, {
+      kind: "anchor",
+      at: this.#now(),
+      transient: CHAIN_TRANSIENT,
+      streams: this.#o.streams,
+    });
+  }
+
+  /**
+   * Which job of a stream to work on. A transaction in flight is followed up first (a second one could
+   * only revert as stale). Otherwise the newest checkpoint is anchored, with one consistency proof from
+   * the chain's size, and the older jobs are covered by it: a backlog of N checkpoints costs one
+   * transaction, not N (its records are listed in a chain of manifests, see #buildManifests).
+   */
+  #plan(stream: string): { job: AnchorJob; covered: number[] } | undefined {
+    const id = streamIdOf(this.#db, stream);
+    if (id === undefined) return undefined;
+    const open = openAnchorJobs(this.#db, id);
+    if (open.length === 0) return undefined;
+    const inFlight = new Set(
+      this.#chainId === undefined
+        ? []
+        : listAnchors(this.#db, stream, { ...this.#where(), status: "submitted" }).map((a) => a.size),
+    );
+    const flying = open.find((j) => inFlight.has(j.size));
+    if (flying !== undefined) return { job: flying, covered: [] };
+    let target = open[0] as OpenAnchorJob;
+    for (const j of open) if (j.size >= target.size) target = j;
+    return {
+      job: target,
+      covered: open.filter((j) => j !== target && j.size <= target.size).map((j) => j.id),
+    };
+  }
+
+  /** Completes the jobs a newer anchor covers; returns how many. */
+  #completeCovered(ids: readonly number[]): number {
+    completeJobs(this.#db, ids, this.#isoNow());
+    return ids.length;
   }
 
   /**
@@ -483,8 +630,9 @@ export class Anchorer {
    */
   async #submit(batch: PendingSend[], result: TickResult): Promise<void> {
     const succeeded = (items: PendingSend[]) => {
-      for (const { job } of items) {
+      for (const { job, covered } of items) {
         result.submitted++;
+        result.superseded += this.#completeCovered(covered);
         this.#recheckLater(job.id);
       }
     };
@@ -577,31 +725,19 @@ export class Anchorer {
     this.#recheckAt.set(jobId, this.#now() + this.#o.pollIntervalMs);
   }
 
-  /** Jobs of a stream are processed in creation order: skip a job while an older one is open. */
-  #isOldestOpenJob(job: OutboxJob, stream: string): boolean {
-    const id = streamIdOf(this.#db, stream);
-    const oldest = this.#db
-      .prepare<[number], number>(
-        "SELECT min(id) FROM outbox WHERE done_at IS NULL AND kind = 'anchor' AND stream_id = ?",
-      )
-      .pluck()
-      .get(id ?? -1);
-    return oldest === null || oldest === undefined || oldest === job.id;
-  }
-
   #backoffMs(attempts: number): number {
     const exp = Math.min(this.#o.backoffMax, this.#o.backoffBase * 2 ** Math.min(attempts, 30));
     // "Equal jitter": half fixed, half random, so retries of many anchorers spread out but never collapse to 0.
     return Math.round(exp / 2 + this.#random() * (exp / 2));
   }
 
-  #fail(job: OutboxJob, error: unknown, stream: string, size: number): void {
-    const delay = this.#backoffMs(job.attempts);
-    this.#store.failJob(job.id, describeError(error), new Date(this.#now() + delay));
-    this.#report(error, { stream, size, jobId: job.id });
+  #fail(job: AnchorJob, error: unknown, stream: string, size: number): void {
+    const retryAt = this.#now() + this.#backoffMs(job.attempts);
+    this.#store.failJob(job.id, describeError(error), new Date(retryAt));
+    this.#report(error, { stream, size, jobId: job.id, nextAttemptAt: this.#iso(retryAt) });
   }
 
-  #report(error: unknown, context: { stream?: string; size?: number; jobId?: number }): void {
+  #report(error: unknown, context: AnchorErrorContext): void {
     this.#lastError = describeError(error);
     // Transport errors carry the RPC URL (often with an API key) in their details: handlers get our
     // typed errors as they are and anything else as a redacted ANCHOR_CHAIN_UNAVAILABLE.
@@ -644,11 +780,9 @@ export class Anchorer {
   }
 
   /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
-  async #checkReorgs(): Promise<number> {
+  async #checkReorgs(head: number): Promise<number> {
     const chainId = this.#chainId;
     if (chainId === undefined) return 0;
-    const client = this.#options.publicClient;
-    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
     const candidates = recentConfirmed(
       this.#db,
       chainId,
@@ -748,7 +882,11 @@ export class Anchorer {
   }
 
   #isoNow(): string {
-    return new Date(this.#now()).toISOString();
+    return this.#iso(this.#now());
+  }
+
+  #iso(ms: number): string {
+    return new Date(ms).toISOString();
   }
 
   async #receipt(hash: Hash) {
@@ -771,7 +909,7 @@ export class Anchorer {
   }
 
   async #process(
-    job: OutboxJob,
+    job: AnchorJob,
     stream: string,
     size: number,
     collect: (prepared: PreparedAnchor) => void,

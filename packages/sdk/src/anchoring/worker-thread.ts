@@ -12,7 +12,13 @@ import { pinataService } from "../pinning/pinata.js";
 import { createPinner, type Pinner } from "../pinning/pinner.js";
 import type { PinningService, PortableServiceSpec } from "../pinning/service.js";
 import { type AncoraStore, openStore } from "../store.js";
-import { type Anchorer, type AnchorerOptions, type AnchorerTuning, createAnchorer } from "./anchorer.js";
+import {
+  type AnchorErrorContext,
+  type Anchorer,
+  type AnchorerOptions,
+  type AnchorerTuning,
+  createAnchorer,
+} from "./anchorer.js";
 import { Rpc, toPortable } from "./worker-rpc.js";
 
 /** What the starting thread sends (structured-clonable; see worker.ts `threadInit`). */
@@ -37,8 +43,6 @@ export interface ThreadInit {
     backoff?: { baseMs?: number; maxMs?: number };
   };
 }
-
-type Context = { stream?: string; size?: number; jobId?: number };
 
 class AnchoringThread {
   readonly #init: ThreadInit;
@@ -104,6 +108,7 @@ class AnchoringThread {
         : {}),
       onError: (error, context) => this.#report(error, context),
       onAnchored: (anchor) => this.#rpc.emit("anchored", anchor),
+      onRecovered: (recovery) => this.#rpc.emit("recovered", recovery),
     });
   }
 
@@ -118,7 +123,12 @@ class AnchoringThread {
       ...(pinning.timeoutMs === undefined ? {} : { timeoutMs: pinning.timeoutMs }),
       ...(pinning.concurrency === undefined ? {} : { concurrency: pinning.concurrency }),
       ...(pinning.backoff === undefined ? {} : { backoff: pinning.backoff }),
-      onError: (error, context) => this.#report(error, { jobId: context.jobId }),
+      onError: (error, context) =>
+        this.#report(error, {
+          jobId: context.jobId,
+          ...(context.nextAttemptAt === undefined ? {} : { nextAttemptAt: context.nextAttemptAt }),
+        }),
+      onRecovered: (recovery) => this.#rpc.emit("recovered", recovery),
     });
   }
 
@@ -131,7 +141,7 @@ class AnchoringThread {
     }, this.#init.pinning?.intervalMs);
   }
 
-  #report(error: unknown, context: Context): void {
+  #report(error: unknown, context: AnchorErrorContext): void {
     this.#rpc.emit("error", { error: toPortable(error), context });
   }
 

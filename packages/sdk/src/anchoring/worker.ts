@@ -28,7 +28,14 @@ import type {
 } from "viem";
 import { type PinningService, portableSpec } from "../pinning/service.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
-import { type AnchorBacklog, type AnchorerTuning, type TickResult, tuningOf } from "./anchorer.js";
+import {
+  type AnchorBacklog,
+  type AnchorErrorContext,
+  type AnchorerTuning,
+  type Recovery,
+  type TickResult,
+  tuningOf,
+} from "./anchorer.js";
 import { AnchorError, describeError } from "./errors.js";
 import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
 import type { ThreadInit } from "./worker-thread.js";
@@ -74,9 +81,11 @@ export interface AnchoringWorkerOptions extends AnchorerTuning {
     backoff?: { baseMs?: number; maxMs?: number };
   };
   /** Every failure of an anchoring or pinning attempt (already recorded in the outbox), and worker crashes. */
-  onError?: (error: AncoraError, context: { stream?: string; size?: number; jobId?: number }) => void;
+  onError?: (error: AncoraError, context: AnchorErrorContext) => void;
   /** An anchor reached its confirmations. */
   onAnchored?: (anchor: AnchoredCheckpoint) => void;
+  /** The chain or the pinning service answers again after failures (once per outage). */
+  onRecovered?: (recovery: Recovery) => void;
 }
 
 /** Test-only knobs: another thread script, a shorter first restart wait. */
@@ -303,6 +312,12 @@ export class AnchoringWorker {
         context: Record<string, number | string>;
       };
       this.#report(fromPortable(error), context);
+    } else if (name === "recovered") {
+      try {
+        this.#options.onRecovered?.(payload as Recovery);
+      } catch {
+        // A failing handler must not stop anchoring.
+      }
     } else if (name === "anchored") {
       try {
         this.#options.onAnchored?.(payload as AnchoredCheckpoint);
@@ -312,7 +327,7 @@ export class AnchoringWorker {
     }
   }
 
-  #report(error: AncoraError, context: { stream?: string; size?: number; jobId?: number }): void {
+  #report(error: AncoraError, context: AnchorErrorContext): void {
     try {
       this.#options.onError?.(error, context);
     } catch {

@@ -19,12 +19,23 @@
  */
 import { type BlockCid, decodeManifest, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
-import { getManifestBytes, streamIdOf } from "../anchoring/anchor-store.js";
+import { getManifestBytes, retryBackedOffJobs, streamIdOf } from "../anchoring/anchor-store.js";
+import type { Recovery } from "../anchoring/anchorer.js";
 import { describeError } from "../anchoring/errors.js";
 import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";
 import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
 import { batchCar, type RawBlock } from "./batch-directory.js";
 import { PinError, type PinningService, pinBatch, pinBlock } from "./service.js";
+
+/**
+ * While the service fails as unavailable, one waiting job is tried at least this often even if its
+ * backoff is longer: the pinner's health probe (a service has no cheaper call that proves uploads work).
+ * Its success makes every job the outage backed off due at once.
+ */
+export const PIN_PROBE_MAX_MS = 5_000;
+
+/** Which failures an outage of the service explains (a condition on the outbox's `last_error`). */
+const PIN_TRANSIENT = "last_error LIKE 'PinError PIN_UNAVAILABLE%'";
 
 /** Records per `record`-mode job. */
 export const DEFAULT_PIN_JOB_RECORDS = 256;
@@ -49,7 +60,10 @@ export interface PinnerOptions {
   timeoutMs?: number;
   /** Jobs worked on at once in a pass, 1–64 (default {@link DEFAULT_PIN_CONCURRENCY}). */
   concurrency?: number;
-  onError?: (error: unknown, context: { jobId: number; cid?: string }) => void;
+  /** Every failed attempt, with when the job is tried again (ISO 8601). */
+  onError?: (error: unknown, context: { jobId: number; cid?: string; nextAttemptAt?: string }) => void;
+  /** The service accepts uploads again after failing as unavailable (once per outage). */
+  onRecovered?: (recovery: Recovery) => void;
   now?: () => number;
   random?: () => number;
 }
@@ -85,6 +99,10 @@ export class Pinner {
   readonly #concurrency: number;
   #lastError: string | null = null;
   #running: Promise<{ pinned: number; failed: number }> | undefined;
+  /** Set while uploads fail as unavailable: since when, and when to probe with a waiting job. */
+  #outage: { since: number; probes: number; nextProbeAt: number } | undefined;
+  /** Whether an upload succeeded once: the first success also ends a previous process's backoff. */
+  #answered = false;
 
   /** @internal Use {@link createPinner}. */
   constructor(options: PinnerOptions) {
@@ -161,7 +179,14 @@ export class Pinner {
     if (this.#o.mode === "record") this.#queueNewRecords();
     let pinned = 0;
     let failed = 0;
+    let succeeded = 0;
     const jobs = this.#o.store.dueJobs({ kind: this.#kind, now: new Date(this.#now()) });
+    const outage = this.#outage;
+    if (jobs.length === 0 && outage !== undefined && this.#now() >= outage.nextProbeAt) {
+      // Nothing due while the service was down: try the job that waits least, whatever its backoff.
+      jobs.push(...this.#o.store.dueJobs({ kind: this.#kind, limit: 1, now: new Date(8.64e15) }));
+      outage.nextProbeAt = this.#now() + Math.min(PIN_PROBE_MAX_MS, this.#backoffMs(outage.probes++));
+    }
     let next = 0;
     // A few jobs at once (see DEFAULT_PIN_CONCURRENCY); each job is still one sequence of steps.
     const lane = async (): Promise<void> => {
@@ -169,6 +194,7 @@ export class Pinner {
         try {
           const result = await this.#run(job);
           pinned += result.pinned;
+          succeeded++;
           if (!result.completed) this.#o.store.completeJob(job.id);
         } catch (error) {
           failed++;
@@ -177,7 +203,32 @@ export class Pinner {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#concurrency, jobs.length) }, lane));
+    if (succeeded > 0) this.#recovered();
     return { pinned, failed };
+  }
+
+  /** An upload worked: the jobs an outage backed off are due at once; `onRecovered` after an outage. */
+  #recovered(): void {
+    const outage = this.#outage;
+    if (outage === undefined && this.#answered) return;
+    this.#outage = undefined;
+    this.#answered = true;
+    retryBackedOffJobs(this.#db, { kind: this.#kind, at: this.#now(), transient: PIN_TRANSIENT });
+    if (outage === undefined) return;
+    try {
+      this.#o.onRecovered?.({
+        service: "pinning",
+        unreachableMs: this.#now() - outage.since,
+        jobs: this.backlog().jobs,
+      });
+    } catch {
+      // A failing handler must not stop pinning.
+    }
+  }
+
+  #backoffMs(attempts: number): number {
+    const exp = Math.min(this.#max, this.#base * 2 ** Math.min(attempts, 30));
+    return Math.round(exp / 2 + this.#random() * (exp / 2));
   }
 
   /** Ticks until no job is left or `timeoutMs` passes; returns whether it drained. */
@@ -341,14 +392,17 @@ export class Pinner {
   }
 
   #fail(job: OutboxJob, error: unknown): void {
-    const exp = Math.min(this.#max, this.#base * 2 ** Math.min(job.attempts, 30));
-    let delay = Math.round(exp / 2 + this.#random() * (exp / 2));
+    let delay = this.#backoffMs(job.attempts);
     if (error instanceof PinError && error.retryAfterMs !== undefined)
       delay = Math.max(delay, error.retryAfterMs);
     this.#lastError = describeError(error);
-    this.#o.store.failJob(job.id, this.#lastError, new Date(this.#now() + delay));
+    const now = this.#now();
+    this.#o.store.failJob(job.id, this.#lastError, new Date(now + delay));
+    if (error instanceof PinError && error.code === "PIN_UNAVAILABLE") {
+      this.#outage ??= { since: now, probes: 0, nextProbeAt: now + this.#backoffMs(0) };
+    }
     try {
-      this.#o.onError?.(error, { jobId: job.id });
+      this.#o.onError?.(error, { jobId: job.id, nextAttemptAt: new Date(now + delay).toISOString() });
     } catch {
       // A failing handler must not stop pinning.
     }

@@ -6,12 +6,14 @@
  */
 import { computeCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Recovery } from "../anchoring/anchorer.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
+import { connectionOf } from "../store.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
 import { kuboService } from "./kubo.js";
 import { pinataService } from "./pinata.js";
-import { createPinner } from "./pinner.js";
+import { createPinner, PIN_PROBE_MAX_MS } from "./pinner.js";
 import { PinError, type PinningService, parseRetryAfter, pinBlock } from "./service.js";
 
 const JWT = "test-jwt-0123456789-very-secret";
@@ -156,6 +158,61 @@ describe("pinning worker", () => {
     expect(await pinner.tick()).toMatchObject({ pinned: 1 });
     expect([...d.stored.values()].every((n) => n === 1)).toBe(true);
   });
+
+  it("during an outage probes with one waiting job every few seconds; its success makes every backed-off job due", async () => {
+    const l = await logger(520); // 523 records: 3 jobs of at most 256
+    let now = Date.now();
+    let down = true;
+    const attempts: string[] = [];
+    const service: PinningService = {
+      name: "flaky",
+      upload: async ({ cid }) => {
+        attempts.push(cid);
+        if (down) throw new PinError("PIN_UNAVAILABLE", "The pinning service is unreachable");
+        return { cid };
+      },
+    };
+    const recoveries: Recovery[] = [];
+    const errors: Array<string | undefined> = [];
+    const pinner = createPinner({
+      store: l.store,
+      service,
+      mode: "record",
+      streams: "loans",
+      backoff: { baseMs: 1_000, maxMs: 300_000 },
+      random: () => 0,
+      now: () => now,
+      onError: (_, context) => errors.push(context.nextAttemptAt),
+      onRecovered: (r) => recoveries.push(r),
+    });
+    // Three minutes of outage, a pass a second: each job's backoff grows to a minute and more.
+    for (let i = 0; i < 180; i++) {
+      await pinner.tick();
+      now += 1_000;
+    }
+    // Each failure is reported with its next attempt; the jobs' own schedules alone would allow only
+    // ~8 attempts each in three minutes, the probe adds one every PIN_PROBE_MAX_MS at most.
+    expect(errors.every((t) => t !== undefined && Date.parse(t) > 0)).toBe(true);
+    expect(attempts.length).toBeLessThanOrEqual(3 * 8 + 180_000 / PIN_PROBE_MAX_MS);
+    const waiting = connectionOf(l.store)
+      .prepare("SELECT min(next_attempt_at) FROM outbox WHERE done_at IS NULL AND kind = 'pin:flaky'")
+      .pluck()
+      .get() as number;
+    expect(waiting - now).toBeGreaterThan(PIN_PROBE_MAX_MS); // every job waits longer than a probe step
+    down = false;
+    // Within one probe step a pass tries a waiting job; its success makes the others due at once.
+    let passes = 0;
+    while (recoveries.length === 0 && passes < PIN_PROBE_MAX_MS / 1_000) {
+      await pinner.tick();
+      now += 1_000;
+      passes++;
+    }
+    expect(recoveries).toHaveLength(1);
+    expect(recoveries[0]).toMatchObject({ service: "pinning", jobs: 2 });
+    expect(recoveries[0]?.unreachableMs).toBeGreaterThanOrEqual(180_000);
+    expect(await pinner.tick()).toMatchObject({ failed: 0 });
+    expect(pinner.backlog().jobs).toBe(0);
+  }, 60_000);
 
   it("works on up to `concurrency` jobs at once, and on every job once", async () => {
     const l = await logger(1_000); // 1,003 records: 4 jobs of at most 256
