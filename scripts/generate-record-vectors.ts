@@ -1,6 +1,7 @@
 /**
- * Writes packages/core/test-vectors/records.json and receipts.json: Ancora's published vectors for
- * records, commitments and receipts (format in packages/core/test-vectors/README.md).
+ * Writes packages/core/test-vectors/records.json, receipts.json (receipt format v1, frozen) and
+ * receipts-v2.json: Ancora's published vectors for records, commitments and receipts (format in
+ * packages/core/test-vectors/README.md).
  *
  *   node scripts/generate-record-vectors.ts           # (re)write both files
  *   node scripts/generate-record-vectors.ts --check   # exit 1 when a file differs from what it would write
@@ -30,6 +31,8 @@ const core = await import("../packages/core/dist/index.js");
 type AncoraRecord = import("../packages/core/dist/index.js").AncoraRecord;
 type BlockCid = import("../packages/core/dist/index.js").BlockCid;
 type Receipt = import("../packages/core/dist/index.js").Receipt;
+type ReceiptV1 = import("../packages/core/dist/index.js").ReceiptV1;
+type AnyReceipt = import("../packages/core/dist/index.js").AnyReceipt;
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -495,7 +498,7 @@ const anchor = {
   txHash: `0x${hex(bytesOf(32, (i) => 0xd0 + (i % 16)))}`,
   blockNumber: 12,
 };
-const receiptFor = (index: number): Receipt => {
+const receiptFor = (index: number): ReceiptV1 => {
   const r = records[index];
   if (r === undefined) throw new Error(`no record ${index}`);
   return {
@@ -516,7 +519,7 @@ const flipped = (b: Uint8Array, at: number) => {
 };
 
 type Expect = { ok: true } | { ok: false; code: string; check?: string };
-const receiptSpecs: Array<{ name: string; receipt: Receipt; expect: Expect }> = [
+const receiptSpecs: Array<{ name: string; receipt: ReceiptV1; expect: Expect }> = [
   { name: "genesis", receipt: receiptFor(0), expect: { ok: true } },
   { name: "decision", receipt: receiptFor(4), expect: { ok: true } },
   {
@@ -564,7 +567,7 @@ const receiptSpecs: Array<{ name: string; receipt: Receipt; expect: Expect }> = 
   },
 ];
 
-const receipts = receiptSpecs.map((spec) => {
+const receiptVector = (spec: { name: string; receipt: AnyReceipt; expect: Expect }) => {
   const result = core.verifyReceiptOffline(spec.receipt);
   const actual: Expect = result.ok
     ? { ok: true }
@@ -582,7 +585,8 @@ const receipts = receiptSpecs.map((spec) => {
     canonical: text(core.encodeReceipt(spec.receipt)),
     expect: spec.expect,
   };
-});
+};
+const receipts = receiptSpecs.map(receiptVector);
 
 const receiptsDocument = {
   version: 1,
@@ -594,6 +598,78 @@ const receiptsDocument = {
     "scripts/generate-record-vectors.ts.",
   checkpoint: { json: core.checkpointToJSON(checkpoint), canonical: text(core.encodeCheckpoint(checkpoint)) },
   receipts,
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Receipt format v2 (2026-12): the same tree and anchor; the checkpoint is what the anchor commits
+// (stream, size, root), so every field is bound. The v1 vectors above stay exactly as published.
+
+const anchored = { stream: STREAM, size: checkpoint.size, root: checkpoint.root };
+const receiptV2For = (index: number): Receipt => {
+  const { record, cid, proof } = receiptFor(index);
+  return { v: 2, record, cid, index, proof, checkpoint: anchored, anchor };
+};
+const receiptV2Specs: Array<{ name: string; receipt: Receipt; expect: Expect }> = [
+  { name: "genesis", receipt: receiptV2For(0), expect: { ok: true } },
+  { name: "decision", receipt: receiptV2For(4), expect: { ok: true } },
+  { name: "last record", receipt: receiptV2For(records.length - 1), expect: { ok: true } },
+  {
+    name: "record byte changed",
+    receipt: { ...receiptV2For(4), record: flipped(receiptV2For(4).record, 40) },
+    expect: { ok: false, code: "CID_MISMATCH" },
+  },
+  {
+    name: "proof hash changed",
+    receipt: {
+      ...receiptV2For(4),
+      proof: receiptV2For(4).proof.map((h, i) => (i === 0 ? flipped(h, 0) : h)),
+    },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "root changed",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, root: flipped(anchored.root, 31) } },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "size changed to 9",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, size: anchored.size + 1 } },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  // Leaf 4's path in a tree of 8 is also a valid path in a tree of 7 to the same root: an RFC 9162
+  // path fixes the size only up to its bit pattern. Offline checks pass; the anchor's event (tree size)
+  // is what binds the size, so this receipt fails on chain.
+  {
+    name: "size changed to 7: passes offline, only the anchor binds the size",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, size: anchored.size - 1 } },
+    expect: { ok: true },
+  },
+  {
+    name: "proof of another leaf",
+    receipt: { ...receiptV2For(4), proof: receiptV2For(5).proof },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "index is not the record's seq",
+    receipt: { ...receiptV2For(4), index: 5, proof: receiptV2For(5).proof },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "index" },
+  },
+  {
+    name: "checkpoint of another stream",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, stream: "other-stream" } },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "stream" },
+  },
+];
+
+const receiptsV2Document = {
+  version: 2,
+  description:
+    "Ancora receipt vectors, format v2. The records of records.json in a Merkle tree (RFC 9162, leaf input = the " +
+    "record's CID bytes) and receipts in their JSON form (record as padded base64, hashes as 0x-hex) and " +
+    "canonical DAG-JSON text, each with the offline verification result (`expect.code` is Ancora's error " +
+    "code, `expect.check` the failed check). The checkpoint is what the anchor commits: stream, size, root. " +
+    "Generated by scripts/generate-record-vectors.ts.",
+  receipts: receiptV2Specs.map(receiptVector),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -876,6 +952,7 @@ let stale = false;
 for (const [name, document] of [
   ["records.json", recordsDocument],
   ["receipts.json", receiptsDocument],
+  ["receipts-v2.json", receiptsV2Document],
   ["lineage.json", lineageDocument],
 ] as const) {
   const path = `${OUT_DIR}${name}`;

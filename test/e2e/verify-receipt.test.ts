@@ -4,102 +4,36 @@
  * a changed byte, a wrong proof, another registry, another chain, an unknown or a reverted transaction
  * each fail with their code; an unreachable endpoint is a SOURCE_UNREACHABLE error.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  deployRegistry,
-  encodeStreamId,
-  grantAnchorer,
-  provenanceRegistryAbi,
-  registerStream,
-} from "@ancora/contracts";
-import { type ReceiptJSON, receiptToJSON } from "@ancora/core";
-import { createAnchorer, createLogger, type ProvenanceLogger } from "@ancora/sdk";
+import { encodeStreamId, provenanceRegistryAbi } from "@ancora/contracts";
+import type { ReceiptJSON } from "@ancora/core";
 import { verifyReceiptOnChain } from "@ancora/verifier";
 import { runVerify } from "@ancora/verifier/cli";
 import { nodeSha256 } from "@ancora/verifier/node";
-import type {} from "@nomicfoundation/hardhat-toolbox-viem";
-import { network } from "hardhat";
-import { type Address, createWalletClient, custom, type Hash, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { hardhat } from "viem/chains";
+import type { Hash, PublicClient } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rpcOverHttp } from "../../packages/sdk/src/testing/rpc-over-http.ts";
+import { type AnchoredReceipts, STREAM, startAnchoredReceipts } from "./support/anchored-receipts.ts";
 import { unreachableClient } from "./support/unreachable.ts";
 
-const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
-const STREAM = "loans";
-const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
-const CONFIG = {
-  threshold: 0.5,
-  aboveLabel: "approve",
-  belowLabel: "refer",
-  changedBy: "risk-team@example.org",
-  changeReason: "initial calibration",
-} as const;
-
+let setup: AnchoredReceipts;
 let dir: string;
-let logger: ProvenanceLogger;
 let publicClient: PublicClient;
-let provider: { request(args: { method: string; params?: unknown }): Promise<unknown> };
-let registry: Address;
-let otherRegistry: Address;
+let provider: AnchoredReceipts["provider"];
+let registry: AnchoredReceipts["registry"];
+let otherRegistry: AnchoredReceipts["otherRegistry"];
 /** A receipt to the first (older) anchored checkpoint and one to the latest. */
 let older: ReceiptJSON;
 let latest: ReceiptJSON;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "ancora-verify-receipt-"));
-  const connection = await network.create();
-  provider = connection.provider;
-  publicClient = (await connection.viem.getPublicClient()) as unknown as PublicClient;
-  const [admin] = await connection.viem.getWalletClients();
-  if (admin === undefined) throw new Error("no wallet");
-  ({ address: registry } = await deployRegistry(admin, publicClient, { admin: admin.account.address }));
-  ({ address: otherRegistry } = await deployRegistry(admin, publicClient, { admin: admin.account.address }));
-  await registerStream(admin, publicClient, { registry, streamId: encodeStreamId(STREAM), metadata: "{}" });
-  await grantAnchorer(admin, publicClient, { registry, account: privateKeyToAccount(KEY_1).address });
-
-  logger = createLogger({ path: join(dir, "ancora.db"), stream: STREAM, model: MODEL, commitment: "plain" });
-  logger.setConfig(CONFIG);
-  const anchorer = createAnchorer({
-    store: logger.store,
-    streams: STREAM,
-    registry,
-    publicClient,
-    walletClient: createWalletClient({
-      account: privateKeyToAccount(KEY_1),
-      chain: hardhat,
-      transport: custom(provider, { retryCount: 0 }),
-    }),
-    policy: false,
-    confirmations: 1,
-    backoff: { baseMs: 1, maxMs: 5 },
-    pollIntervalMs: 1,
-  });
-  const settle = async () => {
-    for (let i = 0; i < 100; i++) {
-      await anchorer.tick();
-      if (anchorer.backlog().jobs === 0) return;
-      await provider.request({ method: "hardhat_mine", params: ["0x1"] });
-    }
-    throw new Error("anchor backlog did not drain");
-  };
-  for (let i = 0; i < 20; i++) await logger.record({ features: { i }, output: { i }, score: (i % 10) / 10 });
-  logger.checkpoint();
-  await settle();
-  older = receiptToJSON(logger.receipt(10));
-  for (let i = 20; i < 40; i++) await logger.record({ features: { i }, output: { i }, score: (i % 10) / 10 });
-  logger.checkpoint();
-  await settle();
-  latest = receiptToJSON(logger.receipt(30));
-  await anchorer.stop();
+  setup = await startAnchoredReceipts();
+  ({ dir, publicClient, provider, registry, otherRegistry, older, latest } = setup);
 }, 120_000);
 
 afterAll(async () => {
-  await logger?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await setup?.close();
 });
 
 const verify = (receipt: unknown, client: PublicClient = publicClient) =>
@@ -111,6 +45,10 @@ describe("verifyReceiptOnChain", () => {
     expect(now).toMatchObject({ ok: true, anchorVerified: true, latest: true });
     if (!now.ok) return;
     expect(now.confirmations).toBeGreaterThanOrEqual(1);
+    // The time a verifier states comes from the chain (the anchor block), not from the receipt.
+    const block = await publicClient.getBlock({ blockNumber: BigInt(latest.anchor.blockNumber) });
+    expect(now.anchoredAt).toBe(new Date(Number(block.timestamp) * 1000).toISOString());
+    expect(now).toMatchObject({ version: 2, ignored: [] });
     const before = await verify(JSON.stringify(older));
     expect(before).toMatchObject({ ok: true, anchorVerified: true, latest: false });
     if (before.ok) expect(before.anchoredSize).toBe(latest.checkpoint.size);
@@ -146,11 +84,7 @@ describe("verifyReceiptOnChain", () => {
   });
 
   it("fails a receipt whose transaction reverted", async () => {
-    const wallet = createWalletClient({
-      account: privateKeyToAccount(KEY_1),
-      chain: hardhat,
-      transport: custom(provider, { retryCount: 0 }),
-    });
+    const wallet = setup.anchorerWallet();
     // A stale tree size reverts; an explicit gas limit skips estimation, so the transaction is mined.
     const hash: Hash = await wallet
       .writeContract({

@@ -107,6 +107,7 @@ export {
 export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from "./merkle/hashing.js";
 export { MemoryNodeStore, type MerkleNode, type MerkleNodeReader } from "./merkle/node-store.js";
 export { consistencyProof, inclusionProof, rootAt } from "./merkle/proof.js";
+export { consistencyProofShape, consistencyProofSizes, type SizeRange } from "./merkle/proof-shape.js";
 export {
   assertConsistency,
   assertInclusion,
@@ -118,14 +119,21 @@ export {
 } from "./merkle/verify.js";
 export {
   type AnchorLocation,
+  type AnyReceipt,
   decodeReceipt,
   encodeReceipt,
   MAX_PROOF_HASHES,
   MAX_RECEIPT_BYTES,
   type OfflineReceiptVerification,
+  RECEIPT_V1_UNBOUND_FIELDS,
   RECEIPT_VERSION,
+  RECEIPT_VERSIONS,
   type Receipt,
+  type ReceiptCheckpoint,
+  type ReceiptCheckpointJSON,
   type ReceiptJSON,
+  type ReceiptV1,
+  type ReceiptV1JSON,
   receiptFromJSON,
   receiptToJSON,
   validateReceipt,

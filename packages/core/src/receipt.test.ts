@@ -13,6 +13,7 @@ import {
   decodeReceipt,
   encodeReceipt,
   type Receipt,
+  type ReceiptV1,
   receiptFromJSON,
   receiptToJSON,
   validateReceipt,
@@ -89,16 +90,18 @@ function buildStream(n: number) {
     const block = blocks[index];
     if (block === undefined) throw new Error("no such record");
     return {
-      v: 1,
+      v: 2,
       record: block.bytes,
       cid: block.cid,
       index,
       proof: inclusionProof(store, index, n),
-      checkpoint,
+      checkpoint: { stream: STREAM, size: n, root: checkpoint.root },
       anchor,
     };
   };
-  return { blocks, checkpoint, receiptFor };
+  /** The same receipt in format v1 (whole checkpoint, as written until 2026-12). */
+  const receiptV1For = (index: number): ReceiptV1 => ({ ...receiptFor(index), v: 1, checkpoint });
+  return { blocks, checkpoint, receiptFor, receiptV1For };
 }
 
 const stream = buildStream(11);
@@ -143,6 +146,42 @@ describe("verifyReceiptOffline: genuine receipts pass", () => {
   });
 });
 
+describe("receipts of format v1 (checkpoint head and time bound by nothing)", () => {
+  test("verify on what is bound, name the ignored fields and return neither", () => {
+    for (const index of [0, 6, 10]) {
+      const result = verifyReceiptOffline(stream.receiptV1For(index));
+      if (!result.ok) throw result.error;
+      expect(result.version).toBe(1);
+      // The last leaf's head must be the record itself, so for it only the time is unbound.
+      expect(result.ignored).toEqual(index === 10 ? ["checkpoint.ts"] : ["checkpoint.head", "checkpoint.ts"]);
+      expect(Object.keys(result.checkpoint).sort()).toEqual(["root", "size", "stream"]);
+    }
+  });
+
+  test("a changed head (not the last leaf) or time changes nothing the result states", () => {
+    const genuine = verifyReceiptOffline(stream.receiptV1For(6));
+    const receipt = stream.receiptV1For(6);
+    const changed = verifyReceiptOffline({
+      ...receipt,
+      checkpoint: {
+        ...receipt.checkpoint,
+        head: stream.blocks[2]?.cid as BlockCid,
+        ts: "2030-01-01T00:00:00.000Z",
+      },
+    });
+    expect(changed).toEqual(genuine);
+  });
+
+  test("v1 JSON form round-trips in its own version", () => {
+    const receipt = stream.receiptV1For(6);
+    const json = receiptToJSON(receipt);
+    expect(json.v).toBe(1);
+    expect(json.checkpoint).toMatchObject({ v: 1, head: stream.checkpoint.head.toString(), ts: TS });
+    expect(receiptFromJSON(JSON.parse(JSON.stringify(json)))).toEqual(receipt);
+    expect(decodeReceipt(encodeReceipt(receipt))).toEqual(receipt);
+  });
+});
+
 describe("verifyReceiptOffline: every kind of tampering fails, with a code", () => {
   test("record bytes changed: CID_MISMATCH", () => {
     const receipt = stream.receiptFor(6);
@@ -182,8 +221,8 @@ describe("verifyReceiptOffline: every kind of tampering fails, with a code", () 
     expect(error.evidence).toMatchObject({ check: "stream" });
   });
 
-  test("last leaf that is not the checkpoint's head: RECEIPT_INVALID (head)", () => {
-    const receipt = stream.receiptFor(10);
+  test("v1: last leaf that is not the checkpoint's head: RECEIPT_INVALID (head)", () => {
+    const receipt = stream.receiptV1For(10);
     const head = stream.blocks[9]?.cid as BlockCid;
     const error = failure({ ...receipt, checkpoint: { ...receipt.checkpoint, head } });
     expect(error.evidence).toMatchObject({ check: "head" });
@@ -263,12 +302,36 @@ describe("receipt formats", () => {
 
   test.each<[string, (r: Record<string, unknown>) => void, string, string]>([
     [
-      "version 2",
+      "version 3",
       (r) => {
-        r.v = 2;
+        r.v = 3;
       },
       "SCHEMA_UNSUPPORTED_VERSION",
       "$.v",
+    ],
+    [
+      "a v2 checkpoint with a head (v1's unbound field)",
+      (r) => {
+        r.checkpoint = { ...(r.checkpoint as object), head: stream.checkpoint.head };
+      },
+      "SCHEMA_UNKNOWN_FIELD",
+      "$.checkpoint.head",
+    ],
+    [
+      "a v2 checkpoint with a time (v1's unbound field)",
+      (r) => {
+        r.checkpoint = { ...(r.checkpoint as object), ts: TS };
+      },
+      "SCHEMA_UNKNOWN_FIELD",
+      "$.checkpoint.ts",
+    ],
+    [
+      "a v1 receipt with a v2 checkpoint",
+      (r) => {
+        r.v = 1;
+      },
+      "SCHEMA_MISSING_FIELD",
+      "$.checkpoint.v",
     ],
     [
       "index beyond the checkpoint",

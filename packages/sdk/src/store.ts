@@ -554,7 +554,7 @@ export class AncoraStore {
   }
 
   /**
-   * The receipt of record `seq` (core's Receipt v1): its bytes and CID, its inclusion proof to the
+   * The receipt of record `seq` (core's Receipt v2): its bytes and CID, its inclusion proof to the
    * latest confirmed anchored checkpoint that covers it, and where that checkpoint is on chain.
    * Throws `NotAnchoredError` (`NOT_ANCHORED`) while no confirmed anchor covers it.
    *

@@ -14,8 +14,9 @@ import type { Address, PublicClient } from "viem";
 import { type LocalChain, localClients, startLocalChain } from "../../../scripts/lib/local-chain.ts";
 
 export const STREAM = "loans";
-const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
-const CONFIG = {
+/** The model and the decision threshold the test organisations log with. */
+export const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
+export const CONFIG = {
   threshold: 0.5,
   aboveLabel: "approve",
   belowLabel: "refer",

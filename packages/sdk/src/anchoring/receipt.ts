@@ -1,8 +1,9 @@
 /**
- * Receipts (core's Receipt v1) from a store: the record's bytes and CID, its inclusion proof to the
- * latest confirmed anchored checkpoint that covers it, that checkpoint, and where it is on chain.
+ * Receipts (core's Receipt v2) from a store: the record's bytes and CID, its inclusion proof to the
+ * latest confirmed anchored checkpoint that covers it, that checkpoint as the chain commits it (stream,
+ * size, root), and where it is on chain.
  */
-import { parseBlockCid, type Receipt, validateReceipt } from "@ancora/core";
+import { parseBlockCid, RECEIPT_VERSION, type Receipt, validateReceipt } from "@ancora/core";
 import { StoreError } from "../errors.js";
 import { type AncoraStore, connectionOf } from "../store.js";
 import { listAnchors } from "./anchor-store.js";
@@ -52,19 +53,22 @@ export function buildReceipt(
       });
     }
     const proof = store.inclusionProof(stream, seq, anchor.size);
-    return validateReceipt({
-      v: 1,
+    const receipt: Receipt = {
+      v: RECEIPT_VERSION,
       record: new Uint8Array(record.bytes),
       cid,
       index: seq,
       proof: proof.proof,
-      checkpoint,
+      // Only what the anchor commits: the checkpoint's head and time are not on chain (docs/formats.md).
+      checkpoint: { stream: checkpoint.stream, size: checkpoint.size, root: checkpoint.root },
       anchor: {
         chainId: anchor.chainId,
         registry: anchor.registry,
         txHash: anchor.txHash.toLowerCase(),
         blockNumber: anchor.blockNumber as number,
       },
-    });
+    };
+    validateReceipt(receipt);
+    return receipt;
   })();
 }

@@ -288,14 +288,23 @@ export async function runReceipt(mode: Extract<VerifyMode, { kind: "receipt" }>)
       blockNumber: String(anchor.blockNumber),
     },
     receipt: {
+      version: result.version,
       seq: record.seq,
       kind: record.kind,
       cid: result.cid.toString(),
       checkpointSize: checkpoint.size,
       checkpointRoot: toHex0x(checkpoint.root),
       transaction: anchor.txHash,
+      anchoredAt: result.anchoredAt,
       confirmations: result.confirmations,
       latest: result.latest,
+      // Only a v1 receipt has fields nothing binds; they are named so nobody takes them as evidence.
+      ...(result.ignored.length === 0
+        ? {}
+        : {
+            ignored: result.ignored,
+            note: "receipt v1: the ignored fields are bound by nothing and are not evidence; ask for a v2 receipt",
+          }),
     },
   };
 }

@@ -2,7 +2,8 @@
  * A receipt checked against the chain: core's offline checks (the record hashes to its CID, the proof
  * reaches the checkpoint's root), then that the checkpoint really was anchored where the receipt says
  * and is still part of the stream's history. Every read is independent, so they go out in parallel: one
- * round trip to the RPC endpoint.
+ * round trip to the RPC endpoint. Every field of a v2 receipt is bound by one of these checks
+ * (docs/formats.md, "Receipt v2"); a v1 receipt's unbound fields are ignored and named in `ignored`.
  */
 import {
   createRegistryReader,
@@ -13,9 +14,9 @@ import {
 import {
   type AnchorLocation,
   type AncoraRecord,
+  type AnyReceipt,
   type BlockCid,
-  type Checkpoint,
-  type Receipt,
+  type ReceiptCheckpoint,
   receiptFromJSON,
   type Sha256,
   verifyReceiptOffline,
@@ -54,10 +55,21 @@ export type ReceiptVerification =
       readonly ok: true;
       /** The checkpoint is anchored where the receipt says, by the registry it names. */
       readonly anchorVerified: true;
+      /** The receipt's format version. */
+      readonly version: AnyReceipt["v"];
       readonly record: AncoraRecord;
       readonly cid: BlockCid;
-      readonly checkpoint: Checkpoint;
+      /** The anchored checkpoint, as the anchor's event states it (a v1 receipt's head and time dropped). */
+      readonly checkpoint: ReceiptCheckpoint;
       readonly anchor: AnchorLocation;
+      /** The anchor block's timestamp, from the chain (RFC 3339 UTC): the record existed by then. */
+      readonly anchoredAt: string;
+      /**
+       * Fields the receipt carries that nothing binds, so they are not evidence and were not checked:
+       * empty for a v2 receipt; `checkpoint.ts` and (unless the record is the last leaf)
+       * `checkpoint.head` for a v1 receipt.
+       */
+      readonly ignored: readonly string[];
       /** Blocks on top of the anchor's, its own included (1 = in the latest block). */
       readonly confirmations: number;
       /**
@@ -83,7 +95,7 @@ function fail(
 }
 
 /** Parses what a caller handed in: a Receipt, its JSON form, or JSON text. Never throws. */
-function parse(input: unknown): { receipt: Receipt } | { error: string } {
+function parse(input: unknown): { receipt: AnyReceipt } | { error: string } {
   let value = input;
   if (typeof value === "string") {
     try {
@@ -97,7 +109,7 @@ function parse(input: unknown): { receipt: Receipt } | { error: string } {
     value !== null &&
     (value as { record?: unknown }).record instanceof Uint8Array
   ) {
-    return { receipt: value as Receipt };
+    return { receipt: value as AnyReceipt };
   }
   try {
     return { receipt: receiptFromJSON(value) };
@@ -120,7 +132,7 @@ function findAnchorLog(
   logs: readonly { address: string; data: Hex; topics: readonly Hex[] }[],
   registry: string,
   streamId: Hex,
-  checkpoint: Checkpoint,
+  checkpoint: ReceiptCheckpoint,
 ): { found: true } | { found: false; seen: string } {
   const root = toHex0x(checkpoint.root);
   const seen: string[] = [];
@@ -176,11 +188,13 @@ function settled<T>(result: PromiseSettledResult<T>, what: string): T {
  * ```
  */
 export async function verifyReceiptOnChain(
-  input: Receipt | unknown,
+  input: AnyReceipt | unknown,
   options: ReceiptOnChainOptions,
 ): Promise<ReceiptVerification> {
   const parsed = parse(input);
-  if ("error" in parsed) return fail("RECEIPT_INVALID", "", 0, "a receipt v1 (object or JSON)", parsed.error);
+  if ("error" in parsed) {
+    return fail("RECEIPT_INVALID", "", 0, "a receipt v2 or v1 (object or JSON)", parsed.error);
+  }
   const offline = verifyReceiptOffline(parsed.receipt, options.sha256);
   if (!offline.ok) {
     const { error } = offline;
@@ -196,7 +210,7 @@ export async function verifyReceiptOnChain(
     const found = typeof evidence.found === "string" ? evidence.found : error.shortMessage;
     return fail(OFFLINE_CODES[error.code] ?? "RECEIPT_INVALID", stream, seq, expected, found);
   }
-  const { record, cid, checkpoint, anchor } = offline;
+  const { record, cid, checkpoint, anchor, version, ignored } = offline;
   const stream = checkpoint.stream;
   const seq = record.seq;
   const { publicClient } = options;
@@ -204,11 +218,12 @@ export async function verifyReceiptOnChain(
   const streamId = encodeStreamId(stream);
   const reader = createRegistryReader(publicClient, registry);
 
-  const [chainId, transaction, latest, state] = await Promise.allSettled([
+  const [chainId, transaction, latest, state, block] = await Promise.allSettled([
     publicClient.getChainId(),
     publicClient.getTransactionReceipt({ hash: anchor.txHash as Hash }),
     publicClient.getBlockNumber({ cacheTime: 0 }),
     reader.streamState(streamId),
+    publicClient.getBlock({ blockNumber: BigInt(anchor.blockNumber) }),
   ]);
   const servedChain = settled(chainId, "eth_chainId");
   if (servedChain !== anchor.chainId) {
@@ -247,6 +262,8 @@ export async function verifyReceiptOnChain(
       return fail("RECEIPT_ANCHOR_NOT_FOUND", stream, seq, `stream ${streamId} registered`, "unknown stream");
   }
   const current = settled(state, "streamState");
+  // The transaction is in this block, so the block exists: a failed read is the endpoint's fault.
+  const anchoredBlock = settled(block, "eth_getBlockByNumber");
   const size = BigInt(checkpoint.size);
   if (
     current.treeSize < size ||
@@ -263,10 +280,13 @@ export async function verifyReceiptOnChain(
   return {
     ok: true,
     anchorVerified: true,
+    version,
     record,
     cid,
     checkpoint,
     anchor,
+    anchoredAt: new Date(Number(anchoredBlock.timestamp) * 1000).toISOString(),
+    ignored,
     confirmations: Number(head - tx.blockNumber + 1n),
     latest: current.treeSize === size,
     anchoredSize: Number(current.treeSize),

@@ -1,4 +1,4 @@
-/** `ancora receipt`: the receipt of one record (core's Receipt v1, JSON form). */
+/** `ancora receipt`: the receipt of one record (core's Receipt v2, JSON form). */
 import { receiptToJSON } from "@ancora/core";
 import { NotAnchoredError } from "@ancora/sdk";
 import { Command } from "commander";
