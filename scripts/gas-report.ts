@@ -65,7 +65,11 @@ const row = (what: string, gas: string, note: string) => rows.push([what, gas, n
 const registration = await gasOf(
   registry.write.registerStream([streamId("loans"), '{"name":"loans"}', false]),
 );
-row("registerStream (metadata of 16 bytes)", fmt(registration), "once per stream; writes the genesis head");
+row(
+  "registerStream (metadata of 16 bytes)",
+  fmt(registration),
+  "once per stream; the genesis head and the stream list (first: its length too)",
+);
 
 // --- Plain anchors: first and steady state ---------------------------------------------------------
 const plainTree = new ReferenceTree(syntheticLeaves(2_000, 1));

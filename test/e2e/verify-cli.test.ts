@@ -5,42 +5,15 @@
  * mode from only an RPC URL, a registry address and an IPFS address exits 0, the log against the chain
  * exits 0, bad flags exit 2 and an RPC endpoint nobody listens on exits 3.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnchoredLog, STREAM, startAnchoredLog } from "./support/anchored-log.ts";
+import { runVerifyBin } from "./support/verify-bin.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "packages/verifier/src/cli/main.ts");
-const REGISTER = join(ROOT, "packages/verifier/src/testing/register-source.mjs");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ancora-verify ARGS` as a child process from the sources. */
-function verify(args: string[]): Promise<Run> {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@ancora/source", "--import", REGISTER, MAIN, ...args],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env.PATH ?? "", NODE_COMPILE_CACHE: join(tmpdir(), "ancora-test-node-cache") },
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
+const verify = runVerifyBin;
 
 let org: AnchoredLog;
 

@@ -112,6 +112,31 @@ describe("deployRegistry and the management helpers", () => {
     expect((await reader.streamState(fraud)).consistencyRequired).toBe(false);
   });
 
+  it("lists the registered streams from state; undefined for a registry without the list", async () => {
+    expect(await reader.registeredStreamIds()).toEqual([loans, fraud]);
+    const before = await publicClient.getBlockNumber();
+    const extra = encodeStreamId("extra-listed");
+    await registerStream(admin, publicClient, { registry, streamId: extra, metadata: "{}" });
+    expect(await reader.registeredStreamIds()).toEqual([loans, fraud, extra]);
+    expect(await reader.registeredStreamIds({ blockNumber: before })).toEqual([loans, fraud]);
+    // A contract that reverts on any call with no data, as one deployed before the list existed does
+    // for an unknown function: init code returning the runtime PUSH1 0 PUSH1 0 REVERT.
+    const hash = await admin.deployContract({
+      abi: [],
+      bytecode: "0x6005600c60003960056000f360006000fd",
+      account: admin.account,
+      chain: admin.chain,
+    });
+    const { contractAddress } = await publicClient.waitForTransactionReceipt({ hash });
+    expect(contractAddress).toBeTruthy();
+    const old = createRegistryReader(publicClient, contractAddress as Hex);
+    expect(await old.registeredStreamIds()).toBeUndefined();
+    // An account with no code returns no data: no list either.
+    expect(await createRegistryReader(publicClient, stranger.account.address).registeredStreamIds()).toBe(
+      undefined,
+    );
+  });
+
   it("turns contract reverts into typed errors with the custom error's arguments", async () => {
     await expect(
       registerStream(stranger, publicClient, { registry, streamId: encodeStreamId("x"), metadata: "" }),

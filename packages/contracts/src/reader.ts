@@ -2,7 +2,17 @@
  * A typed read client for a deployed ProvenanceRegistry: checkpoints and state from storage, the anchor
  * history from events, and the replay check that binds the two.
  */
-import type { Address, BlockNumber, BlockTag, Hash, Hex, PublicClient } from "viem";
+import {
+  type Address,
+  BaseError,
+  type BlockNumber,
+  type BlockTag,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
+  type Hash,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { type AnchorLinkWithPrevious, genesisHead, verifyAnchorChain } from "./chained-head.js";
 import { RegistryError, UnknownStreamError } from "./errors.js";
 import { provenanceRegistryAbi } from "./generated/provenance-registry.js";
@@ -69,6 +79,13 @@ export interface RegistryReader {
   streamState(streamId: Hex, at?: { blockNumber?: bigint }): Promise<StreamState>;
   /** The metadata the stream was registered with. @throws {UnknownStreamError} */
   streamMetadata(streamId: Hex): Promise<string>;
+  /**
+   * Every registered stream id in registration order, from contract state (`streamCount` and
+   * `streamIds`), so the list outlives the node's old event logs (EIP-4444). `undefined` for a registry
+   * deployed before Ancora 0.1.0 of December 2026, which has no such views: read the
+   * `StreamRegistered` events instead.
+   */
+  registeredStreamIds(at?: { blockNumber?: bigint }): Promise<Hex[] | undefined>;
   /** The stream's `CheckpointAnchored` events in sequence order. @throws {UnknownStreamError} */
   anchorHistory(streamId: Hex, options?: AnchorHistoryOptions): Promise<AnchorEvent[]>;
   /**
@@ -85,6 +102,23 @@ export interface RegistryReader {
 }
 
 const STATUS: Record<number, StreamStatus | undefined> = { 1: "active", 2: "retired" };
+
+/** Stream ids per `streamIds` call: well within any node's `eth_call` gas limit. */
+const STREAM_IDS_PAGE = 512n;
+
+/**
+ * True when a call failed because the contract has no such function: it reverted without data or
+ * returned nothing (a registry deployed before the function existed). A transport failure is not.
+ */
+function lacksFunction(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  const found = error.walk(
+    (e) =>
+      e instanceof ContractFunctionZeroDataError ||
+      (e instanceof ContractFunctionRevertedError && e.data === undefined && e.signature === undefined),
+  );
+  return found !== null && found !== undefined;
+}
 
 /**
  * Creates a read client for the registry at `address`. It only reads: no account needed.
@@ -203,6 +237,35 @@ export function createRegistryReader(publicClient: PublicClient, address: Addres
         }),
       ),
     anchorHistory,
+    async registeredStreamIds(at) {
+      const block = blockOption(at);
+      let count: bigint;
+      try {
+        count = await publicClient.readContract({
+          address,
+          abi: provenanceRegistryAbi,
+          functionName: "streamCount",
+          ...block,
+        });
+      } catch (error) {
+        if (lacksFunction(error)) return undefined;
+        throw toRegistryError(error, "streamCount");
+      }
+      const ids: Hex[] = [];
+      for (let start = 0n; start < count; start += STREAM_IDS_PAGE) {
+        const page = await read("streamIds", () =>
+          publicClient.readContract({
+            address,
+            abi: provenanceRegistryAbi,
+            functionName: "streamIds",
+            args: [start, STREAM_IDS_PAGE],
+            ...block,
+          }),
+        );
+        ids.push(...page);
+      }
+      return ids;
+    },
     async verifyHistory(streamId, options = {}) {
       const blockNumber = await publicClient.getBlockNumber();
       const state = await streamState(streamId, { blockNumber });

@@ -8,6 +8,7 @@ export type {
   ChainVerificationResult,
   HistoryProof,
 } from "./chain/chain-result.js";
+export { ChainVerifyError, type ChainVerifyErrorCode } from "./chain/errors.js";
 export {
   type HistoryOutcome,
   type ProvenAnchor,
@@ -27,6 +28,7 @@ export {
 export { checkManifests, type ManifestSummary, summariseManifests } from "./chain/manifest-checks.js";
 export { type WalkInput, type WalkOutput, walkRecords } from "./chain/record-walk.js";
 export type { RegistryAnchor, RegistryStream, RegistryView } from "./chain/registry-view.js";
+export { registeredName } from "./chain/stream-names.js";
 export { type RegistryViewOptions, registryView } from "./chain/viem-registry.js";
 export { type IndexColumns, indexColumns } from "./columns.js";
 export { SourceError, type SourceErrorCode } from "./errors.js";

@@ -12,9 +12,11 @@ import type { VerificationFailure, VerificationResult } from "../result.js";
  *   schema-v3 link fields, block number and manifest digest) replayed instead;
  * - `state`: neither was possible; only the latest checkpoint in contract state is checked
  *   (a `HISTORY_UNPROVEN` warning says so);
- * - `unregistered`: the stream is not registered in the registry.
+ * - `unregistered`: the stream is not registered in the registry;
+ * - `missing`: the registry anchors the stream but the log does not have it (`STREAM_MISSING`): only
+ *   the latest checkpoint in contract state was read.
  */
-export type HistoryProof = "events" | "local-anchors" | "state" | "unregistered";
+export type HistoryProof = "events" | "local-anchors" | "state" | "unregistered" | "missing";
 
 /**
  * Whether the anchored checkpoints of a stream form one append-only tree, and what shows it:
@@ -39,14 +41,21 @@ export interface ChainStreamResult {
   /** The registry's id of the stream (`encodeStreamId`), `null` for a name that has none. */
   readonly streamId: string | null;
   readonly history: HistoryProof;
-  /** Records in the log. */
+  /** Records in the log (its local size). */
   readonly records: number;
   /** Anchors on chain the log was checked against. */
   readonly anchors: number;
   /** The latest anchored tree size (0 when never anchored). */
   readonly anchoredSize: number;
-  /** Records of the log beyond the latest anchor: not a failure, but not yet provable on chain. */
+  /** The latest anchored root, as the chain holds it (0x-hex); `null` when never anchored. */
+  readonly anchoredRoot: string | null;
+  /**
+   * Records of the log beyond the latest anchor: not yet provable on chain (a failure only with
+   * `requireAnchored`). Whoever can write the log can remove them without trace.
+   */
   readonly unanchored: number;
+  /** The `ts` of the oldest unanchored record, when there is one. */
+  readonly oldestUnanchoredTs?: string;
   readonly consistency: AnchoredConsistency;
   /**
    * Local and chain failures, sorted by seq (`failures[0].seq` is the first bad record), at most
@@ -55,9 +64,9 @@ export interface ChainStreamResult {
   readonly failures: readonly VerificationFailure[];
   /** Failures found in all, including those not kept. */
   readonly failureCount: number;
-  /** `HISTORY_UNPROVEN` and `ANCHOR_FOREIGN` reports, which do not make the stream fail. */
+  /** `HISTORY_UNPROVEN` reports, which do not make the stream fail (docs/verifier.md says why). */
   readonly warnings: readonly VerificationFailure[];
-  /** The log's own checks ({@link StreamVerifier}), run in the same pass. */
+  /** The log's own checks ({@link StreamVerifier}), run in the same pass (none for a missing stream). */
   readonly local: VerificationResult;
 }
 

@@ -23,8 +23,8 @@ import { SourceError } from "../errors.js";
 import type { VerificationFailure } from "../result.js";
 import type { StoredCheckpoint, StoredRecord } from "../source.js";
 import type { LocalAnchor, LocalLog, LocalManifest } from "../sources/types.js";
-import { verifyAgainstChain } from "./local-vs-chain.js";
-import type { RegistryAnchor, RegistryView } from "./registry-view.js";
+import { type VerifyAgainstChainOptions, verifyAgainstChain } from "./local-vs-chain.js";
+import type { RegistryAnchor, RegistryStream, RegistryView } from "./registry-view.js";
 
 const sha256: Sha256 = (data) => hash("sha256", data, "buffer");
 const STREAM = "loans";
@@ -155,6 +155,8 @@ interface Fixture {
   localAnchors?: LocalAnchor[];
   checkpoints?: StoredCheckpoint[];
   historyUnavailable?: boolean;
+  /** More streams the registry holds (the log has only STREAM). */
+  otherStreams?: RegistryStream[];
 }
 
 function localLog(f: Fixture): LocalLog {
@@ -173,10 +175,11 @@ function view(f: Fixture): RegistryView {
     chainId: CHAIN_ID,
     address: REGISTRY,
     blockNumber: 1000n,
-    streams: async () => [entry],
+    streams: async () => [entry, ...(f.otherStreams ?? [])],
     stream: async (id) => {
-      if (id !== STREAM_ID) throw new SourceError("SOURCE_NOT_FOUND", "unknown");
-      return entry;
+      const found = [entry, ...(f.otherStreams ?? [])].find((e) => e.streamId === id);
+      if (found === undefined) throw new SourceError("SOURCE_NOT_FOUND", "unknown");
+      return found;
     },
     anchorHistory: async () => {
       if (f.historyUnavailable) throw new SourceError("HISTORY_UNAVAILABLE", "pruned");
@@ -185,8 +188,8 @@ function view(f: Fixture): RegistryView {
   };
 }
 
-async function check(f: Fixture) {
-  const result = await verifyAgainstChain({ local: localLog(f), registry: view(f), sha256 });
+async function check(f: Fixture, options: Partial<VerifyAgainstChainOptions> = {}) {
+  const result = await verifyAgainstChain({ local: localLog(f), registry: view(f), sha256, ...options });
   const stream = result.streams[0];
   if (stream === undefined) throw new Error("no stream result");
   return stream;
@@ -262,7 +265,7 @@ describe("verifyAgainstChain", () => {
     expect(result.ok).toBe(false);
   });
 
-  it("reports a local anchor of another registry or chain as ANCHOR_FOREIGN and does not use it", async () => {
+  it("fails a local anchor of another registry or chain as ANCHOR_FOREIGN and does not use it", async () => {
     const log = buildLog(10);
     const chain = anchor(log, [6]);
     const foreign: LocalAnchor[] = [
@@ -274,8 +277,10 @@ describe("verifyAgainstChain", () => {
       { ...(chain.anchors[0] as LocalAnchor), chainId: 1, size: 10 },
     ];
     const result = await check({ log, chain, localAnchors: [...chain.anchors, ...foreign] });
-    expect(result.ok).toBe(true);
-    expect(codes(result.warnings)).toEqual(["ANCHOR_FOREIGN@8", "ANCHOR_FOREIGN@9"]);
+    // The log claims protection this registry does not give: the evidence is not what it says.
+    expect(result.ok).toBe(false);
+    expect(codes(result.failures)).toEqual(["ANCHOR_FOREIGN@8", "ANCHOR_FOREIGN@9"]);
+    expect(result.warnings).toEqual([]);
   });
 
   it("reports a confirmed local anchor the registry does not hold as ANCHOR_NOT_ON_CHAIN", async () => {
@@ -370,6 +375,109 @@ describe("verifyAgainstChain", () => {
     const result = await check({ log, chain, localManifests: honest.manifests });
     expect(result.failures.map((x) => x.code)).toContain("ANCHOR_ROOT_MISMATCH");
     expect(result.consistency.consistent).not.toBe(true);
+  });
+
+  it("reports the anchored size and root from the chain and the unanchored tail with its oldest time", async () => {
+    const log = buildLog(10);
+    const chain = anchor(log, [4, 7]);
+    const result = await check({ log, chain });
+    expect(result.ok).toBe(true);
+    expect(result.records).toBe(10);
+    expect(result.anchoredSize).toBe(7);
+    expect(result.anchoredRoot).toBe(toHex(rootAt(log.cids, 7)));
+    // The log's own root covers all ten records; the anchored root is the chain's, at seven.
+    expect(result.local.root).toBe(toHex(rootAt(log.cids, 10)));
+    expect(result.unanchored).toBe(3);
+    expect(result.oldestUnanchoredTs).toBe(TS);
+  });
+
+  it("with requireAnchored, fails an unanchored tail as UNANCHORED_RECORDS at its first record", async () => {
+    const log = buildLog(10);
+    const chain = anchor(log, [4, 7]);
+    const result = await check({ log, chain }, { requireAnchored: true });
+    expect(result.ok).toBe(false);
+    expect(codes(result.failures)).toEqual(["UNANCHORED_RECORDS@7"]);
+    const whole = await check({ log, chain: anchor(log, [4, 10]) }, { requireAnchored: true });
+    expect(whole.ok).toBe(true);
+    expect(whole.unanchored).toBe(0);
+    expect(whole.oldestUnanchoredTs).toBeUndefined();
+  });
+
+  describe("a stream the registry anchors and the log lacks", () => {
+    const fraudId = encodeStreamId("fraud");
+    const fraud = (treeSize: bigint, metadata = '{"name":"fraud"}'): RegistryStream => ({
+      streamId: fraudId,
+      metadata,
+      state: {
+        status: "active",
+        consistencyRequired: true,
+        treeSize,
+        root: treeSize === 0n ? `0x${"00".repeat(32)}` : `0x${"ab".repeat(32)}`,
+        head: `0x${"cd".repeat(32)}`,
+        anchorCount: treeSize === 0n ? 0n : 3n,
+        lastAnchorBlock: treeSize === 0n ? 0n : 40n,
+        registeredBlock: 6n,
+      },
+    });
+
+    it("is a STREAM_MISSING failure when every stream is checked", async () => {
+      const log = buildLog(10);
+      const chain = anchor(log, [10]);
+      const result = await verifyAgainstChain({
+        local: localLog({ log, chain }),
+        registry: view({ log, chain, otherStreams: [fraud(120n)] }),
+        sha256,
+      });
+      expect(result.ok).toBe(false);
+      expect(result.streams.map((s) => [s.stream, s.ok])).toEqual([
+        ["loans", true],
+        ["fraud", false],
+      ]);
+      const missing = result.streams[1];
+      expect(codes(missing?.failures ?? [])).toEqual(["STREAM_MISSING@0"]);
+      expect(missing).toMatchObject({ anchoredSize: 120, anchors: 3, records: 0, history: "missing" });
+    });
+
+    it("is named by its id when its metadata does not prove a name", async () => {
+      const log = buildLog(3);
+      const chain = anchor(log, [3]);
+      const result = await verifyAgainstChain({
+        local: localLog({ log, chain }),
+        registry: view({ log, chain, otherStreams: [fraud(5n, '{"name":"loans"}')] }),
+        sha256,
+      });
+      expect(result.streams[1]?.stream).toBe(fraudId.toLowerCase());
+      expect(result.failures.map((f) => f.code)).toEqual(["STREAM_MISSING"]);
+    });
+
+    it("is a STREAM_MISSING failure when asked for with streams, by name or by id", async () => {
+      const log = buildLog(3);
+      const chain = anchor(log, [3]);
+      for (const wanted of ["fraud", fraudId]) {
+        const result = await verifyAgainstChain({
+          local: localLog({ log, chain }),
+          registry: view({ log, chain, otherStreams: [fraud(9n)] }),
+          streams: [wanted],
+          sha256,
+        });
+        expect(result.streams.map((s) => s.stream)).toEqual(["fraud"]);
+        expect(result.failures.map((f) => f.code)).toEqual(["STREAM_MISSING"]);
+      }
+    });
+
+    it("is no failure when the registry never anchored it; asking for it is CHAIN_UNKNOWN_STREAM", async () => {
+      const log = buildLog(3);
+      const chain = anchor(log, [3]);
+      const f = { log, chain, otherStreams: [fraud(0n)] };
+      const all = await verifyAgainstChain({ local: localLog(f), registry: view(f), sha256 });
+      expect(all.ok).toBe(true);
+      expect(all.streams.map((s) => s.stream)).toEqual(["loans"]);
+      for (const wanted of ["fraud", "nowhere"]) {
+        await expect(
+          verifyAgainstChain({ local: localLog(f), registry: view(f), streams: [wanted], sha256 }),
+        ).rejects.toMatchObject({ name: "ChainVerifyError", code: "CHAIN_UNKNOWN_STREAM" });
+      }
+    });
   });
 
   it("rejects with SOURCE_UNREACHABLE when the registry cannot be read", async () => {

@@ -5,7 +5,7 @@
  * differs from a trusted manifest, the trusted manifests' CIDs after it. Memory stays O(log n) plus the
  * manifests.
  */
-import { CID, CompactRange, computeCid, type Sha256 } from "@ancora/core";
+import { CID, CompactRange, computeCid, decodeRecord, type Sha256 } from "@ancora/core";
 import { sameBytes } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
 import type { StoredRecord } from "../source.js";
@@ -45,6 +45,11 @@ export interface WalkOutput {
   readonly divergence: number | undefined;
   /** Per anchor (by index in `anchors`): the first differing record within its range. */
   readonly firstDiffInRange: ReadonlyMap<number, number>;
+  /**
+   * The `ts` of the first record beyond the latest anchor (the oldest one the chain does not protect
+   * yet), when there is one and it can be read.
+   */
+  readonly firstUnanchoredTs: string | undefined;
 }
 
 /**
@@ -76,6 +81,8 @@ export function walkRecords(input: WalkInput): WalkOutput {
   let anchored: CompactRange | undefined;
   let divergence: number | undefined;
   let covered = true;
+  const lastAnchored = anchors.at(-1)?.treeSize ?? 0n;
+  let firstUnanchoredTs: string | undefined;
 
   const trustedAt = (p: number): Uint8Array | undefined => {
     while (nextTrusted < trusted.length && (trusted[nextTrusted] as ManifestSummary).size <= p) nextTrusted++;
@@ -93,6 +100,7 @@ export function walkRecords(input: WalkInput): WalkOutput {
   let p = 0;
   for (const stored of input.records) {
     verifier?.add(stored);
+    if (BigInt(p) === lastAnchored) firstUnanchoredTs = timeOf(stored);
     const block = computeCid(stored.bytes, sha256);
     const cid = block.bytes;
     // Every local manifest covering p must list this record's CID.
@@ -155,7 +163,18 @@ export function walkRecords(input: WalkInput): WalkOutput {
     anchored.appendLeaf(listed);
     noteRoots(q + 1, undefined);
   }
-  return { count: p, failures, localRoots, anchoredRoots, divergence, firstDiffInRange };
+  return { count: p, failures, localRoots, anchoredRoots, divergence, firstDiffInRange, firstUnanchoredTs };
+}
+
+/** A record's `ts`: the index column when the source has one (checked against the bytes), else decoded. */
+function timeOf(stored: StoredRecord): string | undefined {
+  if (stored.ts !== undefined) return stored.ts;
+  try {
+    return decodeRecord(stored.bytes).ts;
+  } catch {
+    // A record that does not decode is reported by the verifier (RECORD_INVALID); it has no time.
+    return undefined;
+  }
 }
 
 function cidText(bytes: Uint8Array): string {

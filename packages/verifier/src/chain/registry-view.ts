@@ -34,7 +34,11 @@ export interface RegistryView {
   readonly address: Address;
   /** The block every read is made at. */
   readonly blockNumber: bigint;
-  /** Every stream registered up to {@link blockNumber}, in registration order. */
+  /**
+   * Every stream registered up to {@link blockNumber}, in registration order: chain mode and public mode
+   * take the list of streams to check from here, so a stream the registry anchors cannot vanish from a
+   * log unnoticed.
+   */
   streams(): Promise<RegistryStream[]>;
   /**
    * One stream's state; rejects with an error whose code is `UNKNOWN_STREAM` when it is not registered

@@ -31,8 +31,9 @@ export interface RegistryViewOptions {
 
 /**
  * Reads the ProvenanceRegistry at `address` through `publicClient`, pinned to one block (the latest
- * unless `blockNumber` is given). Streams come from `StreamRegistered` events (read in chunks of
- * `maxBlockRange` blocks) and their state from storage; anchor histories from `CheckpointAnchored`
+ * unless `blockNumber` is given). Streams come from the registry's stream list in storage (registries
+ * deployed before that list existed: from `StreamRegistered` events, read in chunks of `maxBlockRange`
+ * blocks) and their state from storage; anchor histories from `CheckpointAnchored`
  * events from the stream's registration block on.
  *
  * @throws {RegistryError} `REGISTRY_BAD_ARGUMENT` for a malformed address or options, or a block after
@@ -108,6 +109,9 @@ export async function registryView(
   }
 
   async function streams(): Promise<RegistryStream[]> {
+    // Contract state first: it lists every stream however old its registration event is.
+    const fromState = await read("streamIds", () => reader.registeredStreamIds({ blockNumber }));
+    if (fromState !== undefined) return Promise.all(fromState.map((id) => stream(id)));
     const ids: Hex[] = [];
     for (let start = fromBlock; start <= blockNumber; start += maxBlockRange) {
       const end = start + maxBlockRange - 1n < blockNumber ? start + maxBlockRange - 1n : blockNumber;

@@ -45,6 +45,8 @@ export interface VerifyCommand {
   readonly progress: boolean;
   /** `--threads N` (local `--db` and public modes); undefined: the verifier's default. */
   readonly threads?: number;
+  /** `--require-anchored` (chain mode): records beyond the latest anchor make the run fail. */
+  readonly requireAnchored: boolean;
 }
 
 /** What parsing gave: a command to run, or help text to print (exit 0). */
@@ -80,6 +82,12 @@ function program(): Command {
       new Option("--ipfs <address>", "a bitswap peer multiaddr (/ip4/…/p2p/…) or a trustless gateway URL"),
     )
     .addOption(new Option("--receipt <file>", "a receipt (JSON) to check on chain"))
+    .addOption(
+      new Option(
+        "--require-anchored",
+        "with --db/--jsonl and --rpc/--registry: fail (exit 1) when records are not yet anchored",
+      ),
+    )
     .addOption(new Option("--json", "print one JSON document on stdout"))
     .addOption(new Option("--progress", "progress on stderr even when it is not a terminal"))
     .addOption(
@@ -210,6 +218,7 @@ export function parseArgs(
     json?: boolean;
     progress?: boolean;
     threads?: string;
+    requireAnchored?: boolean;
   }>();
   // `--db --json` would otherwise read "--json" as the file name: a value that looks like an option
   // is a missing value (a file really named so can be given as ./-name).
@@ -251,12 +260,21 @@ export function parseArgs(
   }
   const registry = o.registry?.toLowerCase() as Address | undefined;
   const threads = o.threads === undefined ? undefined : threadCount(o.threads);
+  const requireAnchored = o.requireAnchored === true;
   const flags = {
     streams,
     json: o.json === true,
     progress: o.progress === true,
+    requireAnchored,
     ...(threads === undefined ? {} : { threads }),
   };
+  // Only a log checked against the chain has records that may lack an anchor: elsewhere the flag
+  // could never fail, so it is refused rather than silently satisfied.
+  if (requireAnchored && (local === undefined || rpc === undefined || registry === undefined)) {
+    throw new UsageError("USAGE_CONFLICT", "--require-anchored applies to a log checked against the chain", {
+      hint: "Use it with --db FILE (or --jsonl FILE) --rpc URL --registry ADDRESS; public verification and receipts only ever see anchored records.",
+    });
+  }
   const threadsIgnored = (mode: string) =>
     new UsageError("USAGE_CONFLICT", `--threads does not apply to ${mode}`, {
       hint: "--threads applies to a --db log checked alone and to public verification: drop it here.",

@@ -132,16 +132,25 @@ function summariseLocal(result: SourceVerificationResult, progress: Progress): T
   };
 }
 
-/** `--db FILE --rpc URL --registry ADDRESS`: local integrity and the log against the chain. */
+/**
+ * `--db FILE --rpc URL --registry ADDRESS`: local integrity and the log against the chain, for every
+ * stream of the log and every stream the registry anchors (`--stream` narrows it).
+ */
 export async function runChain(
   mode: Extract<VerifyMode, { kind: "chain" }>,
   streams: readonly string[],
+  requireAnchored = false,
 ): Promise<Timed> {
   const log = await openLog(mode);
   try {
-    const names = selectStreams(log, streams);
     const registry = await registryView(client(mode.rpc), mode.registry);
-    const result = await verifyAgainstChain({ local: log, registry, streams: names, sha256: nodeSha256 });
+    const result = await verifyAgainstChain({
+      local: log,
+      registry,
+      ...(streams.length === 0 ? {} : { streams }),
+      sha256: nodeSha256,
+      requireAnchored,
+    });
     return {
       ok: result.ok,
       records: result.streams.reduce((sum, s) => sum + s.records, 0),
@@ -158,6 +167,9 @@ export async function runChain(
           anchors: s.anchors,
           checkpoints: s.local.checkpoints,
           anchoredSize: s.anchoredSize,
+          anchoredRoot: s.anchoredRoot,
+          unanchored: s.unanchored,
+          ...(s.oldestUnanchoredTs === undefined ? {} : { oldestUnanchoredTs: s.oldestUnanchoredTs }),
           ...(s.local.root === undefined ? {} : { root: s.local.root }),
           history: s.history,
           failureCount: s.failureCount,

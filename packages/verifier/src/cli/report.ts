@@ -6,18 +6,25 @@
 import { AncoraError, redactForeign, redactUrls } from "@ancora/core";
 import type { VerificationFailure } from "../result.js";
 
-/** One stream's line of the report. */
+/** One stream's line of the report (the `streams[]` entries of `--json`; docs/verifier.md). */
 export interface StreamSummary {
   readonly stream: string;
   readonly streamId?: string | null;
   readonly ok: boolean;
+  /** Records checked: the log's local size (local and chain modes), the anchored records (public). */
   readonly records: number;
   readonly anchors: number;
   /** Stored checkpoints checked (local) or manifests checked (public). */
   readonly checkpoints?: number;
+  /** The latest anchored tree size, as the chain holds it (chain, public and receipt modes). */
   readonly anchoredSize?: number;
+  /** The latest anchored root, as the chain holds it (0x-hex; `null` before the first anchor). */
   readonly anchoredRoot?: string | null;
-  /** The root recomputed from the records. */
+  /** Chain mode: records of the log beyond the latest anchor, which the chain does not protect yet. */
+  readonly unanchored?: number;
+  /** Chain mode: the `ts` of the oldest of them. */
+  readonly oldestUnanchoredTs?: string;
+  /** The root recomputed from all of the log's records (local and chain modes; the anchored records in public). */
   readonly root?: string;
   /** How the anchor history was proven (chain and public modes). */
   readonly history?: string;
@@ -94,19 +101,26 @@ function count(n: number, noun: string): string {
 function streamLine(s: StreamSummary): string {
   const parts = [count(s.records, "record")];
   if (s.checkpoints !== undefined) parts.push(count(s.checkpoints, "checkpoint"));
-  // The anchored root when the mode reads it; else the recomputed one, only when the stream verified
-  // (then the two are equal): a tampered log's root beside "latest anchored" would read as the chain's.
-  const root = s.anchoredRoot ?? (s.ok ? s.root : undefined);
   if (s.anchoredSize !== undefined) {
-    const latest = `latest anchored size ${s.anchoredSize.toLocaleString("en-US")}`;
+    // Only the chain's root goes beside the anchored size: the log's root covers its unanchored
+    // records too, and a tampered log's root would read as the chain's.
+    const root =
+      s.anchoredRoot === undefined || s.anchoredRoot === null ? "" : ` root ${short(s.anchoredRoot)}`;
     parts.push(
-      `${count(s.anchors, "anchor")}, ${latest}${root === undefined || root === null ? "" : ` root ${short(root)}`}`,
+      `${count(s.anchors, "anchor")}, anchored size ${s.anchoredSize.toLocaleString("en-US")}${root}`,
     );
   } else if (s.root !== undefined) {
     parts.push(`root ${short(s.root)}`);
   }
+  if (s.unanchored !== undefined) {
+    parts.push(
+      s.unanchored === 0
+        ? "no unanchored records"
+        : `${count(s.unanchored, "unanchored record")}${s.oldestUnanchoredTs === undefined ? "" : ` (oldest ${s.oldestUnanchoredTs})`}`,
+    );
+  }
   if (s.history !== undefined) parts.push(`history: ${s.history}`);
-  const verdict = s.ok ? "OK" : `FAILED (${s.failureCount} failure${s.failureCount === 1 ? "" : "s"})`;
+  const verdict = s.ok ? "OK" : `FAILED (${count(s.failureCount, "failure")})`;
   return `  ${s.stream}: ${parts.join(", ")} — ${verdict}\n`;
 }
 
@@ -147,5 +161,13 @@ export function summaryText(summary: Summary): string {
   out += summary.ok
     ? `\nVERIFIED: ${count(summary.records, "record")}, ${count(summary.anchors, "anchor")} (${seconds} s).\n`
     : `\nFAILED: ${count(summary.failureCount, "failure")} in ${count(summary.records, "record")} checked (${seconds} s).\n`;
+  const unanchored = summary.streams.reduce((sum, s) => sum + (s.unanchored ?? 0), 0);
+  if (summary.ok && unanchored > 0) {
+    out += `Not yet anchored: ${count(unanchored, "record")}. The chain does not protect them: whoever can write the log can still remove them (--require-anchored makes this a failure).\n`;
+  }
+  if (summary.mode === "local") {
+    out +=
+      "Checked without a chain: a log rewritten in full would pass. Add --rpc and --registry to check it against the anchors.\n";
+  }
   return out;
 }

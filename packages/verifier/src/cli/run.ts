@@ -29,7 +29,7 @@ async function execute(command: VerifyCommand, io: VerifyIo): Promise<Summary> {
       summary = await runLocal(mode, streams, progress, command.threads);
       break;
     case "chain":
-      summary = await runChain(mode, streams);
+      summary = await runChain(mode, streams, command.requireAnchored);
       break;
     case "public":
       summary = await runPublic(mode, streams, progress, command.threads);

@@ -17,6 +17,7 @@ import { AncoraError, type Sha256 } from "@ancora/core";
 import type { Hex } from "viem";
 import { proveHistoryFromEvents } from "../chain/history-proof.js";
 import type { RegistryStream, RegistryView } from "../chain/registry-view.js";
+import { registeredName } from "../chain/stream-names.js";
 import type { RangeChecker } from "../range-checker.js";
 import type { VerificationFailure, VerificationResult } from "../result.js";
 import type { StoredRecord } from "../source.js";
@@ -176,24 +177,11 @@ export async function verifyPublic(options: PublicVerifyOptions): Promise<Public
   };
 }
 
-/** A stream's display name: the registered metadata's `name` when it hashes to the id. */
-function nameFromMetadata(entry: RegistryStream): string | undefined {
-  try {
-    const name = (JSON.parse(entry.metadata) as { name?: unknown }).name;
-    if (typeof name === "string" && encodeStreamId(name).toLowerCase() === entry.streamId.toLowerCase()) {
-      return name;
-    }
-  } catch {
-    // Metadata is free text chosen by the organisation: a label is only taken when it proves itself.
-  }
-  return undefined;
-}
-
 async function selectStreams(
   registry: RegistryView,
   wanted: readonly string[] | undefined,
 ): Promise<Array<{ entry: RegistryStream; label: string }>> {
-  const label = (entry: RegistryStream, given?: string) => given ?? nameFromMetadata(entry) ?? entry.streamId;
+  const label = (entry: RegistryStream, given?: string) => given ?? registeredName(entry) ?? entry.streamId;
   if (wanted === undefined)
     return (await registry.streams()).map((entry) => ({ entry, label: label(entry) }));
   const seen = new Set<string>();
