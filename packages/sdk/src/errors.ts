@@ -52,6 +52,33 @@ export class StreamUnknownError extends AncoraError<"STREAM_UNKNOWN"> {
   }
 }
 
+/** The stream exists but holds no decision of the model asked about: an evidence pack would be empty. */
+export class ModelUnknownError extends AncoraError<"MODEL_UNKNOWN"> {
+  override name = "ModelUnknownError";
+  constructor(stream: string, model: { id: string; version?: string }, known: readonly string[]) {
+    const name = model.version === undefined ? model.id : `${model.id}@${model.version}`;
+    super("MODEL_UNKNOWN", `Stream "${stream}" holds no decision of model ${JSON.stringify(name)}`, {
+      hint:
+        known.length === 0
+          ? "The stream holds no decision yet: log decisions first, or check the stream name."
+          : `Name a model the stream has decisions of: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}.`,
+      evidence: {
+        stream,
+        model: model.id,
+        ...(model.version === undefined ? {} : { version: model.version }),
+      },
+    });
+  }
+}
+
+/** An export could not be written to its file; the file's previous content (if any) is unchanged. */
+export class ExportFileError extends AncoraError<"EXPORT_FILE_UNWRITABLE"> {
+  override name = "ExportFileError";
+  constructor(shortMessage: string, options: AncoraErrorOptions = {}) {
+    super("EXPORT_FILE_UNWRITABLE", shortMessage, options);
+  }
+}
+
 /** The logger or store was closed; nothing more can be written through it. */
 export class ClosedError extends AncoraError<"CLOSED"> {
   override name = "ClosedError";
@@ -103,5 +130,7 @@ export type SdkErrorCode =
   | "CONFIG_MISSING"
   | "LABEL_UNKNOWN"
   | "STREAM_UNKNOWN"
+  | "MODEL_UNKNOWN"
+  | "EXPORT_FILE_UNWRITABLE"
   | "CLOSED"
   | "BATCH_ENTRY_FAILED";

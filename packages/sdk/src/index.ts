@@ -43,6 +43,11 @@ export {
   DEFAULT_WORKER_PIN_INTERVAL_MS,
   startAnchoringWorker,
 } from "./anchoring/worker.js";
+export {
+  ATOMIC_WRITE_PAUSE_ENV,
+  type AtomicWriteResult,
+  writeFileAtomically,
+} from "./atomic-file.js";
 export type { AppendBatchOptions, BatchDecision, BatchEntry, BatchResult } from "./batch.js";
 export {
   CAPSULE_KEY_SALT_BYTES,
@@ -90,23 +95,31 @@ export {
   BatchEntryError,
   ClosedError,
   ConfigMissingError,
+  ExportFileError,
   InputError,
   type InputErrorCode,
   LabelUnknownError,
+  ModelUnknownError,
   type SdkErrorCode,
   StoreError,
   type StoreErrorCode,
   StreamUnknownError,
 } from "./errors.js";
+export { assessorCommand } from "./evidence/assessor.js";
+export { chainName } from "./evidence/chain-name.js";
+export { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
+export { renderEvidencePack, renderEvidencePackHtml } from "./evidence/render.js";
 export {
+  EVIDENCE_PACK_FORMAT,
+  EVIDENCE_PACK_VERSION,
+  type EvidenceAnchor,
+  type EvidenceAssessor,
+  type EvidenceChain,
+  type EvidenceChainCheck,
   type EvidenceConfig,
   type EvidencePack,
-  type EvidencePackOptions,
-  evidencePack,
-  exportJsonl,
-  type JsonlExportSummary,
-  renderEvidencePack,
-} from "./exports.js";
+} from "./evidence/types.js";
+export { exportJsonl, type JsonlExportSummary } from "./exports.js";
 export type { CommitmentOption } from "./internal/commitments.js";
 export { DEFAULT_BUSY_TIMEOUT_MS } from "./internal/database.js";
 export { SCHEMA_VERSION } from "./internal/schema.js";

@@ -20,13 +20,9 @@ import type { ReceiptOptions } from "./anchoring/receipt.js";
 import { type ConsentRequirement, requireConsent } from "./consent/consent.js";
 import { indexSubject } from "./consent/subjects.js";
 import { ClosedError, InputError, LabelUnknownError } from "./errors.js";
-import {
-  type EvidencePack,
-  type EvidencePackOptions,
-  evidencePack,
-  exportJsonl,
-  type JsonlExportSummary,
-} from "./exports.js";
+import { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
+import type { EvidencePack } from "./evidence/types.js";
+import { exportJsonl, type JsonlExportSummary } from "./exports.js";
 import { type CommitmentConfig, type CommitmentOption, commitmentConfig } from "./internal/commitments.js";
 import { openDatabase } from "./internal/database.js";
 import {
@@ -585,7 +581,7 @@ export class ProvenanceLogger {
   }
 
   /** This stream's evidence pack for a model (default: the logger's model id; see {@link evidencePack}). */
-  evidencePack(options: Partial<Omit<EvidencePackOptions, "stream">> = {}): EvidencePack {
+  evidencePack(options: Partial<Omit<EvidencePackOptions, "stream">> = {}): Promise<EvidencePack> {
     this.#checkOpen();
     this.#flush();
     return evidencePack(this.store, { model: this.model.id, ...options, stream: this.stream });

@@ -44,6 +44,10 @@
  * Checks of a local log against the registry on chain (`verifyAgainstChain`, docs/verifier.md):
  * - `ANCHOR_BEYOND_LOG`: an anchored tree size covers records the log no longer has (truncation);
  *   `seq` is the first missing record.
+ * - `ANCHOR_SIZE_MISSTATED`: an anchor commits the log's root at another size than the one it states
+ *   (`expected` names the anchor's sequence, transaction and stated size, `found` the true size). The
+ *   anchorer misbehaved; the log matches what was anchored. RFC 6962 proofs cannot bind a size, so the
+ *   registry accepts such an anchor (docs/threat-model.md); `seq` is the first record the sizes disagree on.
  * - `ANCHOR_ROOT_MISMATCH`: the root recomputed from the log at an anchored size is not the anchored
  *   root (rewritten or forked history); `seq` is the first record whose CID differs from what the
  *   anchored manifests list, or the anchored range's start when no trusted manifest says.
@@ -120,6 +124,7 @@ export type PublicFailureCode = "MANIFEST_MISSING" | "BLOCK_MISSING";
 export type ChainFailureCode =
   | "ANCHOR_BEYOND_LOG"
   | "ANCHOR_ROOT_MISMATCH"
+  | "ANCHOR_SIZE_MISSTATED"
   | "ANCHOR_MANIFEST_MISMATCH"
   | "MANIFEST_RECORD_MISMATCH"
   | "MANIFEST_CHAIN_BROKEN"

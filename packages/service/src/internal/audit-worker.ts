@@ -19,7 +19,7 @@ try {
       });
       parentPort?.postMessage({ result });
     } else {
-      const pack = evidencePack(store, { stream: job.stream, model: job.model });
+      const pack = await evidencePack(store, { stream: job.stream, model: job.model });
       parentPort?.postMessage({ result: job.markdown ? renderEvidencePack(pack) : pack });
     }
   } finally {
