@@ -68,16 +68,47 @@ export function retireStream(
   return transact(walletClient, publicClient, options.registry, "retireStream", [options.streamId]);
 }
 
+/** Options of {@link grantRole} and {@link revokeRole}. */
+export interface RoleOptions {
+  registry: Address;
+  /** {@link ANCHORER_ROLE} or {@link DEFAULT_ADMIN_ROLE}. */
+  role: Hex;
+  account: Address;
+}
+
+/**
+ * Grants `role` to `account` (admin only). Granting a role the account holds is a no-op on chain.
+ *
+ * @example
+ * await grantRole(admin, publicClient, { registry, role: ANCHORER_ROLE, account: "0x…" });
+ */
+export function grantRole(
+  walletClient: RegistryWalletClient,
+  publicClient: PublicClient,
+  options: RoleOptions,
+): Promise<TransactionResult> {
+  return transact(walletClient, publicClient, options.registry, "grantRole", [options.role, options.account]);
+}
+
+/** Revokes `role` from `account` (admin only), e.g. after a key leak. */
+export function revokeRole(
+  walletClient: RegistryWalletClient,
+  publicClient: PublicClient,
+  options: RoleOptions,
+): Promise<TransactionResult> {
+  return transact(walletClient, publicClient, options.registry, "revokeRole", [
+    options.role,
+    options.account,
+  ]);
+}
+
 /** Grants `ANCHORER_ROLE` to `account` (admin only). */
 export function grantAnchorer(
   walletClient: RegistryWalletClient,
   publicClient: PublicClient,
   options: { registry: Address; account: Address },
 ): Promise<TransactionResult> {
-  return transact(walletClient, publicClient, options.registry, "grantRole", [
-    ANCHORER_ROLE,
-    options.account,
-  ]);
+  return grantRole(walletClient, publicClient, { ...options, role: ANCHORER_ROLE });
 }
 
 /** Revokes `ANCHORER_ROLE` from `account` (admin only), e.g. after a key leak. */
@@ -86,10 +117,7 @@ export function revokeAnchorer(
   publicClient: PublicClient,
   options: { registry: Address; account: Address },
 ): Promise<TransactionResult> {
-  return transact(walletClient, publicClient, options.registry, "revokeRole", [
-    ANCHORER_ROLE,
-    options.account,
-  ]);
+  return revokeRole(walletClient, publicClient, { ...options, role: ANCHORER_ROLE });
 }
 
 /** One checkpoint to anchor. */

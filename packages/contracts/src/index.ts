@@ -11,11 +11,14 @@ export {
   DEFAULT_ADMIN_ROLE,
   DEFAULT_CONSISTENCY_REQUIRED,
   grantAnchorer,
+  grantRole,
   type RegisterStreamOptions,
+  type RoleOptions,
   registerStream,
   requireConsistency,
   retireStream,
   revokeAnchorer,
+  revokeRole,
   type TransactionResult,
 } from "./admin.js";
 export {

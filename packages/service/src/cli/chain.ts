@@ -18,7 +18,9 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  getAddress,
   type Hex,
+  isAddress,
   type PublicClient,
   type Transport,
   type WalletClient,
@@ -121,17 +123,30 @@ export function unreachable(error: unknown): unknown {
   });
 }
 
+/** Parses an address flag or argument, or throws USAGE naming it. */
+export function addressArg(value: string, name: string): Address {
+  if (!isAddress(value)) {
+    throw new CliError("USAGE", `${name} is not an address`, { hint: "Pass a 0x-address of 40 hex digits." });
+  }
+  return getAddress(value);
+}
+
+/** A read-only client of one chain. */
+export interface PublicChain {
+  chainId: number;
+  publicClient: PublicClient;
+}
+
 /**
- * Connects to an RPC endpoint: asks its chain id (failing with CHAIN_UNREACHABLE within
- * {@link RPC_TIMEOUT_MS}) and returns clients bound to that chain and account.
+ * Connects to an RPC endpoint for reading only: asks its chain id (failing with CHAIN_UNREACHABLE
+ * within {@link RPC_TIMEOUT_MS}) and returns a client bound to that chain.
  *
  * @example
  * ```ts
- * const { chainId, publicClient, walletClient } = await connect({ urls: ["http://127.0.0.1:8545"] }, account);
+ * const { chainId, publicClient } = await connectPublic({ urls: ["http://127.0.0.1:8545"] });
  * ```
  */
-export async function connect(endpoints: RpcEndpoints, account: Account): Promise<ChainClients> {
-  const transport = rpcTransport(endpoints, { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 });
+export async function connectPublic(endpoints: RpcEndpoints): Promise<PublicChain & { chain: Chain }> {
   let chainId: number;
   try {
     chainId = await createPublicClient({
@@ -146,9 +161,21 @@ export async function connect(endpoints: RpcEndpoints, account: Account): Promis
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [...endpoints.urls] } },
   });
-  return {
-    chainId,
-    publicClient: createPublicClient({ chain, transport }),
-    walletClient: createWalletClient({ account, chain, transport }),
-  };
+  const transport = rpcTransport(endpoints, { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 });
+  return { chainId, chain, publicClient: createPublicClient({ chain, transport }) };
+}
+
+/**
+ * Connects to an RPC endpoint: asks its chain id (failing with CHAIN_UNREACHABLE within
+ * {@link RPC_TIMEOUT_MS}) and returns clients bound to that chain and account.
+ *
+ * @example
+ * ```ts
+ * const { chainId, publicClient, walletClient } = await connect({ urls: ["http://127.0.0.1:8545"] }, account);
+ * ```
+ */
+export async function connect(endpoints: RpcEndpoints, account: Account): Promise<ChainClients> {
+  const { chainId, chain, publicClient } = await connectPublic(endpoints);
+  const transport = rpcTransport(endpoints, { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 });
+  return { chainId, publicClient, walletClient: createWalletClient({ account, chain, transport }) };
 }

@@ -6,6 +6,7 @@
  * reached. Printed text never carries secrets: messages of foreign errors lose their URLs (RPC URLs
  * often embed an API key) and are cut to their first line.
  */
+import { ANCHORER_ROLE, DEFAULT_ADMIN_ROLE } from "@ancora/contracts";
 import { AncoraError, type AncoraErrorOptions, redactForeign } from "@ancora/core";
 
 /** Codes of {@link CliError}. */
@@ -30,6 +31,10 @@ export type CliErrorCode =
   | "DEMO_UNAVAILABLE"
   /** `ancora anchor` stopped before every checkpoint was confirmed. */
   | "ANCHOR_INCOMPLETE"
+  /** The key `serve` anchors with lacks ANCHORER_ROLE in the registry (grant it with `ancora roles grant`). */
+  | "ROLE_MISSING"
+  /** A stream of the store is not registered in the registry, or is retired: it cannot be anchored. */
+  | "STREAM_NOT_REGISTERED"
   /** No confirmed anchor covers the record yet: there is no receipt to give. */
   | "NOT_ANCHORED"
   /** An input or output file could not be read or written. */
@@ -113,6 +118,58 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.usage;
 }
 
+/** Role ids the registry's errors carry, by the contract's names (AccessControlUnauthorizedAccount). */
+const ROLE_IDS: Record<string, string> = {
+  [ANCHORER_ROLE]: "ANCHORER_ROLE",
+  [DEFAULT_ADMIN_ROLE]: "DEFAULT_ADMIN_ROLE",
+};
+
+function revertArgument(value: unknown): string {
+  if (typeof value === "string") return ROLE_IDS[value] ?? value;
+  if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean")
+    return String(value);
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)) ?? "?";
+}
+
+/**
+ * The contract's custom error along the cause chain, as `ErrorName(arg, …)`: @ancora/contracts'
+ * RegistryRevertError (`errorName`, `args`) or viem's ContractFunctionRevertedError (`data`), which
+ * viem decodes with the registry's generated ABI. Found by shape, so no viem import is needed here.
+ */
+export function decodedRevert(error: unknown): string | undefined {
+  for (const e of causes(error)) {
+    const shaped = e as {
+      name?: unknown;
+      errorName?: unknown;
+      args?: unknown;
+      data?: { errorName?: unknown; args?: unknown };
+      reason?: unknown;
+    };
+    const fromViem = shaped.name === "ContractFunctionRevertedError";
+    const errorName = fromViem ? shaped.data?.errorName : shaped.errorName;
+    const args = fromViem ? shaped.data?.args : shaped.args;
+    if (typeof errorName === "string") {
+      const list = Array.isArray(args) ? args.map(revertArgument).join(", ") : "";
+      return `${errorName}(${list})`;
+    }
+    if (fromViem && typeof shaped.reason === "string") return redactForeign(shaped.reason).slice(0, 200);
+  }
+  return undefined;
+}
+
+const REVERT_HINT =
+  "The contract's error names what it checked (a role, a stream, a tree size): fix that (`ancora roles list`, `ancora stream list` show the registry's state) and run the command again.";
+
+/** A message with the decoded revert: in place of the bare error name it names, else appended. */
+function withRevert(message: string, revert: string | undefined): string {
+  if (revert === undefined || message.includes(revert)) return message;
+  const open = revert.indexOf("(");
+  const name = open > 0 ? revert.slice(0, open) : undefined;
+  return name !== undefined && message.includes(name)
+    ? message.replace(name, revert)
+    : `${message}: ${revert}`;
+}
+
 /** What is printed for an error: `{ code, message, hint?, evidence? }`. */
 export interface PrintedError {
   code: string;
@@ -123,11 +180,16 @@ export interface PrintedError {
 
 /** Turns any error into what the CLI prints about it (no secrets, no stack, no URLs). */
 export function describe(error: unknown): PrintedError {
+  const revert = decodedRevert(error);
   if (error instanceof AncoraError) {
     return {
       code: error.code,
-      message: error.shortMessage,
-      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      message: withRevert(error.shortMessage, revert),
+      ...(error.hint !== undefined
+        ? { hint: error.hint }
+        : revert !== undefined
+          ? { hint: REVERT_HINT }
+          : {}),
       ...(error.evidence === undefined ? {} : { evidence: { ...error.evidence } }),
     };
   }
@@ -136,6 +198,13 @@ export function describe(error: unknown): PrintedError {
       code: "CHAIN_UNREACHABLE",
       message: "The RPC endpoint could not be reached",
       hint: "Check --rpc (or ANCORA_RPC_URL) and that the node is running, then run the command again.",
+    };
+  }
+  if (revert !== undefined) {
+    return {
+      code: "REGISTRY_REVERTED",
+      message: `The registry refused the call: ${revert}`,
+      hint: REVERT_HINT,
     };
   }
   const short = (error as { shortMessage?: unknown } | null)?.shortMessage;
@@ -161,5 +230,6 @@ export function formatError(printed: PrintedError): string {
 
 /** JSON form: `{ ok: false, error: { code, message, hint, evidence } }`. */
 export function jsonError(printed: PrintedError): string {
-  return `${JSON.stringify({ ok: false, error: printed })}\n`;
+  // Evidence may hold bigints (a revert's sizes and block numbers): printed as decimal strings.
+  return `${JSON.stringify({ ok: false, error: printed }, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}\n`;
 }

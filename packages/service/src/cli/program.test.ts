@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { generatePrivateKey } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CliIo } from "./io.js";
+import { cliRun } from "../testing/cli.js";
 import { runCli } from "./program.js";
 
 interface Run {
@@ -21,22 +21,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(
+function cli(
   argv: string[],
   options: { stdin?: string; env?: Record<string, string>; stop?: Promise<string> } = {},
 ): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    stdin: Readable.from([options.stdin ?? ""]),
-    env: options.env ?? {},
-    cwd: dir,
-    ...(options.stop === undefined ? {} : { stopSignal: options.stop }),
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
+  return cliRun(argv, { cwd: dir, ...options });
 }
 
 const MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };

@@ -10,9 +10,12 @@ import { deployCommand } from "./commands/deploy.js";
 import { exportCommand } from "./commands/export.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { initCommand } from "./commands/init.js";
+import { keysCommand } from "./commands/keys.js";
 import { lineageCommand } from "./commands/lineage.js";
 import { receiptCommand } from "./commands/receipt.js";
+import { rolesCommand } from "./commands/roles.js";
 import { serveCommand } from "./commands/serve.js";
+import { streamCommand } from "./commands/stream.js";
 import { verifyCommand } from "./commands/verify.js";
 import { CliError, EXIT } from "./errors.js";
 import { type CliIo, processIo } from "./io.js";
@@ -35,6 +38,9 @@ function program(ctx: CliContext): Command {
   for (const make of [
     initCommand,
     deployCommand,
+    keysCommand,
+    rolesCommand,
+    streamCommand,
     serveCommand,
     ingestCommand,
     anchorCommand,
@@ -47,6 +53,9 @@ function program(ctx: CliContext): Command {
     const command = make(ctx);
     // Settings are not inherited by commands built apart from the program: copy them.
     command.copyInheritedSettings(root);
+    for (const sub of command.commands) sub.copyInheritedSettings(command);
+    // `verify --help` is the verifier's own help: the help flag copied from the root is taken off again.
+    if (command.name() === "verify") command.helpOption(false);
     root.addCommand(command);
   }
   return root;

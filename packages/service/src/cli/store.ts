@@ -1,6 +1,8 @@
 /** Opening an existing store for a command (a missing file is a clear error, never a new empty store). */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type AncoraStore, openStore } from "@ancora/sdk";
+import { DB_FILE } from "./config.js";
 import { CliError } from "./errors.js";
 
 /**
@@ -20,4 +22,16 @@ export function openExistingStore(path: string, options: { readonly?: boolean } 
     });
   }
   return openStore({ path, readonly: options.readonly ?? false });
+}
+
+/** The stream names of the data directory's store (none when it has no store yet). */
+export function storeStreams(dir: string): string[] {
+  const db = join(dir, DB_FILE);
+  if (!existsSync(db)) return [];
+  const store = openStore({ path: db, readonly: true });
+  try {
+    return store.streams().map((s) => s.name);
+  } finally {
+    store.close();
+  }
 }

@@ -3,22 +3,23 @@
  * grants the anchorer role, and writes the registry to the data directory's config. The flow of
  * scripts/deploy.ts, with the same refusal of public development accounts off chain 31337.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
-import { openStore } from "@ancora/sdk";
 import { Command } from "commander";
-import { type Address, getAddress, isAddress, isAddressEqual } from "viem";
+import { isAddressEqual } from "viem";
 import {
   accountFromEnv,
+  addressArg,
   assertNoDevelopmentAccounts,
   connect,
   rpcEndpointsOf,
   unreachable,
 } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
-import { DB_FILE, dataDir, loadConfig, saveConfig } from "../config.js";
+import { dataDir, loadConfig, saveConfig } from "../config.js";
 import { CliError } from "../errors.js";
+import { grantCommand } from "../registry.js";
+import { storeStreams } from "../store.js";
 
 interface DeployFlags {
   dir?: string;
@@ -35,24 +36,9 @@ interface DeployFlags {
 /** Environment variables the deployer's key is read from, in order. */
 export const DEPLOYER_KEY_VARIABLES = ["ANCORA_DEPLOYER_KEY", "ANCORA_PRIVATE_KEY"] as const;
 
-function address(value: string, flag: string): Address {
-  if (!isAddress(value)) {
-    throw new CliError("USAGE", `${flag} is not an address`, { hint: "Pass a 0x-address of 40 hex digits." });
-  }
-  return getAddress(value);
-}
-
 /** Streams to register: --stream, else those the data directory's store already holds. */
 function streamsToRegister(flags: string[] | undefined, dir: string): string[] {
-  if (flags !== undefined) return [...new Set(flags)];
-  const db = join(dir, DB_FILE);
-  if (!existsSync(db)) return [];
-  const store = openStore({ path: db, readonly: true });
-  try {
-    return store.streams().map((s) => s.name);
-  } finally {
-    store.close();
-  }
+  return flags !== undefined ? [...new Set(flags)] : storeStreams(dir);
 }
 
 /** The `deploy` command. */
@@ -89,10 +75,13 @@ export function deployCommand(ctx: CliContext): Command {
         }
         const rpc = rpcEndpointsOf(options.rpc, io.env, config);
         const deployer = accountFromEnv(io.env, DEPLOYER_KEY_VARIABLES);
-        const admin = options.admin === undefined ? deployer.address : address(options.admin, "--admin");
+        const admin = options.admin === undefined ? deployer.address : addressArg(options.admin, "--admin");
+        // The anchorer is the account `serve` will sign with: --anchorer, else ANCORA_PRIVATE_KEY's. When
+        // neither is known the deployer gets the role, and the output says how to give it to another key.
+        const serveKeyKnown = options.anchorer !== undefined || Boolean(io.env.ANCORA_PRIVATE_KEY);
         const anchorers =
           options.anchorer !== undefined
-            ? options.anchorer.map((a) => address(a, "--anchorer"))
+            ? options.anchorer.map((a) => addressArg(a, "--anchorer"))
             : [
                 io.env.ANCORA_PRIVATE_KEY
                   ? accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]).address
@@ -147,6 +136,13 @@ export function deployCommand(ctx: CliContext): Command {
             });
           }
           save(streams);
+          const notes = serveKeyKnown
+            ? []
+            : [
+                `ANCORA_PRIVATE_KEY was not set: ANCHORER_ROLE went to the deployer ${deployer.address}. ` +
+                  "If `ancora serve` signs with another key, grant it the role: " +
+                  grantCommand("anchorer", "<address of that key>", dir),
+              ];
           const result = {
             chainId,
             registry,
@@ -155,6 +151,7 @@ export function deployCommand(ctx: CliContext): Command {
             admin,
             anchorers,
             streams,
+            notes,
           };
           return {
             json: result,
@@ -163,6 +160,7 @@ export function deployCommand(ctx: CliContext): Command {
               ...anchorers.map((a) => `granted ANCHORER_ROLE to ${a}`),
               ...streams.map((s) => `registered stream ${s}`),
               `wrote the registry to ${join(dir, "ancora.json")}`,
+              ...notes,
             ],
           };
         } catch (error) {

@@ -6,12 +6,15 @@
 import { kuboService, pinataService, type RpcEndpoints } from "@ancora/sdk";
 import { Command } from "commander";
 import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { type StartOptions, startService } from "../../service.js";
-import { accountFromEnv, rpcEndpointsOf } from "../chain.js";
+import { accountFromEnv, connectPublic, rpcEndpointsOf, unreachable } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { checkAnchorer, registryOf } from "../registry.js";
+import { storeStreams } from "../store.js";
 
 interface ServeFlags {
   dir?: string;
@@ -87,6 +90,35 @@ export function serviceOptions(
   return options;
 }
 
+/**
+ * Refuses to start when the anchoring key cannot anchor (ROLE_MISSING, STREAM_NOT_REGISTERED). An
+ * unreachable chain is not a reason to refuse: decisions are logged and anchoring catches up, so it is
+ * said on stderr and the service starts.
+ */
+async function preflight(io: CliIo, dir: string, config: AncoraConfig, key: Hex): Promise<void> {
+  let chain: Awaited<ReturnType<typeof connectPublic>>;
+  try {
+    chain = await connectPublic(rpcEndpointsOf(undefined, io.env, config));
+  } catch (error) {
+    if (!(error instanceof CliError && error.code === "CHAIN_UNREACHABLE")) throw error;
+    io.stderr.write(
+      "warning: the RPC endpoint cannot be reached, so ANCHORER_ROLE was not checked; anchoring retries until it can\n",
+    );
+    return;
+  }
+  try {
+    await checkAnchorer({
+      publicClient: chain.publicClient,
+      registry: registryOf(config),
+      account: privateKeyToAccount(key).address,
+      streams: storeStreams(dir),
+      dir,
+    });
+  } catch (error) {
+    throw unreachable(error);
+  }
+}
+
 /** The `serve` command. */
 export function serveCommand(ctx: CliContext): Command {
   return new Command("serve")
@@ -103,6 +135,9 @@ export function serveCommand(ctx: CliContext): Command {
         const dir = dataDir(flags.dir, io.env, io.cwd);
         const config = loadConfig(dir);
         const options = serviceOptions(dir, config, flags, io);
+        if (options.anchoring !== undefined && "privateKey" in options.anchoring) {
+          await preflight(io, dir, config, options.anchoring.privateKey);
+        }
         const stopped = stopSignal(io);
         const running = await startService(options);
         // The IPFS addresses are what auditors need besides the chain: print them with the URL.

@@ -26,27 +26,30 @@ async function loadRunVerify(): Promise<RunVerify> {
 
 /** The `verify` command. */
 export function verifyCommand(ctx: CliContext): Command {
-  return new Command("verify")
-    .description(
-      "verify a log, its anchors and IPFS copies (the ancora-verify CLI; see `ancora verify --help`)",
-    )
-    .argument("[args...]", "ancora-verify's flags, e.g. --db FILE --rpc URL --registry ADDRESS --json")
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .passThroughOptions()
-    .action(async (args: string[]) => {
-      const { io } = ctx;
-      try {
-        const runVerify = await loadRunVerify();
-        // runVerify takes process.argv's shape: two entries before the arguments.
-        ctx.exitCode = await runVerify(["node", "ancora verify", ...args], {
-          stdout: io.stdout,
-          stderr: io.stderr,
-          env: io.env,
-        });
-      } catch (error) {
-        ctx.exitCode = reportError(io, error, args.includes("--json"));
-      }
-    });
+  return (
+    new Command("verify")
+      .description(
+        "verify a log, its anchors and IPFS copies (the ancora-verify CLI; see `ancora verify --help`)",
+      )
+      .argument("[args...]", "ancora-verify's flags, e.g. --db FILE --rpc URL --registry ADDRESS --json")
+      // Off again after the program copies its settings (program.ts): --help goes to the verifier.
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .passThroughOptions()
+      .action(async (args: string[]) => {
+        const { io } = ctx;
+        try {
+          const runVerify = await loadRunVerify();
+          // runVerify takes process.argv's shape: two entries before the arguments.
+          ctx.exitCode = await runVerify(["node", "ancora verify", ...args], {
+            stdout: io.stdout,
+            stderr: io.stderr,
+            env: io.env,
+          });
+        } catch (error) {
+          ctx.exitCode = reportError(io, error, args.includes("--json"));
+        }
+      })
+  );
 }
