@@ -20,6 +20,7 @@ import {
   proveHistoryFromLocalAnchors,
 } from "./history-proof.js";
 import { checkManifests, summariseManifests } from "./manifest-checks.js";
+import { findTrueSizes, misstatedSizeFailure, suspectAnchors } from "./misstated-size.js";
 import { type WalkOutput, walkRecords } from "./record-walk.js";
 import type { RegistryStream, RegistryView } from "./registry-view.js";
 
@@ -153,7 +154,8 @@ export function checkLocalAnchors(
  * Every anchored root against the log's root at its size: `ANCHOR_BEYOND_LOG` (seq = first missing
  * record) when the log is shorter, `ANCHOR_ROOT_MISMATCH` when the roots differ, at the first record of
  * the anchor's range whose CID differs from the trusted manifests, else the earlier divergence that
- * explains it, else the range's start.
+ * explains it, else the range's start. An anchor in `misstated` (its sequence → the size whose root
+ * it commits) is `ANCHOR_SIZE_MISSTATED` instead: the anchorer's fault, not the log's.
  *
  * @example
  * ```ts
@@ -164,12 +166,18 @@ export function checkAnchoredRoots(
   stream: string,
   anchors: readonly ProvenAnchor[],
   walk: WalkOutput,
+  misstated: ReadonlyMap<bigint, number> = new Map(),
 ): VerificationFailure[] {
   const failures: VerificationFailure[] = [];
   let rangeStart = 0;
   for (const [i, anchor] of anchors.entries()) {
     const start = rangeStart;
     rangeStart = Number(anchor.treeSize);
+    const trueSize = misstated.get(anchor.sequence);
+    if (trueSize !== undefined) {
+      failures.push(misstatedSizeFailure(stream, anchor, trueSize));
+      continue;
+    }
     if (anchor.treeSize > BigInt(walk.count)) {
       failures.push({
         code: "ANCHOR_BEYOND_LOG",
@@ -299,14 +307,25 @@ export async function verifyStreamAgainstChain(
     sha256,
   });
   const localResult = verifier.finish(source.head?.(stream));
+  // An anchor whose root is the log's root at another size was misstated by the anchorer
+  // (misstated-size.ts): it is named for that, and the manifest checks skip it (the operator's
+  // recovery anchor extends the anchor before it; docs/operations.md).
+  const suspects = suspectAnchors(anchors, walk.localRoots);
+  const misstated =
+    suspects.length === 0
+      ? new Map<bigint, number>()
+      : findTrueSizes(source.records(stream), anchors, suspects, walk.count, sha256);
+  const kept = misstated.size === 0 ? anchors : anchors.filter((a) => !misstated.has(a.sequence));
+  const manifestFailures =
+    misstated.size === 0 ? manifests.failures : checkManifests(stream, summary.manifests, kept).failures;
 
   const chainFailures = [
     ...history.failures,
     ...checkLocalAnchors(stream, own, entry, history),
     ...summary.failures,
-    ...manifests.failures,
+    ...manifestFailures,
     ...walk.failures,
-    ...checkAnchoredRoots(stream, anchors, walk),
+    ...checkAnchoredRoots(stream, anchors, walk, misstated),
   ];
   const all = [...localResult.failures, ...chainFailures].sort((a, b) => a.seq - b.seq);
   const failureCount = localResult.failureCount + chainFailures.length;
@@ -320,7 +339,7 @@ export async function verifyStreamAgainstChain(
     anchors: anchors.length,
     anchoredSize: Number(anchoredSize),
     unanchored: BigInt(walk.count) > anchoredSize ? walk.count - Number(anchoredSize) : 0,
-    consistency: anchoredConsistency(anchors, walk),
+    consistency: anchoredConsistency(kept, walk),
     failures: all.slice(0, maxFailures),
     failureCount,
     warnings: [...foreign, ...history.warnings],
