@@ -60,10 +60,13 @@
  * - `ANCHOR_HISTORY_MISMATCH`: the anchor links (events, or the log's own confirmed anchors) do not
  *   replay from the genesis head to the chained head in contract state.
  * - `ANCHOR_NOT_ON_CHAIN`: the log records an anchor as confirmed that the registry does not hold.
+ * - `ANCHOR_FOREIGN`: the log records an anchor on another registry or chain: it claims protection
+ *   this registry does not give, and is not used as evidence.
+ * - `STREAM_MISSING`: the registry anchors a stream the log does not have (`seq` 0).
+ * - `UNANCHORED_RECORDS`: with `requireAnchored`, records beyond the latest anchor; `seq` is the first.
  * - Warnings (reported in `warnings`, they do not make a result fail): `HISTORY_UNPROVEN`, the node
  *   serves no events and the log lacks the schema-v3 link fields, so only the latest checkpoint in
- *   contract state is checked; `ANCHOR_FOREIGN`, a local anchor names another registry or chain and is
- *   not used as evidence.
+ *   contract state is checked (it still commits to every anchored record).
  *
  * Receipts checked on chain (`verifyReceiptOnChain`):
  * - `RECEIPT_INVALID`: not a well-formed receipt, or its record, stream or index do not add up.
@@ -132,7 +135,9 @@ export type ChainFailureCode =
   | "ANCHOR_HISTORY_MISMATCH"
   | "ANCHOR_NOT_ON_CHAIN"
   | "HISTORY_UNPROVEN"
-  | "ANCHOR_FOREIGN";
+  | "ANCHOR_FOREIGN"
+  | "STREAM_MISSING"
+  | "UNANCHORED_RECORDS";
 
 /** Failures of a receipt checked on chain (see {@link FailureCode}). */
 export type ReceiptFailureCode =

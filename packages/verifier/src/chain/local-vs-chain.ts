@@ -4,7 +4,7 @@
  * stream's records, the log's own checks and its roots at every anchored size, its manifests against the
  * anchored digests, and its anchor rows against what the registry holds.
  */
-import { encodeStreamId } from "@ancora/contracts";
+import { encodeStreamId, isBytes32 } from "@ancora/contracts";
 import { AncoraError, manifestDigest, parseBlockCid, type Sha256 } from "@ancora/core";
 import { toHex } from "viem";
 import { SourceError } from "../errors.js";
@@ -13,6 +13,7 @@ import type { VerificationFailure } from "../result.js";
 import type { LocalAnchor, LocalLog } from "../sources/types.js";
 import { DEFAULT_MAX_FAILURES, StreamVerifier } from "../stream-verifier.js";
 import type { AnchoredConsistency, ChainStreamResult, ChainVerificationResult } from "./chain-result.js";
+import { ChainVerifyError } from "./errors.js";
 import {
   type HistoryOutcome,
   type ProvenAnchor,
@@ -23,6 +24,7 @@ import { checkManifests, summariseManifests } from "./manifest-checks.js";
 import { findTrueSizes, misstatedSizeFailure, suspectAnchors } from "./misstated-size.js";
 import { type WalkOutput, walkRecords } from "./record-walk.js";
 import type { RegistryStream, RegistryView } from "./registry-view.js";
+import { registeredName } from "./stream-names.js";
 
 /** Options of {@link verifyAgainstChain}. */
 export interface VerifyAgainstChainOptions {
@@ -30,35 +32,44 @@ export interface VerifyAgainstChainOptions {
   readonly local: LocalLog;
   /** The registry, read at one block (see `registryView`). */
   readonly registry: RegistryView;
-  /** Streams to check; default every stream of the log. */
+  /**
+   * Streams to check; default every stream of the log and every stream the registry anchors. A stream
+   * the registry anchors but the log lacks is a `STREAM_MISSING` failure, whether asked for or not.
+   */
   readonly streams?: readonly string[];
   /** SHA-256 implementation (inject node:crypto's in Node). */
   readonly sha256?: Sha256;
   /** Failures kept per stream (default {@link DEFAULT_MAX_FAILURES}); all are counted. */
   readonly maxFailures?: number;
+  /**
+   * When true, records beyond a stream's latest anchor are an `UNANCHORED_RECORDS` failure: for an
+   * audit that must find every record protected by the chain. Default false: they are counted in
+   * `unanchored`, with the time of the oldest.
+   */
+  readonly requireAnchored?: boolean;
 }
 
 /**
  * Splits a log's anchors of a stream: those naming another chain or registry are `ANCHOR_FOREIGN`
- * warnings and never evidence; of the rest, the confirmed ones mined at or before the view's block are
+ * failures (the log claims protection this registry does not give) and never evidence; of the rest, the confirmed ones mined at or before the view's block are
  * the claims to check (later ones are not visible at that block yet).
  *
  * @example
  * ```ts
- * const { own, warnings } = classifyLocalAnchors(view, "loans", log.anchors("loans"));
+ * const { own, foreign } = classifyLocalAnchors(view, "loans", log.anchors("loans"));
  * ```
  */
 export function classifyLocalAnchors(
   view: Pick<RegistryView, "chainId" | "address" | "blockNumber">,
   stream: string,
   anchors: readonly LocalAnchor[],
-): { own: LocalAnchor[]; warnings: VerificationFailure[] } {
+): { own: LocalAnchor[]; foreign: VerificationFailure[] } {
   const own: LocalAnchor[] = [];
-  const warnings: VerificationFailure[] = [];
+  const foreign: VerificationFailure[] = [];
   const registry = view.address.toLowerCase();
   for (const anchor of anchors) {
     if (anchor.chainId !== view.chainId || anchor.registry.toLowerCase() !== registry) {
-      warnings.push({
+      foreign.push({
         code: "ANCHOR_FOREIGN",
         stream,
         seq: Math.max(0, anchor.size - 1),
@@ -71,7 +82,7 @@ export function classifyLocalAnchors(
     if (anchor.blockNumber !== null && BigInt(anchor.blockNumber) > view.blockNumber) continue;
     own.push(anchor);
   }
-  return { own, warnings };
+  return { own, foreign };
 }
 
 function notOnChain(stream: string, anchor: LocalAnchor, expected: string): VerificationFailure {
@@ -284,7 +295,7 @@ export async function verifyStreamAgainstChain(
       if (!isUnknownStream(error)) throw error;
     }
   }
-  const { own, warnings: foreign } = classifyLocalAnchors(registry, stream, local.anchors(stream));
+  const { own, foreign } = classifyLocalAnchors(registry, stream, local.anchors(stream));
   const history = await historyOf(registry, entry, own, stream);
   const anchors = history.anchors;
   const summary = summariseManifests(stream, local.manifests(stream), sha256);
@@ -319,17 +330,22 @@ export async function verifyStreamAgainstChain(
   const manifestFailures =
     misstated.size === 0 ? manifests.failures : checkManifests(stream, summary.manifests, kept).failures;
 
+  const anchoredSize = anchors.at(-1)?.treeSize ?? 0n;
+  const unanchored = BigInt(walk.count) > anchoredSize ? walk.count - Number(anchoredSize) : 0;
   const chainFailures = [
+    ...foreign,
     ...history.failures,
     ...checkLocalAnchors(stream, own, entry, history),
     ...summary.failures,
     ...manifestFailures,
     ...walk.failures,
     ...checkAnchoredRoots(stream, anchors, walk, misstated),
+    ...(options.requireAnchored === true && unanchored > 0
+      ? [unanchoredFailure(stream, Number(anchoredSize), unanchored, walk.firstUnanchoredTs)]
+      : []),
   ];
   const all = [...localResult.failures, ...chainFailures].sort((a, b) => a.seq - b.seq);
   const failureCount = localResult.failureCount + chainFailures.length;
-  const anchoredSize = anchors.at(-1)?.treeSize ?? 0n;
   return {
     ok: failureCount === 0,
     stream,
@@ -338,11 +354,15 @@ export async function verifyStreamAgainstChain(
     records: walk.count,
     anchors: anchors.length,
     anchoredSize: Number(anchoredSize),
-    unanchored: BigInt(walk.count) > anchoredSize ? walk.count - Number(anchoredSize) : 0,
+    anchoredRoot: anchors.at(-1)?.root ?? null,
+    unanchored,
+    ...(unanchored > 0 && walk.firstUnanchoredTs !== undefined
+      ? { oldestUnanchoredTs: walk.firstUnanchoredTs }
+      : {}),
     consistency: anchoredConsistency(kept, walk),
     failures: all.slice(0, maxFailures),
     failureCount,
-    warnings: [...foreign, ...history.warnings],
+    warnings: history.warnings,
     local: localResult,
   };
 }
@@ -369,9 +389,15 @@ export async function verifyStreamAgainstChain(
 export async function verifyAgainstChain(
   options: VerifyAgainstChainOptions,
 ): Promise<ChainVerificationResult> {
-  const names = options.streams ?? options.local.streams();
+  const plan = await planStreams(options.local, options.registry, options.streams);
   const streams: ChainStreamResult[] = [];
-  for (const name of names) streams.push(await verifyStreamAgainstChain(options, name));
+  for (const item of plan) {
+    streams.push(
+      item.missing === undefined
+        ? await verifyStreamAgainstChain(options, item.name)
+        : missingStream(item.name, item.missing),
+    );
+  }
   return {
     ok: streams.every((s) => s.ok),
     chainId: options.registry.chainId,
@@ -380,5 +406,108 @@ export async function verifyAgainstChain(
     streams,
     failures: streams.flatMap((s) => s.failures),
     warnings: streams.flatMap((s) => s.warnings),
+  };
+}
+
+/** A stream to check: in the log, or anchored by the registry and missing from the log. */
+interface PlannedStream {
+  readonly name: string;
+  readonly missing?: RegistryStream;
+}
+
+/**
+ * Which streams a chain check covers: those asked for, else every stream of the log; and, always,
+ * every stream the registry has anchored (tree size > 0) that the log lacks. The registry's list is
+ * what makes a deleted stream visible: taking the list from the log alone would let it vanish.
+ */
+async function planStreams(
+  local: LocalLog,
+  registry: RegistryView,
+  wanted: readonly string[] | undefined,
+): Promise<PlannedStream[]> {
+  const inLog = local.streams();
+  const logIds = new Set(inLog.flatMap((name) => idOf(name) ?? []));
+  const anchoredElsewhere = (await registry.streams()).filter(
+    (entry) => entry.state.treeSize > 0n && !logIds.has(entry.streamId.toLowerCase()),
+  );
+  const missingName = (entry: RegistryStream) => registeredName(entry) ?? entry.streamId.toLowerCase();
+  if (wanted === undefined) {
+    return [
+      ...inLog.map((name) => ({ name })),
+      ...anchoredElsewhere.map((entry) => ({ name: missingName(entry), missing: entry })),
+    ];
+  }
+  const plan: PlannedStream[] = [];
+  for (const name of new Set(wanted)) {
+    if (inLog.includes(name)) {
+      plan.push({ name });
+      continue;
+    }
+    const id = isBytes32(name) ? name.toLowerCase() : idOf(name);
+    const entry = anchoredElsewhere.find((e) => e.streamId.toLowerCase() === id);
+    if (entry === undefined) {
+      throw new ChainVerifyError(
+        "CHAIN_UNKNOWN_STREAM",
+        `stream ${JSON.stringify(name)} is neither in the log nor anchored in this registry`,
+        {
+          hint: `Pass one of the log's streams (${inLog.join(", ") || "none"}), or check the registry address and the chain the RPC URL points at.`,
+          evidence: { stream: name, registry: registry.address, chainId: registry.chainId },
+        },
+      );
+    }
+    plan.push({ name: isBytes32(name) ? missingName(entry) : name, missing: entry });
+  }
+  return plan;
+}
+
+function idOf(name: string): string | undefined {
+  try {
+    return encodeStreamId(name).toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result for a stream the registry anchors and the log lacks: one `STREAM_MISSING` failure. */
+function missingStream(name: string, entry: RegistryStream): ChainStreamResult {
+  const { treeSize, root, anchorCount } = entry.state;
+  const failure: VerificationFailure = {
+    code: "STREAM_MISSING",
+    stream: name,
+    seq: 0,
+    expected: `${treeSize} anchored records (${anchorCount} anchors, latest root ${root.toLowerCase()}) of stream ${entry.streamId.toLowerCase()}`,
+    found: "no such stream in the log",
+  };
+  return {
+    ok: false,
+    stream: name,
+    streamId: entry.streamId.toLowerCase(),
+    history: "missing",
+    records: 0,
+    anchors: Number(anchorCount),
+    anchoredSize: Number(treeSize),
+    anchoredRoot: root.toLowerCase(),
+    unanchored: 0,
+    consistency: { consistent: undefined, by: "none" },
+    failures: [failure],
+    failureCount: 1,
+    warnings: [],
+    local: { ok: false, stream: name, checked: 0, checkpoints: 0, failures: [], failureCount: 0 },
+  };
+}
+
+/** `UNANCHORED_RECORDS` at the first record beyond the latest anchor (with `requireAnchored`). */
+function unanchoredFailure(
+  stream: string,
+  anchoredSize: number,
+  unanchored: number,
+  oldestTs: string | undefined,
+): VerificationFailure {
+  return {
+    code: "UNANCHORED_RECORDS",
+    stream,
+    seq: anchoredSize,
+    expected: `every record anchored (latest anchor covers ${anchoredSize})`,
+    found: `${unanchored} records beyond the latest anchor${oldestTs === undefined ? "" : `, the oldest from ${oldestTs}`}`,
   };
 }
