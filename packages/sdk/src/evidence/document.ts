@@ -84,10 +84,10 @@ function verificationSection(pack: EvidencePack): Section {
   const { local, chain } = pack.verification;
   const blocks: Block[] = [
     p(
-      { strong: "Local log: " },
+      { strong: "Local log:" },
       local.ok
-        ? `every record's CID, hash link, index columns, config and label reference, the Merkle tree and ${plural(local.checkpoints, "stored checkpoint")} were re-derived from the stored bytes of ${plural(local.checked, "record")}: no failure.`
-        : `${plural(local.failureCount, "failure")} in ${plural(local.checked, "record")}, the first at seq ${dash(local.firstBadSeq)}.`,
+        ? ` every record's CID, hash link, index columns, config and label reference, the Merkle tree and ${plural(local.checkpoints, "stored checkpoint")} were re-derived from the stored bytes of ${plural(local.checked, "record")}: no failure.`
+        : ` ${plural(local.failureCount, "failure")} in ${plural(local.checked, "record")}, the first at seq ${dash(local.firstBadSeq)}.`,
     ),
   ];
   if (!local.ok) {
@@ -99,12 +99,12 @@ function verificationSection(pack: EvidencePack): Section {
     );
   }
   if (!chain.checked) {
-    blocks.push(p({ strong: "Against the chain: not checked. " }, chain.reason));
+    blocks.push(p({ strong: "Against the chain: not checked." }, ` ${chain.reason}`));
   } else {
     blocks.push(
       p(
-        { strong: "Against the chain: " },
-        chain.ok ? "verified" : "FAILED",
+        { strong: "Against the chain:" },
+        chain.ok ? " verified" : " FAILED",
         ` (the checks of ancora-verify --db --rpc --registry, registry read at block ${chain.blockNumber}).`,
       ),
       table(

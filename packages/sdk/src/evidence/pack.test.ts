@@ -200,7 +200,7 @@ describe("chain facts as the log records them", () => {
     expect(markdown).toContain(`| registry (ProvenanceRegistry) | \`${REGISTRY}\` |`);
     expect(markdown).toContain("| chain | Anvil / Foundry / Hardhat (chain id 31337) |");
     expect(markdown).toContain("9 records (6 decisions of this model), the oldest from");
-    expect(markdown).toContain("Against the chain: not checked.");
+    expect(markdown).toContain("**Against the chain: not checked.** No RPC endpoint");
     expect(markdown).toContain(`\`\`\`sh\n${pack.assessor?.command}\n\`\`\``);
     expect(markdown.trimEnd().endsWith("```")).toBe(true);
   });

@@ -1,0 +1,214 @@
+/**
+ * The EU AI Act evidence pack against a real chain: a log anchored on `hardhat node` (anchored-log.ts),
+ * with records logged after the last anchor. The pack names the chain, registry, every anchor and the
+ * unanchored tail, reports the chain cross-check with the verifier's codes, and ends with the command an
+ * assessor runs; that command, run as written through a shell with only ANCORA_RPC_URL set, exits 0. A
+ * tampered copy of the log gives a pack that says so (exit 1).
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { createLogger, type EvidencePack, evidencePack, openStore } from "@ancora/sdk";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliIo } from "../../packages/service/src/cli/io.ts";
+import { runCli } from "../../packages/service/src/cli/program.ts";
+import { type AnchoredLog, STREAM, startAnchoredLog } from "./support/anchored-log.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const VERIFY_MAIN = join(ROOT, "packages/verifier/src/cli/main.ts");
+const REGISTER = join(ROOT, "packages/verifier/src/testing/register-source.mjs");
+const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
+const TAIL = 4;
+
+let org: AnchoredLog;
+let work: string;
+
+beforeAll(async () => {
+  org = await startAnchoredLog({ batches: 2, perBatch: 30 });
+  work = mkdtempSync(join(tmpdir(), "ancora-pack-e2e-"));
+  // Decisions logged after the last anchor: the unanchored tail.
+  const logger = createLogger({ path: org.db, stream: STREAM, model: MODEL, commitment: "plain" });
+  for (let i = 0; i < TAIL; i++)
+    await logger.log({ features: { late: i }, output: { score: 0.7 }, score: 0.7 });
+  await logger.close();
+}, 180_000);
+
+afterAll(async () => {
+  await org?.stop();
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+async function ancora(argv: string[], env: Record<string, string> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    stdin: Readable.from([""]),
+    env,
+    cwd: work,
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** Runs a command line through bash with `ancora-verify` on PATH (from the sources) and only `env` set. */
+function shell(command: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const bin = join(work, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(
+    join(bin, "ancora-verify"),
+    `#!/bin/sh\nexec '${process.execPath}' --conditions=@ancora/source --import '${REGISTER}' '${VERIFY_MAIN}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const child = spawn("bash", ["-c", command], {
+    env: {
+      PATH: `${bin}:${process.env.PATH ?? ""}`,
+      NODE_COMPILE_CACHE: join(tmpdir(), "ancora-test-node-cache"),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, out })));
+}
+
+describe("the evidence pack against a real chain", () => {
+  let pack: EvidencePack;
+  let markdown: string;
+
+  beforeAll(async () => {
+    const json = await ancora(
+      [
+        "export",
+        "--db",
+        org.db,
+        "--stream",
+        STREAM,
+        "--format",
+        "eu-ai-act",
+        "--model",
+        MODEL.id,
+        "--ipfs",
+        org.ipfs.gatewayUrl ?? "",
+        "--json",
+        "--out",
+        "pack.json",
+      ],
+      { ANCORA_RPC_URL: org.chain.url },
+    );
+    expect(json.code, json.stdout + json.stderr).toBe(0);
+    pack = JSON.parse(readFileSync(join(work, "pack.json"), "utf8")) as EvidencePack;
+    const md = await ancora(
+      [
+        "export",
+        ...["--db", org.db, "--stream", STREAM, "--format", "eu-ai-act", "--model", MODEL.id],
+        ...["--ipfs", org.ipfs.gatewayUrl ?? ""],
+      ],
+      { ANCORA_RPC_URL: org.chain.url },
+    );
+    expect(md.code, md.stderr).toBe(0);
+    markdown = md.stdout;
+  }, 120_000);
+
+  it("names the chain, the registry and every anchor with its transaction, block and time", async () => {
+    expect(pack.chain).toEqual({
+      chainId: 31337,
+      name: "Anvil / Foundry / Hardhat",
+      registry: org.registry,
+      deploymentBlock: null,
+      streamId: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+    });
+    expect(pack.anchors).toHaveLength(org.anchors);
+    const client = org.publicClient;
+    for (const anchor of pack.anchors) {
+      const receipt = await client.getTransactionReceipt({ hash: anchor.transaction as `0x${string}` });
+      expect(anchor.block).toBe(String(receipt.blockNumber));
+      const block = await client.getBlock({ blockNumber: receipt.blockNumber });
+      expect(anchor.time).toBe(new Date(Number(block.timestamp) * 1000).toISOString());
+      expect(anchor.confirmations).toBeGreaterThanOrEqual(1);
+      expect(anchor.manifestCid).toMatch(/^baf/);
+      expect(anchor.root).toMatch(/^0x[0-9a-f]{64}$/);
+    }
+    expect(pack.anchors.at(-1)?.size).toBe(org.records);
+    expect(pack.unanchored).toMatchObject({ records: TAIL, decisions: TAIL, oldest: expect.any(String) });
+  });
+
+  it("reports the chain cross-check with the verifier's results", () => {
+    expect(pack.verification.chain).toMatchObject({
+      checked: true,
+      ok: true,
+      history: "events",
+      anchors: org.anchors,
+      anchoredSize: org.records,
+      unanchored: TAIL,
+      failureCount: 0,
+      failures: [],
+    });
+    expect(pack.verification.ok).toBe(true);
+    expect(markdown).toContain("**Against the chain:** verified");
+    expect(markdown).toContain(`| registry (ProvenanceRegistry) | \`${org.registry}\` |`);
+    expect(markdown).toContain(`${TAIL} records (${TAIL} decisions of this model), the oldest from`);
+    // The RPC URL never goes into the pack (a provider's URL often holds an API key).
+    expect(markdown).not.toContain(org.chain.url);
+    expect(JSON.stringify(pack)).not.toContain(org.chain.url);
+  });
+
+  it("ends with the assessor's command, which passes as written with only public inputs", async () => {
+    const command = pack.assessor?.command ?? "";
+    expect(command).toBe(
+      `ancora-verify --rpc "$ANCORA_RPC_URL" --registry ${org.registry} --ipfs ${org.ipfs.gatewayUrl} --stream ${STREAM}`,
+    );
+    expect(markdown.trimEnd().endsWith(`\`\`\`sh\n${command}\n\`\`\``)).toBe(true);
+    const run = await shell(command, { ANCORA_RPC_URL: org.chain.url });
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain(STREAM);
+    // Against another registry address the same command fails: it does check the chain.
+    const wrong = await shell(command.replace(org.registry, `0x${"11".repeat(20)}`), {
+      ANCORA_RPC_URL: org.chain.url,
+    });
+    expect(wrong.code).not.toBe(0);
+  }, 120_000);
+
+  it("says so when the log was tampered with, with the verifier's codes (exit 1)", async () => {
+    const copy = join(work, "tampered.db");
+    copyFileSync(org.db, copy);
+    const db = new Database(copy);
+    db.prepare("DELETE FROM records WHERE seq = 20").run();
+    db.close();
+    const run = await ancora(
+      ["export", "--db", copy, "--stream", STREAM, "--format", "eu-ai-act", "--model", MODEL.id, "--json"],
+      { ANCORA_RPC_URL: org.chain.url },
+    );
+    expect(run.code).toBe(1);
+    const tampered = JSON.parse(run.stdout) as EvidencePack;
+    expect(tampered.verification.ok).toBe(false);
+    expect(tampered.verification.chain).toMatchObject({ checked: true, ok: false });
+    const chain = tampered.verification.chain as { failures: { code: string; seq: number }[] };
+    expect(chain.failures.length).toBeGreaterThan(0);
+    expect(chain.failures[0]?.seq).toBe(20);
+    expect(tampered.retention.covered).toBe(false);
+  }, 60_000);
+
+  it("takes the deployment block when it is known (SDK)", async () => {
+    const store = openStore({ path: org.db, readonly: true });
+    try {
+      const withBlock = await evidencePack(store, {
+        stream: STREAM,
+        model: MODEL.id,
+        chain: { publicClient: org.publicClient, deploymentBlock: 1n },
+      });
+      expect(withBlock.chain?.deploymentBlock).toBe("1");
+      expect(withBlock.verification.chain).toMatchObject({ checked: true, ok: true });
+      expect(withBlock.assessor?.command).toContain('--ipfs "$ANCORA_IPFS"');
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+});
