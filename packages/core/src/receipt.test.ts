@@ -172,6 +172,21 @@ describe("receipts of format v1 (checkpoint head and time bound by nothing)", ()
     expect(changed).toEqual(genuine);
   });
 
+  test("an unknown version names both versions read", () => {
+    const json = { ...receiptToJSON(stream.receiptFor(6)), v: 3 };
+    expect(() => receiptFromJSON(json)).toThrow(
+      expect.objectContaining({
+        code: "SCHEMA_UNSUPPORTED_VERSION",
+        path: "$.v",
+        evidence: expect.objectContaining({ supported: [1, 2] }),
+      }),
+    );
+    const { v: _, ...unversioned } = json;
+    expect(() => receiptFromJSON(unversioned)).toThrow(
+      expect.objectContaining({ code: "SCHEMA_MISSING_FIELD" }),
+    );
+  });
+
   test("v1 JSON form round-trips in its own version", () => {
     const receipt = stream.receiptV1For(6);
     const json = receiptToJSON(receipt);

@@ -34,9 +34,9 @@ import {
   expectKeys,
   expectObject,
   expectString,
-  expectVersion,
   type Fields,
   HEX32,
+  has,
 } from "./internal/schema-fields.js";
 import { hashLeaf } from "./merkle/hashing.js";
 import { assertInclusion } from "./merkle/verify.js";
@@ -160,10 +160,21 @@ const KEYS = ["v", "record", "cid", "index", "proof", "checkpoint", "anchor"] as
 const CHECKPOINT_KEYS = ["stream", "size", "root"] as const;
 
 /** The receipt's format version, read before any other field; refuses versions this code does not read. */
-function receiptVersion(fields: Fields, path: string): 1 | 2 {
-  if (fields.v === 1) return 1;
-  expectVersion(fields, path, RECEIPT_VERSION, "receipt");
-  return 2;
+function receiptVersion(fields: Fields, path: string): AnyReceipt["v"] {
+  const { v } = fields;
+  if (v === 1 || v === RECEIPT_VERSION) return v;
+  if (!has(fields, "v")) {
+    throw new SchemaError("SCHEMA_MISSING_FIELD", childPath(path, "v"), "Required field is missing");
+  }
+  throw new SchemaError(
+    "SCHEMA_UNSUPPORTED_VERSION",
+    childPath(path, "v"),
+    "Unsupported receipt format version",
+    {
+      evidence: { supported: [...RECEIPT_VERSIONS] },
+      hint: "Upgrade @ancora/core to read receipts of this version.",
+    },
+  );
 }
 
 function validateAnchor(value: unknown, path: string): AnchorLocation {
