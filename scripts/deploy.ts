@@ -63,7 +63,11 @@ function address(value: string, what: string): Address {
 }
 
 async function main(): Promise<void> {
+  // `pnpm run deploy -- --rpc-url …` hands the script a literal `--` first (npm drops it, pnpm does
+  // not); parseArgs would read everything after it as positionals. Either spelling works.
+  const argv = process.argv.slice(2);
   const { values } = parseArgs({
+    args: argv[0] === "--" ? argv.slice(1) : argv,
     options: {
       "rpc-url": { type: "string", default: process.env.ANCORA_RPC_URL ?? "http://127.0.0.1:8545" },
       admin: { type: "string" },

@@ -5,13 +5,17 @@
  * with the command that fixes it); `roles grant|revoke|list` and `stream register|list` fix and show
  * it; a revert from a key that is not the admin is printed as the contract's custom error.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, cliRun, startCli } from "../../packages/service/src/testing/cli.ts";
 import { HARDHAT_DEV_KEY, type LocalChain, startLocalChain } from "../../scripts/lib/local-chain.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Hardhat's second development account: the key `serve` anchors with here. */
 const SERVE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
@@ -173,6 +177,43 @@ describe("operator commands", () => {
     );
     expect(after.roles).toEqual({ anchorer: [DEPLOYER_ADDRESS] });
     expect((await serveOnce(dir, serving)).code).toBe(2);
+  }, 180_000);
+
+  it("runs docs/operations.md's `pnpm run deploy -- --rpc-url …` as written", async () => {
+    const out = join(work, "deployments", "local.json");
+    // The documented line, with this test's node, accounts and output file.
+    const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      execFile(
+        "pnpm",
+        [
+          "run",
+          "deploy",
+          "--",
+          "--rpc-url",
+          chain.url,
+          "--admin",
+          DEPLOYER_ADDRESS,
+          "--anchorer",
+          SERVE_ADDRESS,
+          "--stream",
+          "loans",
+          "--stream",
+          "fraud",
+          "--out",
+          out,
+          "--confirmations",
+          "1",
+        ],
+        { cwd: ROOT, env: { ...process.env, ANCORA_DEPLOYER_KEY: HARDHAT_DEV_KEY }, timeout: 120_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : (error.code as number), output: stdout + stderr }),
+      );
+    });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).not.toContain("Unexpected argument");
+    const deployment = JSON.parse(readFileSync(out, "utf8")) as { address?: string; registry?: string };
+    expect(JSON.stringify(deployment)).toContain(SERVE_ADDRESS);
+    expect(JSON.stringify(deployment)).toContain("fraud");
   }, 180_000);
 
   it("deploy grants the anchorer role to ANCORA_PRIVATE_KEY's account when it is set", async () => {
