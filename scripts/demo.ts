@@ -8,7 +8,9 @@
  *     (and its reason), then waiting until everything is anchored;
  *  4. an outside auditor: `ancora-verify` with only the RPC URL, the registry address and the IPFS
  *     address (no database), and one decision's receipt checked against the chain;
- *  5. tampering: two copies of the database are altered (a record's bytes edited; the tail deleted)
+ *  5. the deployer's EU AI Act evidence pack (`ancora export --format eu-ai-act`), verified against the
+ *     chain, and the assessor running the command at its end, as written;
+ *  6. tampering: two copies of the database are altered (a record's bytes edited; the tail deleted)
  *     and the verifier, checking them against the chain, names the first bad record.
  *
  * Everything is left in one folder, printed at the start and the end. Every process started is stopped.
@@ -16,14 +18,15 @@
  * is refused by `ancora` on any chain but the local one (31337).
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { HARDHAT_DEV_KEY, startLocalChain } from "./lib/local-chain.ts";
-import { ANCORA_BIN, type Daemon, run, startDaemon, stopAll, VERIFY_BIN } from "./lib/processes.ts";
+import { ANCORA_BIN, type Daemon, run, runShell, startDaemon, stopAll, VERIFY_BIN } from "./lib/processes.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const WORK = join(ROOT, ".demo");
+// ANCORA_DEMO_DIR puts the run elsewhere (two runs on one checkout must not share a folder).
+const WORK = process.env.ANCORA_DEMO_DIR ?? join(ROOT, ".demo");
 const DATA = join(WORK, "data");
 const STREAM = "loans";
 const DECISIONS = Number(process.env.ANCORA_DEMO_DECISIONS ?? 3_000);
@@ -241,7 +244,42 @@ async function main(): Promise<void> {
     expectExit("ancora-verify (receipt)", checked, 0);
     ok(`decision #${seq}'s receipt (${readFileSync(receiptFile).length} bytes) verifies against the chain`);
 
-    step(5, "Someone with database access tampers with the log; the verifier catches it");
+    step(5, "The deployer hands an EU AI Act evidence pack to an assessor, who re-verifies it");
+    const packFile = join(WORK, `evidence-${MODEL.id}.md`);
+    const publicIpfs = gateway ?? ipfsAddress;
+    for (const [file, flags] of [
+      [packFile, []],
+      [packFile.replace(/\.md$/, ".json"), ["--json"]],
+    ] as const) {
+      const exported = await run(ANCORA_BIN, [
+        ...["export", "--dir", DATA, "--stream", STREAM, "--format", "eu-ai-act", "--model", MODEL.id],
+        ...["--ipfs", publicIpfs, "--out", file, ...flags],
+      ]);
+      expectExit("ancora export --format eu-ai-act", exported, 0);
+    }
+    info(
+      `$ ancora export --dir .demo/data --stream ${STREAM} --format eu-ai-act --model ${MODEL.id} --ipfs … --out .demo/${basename(packFile)}`,
+    );
+    const pack = JSON.parse(readFileSync(packFile.replace(/\.md$/, ".json"), "utf8")) as {
+      anchors: unknown[];
+      unanchored: { records: number };
+      verification: { chain: { checked: boolean; ok?: boolean } };
+      assessor: { command: string } | null;
+    };
+    if (!pack.verification.chain.checked || pack.verification.chain.ok !== true || pack.assessor === null) {
+      throw new Error("the evidence pack was not verified against the chain");
+    }
+    ok(
+      `.demo/${basename(packFile)} (and .json): chain, registry, ${pack.anchors.length} ${pack.anchors.length === 1 ? "anchor" : "anchors"}, ${pack.unanchored.records} unanchored ${pack.unanchored.records === 1 ? "record" : "records"}; verified against the chain`,
+    );
+    // The assessor runs the pack's last command as written, with an RPC endpoint of their own.
+    info(`$ ANCORA_RPC_URL=${chain.url} ${pack.assessor.command}`);
+    const assessed = await runShell(pack.assessor.command, { env: { ANCORA_RPC_URL: chain.url } });
+    console.log(indent(assessed.stdout || assessed.stderr));
+    expectExit("the pack's assessor command", assessed, 0);
+    ok("exit 0: the assessor re-verified the pack's stream from the chain and IPFS alone");
+
+    step(6, "Someone with database access tampers with the log; the verifier catches it");
     await service.stop();
     service = undefined;
     ok("service stopped gracefully (everything acknowledged is in the log)");

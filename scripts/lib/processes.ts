@@ -27,12 +27,48 @@ export function run(
   args: readonly string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<Finished> {
+  return runToEnd(
+    process.execPath,
+    [bin, ...args],
+    args[0] ?? bin,
+    { ...process.env, ...options.env },
+    options,
+  );
+}
+
+/**
+ * Runs a command line through bash, as a person would paste it, with the workspace's `ancora` and
+ * `ancora-verify` (node_modules/.bin) and this Node first on PATH.
+ */
+export function runShell(
+  command: string,
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Finished> {
+  const path = [join(ROOT, "node_modules", ".bin"), dirname(process.execPath), process.env.PATH ?? ""].join(
+    ":",
+  );
+  return runToEnd(
+    "bash",
+    ["-c", command],
+    command.split(" ")[0] ?? "bash",
+    {
+      ...process.env,
+      ...options.env,
+      PATH: path,
+    },
+    options,
+  );
+}
+
+function runToEnd(
+  file: string,
+  args: readonly string[],
+  name: string,
+  env: NodeJS.ProcessEnv,
+  options: { timeoutMs?: number },
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...options.env },
-    });
+    const child = spawn(file, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
     running.add(child);
     let stdout = "";
     let stderr = "";
@@ -44,7 +80,7 @@ export function run(
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${args[0] ?? bin} did not finish within ${options.timeoutMs ?? 300_000} ms`));
+      reject(new Error(`${name} did not finish within ${options.timeoutMs ?? 300_000} ms`));
     }, options.timeoutMs ?? 300_000);
     child.once("error", (error) => {
       clearTimeout(timer);
