@@ -36,6 +36,7 @@ export {
   type EthersTransactionRequest,
   ethersSignerToAccount,
 } from "./anchoring/ethers-account.js";
+export { anchoringLag, type StreamLag } from "./anchoring/lag.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
 export {
   AnchoringWorker,

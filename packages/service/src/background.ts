@@ -7,15 +7,20 @@
  * thread, with the pinner beside it, so building manifests and CARs never holds up a request. Clients
  * given as objects (tests, embedding applications) cannot cross threads: the anchorer then runs here.
  */
+import { AncoraError, redactUrls } from "@ancora/core";
 import {
+  type AnchorErrorContext,
   type Anchorer,
   type AnchorerTuning,
   type AnchoringWorker,
   type AncoraStore,
+  anchoringLag,
   createAnchorer,
   createPinner,
   type IpfsNode,
+  PinError,
   type Pinner,
+  type Recovery,
   type RpcEndpoints,
   rpcTransport,
   startAnchoringWorker,
@@ -72,6 +77,49 @@ function tuning(anchoring: AnchoringOptions): AnchorerTuning {
     ...(anchoring.confirmations === undefined ? {} : { confirmations: anchoring.confirmations }),
     ...(anchoring.pollIntervalMs === undefined ? {} : { pollIntervalMs: anchoring.pollIntervalMs }),
   };
+}
+
+/**
+ * One line per failed attempt (the anchorer and the pinner report each once per backoff step): what
+ * failed (code, the SDK's redacted short message), what to do (hint) and when it is tried again.
+ * Never a URL: messages of Ancora's errors carry none, and anything else is reduced to its class name.
+ */
+export function logFailure(
+  log: Pick<FastifyBaseLogger, "warn">,
+  error: unknown,
+  context: AnchorErrorContext & { cid?: string },
+): void {
+  const typed = error instanceof AncoraError ? error : undefined;
+  const what = error instanceof PinError ? "pinning" : "anchoring";
+  const nextAttemptAt = context.nextAttemptAt;
+  const retryInS =
+    nextAttemptAt === undefined
+      ? undefined
+      : Math.max(0, Math.round((Date.parse(nextAttemptAt) - Date.now()) / 1000));
+  log.warn(
+    {
+      code: typed?.code ?? "UNKNOWN",
+      ...(typed?.hint === undefined ? {} : { hint: typed.hint }),
+      ...context,
+    },
+    `${what} attempt failed: ${typed === undefined ? "unexpected error" : redactUrls(typed.shortMessage)}${
+      retryInS === undefined ? "" : `; next attempt in ${retryInS} s`
+    }`,
+  );
+}
+
+/** One line when the chain or the pinning service answers again, with what waited. */
+export function logRecovery(log: Pick<FastifyBaseLogger, "info">, recovery: Recovery): void {
+  const records =
+    recovery.unanchoredRecords === undefined
+      ? ""
+      : `, ${recovery.unanchoredRecords} records not yet anchored`;
+  log.info(
+    { ...recovery },
+    `${recovery.service === "chain" ? "chain" : "pinning service"} reachable again after ${Math.round(
+      recovery.unreachableMs / 1000,
+    )} s; backlog: ${recovery.jobs} jobs${records}`,
+  );
 }
 
 /** The background workers of one service. */
@@ -149,8 +197,8 @@ export class Background {
       ...(this.#pinner !== undefined && this.#pinMode() === "batch"
         ? { onManifest: this.#pinner.enqueueManifest }
         : {}),
-      onError: (error, context) =>
-        this.#log.warn({ code: (error as { code?: unknown }).code, ...context }, "anchoring attempt failed"),
+      onError: (error, context) => logFailure(this.#log, error, context),
+      onRecovered: (recovery) => logRecovery(this.#log, recovery),
     });
     anchorer.start();
     this.#anchorer = anchorer;
@@ -183,8 +231,8 @@ export class Background {
               intervalMs: pinning.intervalMs ?? DEFAULT_PIN_INTERVAL_MS,
             },
           }),
-      onError: (error, context) =>
-        this.#log.warn({ code: error.code, ...context }, "background attempt failed"),
+      onError: (error, context) => logFailure(this.#log, error, context),
+      onRecovered: (recovery) => logRecovery(this.#log, recovery),
     });
   }
 
@@ -201,11 +249,8 @@ export class Background {
       service: pinning.service,
       mode,
       ...(mode === "record" ? { streams: this.#store.streams().map((s) => s.name) } : {}),
-      onError: (error, context) =>
-        this.#log.warn(
-          { code: (error as { code?: unknown }).code, jobId: context.jobId },
-          "pinning attempt failed",
-        ),
+      onError: (error, context) => logFailure(this.#log, error, context),
+      onRecovered: (recovery) => logRecovery(this.#log, recovery),
     });
     const loop = () => {
       this.#pinTimer = setTimeout(() => {
@@ -253,21 +298,32 @@ export class Background {
     });
   }
 
+  /** The outbox kinds this service works on (their backlog gauge reads 0 when nothing waits). */
+  outboxKinds(): string[] {
+    return [
+      ...(this.#options.anchoring === undefined ? [] : ["anchor"]),
+      ...(this.#options.pinning === undefined ? [] : [`pin:${this.#options.pinning.service.name}`]),
+    ];
+  }
+
   /** Records not yet covered by a confirmed anchor, per stream of the log. */
   anchorLag(): Map<string, number> {
-    const lag = new Map<string, number>();
-    if (this.#anchorer !== undefined) {
-      for (const s of this.#anchorer.backlog().streams) lag.set(s.stream, s.unanchoredRecords);
-      return lag;
-    }
-    for (const { name, size } of this.#store.streams()) {
-      const anchored = this.#store
-        .anchors(name)
-        .filter((a) => a.status === "confirmed")
-        .reduce((max, a) => Math.max(max, a.size), 0);
-      lag.set(name, size - anchored);
-    }
-    return lag;
+    return new Map(this.#lag().map((l) => [l.stream, l.unanchoredRecords]));
+  }
+
+  /** Age (seconds) of the oldest record not yet covered by a confirmed anchor, per stream; 0 when none. */
+  anchorLagSeconds(now = Date.now()): Map<string, number> {
+    return new Map(
+      this.#lag().map((l) => [
+        l.stream,
+        l.oldestUnanchoredAt === null ? 0 : Math.max(0, (now - l.oldestUnanchoredAt) / 1000),
+      ]),
+    );
+  }
+
+  #lag() {
+    const registry = this.#options.anchoring?.registry;
+    return anchoringLag(this.#store, registry === undefined ? {} : { registry });
   }
 
   /** Stops everything; queued jobs stay in the outbox for the next start. */

@@ -9,7 +9,18 @@ describe("metrics", () => {
     m.commitLatency(0.002);
     m.commitLatency(0.3);
     const text = m.render(
-      { outbox: new Map([["anchor", 2]]), anchorLag: new Map([["loans", 7]]), inflight: 4 },
+      {
+        outbox: new Map([
+          ["anchor", 2],
+          ["pin:pinata", 0],
+        ]),
+        anchorLag: new Map([["loans", 7]]),
+        anchorLagSeconds: new Map([
+          ["loans", 12.5],
+          ["cards", 0],
+        ]),
+        inflight: 4,
+      },
       { rss: 100, heapUsed: 50 } as NodeJS.MemoryUsage,
     );
     expect(text).toContain('ancora_appends_total{stream="a\\"b"} 3');
@@ -20,6 +31,10 @@ describe("metrics", () => {
     expect(text).toContain("ancora_commit_latency_seconds_count 2");
     expect(text).toContain('ancora_outbox_backlog{kind="anchor"} 2');
     expect(text).toContain('ancora_anchor_lag_records{stream="loans"} 7');
+    // Gauges at 0 are written, not left out: a scrape tells "nothing waits" from "no data".
+    expect(text).toContain('ancora_outbox_backlog{kind="pin:pinata"} 0');
+    expect(text).toContain('ancora_anchor_lag_seconds{stream="loans"} 12.5');
+    expect(text).toContain('ancora_anchor_lag_seconds{stream="cards"} 0');
     expect(text).toContain("ancora_inflight_decisions 4");
     expect(text).toContain("process_resident_memory_bytes 100");
     expect(text.endsWith("\n")).toBe(true);

@@ -8,10 +8,12 @@ export const COMMIT_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 
 /** Values read when /metrics is scraped. */
 export interface Gauges {
-  /** Outbox jobs not done yet, by kind (anchor, pin:…). */
+  /** Outbox jobs not done yet, by kind (anchor, pin:…); a kind the service works on reads 0, not absent. */
   outbox: ReadonlyMap<string, number>;
   /** Records not yet covered by a confirmed anchor, by stream. */
   anchorLag: ReadonlyMap<string, number>;
+  /** Age of the oldest record not yet covered by a confirmed anchor, by stream (0 when none waits). */
+  anchorLagSeconds: ReadonlyMap<string, number>;
   /** Decisions accepted and not yet durable. */
   inflight: number;
 }
@@ -97,6 +99,14 @@ export class Metrics {
     family("ancora_anchor_lag_records", "gauge", "Records not yet covered by a confirmed anchor, by stream.");
     for (const [stream, n] of sorted(gauges.anchorLag)) {
       lines.push(`ancora_anchor_lag_records{stream="${label(stream)}"} ${n}`);
+    }
+    family(
+      "ancora_anchor_lag_seconds",
+      "gauge",
+      "Age of the oldest record not yet covered by a confirmed anchor, by stream (0 when none waits).",
+    );
+    for (const [stream, seconds] of sorted(gauges.anchorLagSeconds)) {
+      lines.push(`ancora_anchor_lag_seconds{stream="${label(stream)}"} ${seconds}`);
     }
     family("ancora_inflight_decisions", "gauge", "Decisions accepted and not yet durable.");
     lines.push(`ancora_inflight_decisions ${gauges.inflight}`);

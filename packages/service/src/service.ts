@@ -98,8 +98,12 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
     app = await buildApp(
       ctx,
       () => ({
-        outbox: new Map(outbox.all().map((r) => [r.kind, r.n])),
+        outbox: new Map([
+          ...(background?.outboxKinds() ?? []).map((kind) => [kind, 0] as const),
+          ...outbox.all().map((r) => [r.kind, r.n] as const),
+        ]),
         anchorLag: background?.anchorLag() ?? new Map(),
+        anchorLagSeconds: background?.anchorLagSeconds() ?? new Map(),
         inflight: ctx.gate.count,
       }),
       routes,

@@ -75,7 +75,7 @@ interface Chain {
     down: boolean;
     revertCall?: (data: string) => boolean;
     /** Methods that fail as a transport error while the others answer (a flaky provider). */
-    failMethod?: (method: string) => boolean;
+    failMethod?: ((method: string) => boolean) | undefined;
   };
   mine(blocks?: number): Promise<void>;
   admin: Awaited<ReturnType<typeof adminWallet>>;
