@@ -2,8 +2,7 @@
  * Real processes on one file: SIGKILL at random points never loses an acknowledged record, and
  * concurrent writers (processes and threads) never fork the chain.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { tmpdir } from "node:os";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
@@ -11,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
 import { openStore } from "./store.js";
 import { CONFIG, MODEL, tempStore } from "./testing/fixtures.js";
+import { spawnSource } from "./testing/source-child.js";
 
 const CHILD = fileURLToPath(new URL("./testing/append-child.ts", import.meta.url));
-const REGISTER = fileURLToPath(new URL("../../verifier/src/testing/register-source.mjs", import.meta.url));
 const CRASHES = Number(process.env.ANCORA_CRASH_RUNS ?? 100);
 
 interface Child {
@@ -32,25 +31,7 @@ function start(
   concurrency: number,
   threads = 1,
 ): Child {
-  const child = spawn(
-    process.execPath,
-    [
-      "--conditions=@ancora/source",
-      "--import",
-      REGISTER,
-      CHILD,
-      path,
-      stream,
-      String(count),
-      String(concurrency),
-      String(threads),
-    ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      // Node caches compiled (and type-stripped) modules here: later children start several times faster.
-      env: { ...process.env, NODE_COMPILE_CACHE: join(tmpdir(), "ancora-test-node-cache") },
-    },
-  );
+  const child = spawnSource(CHILD, [path, stream, String(count), String(concurrency), String(threads)]);
   let stdout = "";
   let stderr = "";
   let onFirst: () => void = () => {};

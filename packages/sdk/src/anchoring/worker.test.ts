@@ -8,19 +8,11 @@
 
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import {
-  createRegistryReader,
-  deployRegistry,
-  encodeStreamId,
-  grantAnchorer,
-  registerStream,
-} from "@ancora/contracts";
+import { createRegistryReader, encodeStreamId } from "@ancora/contracts";
 import { decodeManifest, verifyReceiptOffline } from "@ancora/core";
 import { workerScript } from "@ancora/verifier/node";
-import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import { Wallet } from "ethers";
-import { network } from "hardhat";
-import { type Address, type Hex, type PublicClient, toHex } from "viem";
+import { type Hex, toHex } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
 import { readCar } from "../ipfs/car.js";
@@ -29,8 +21,9 @@ import { pinataService } from "../pinning/pinata.js";
 import type { PinCar, PinningService } from "../pinning/service.js";
 import { connectionOf } from "../store.js";
 import { CONFIG, DEV_KEY_1, DEV_KEY_2, MODEL, tempStore } from "../testing/fixtures.js";
+import { type HttpChain, httpChain } from "../testing/http-chain.js";
 import { PinningDouble } from "../testing/pinning-double.js";
-import { type RpcEndpoint, rpcOverHttp } from "../testing/rpc-over-http.js";
+import { rpcOverHttp } from "../testing/rpc-over-http.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import { getManifestBytes } from "./anchor-store.js";
 import { ethersSignerToAccount } from "./ethers-account.js";
@@ -49,25 +42,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-interface Chain {
-  rpc: RpcEndpoint;
-  publicClient: PublicClient;
-  registry: Address;
-}
+type Chain = HttpChain;
 
 async function chain(): Promise<Chain> {
-  const { viem, provider } = await network.create();
-  const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
-  const [admin] = await viem.getWalletClients();
-  if (admin === undefined) throw new Error("no wallet");
-  const { address: registry } = await deployRegistry(admin, publicClient, { admin: admin.account.address });
-  await registerStream(admin, publicClient, { registry, streamId: encodeStreamId(STREAM), metadata: STREAM });
-  for (const key of [DEV_KEY_1, DEV_KEY_2]) {
-    await grantAnchorer(admin, publicClient, { registry, account: privateKeyToAccount(key).address });
-  }
-  const rpc = await rpcOverHttp(provider);
-  cleanups.push(() => rpc.stop());
-  return { rpc, publicClient, registry };
+  const c = await httpChain({ streams: [STREAM], anchorers: [DEV_KEY_1, DEV_KEY_2] });
+  cleanups.push(() => c.rpc.stop());
+  return c;
 }
 
 function newLogger(): ProvenanceLogger {

@@ -43,6 +43,8 @@ import type { ThreadInit } from "./worker-thread.js";
 /** First wait before a crashed worker is started again; doubles up to {@link MAX_RESTART_MS}. */
 const FIRST_RESTART_MS = 1_000;
 const MAX_RESTART_MS = 60_000;
+/** How long stop() lets the thread finish a pass in progress before ending it (its jobs stay queued). */
+const STOP_GRACE_MS = 5_000;
 /** Default pinner pass interval in the worker. */
 export const DEFAULT_WORKER_PIN_INTERVAL_MS = 1_000;
 
@@ -182,6 +184,8 @@ export class AnchoringWorker {
   #restartMs: number;
   #restartTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Calls (and a stop) this thread is awaiting: while any is, the thread keeps the process alive. */
+  #awaited = 0;
 
   /** @internal Use {@link startAnchoringWorker}. */
   constructor(options: AnchoringWorkerOptions, internals: AnchoringWorkerInternals = {}) {
@@ -198,7 +202,10 @@ export class AnchoringWorker {
       workerData: this.#init,
       execArgv: [...(this.#internals.execArgv ?? script.execArgv)],
     });
-    worker.unref(); // like the in-thread anchorer's timers: an idle process may exit (stop() is the clean way)
+    // Like the in-thread anchorer's timers, an idle worker does not keep the process alive: a script may
+    // end without stop(). While this thread awaits an answer it does (#hold), or `await worker.stop()`
+    // would leave nothing on this thread's event loop and Node would exit with an unsettled promise.
+    if (this.#awaited === 0) worker.unref();
     this.#worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
       this.#starting = { resolve, reject };
@@ -255,23 +262,48 @@ export class AnchoringWorker {
     clearTimeout(this.#restartTimer);
     const worker = this.#worker;
     if (worker === undefined) return;
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    this.#hold();
     try {
-      await this.#rpc?.call("stop");
-    } catch {
-      // A worker that cannot stop cleanly is ended below; its jobs stay in the outbox.
+      const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      const stopped = (this.#rpc?.call("stop") ?? Promise.resolve())
+        // A worker that cannot stop cleanly is ended below; its jobs stay in the outbox.
+        .catch(() => undefined)
+        .then(() => exited);
+      // A pass stuck on an RPC request that has not timed out yet must not hold stop() for that long.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
+      clearTimeout(timer);
+      await worker.terminate();
+    } finally {
+      this.#release();
     }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
-    await worker.terminate();
   }
 
   async #call<T>(method: string, ...args: unknown[]): Promise<T> {
     if (this.#stopped) throw new AnchorError("ANCHOR_WORKER_FAILED", "The anchoring worker was stopped");
-    await this.#ready;
-    const rpc = this.#rpc;
-    if (rpc === undefined)
-      throw new AnchorError("ANCHOR_WORKER_FAILED", "The anchoring worker is not running");
-    return await rpc.call<T>(method, ...args);
+    this.#hold();
+    try {
+      await this.#ready;
+      const rpc = this.#rpc;
+      if (rpc === undefined)
+        throw new AnchorError("ANCHOR_WORKER_FAILED", "The anchoring worker is not running");
+      return await rpc.call<T>(method, ...args);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Keeps the process alive while this thread awaits the worker (a restart included). */
+  #hold(): void {
+    if (this.#awaited++ > 0) return;
+    this.#worker?.ref();
+    this.#restartTimer?.ref();
+  }
+
+  #release(): void {
+    if (--this.#awaited > 0) return;
+    this.#worker?.unref();
+    this.#restartTimer?.unref();
   }
 
   /** What the worker may ask of this thread: signatures, and uploads through a service that stayed here. */
@@ -346,7 +378,7 @@ export class AnchoringWorker {
           resolve(); // the exit handler of the failed start schedules the next attempt
         });
       }, wait);
-      this.#restartTimer.unref();
+      if (this.#awaited === 0) this.#restartTimer.unref();
     });
   }
 }

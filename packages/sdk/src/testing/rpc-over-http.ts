@@ -3,6 +3,7 @@
  * that only takes an RPC URL (a worker thread, a child process) reaches the test's chain. `down` makes
  * the endpoint refuse every request, as a node that went away would, and `requireHeaders` makes it
  * answer 401 to requests without those headers, as a provider that takes its key in a header does.
+ * `hang` names methods whose requests are never answered, as a node stuck mid-request would.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,6 +24,8 @@ export interface RpcEndpoint {
   down: boolean;
   /** Headers every request must carry (names in lower case), else 401. */
   requireHeaders?: Record<string, string>;
+  /** Methods whose requests are held open, unanswered, until the endpoint stops. */
+  readonly hang: Set<string>;
   /** Requests answered, by method. */
   readonly calls: Map<string, number>;
   stop(): Promise<void>;
@@ -49,7 +52,7 @@ async function answer(provider: Eip1193, request: JsonRpcRequest): Promise<unkno
 /** Starts the endpoint on an ephemeral loopback port. */
 export async function rpcOverHttp(provider: Eip1193): Promise<RpcEndpoint> {
   const calls = new Map<string, number>();
-  const endpoint = { down: false, calls } as RpcEndpoint;
+  const endpoint = { down: false, calls, hang: new Set<string>() } as RpcEndpoint;
   const server: Server = createServer(async (req, res) => {
     if (endpoint.down) {
       res.writeHead(503).end();
@@ -71,6 +74,7 @@ export async function rpcOverHttp(provider: Eip1193): Promise<RpcEndpoint> {
     }
     const requests = Array.isArray(body) ? body : [body];
     for (const r of requests) calls.set(r.method, (calls.get(r.method) ?? 0) + 1);
+    if (requests.some((r) => endpoint.hang.has(r.method))) return; // closed by stop()
     const answers = [];
     for (const r of requests) answers.push(await answer(provider, r));
     // JSON cannot hold bigints; EIP-1193 providers answer with hex strings, so none are expected.
