@@ -172,6 +172,16 @@ describe("receipts of format v1 (checkpoint head and time bound by nothing)", ()
     expect(changed).toEqual(genuine);
   });
 
+  test("the migration in docs/formats.md: v 2 and the checkpoint's stream, size and root", () => {
+    const v1 = receiptToJSON(stream.receiptV1For(6));
+    const { stream: name, size, root } = v1.checkpoint;
+    const migrated = receiptFromJSON({ ...v1, v: 2, checkpoint: { stream: name, size, root } });
+    expect(migrated).toEqual(stream.receiptFor(6));
+    const before = verifyReceiptOffline(stream.receiptV1For(6));
+    const after = verifyReceiptOffline(migrated);
+    expect(after).toEqual({ ...before, version: 2, ignored: [] });
+  });
+
   test("an unknown version names both versions read", () => {
     const json = { ...receiptToJSON(stream.receiptFor(6)), v: 3 };
     expect(() => receiptFromJSON(json)).toThrow(
