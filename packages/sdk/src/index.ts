@@ -37,6 +37,11 @@ export {
   ethersSignerToAccount,
 } from "./anchoring/ethers-account.js";
 export { anchoringLag, type StreamLag } from "./anchoring/lag.js";
+export {
+  type AfterMisstatedOptions,
+  type AfterMisstatedResult,
+  anchorAfterMisstatedAnchor,
+} from "./anchoring/misstated.js";
 export type { ReceiptOptions } from "./anchoring/receipt.js";
 export {
   AnchoringWorker,

@@ -26,6 +26,7 @@ export {
   verifyStreamAgainstChain,
 } from "./chain/local-vs-chain.js";
 export { checkManifests, type ManifestSummary, summariseManifests } from "./chain/manifest-checks.js";
+export { findTrueSizes, misstatedSizeFailure, misstatementCandidates } from "./chain/misstated-size.js";
 export { type WalkInput, type WalkOutput, walkRecords } from "./chain/record-walk.js";
 export type { RegistryAnchor, RegistryStream, RegistryView } from "./chain/registry-view.js";
 export { registeredName } from "./chain/stream-names.js";
@@ -81,6 +82,7 @@ export type {
   StoredHead,
   StoredRecord,
 } from "./source.js";
+export { type GatewayFetcherOptions, gatewayFetcher } from "./sources/blocks.js";
 export {
   parseRpcHeaders,
   type RpcEndpoints,

@@ -20,27 +20,19 @@
 import {
   type AnchorEvent,
   createRegistryReader,
+  describeRegistryRevert,
   encodeStreamId,
   provenanceRegistryAbi,
   type RegistryReader,
   type StreamState,
   UnknownStreamError,
 } from "@ancora/contracts";
-import {
-  AncoraError,
-  type BlockCid,
-  manifestBlock,
-  manifestCidFromDigest,
-  parseBlockCid,
-  splitManifestRanges,
-} from "@ancora/core";
+import { AncoraError, type BlockCid, manifestCidFromDigest } from "@ancora/core";
 import type Database from "better-sqlite3";
 import {
   type Account,
   type Address,
-  BaseError,
   type Chain,
-  ContractFunctionRevertedError,
   encodeFunctionData,
   type Hash,
   type Hex,
@@ -55,7 +47,6 @@ import {
   toHex,
   type WalletClient,
 } from "viem";
-import { nodeSha256 } from "../internal/crypto.js";
 import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
 import {
   type AnchoredCheckpoint,
@@ -69,9 +60,7 @@ import {
   listAnchors,
   type OpenAnchorJob,
   openAnchorJobs,
-  putManifest,
   recentConfirmed,
-  recordCids,
   recordTime,
   retryBackedOffJobs,
   setAnchorLink,
@@ -80,6 +69,8 @@ import {
   upsertAnchor,
 } from "./anchor-store.js";
 import { AnchorError, describeError } from "./errors.js";
+import { buildManifests } from "./manifests.js";
+import { misstatedSize } from "./misstated.js";
 import { NonceManager } from "./nonce.js";
 
 /**
@@ -1036,6 +1027,7 @@ export class Anchorer {
       const event = await this.#findAnchorEvent(streamId, size, state.lastAnchorBlock);
       if (event === undefined) return "superseded"; // covered by a later anchor, provable by consistency
       if (event.root !== rootHex) {
+        await this.#throwIfMisstated(stream, event);
         throw new AnchorError("ANCHOR_FORK", `The chain holds another root at size ${size} of "${stream}"`, {
           hint: "The local log and the anchored history disagree: stop and investigate (verify both).",
           evidence: {
@@ -1109,6 +1101,8 @@ export class Anchorer {
     if (chainSize > 0) {
       const localAtChain = this.#store.consistencyProof(stream, chainSize, size);
       if (toHex(localAtChain.root1) !== state.root) {
+        const latest = await this.#findAnchorEvent(streamId, chainSize, state.lastAnchorBlock);
+        if (latest !== undefined) await this.#throwIfMisstated(stream, latest);
         throw new AnchorError(
           "ANCHOR_FORK",
           `The chain's root at size ${chainSize} of "${stream}" is not the local one`,
@@ -1126,7 +1120,8 @@ export class Anchorer {
       const last = await this.#findAnchorEvent(streamId, chainSize, state.lastAnchorBlock);
       if (last !== undefined) prevManifest = manifestCidFromDigest(hexToBytes(last.manifestDigest));
     }
-    const manifest = await this.#buildManifests(stream, chainSize, size, root, prevManifest);
+    const sink = { db: this.#db, store: this.#store, onManifest: this.#options.onManifest };
+    const manifest = await buildManifests(sink, stream, chainSize, size, root, prevManifest);
     const prepared: PreparedAnchor = {
       stream,
       streamId,
@@ -1146,6 +1141,31 @@ export class Anchorer {
     return "submitted";
   }
 
+  /**
+   * A chain root that is not the log's at the anchor's size, but is the log's root at another size, is
+   * a misstated anchor (./misstated.ts), not a fork: the log is intact and the operator can anchor past
+   * it with the admin key, so it gets its own code and a hint naming the command.
+   */
+  async #throwIfMisstated(stream: string, event: AnchorEvent): Promise<void> {
+    const trueSize = await misstatedSize(this.#db, this.#reader, stream, event);
+    if (trueSize === undefined) return;
+    throw new AnchorError(
+      "ANCHOR_SIZE_MISSTATED",
+      `Anchor ${event.sequence} of "${stream}" states size ${event.treeSize} but commits the log's root at size ${trueSize}`,
+      {
+        hint: `The anchorer key misstated the size; the log is intact. With the registry's admin key (ANCORA_DEPLOYER_KEY), run \`ancora anchor --after-misstated-anchor --stream ${stream}\` to anchor past it (docs/operations.md, "A misstated anchor").`,
+        evidence: {
+          stream,
+          sequence: Number(event.sequence),
+          statedSize: Number(event.treeSize),
+          trueSize,
+          chainRoot: event.root,
+          txHash: event.transactionHash,
+        },
+      },
+    );
+  }
+
   /** Walks the stream's anchors backwards (through `previousAnchorBlock`) to the one of `size`. */
   async #findAnchorEvent(streamId: Hex, size: number, fromBlock: bigint): Promise<AnchorEvent | undefined> {
     let block = fromBlock;
@@ -1159,59 +1179,6 @@ export class Anchorer {
       block = first.previousAnchorBlock;
     }
     return undefined;
-  }
-
-  /**
-   * Builds (and stores) the manifests for seqs from … size − 1, chained from `prev`: one, or several when
-   * the range is longer than one manifest may list (each closing at an intermediate checkpoint).
-   */
-  async #buildManifests(
-    stream: string,
-    from: number,
-    size: number,
-    root: Uint8Array,
-    prev: BlockCid | undefined,
-  ): Promise<{ cid: string; digest: Uint8Array }> {
-    const db = this.#db;
-    const streamId = streamIdOf(db, stream) as number;
-    let previous = prev;
-    let last: { cid: string; digest: Uint8Array } | undefined;
-    const built: Array<{ cid: string; from: number; size: number; bytes: Uint8Array }> = [];
-    for (const range of splitManifestRanges(from, size)) {
-      const cids = recordCids(db, streamId, range.from, range.size).map((text) => {
-        const cid = parseBlockCid(text);
-        if (cid === undefined)
-          throw new AnchorError("ANCHOR_INVALID_OPTION", "A stored record CID is malformed");
-        return cid;
-      });
-      const rangeRoot =
-        range.size === size ? root : this.#store.consistencyProof(stream, range.size, range.size).root2;
-      const block = manifestBlock(
-        {
-          v: 1,
-          stream,
-          from: range.from,
-          size: range.size,
-          root: rangeRoot,
-          head: cids[cids.length - 1] as BlockCid,
-          records: cids,
-          ...(previous === undefined ? {} : { prev: previous }),
-        },
-        nodeSha256,
-      );
-      const cid = block.cid.toString();
-      built.push({ cid, from: range.from, size: range.size, bytes: block.bytes });
-      previous = block.cid;
-      last = { cid, digest: block.cid.multihash.digest };
-    }
-    // Every manifest of the anchor in one transaction: one turn of the write lock (and one fsync), not
-    // one per manifest, which matters when the logger holds the lock most of the time.
-    db.transaction(() => {
-      for (const manifest of built) putManifest(db, streamId, manifest);
-    })();
-    for (const { cid, bytes } of built) await this.#options.onManifest?.({ stream, cid, bytes });
-    if (last === undefined) throw new AnchorError("ANCHOR_INVALID_OPTION", "Empty manifest range");
-    return last;
   }
 
   /**
@@ -1229,15 +1196,19 @@ export class Anchorer {
     try {
       await publicClient.call({ account, to: this.#registry, data });
     } catch (error) {
-      const revert =
-        error instanceof BaseError
-          ? error.walk((e) => e instanceof ContractFunctionRevertedError)
-          : undefined;
-      throw new AnchorError("ANCHOR_REVERTED", "The registry rejects the anchor (simulation)", {
-        hint: "Check ANCHORER_ROLE and the stream's registration; a stale size means another anchorer was faster.",
-        // Only the decoded revert (custom error name and arguments): transport errors carry the RPC URL.
-        ...(revert === undefined ? { details: describeError(error) } : { cause: revert }),
-      });
+      // A raw `call` has no ABI, so viem leaves the revert data undecoded: decode it with the registry's,
+      // so the log names the custom error and its arguments (AccessControlUnauthorizedAccount(0x…,
+      // ANCHORER_ROLE), ProvenanceRegistryStaleTreeSize(…)). The error itself is not kept as the cause:
+      // a transport error's message carries the RPC URL.
+      const revert = describeRegistryRevert(error);
+      throw new AnchorError(
+        "ANCHOR_REVERTED",
+        `The registry rejects the anchor (simulation)${revert === undefined ? "" : `: ${revert}`}`,
+        {
+          hint: "Check ANCHORER_ROLE (`ancora roles list`) and the stream's registration (`ancora stream list`); a stale size means another anchorer was faster.",
+          ...(revert === undefined ? { details: describeError(error) } : {}),
+        },
+      );
     }
     const fees = await this.#fees(replacing);
     const nonce = replacing?.nonce ?? (await this.#nonces.next());

@@ -8,6 +8,15 @@ import { AncoraError, type AncoraErrorOptions, redactForeign, redactUrls } from 
 export type AnchorErrorCode =
   /** The chain holds a different root than the local log at the same size: a fork. Never retried away. */
   | "ANCHOR_FORK"
+  /**
+   * The chain's anchor states one size but commits the log's root at another (misstated with the
+   * anchorer key): the log is intact; anchor past it with the admin key (docs/operations.md).
+   */
+  | "ANCHOR_SIZE_MISSTATED"
+  /** Anchoring past a misstated anchor was asked for, but the chain's latest anchor is not one. */
+  | "ANCHOR_NOT_MISSTATED"
+  /** Anchoring past a misstated anchor needs the log to have grown past the size it states. */
+  | "ANCHOR_LOG_TOO_SHORT"
   /** The current base fee is above the configured cap: the anchor waits. */
   | "ANCHOR_FEE_CAP"
   /** The registry rejected the anchor (simulation or on-chain revert). */

@@ -2,8 +2,12 @@
  * `ancora anchor`: one anchoring pass with the SDK's anchorer. Checkpoints every selected stream's
  * head, commits the pending checkpoints to the registry, waits for their confirmations and prints the
  * transactions. It stops at the first failure (the job stays in the store's outbox for the next run).
+ *
+ * `ancora anchor --after-misstated-anchor --stream NAME` is the way past a misstated anchor
+ * (docs/operations.md): signed with the admin key, it anchors the stream's checkpoint without a
+ * consistency proof from the misstated one, which stays in the history.
  */
-import { type AnchoredCheckpoint, createAnchorer } from "@ancora/sdk";
+import { type AnchoredCheckpoint, anchorAfterMisstatedAnchor, createAnchorer } from "@ancora/sdk";
 import { Command } from "commander";
 import { getAddress, isAddress } from "viem";
 import {
@@ -29,6 +33,7 @@ interface AnchorFlags {
   timeout: number;
   checkpoint: boolean;
   json?: boolean;
+  afterMisstatedAnchor?: boolean;
 }
 
 /** How long `ancora anchor` waits for its confirmations by default (seconds). */
@@ -83,6 +88,10 @@ export function anchorCommand(ctx: CliContext): Command {
     )
     .option("--no-checkpoint", "anchor only the checkpoints already pending")
     .option("--json", "print the anchors as JSON")
+    .option(
+      "--after-misstated-anchor",
+      "anchor the --stream past its misstated latest anchor (ANCORA_DEPLOYER_KEY, the admin)",
+    )
     .action(
       handler<AnchorFlags>(ctx, async (options) => {
         const { io } = ctx;
@@ -90,6 +99,9 @@ export function anchorCommand(ctx: CliContext): Command {
         const db = dbPath(options, io.env, io.cwd);
         const registry = registryOf(options.registry, config);
         const rpc = rpcEndpointsOf(options.rpc, io.env, config);
+        if (options.afterMisstatedAnchor === true) {
+          return await afterMisstatedAnchor(ctx, options, db, registry, rpc, config);
+        }
         const account = accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]);
         const store = openExistingStore(db);
         const errors: unknown[] = [];
@@ -179,4 +191,50 @@ export function anchorCommand(ctx: CliContext): Command {
         }
       }),
     );
+}
+
+/**
+ * `--after-misstated-anchor`: checks that the stream's latest anchor commits the log's root at another
+ * size than it states (a fork is refused), then anchors the stream's checkpoint with the admin key.
+ */
+async function afterMisstatedAnchor(
+  ctx: CliContext,
+  options: AnchorFlags,
+  db: string,
+  registry: `0x${string}`,
+  rpc: ReturnType<typeof rpcEndpointsOf>,
+  config: AncoraConfig | undefined,
+) {
+  const [stream, ...more] = options.stream ?? [];
+  if (stream === undefined || more.length > 0) {
+    throw new CliError("USAGE", "--after-misstated-anchor needs exactly one --stream", {
+      hint: "Name the stream whose latest anchor is misstated (the ANCHOR_SIZE_MISSTATED error names it).",
+    });
+  }
+  const admin = accountFromEnv(ctx.io.env, ["ANCORA_DEPLOYER_KEY"]);
+  const store = openExistingStore(db);
+  try {
+    store.stream(stream); // STREAM_UNKNOWN before any RPC call
+    const clients = await connect(rpc, admin);
+    assertNoDevelopmentAccounts(clients.chainId, { admin: [admin.address] });
+    const done = await anchorAfterMisstatedAnchor({
+      store,
+      stream,
+      registry,
+      publicClient: clients.publicClient,
+      walletClient: clients.walletClient,
+      confirmations: options.confirmations ?? config?.chain.confirmations ?? 2,
+    });
+    const { skipped } = done;
+    return {
+      json: { chainId: clients.chainId, registry, ...done },
+      text: [
+        `skipped anchor ${skipped.sequence} of ${stream}: it states size ${skipped.statedSize} but commits the log's root at size ${skipped.trueSize} (tx ${skipped.txHash}); it stays in the history`,
+        `anchored ${stream} at size ${done.size} with the admin key: tx ${done.txHash} (block ${done.blockNumber})`,
+        "run `ancora anchor` as usual from now on",
+      ],
+    };
+  } finally {
+    store.close();
+  }
 }
