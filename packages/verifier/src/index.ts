@@ -82,7 +82,6 @@ export type {
   StoredHead,
   StoredRecord,
 } from "./source.js";
-export { type GatewayFetcherOptions, gatewayFetcher } from "./sources/blocks.js";
 export {
   parseRpcHeaders,
   type RpcEndpoints,
