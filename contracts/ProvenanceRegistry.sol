@@ -87,6 +87,10 @@ contract ProvenanceRegistry is AccessControl {
 
     mapping(bytes32 streamId => StreamState) private _streams;
     mapping(bytes32 streamId => string) private _metadata;
+    /// Every registered stream id in registration order: the stream list stays readable from state alone
+    /// once nodes drop old {StreamRegistered} events (EIP-4444), so a verifier can tell that a stream
+    /// anchored here is missing from a log.
+    bytes32[] private _streamIds;
 
     /**
      * @notice A stream was registered.
@@ -144,6 +148,20 @@ contract ProvenanceRegistry is AccessControl {
         uint64 previousAnchorBlock,
         bool consistencyChecked
     );
+
+    /**
+     * @notice The admin anchored a checkpoint that does not extend the stream's previous one, because that
+     * one misstates its tree size: its root is the log's root at another size (the anchorer key can make
+     * such an anchor with a valid proof, since RFC 6962 proofs do not bind a size), so no consistency proof
+     * from it exists. The misstated anchor stays in the history; verifiers name it. See
+     * {anchorAfterMisstatedCheckpoint}.
+     * @param streamId The stream.
+     * @param sequence The new anchor's sequence number (its {CheckpointAnchored} has `consistencyChecked`
+     * false).
+     * @param skippedSequence The sequence number of the misstated anchor it does not extend.
+     */
+    // solhint-disable-next-line gas-indexed-events
+    event MisstatedCheckpointSkipped(bytes32 indexed streamId, uint64 indexed sequence, uint64 skippedSequence);
 
     /**
      * @notice The initial admin is the zero address.
@@ -219,6 +237,12 @@ contract ProvenanceRegistry is AccessControl {
     );
 
     /**
+     * @notice The stream has no checkpoint yet, so there is no misstated one to skip.
+     * @param streamId The stream.
+     */
+    error ProvenanceRegistryNoCheckpoint(bytes32 streamId);
+
+    /**
      * @notice A batch with no checkpoint.
      */
     error ProvenanceRegistryEmptyBatch();
@@ -257,6 +281,7 @@ contract ProvenanceRegistry is AccessControl {
         s.status = StreamStatus.Active;
         s.consistencyRequired = consistencyRequired;
         _metadata[streamId] = metadata;
+        _streamIds.push(streamId);
         emit StreamRegistered(streamId, metadata, genesis, consistencyRequired);
     }
 
@@ -340,6 +365,39 @@ contract ProvenanceRegistry is AccessControl {
         }
     }
 
+    /**
+     * @notice Anchors a checkpoint without a consistency proof from the stream's latest checkpoint, when that
+     * checkpoint misstates its tree size (docs/operations.md, "A misstated anchor"): its root is the log's
+     * root at another size, so no consistency proof from it to any later tree of the log exists and the
+     * stream could not be anchored again. The misstated anchor stays in the history (and in the chained
+     * head); this anchor is recorded with `consistencyChecked` false and {MisstatedCheckpointSkipped} names
+     * the anchor it does not extend. Only `DEFAULT_ADMIN_ROLE`, never the anchorer: a stolen anchorer key
+     * must not be able to lift the consistency requirement.
+     * @dev Callable on any active stream with at least one checkpoint; the contract cannot tell a misstated
+     * checkpoint from an honest one (RFC 6962 proofs do not bind a size), so the admin's signature is the
+     * check, and verifiers check the claim against the log.
+     * @param streamId An active stream with at least one checkpoint.
+     * @param treeSize The new tree size, strictly greater than the stream's latest.
+     * @param root The RFC 6962 root of the tree of `treeSize` leaves.
+     * @param manifestDigest The SHA-256 digest of the batch manifest (the digest inside its CID).
+     */
+    function anchorAfterMisstatedCheckpoint(
+        bytes32 streamId,
+        uint64 treeSize,
+        bytes32 root,
+        bytes32 manifestDigest
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        StreamState storage s = _activeStream(streamId);
+        uint64 skipped = s.anchorCount;
+        if (skipped == 0) revert ProvenanceRegistryNoCheckpoint(streamId);
+        _checkCheckpoint(s, streamId, treeSize, root, manifestDigest);
+        _record(s, streamId, treeSize, root, manifestDigest, false);
+        // `skipped` (the anchor count before this anchor) is at least 1, so `skipped - 1` cannot underflow.
+        unchecked {
+            emit MisstatedCheckpointSkipped(streamId, skipped, skipped - 1);
+        }
+    }
+
     // ----------------------------------------------------------------------------------------------------
     // Views
     // ----------------------------------------------------------------------------------------------------
@@ -378,6 +436,31 @@ contract ProvenanceRegistry is AccessControl {
     function streamMetadata(bytes32 streamId) external view returns (string memory) {
         _knownStream(streamId);
         return _metadata[streamId];
+    }
+
+    /**
+     * @notice Returns how many streams were ever registered (active and retired).
+     */
+    function streamCount() external view returns (uint256) {
+        return _streamIds.length;
+    }
+
+    /**
+     * @notice Returns registered stream ids in registration order: at most `count` of them from position
+     * `start` (fewer at the end of the list, none past it). Paged so that each call stays within a node's
+     * gas limit for `eth_call` however many streams there are.
+     * @param start Zero-based position of the first id.
+     * @param count Most ids to return.
+     * @return ids The stream ids at positions `start` to `start + count - 1` that exist.
+     */
+    function streamIds(uint256 start, uint256 count) external view returns (bytes32[] memory ids) {
+        uint256 length = _streamIds.length;
+        if (start >= length) return new bytes32[](0);
+        uint256 end = length - start < count ? length : start + count;
+        ids = new bytes32[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            ids[i - start] = _streamIds[i];
+        }
     }
 
     /**
@@ -505,11 +588,7 @@ contract ProvenanceRegistry is AccessControl {
             if (status == StreamStatus.Unknown) revert ProvenanceRegistryUnknownStream(streamId);
             revert ProvenanceRegistryStreamRetired(streamId);
         }
-        uint64 previousSize = s.treeSize;
-        // solhint-disable-next-line gas-strict-inequalities
-        if (treeSize <= previousSize) revert ProvenanceRegistryStaleTreeSize(streamId, treeSize, previousSize);
-        if (root == bytes32(0)) revert ProvenanceRegistryEmptyRoot(streamId);
-        if (manifestDigest == bytes32(0)) revert ProvenanceRegistryEmptyManifest(streamId);
+        uint64 previousSize = _checkCheckpoint(s, streamId, treeSize, root, manifestDigest);
 
         if (checkConsistency) {
             // From the empty tree every tree is consistent, and the only valid proof is the empty one.
@@ -524,6 +603,21 @@ contract ProvenanceRegistry is AccessControl {
         }
 
         _record(s, streamId, treeSize, root, manifestDigest, checkConsistency);
+    }
+
+    /// @dev Checks a new checkpoint's own fields against the stream's latest; returns the latest size.
+    function _checkCheckpoint(
+        StreamState storage s,
+        bytes32 streamId,
+        uint64 treeSize,
+        bytes32 root,
+        bytes32 manifestDigest
+    ) private view returns (uint64 previousSize) {
+        previousSize = s.treeSize;
+        // solhint-disable-next-line gas-strict-inequalities
+        if (treeSize <= previousSize) revert ProvenanceRegistryStaleTreeSize(streamId, treeSize, previousSize);
+        if (root == bytes32(0)) revert ProvenanceRegistryEmptyRoot(streamId);
+        if (manifestDigest == bytes32(0)) revert ProvenanceRegistryEmptyManifest(streamId);
     }
 
     /// @dev Folds a validated checkpoint into the stream's state and emits {CheckpointAnchored}.
