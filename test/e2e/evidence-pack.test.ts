@@ -12,10 +12,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createLogger, type EvidencePack, evidencePack, openStore } from "@ancora/sdk";
+import { createApiKey, createService } from "@ancora/service";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIo } from "../../packages/service/src/cli/io.ts";
 import { runCli } from "../../packages/service/src/cli/program.ts";
+import { HARDHAT_DEV_KEY } from "../../scripts/lib/local-chain.ts";
 import { type AnchoredLog, STREAM, startAnchoredLog } from "./support/anchored-log.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -211,4 +213,60 @@ describe("the evidence pack against a real chain", () => {
       store.close();
     }
   }, 60_000);
+
+  it("is served over HTTP as the CLI writes it, checked against the chain the service anchors to", async () => {
+    const dataDir = join(work, "service");
+    mkdirSync(dataDir);
+    copyFileSync(org.db, join(dataDir, "ancora.db"));
+    const { token } = createApiKey(dataDir, ["read"]);
+    // Anchoring configured (its RPC URL and registry are what the pack is checked with), never due here.
+    const service = await createService({
+      dataDir,
+      log: false,
+      anchoring: {
+        rpcUrl: org.chain.url,
+        privateKey: HARDHAT_DEV_KEY,
+        registry: org.registry,
+        everyRecords: 1_000_000,
+        everyMs: 3_600_000,
+      },
+    });
+    try {
+      const get = (accept: string) =>
+        service.app.inject({
+          method: "GET",
+          url: `/v1/export/eu-ai-act?stream=${STREAM}&model=${MODEL.id}`,
+          headers: { authorization: `Bearer ${token}`, accept },
+        });
+      const json = await get("application/json");
+      expect(json.statusCode, json.body).toBe(200);
+      const served = JSON.parse(json.body) as EvidencePack;
+      const cli = await ancora(
+        [
+          "export",
+          ...["--db", join(dataDir, "ancora.db"), "--stream", STREAM, "--format", "eu-ai-act"],
+          ...["--model", MODEL.id, "--json"],
+        ],
+        { ANCORA_RPC_URL: org.chain.url },
+      );
+      expect(cli.code, cli.stderr).toBe(0);
+      const written = JSON.parse(cli.stdout) as EvidencePack;
+      const { generatedAt: _a, ...servedRest } = served;
+      const { generatedAt: _b, ...writtenRest } = written;
+      expect(servedRest).toEqual(writtenRest);
+      expect(served.verification.chain).toMatchObject({ checked: true, ok: true });
+      const html = await get("text/html");
+      expect(html.headers["content-type"]).toMatch(/^text\/html/);
+      expect(html.body).toContain(`<code>${org.registry}</code>`);
+      const unknown = await service.app.inject({
+        method: "GET",
+        url: `/v1/export/eu-ai-act?stream=${STREAM}&model=nobody`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(unknown.statusCode).toBe(404);
+      expect(JSON.parse(unknown.body).error.code).toBe("MODEL_UNKNOWN");
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
 });

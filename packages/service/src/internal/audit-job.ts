@@ -15,7 +15,9 @@ export type AuditJob =
       path: string;
       stream: string;
       model: { id: string; version?: string };
-      markdown: boolean;
+      form: "json" | "markdown" | "html";
+      /** The chain to check the pack against: the anchoring RPC endpoints and registry, when known. */
+      chain?: { urls: readonly string[]; headers?: Readonly<Record<string, string>>; registry: string };
     };
 
 const { url: WORKER_URL, execArgv: EXEC_ARGV } = workerScript(import.meta.url, "audit-worker");

@@ -7,9 +7,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { AuditJob } from "./audit-job.js";
 
 const job = workerData as AuditJob;
+/** Per JSON-RPC request of the evidence pack's chain check: a node that does not answer is an error, not a hang. */
+const RPC_TIMEOUT_MS = 30_000;
 
 try {
-  const { evidencePack, openStore, renderEvidencePack } = await import("@ancora/sdk");
+  const { evidencePack, openStore, renderEvidencePack, renderEvidencePackHtml, rpcTransport } = await import(
+    "@ancora/sdk"
+  );
   const store = openStore({ path: job.path, readonly: true });
   try {
     if (job.op === "verify") {
@@ -19,8 +23,34 @@ try {
       });
       parentPort?.postMessage({ result });
     } else {
-      const pack = await evidencePack(store, { stream: job.stream, model: job.model });
-      parentPort?.postMessage({ result: job.markdown ? renderEvidencePack(pack) : pack });
+      const { createPublicClient } = await import("viem");
+      const chain =
+        job.chain === undefined
+          ? undefined
+          : {
+              publicClient: createPublicClient({
+                transport: rpcTransport(
+                  {
+                    urls: job.chain.urls,
+                    ...(job.chain.headers === undefined ? {} : { headers: job.chain.headers }),
+                  },
+                  { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 },
+                ),
+              }),
+              registry: job.chain.registry,
+            };
+      const pack = await evidencePack(store, {
+        stream: job.stream,
+        model: job.model,
+        ...(chain === undefined ? {} : { chain }),
+      });
+      const result =
+        job.form === "markdown"
+          ? renderEvidencePack(pack)
+          : job.form === "html"
+            ? renderEvidencePackHtml(pack)
+            : pack;
+      parentPort?.postMessage({ result });
     }
   } finally {
     store.close();

@@ -25,6 +25,26 @@ class ExportPipe extends PassThrough {
   }
 }
 
+/**
+ * The chain an evidence pack is checked against: the anchoring RPC endpoints and registry, when the
+ * service anchors through URLs (ready-made clients cannot cross to the worker thread: the pack then
+ * says that the chain was not checked).
+ */
+function chainOf(ctx: ServiceContext): {
+  chain?: { urls: string[]; headers?: Record<string, string>; registry: string };
+} {
+  const anchoring = ctx.options.anchoring;
+  if (anchoring === undefined || !("rpcUrl" in anchoring)) return {};
+  const urls = typeof anchoring.rpcUrl === "string" ? [anchoring.rpcUrl] : [...anchoring.rpcUrl];
+  return {
+    chain: {
+      urls,
+      ...(anchoring.rpcHeaders === undefined ? {} : { headers: { ...anchoring.rpcHeaders } }),
+      registry: anchoring.registry,
+    },
+  };
+}
+
 export function auditRoutes(app: App, ctx: ServiceContext): void {
   app.get(
     "/v1/verify",
@@ -99,17 +119,18 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
       config: { scope: "read" },
       schema: {
         summary:
-          "The EU AI Act evidence pack of a model in a stream (JSON, or Markdown with Accept: text/markdown)",
+          "The EU AI Act evidence pack of a model in a stream (JSON; Markdown or HTML with Accept: text/markdown or text/html)",
         tags: ["audit"],
         security: BEARER,
         querystring: EvidenceQuery,
-        produces: ["application/json", "text/markdown"],
+        produces: ["application/json", "text/markdown", "text/html"],
         response: {
           200: {
             description: "The evidence pack",
             content: {
               "application/json": { schema: Type.Record(Type.String(), Type.Unknown()) },
               "text/markdown": { schema: Type.String() },
+              "text/html": { schema: Type.String() },
             },
           },
           ...Object.fromEntries(
@@ -132,15 +153,22 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
           hint: "Check model (and version) against GET /v1/streams/{stream}/records.",
         });
       }
-      const markdown = /\btext\/markdown\b/.test(request.headers.accept ?? "");
+      const accept = request.headers.accept ?? "";
+      const form = /\btext\/markdown\b/.test(accept)
+        ? "markdown"
+        : /\btext\/html\b/.test(accept)
+          ? "html"
+          : "json";
       const result = await ctx.audit.run({
         op: "evidence",
         path: ctx.options.logPath,
         stream,
         model: ref,
-        markdown,
+        form,
+        ...chainOf(ctx),
       });
-      if (markdown) return reply.type("text/markdown; charset=utf-8").send(result as string);
+      if (form === "markdown") return reply.type("text/markdown; charset=utf-8").send(result as string);
+      if (form === "html") return reply.type("text/html; charset=utf-8").send(result as string);
       return reply.type("application/json").send(JSON.stringify(result));
     },
   );
