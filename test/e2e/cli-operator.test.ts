@@ -177,6 +177,14 @@ describe("operator commands", () => {
     );
     expect(after.roles).toEqual({ anchorer: [DEPLOYER_ADDRESS] });
     expect((await serveOnce(dir, serving)).code).toBe(2);
+
+    // Anchoring with that key anyway: the revert of the anchorer's simulation is printed decoded.
+    const anchor = await ancora(["anchor", "--dir", dir, "--confirmations", "1", "--json"], serving);
+    expect(anchor.code).toBe(2);
+    expect(JSON.parse(anchor.stdout).error).toMatchObject({
+      code: "ANCHOR_REVERTED",
+      message: `The registry rejects the anchor (simulation): AccessControlUnauthorizedAccount(${SERVE_ADDRESS}, ANCHORER_ROLE)`,
+    });
   }, 180_000);
 
   it("runs docs/operations.md's `pnpm run deploy -- --rpc-url …` as written", async () => {

@@ -3,17 +3,14 @@
  * simulates first, so a revert surfaces as a typed {@link RegistryRevertError} / {@link UnknownStreamError}
  * carrying the contract's custom error and arguments, then waits for the receipt.
  */
-import { type Address, type Hex, keccak256, type PublicClient, stringToBytes } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import type { RegistryWalletClient } from "./deploy.js";
 import { type TransactionResult, transact } from "./internal/transact.js";
+import { ANCHORER_ROLE } from "./roles.js";
 
 export type { TransactionResult } from "./internal/transact.js";
 
-/** `keccak256("ANCHORER_ROLE")`, the contract's `ANCHORER_ROLE`. */
-export const ANCHORER_ROLE: Hex = keccak256(stringToBytes("ANCHORER_ROLE"));
-
-/** OpenZeppelin's `DEFAULT_ADMIN_ROLE` (zero): manages streams and roles. */
-export const DEFAULT_ADMIN_ROLE: Hex = `0x${"00".repeat(32)}`;
+export { ANCHORER_ROLE, DEFAULT_ADMIN_ROLE } from "./roles.js";
 
 /** Options of {@link registerStream}. */
 export interface RegisterStreamOptions {

@@ -48,6 +48,7 @@ export {
   UnknownStreamError,
 } from "./errors.js";
 export { provenanceRegistryAbi, provenanceRegistryBytecode } from "./generated/provenance-registry.js";
+export { type DecodedRevert, decodeRegistryRevert, describeRegistryRevert } from "./internal/revert.js";
 export {
   type AnchorEvent,
   type AnchorHistoryOptions,

@@ -20,6 +20,7 @@
 import {
   type AnchorEvent,
   createRegistryReader,
+  describeRegistryRevert,
   encodeStreamId,
   provenanceRegistryAbi,
   type RegistryReader,
@@ -31,9 +32,7 @@ import type Database from "better-sqlite3";
 import {
   type Account,
   type Address,
-  BaseError,
   type Chain,
-  ContractFunctionRevertedError,
   encodeFunctionData,
   type Hash,
   type Hex,
@@ -1197,15 +1196,19 @@ export class Anchorer {
     try {
       await publicClient.call({ account, to: this.#registry, data });
     } catch (error) {
-      const revert =
-        error instanceof BaseError
-          ? error.walk((e) => e instanceof ContractFunctionRevertedError)
-          : undefined;
-      throw new AnchorError("ANCHOR_REVERTED", "The registry rejects the anchor (simulation)", {
-        hint: "Check ANCHORER_ROLE and the stream's registration; a stale size means another anchorer was faster.",
-        // Only the decoded revert (custom error name and arguments): transport errors carry the RPC URL.
-        ...(revert === undefined ? { details: describeError(error) } : { cause: revert }),
-      });
+      // A raw `call` has no ABI, so viem leaves the revert data undecoded: decode it with the registry's,
+      // so the log names the custom error and its arguments (AccessControlUnauthorizedAccount(0x…,
+      // ANCHORER_ROLE), ProvenanceRegistryStaleTreeSize(…)). The error itself is not kept as the cause:
+      // a transport error's message carries the RPC URL.
+      const revert = describeRegistryRevert(error);
+      throw new AnchorError(
+        "ANCHOR_REVERTED",
+        `The registry rejects the anchor (simulation)${revert === undefined ? "" : `: ${revert}`}`,
+        {
+          hint: "Check ANCHORER_ROLE (`ancora roles list`) and the stream's registration (`ancora stream list`); a stale size means another anchorer was faster.",
+          ...(revert === undefined ? { details: describeError(error) } : {}),
+        },
+      );
     }
     const fees = await this.#fees(replacing);
     const nonce = replacing?.nonce ?? (await this.#nonces.next());

@@ -6,7 +6,7 @@
  * reached. Printed text never carries secrets: messages of foreign errors lose their URLs (RPC URLs
  * often embed an API key) and are cut to their first line.
  */
-import { ANCHORER_ROLE, DEFAULT_ADMIN_ROLE } from "@ancora/contracts";
+import { describeRegistryRevert } from "@ancora/contracts";
 import { AncoraError, type AncoraErrorOptions, redactForeign } from "@ancora/core";
 
 /** Codes of {@link CliError}. */
@@ -120,45 +120,6 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.usage;
 }
 
-/** Role ids the registry's errors carry, by the contract's names (AccessControlUnauthorizedAccount). */
-const ROLE_IDS: Record<string, string> = {
-  [ANCHORER_ROLE]: "ANCHORER_ROLE",
-  [DEFAULT_ADMIN_ROLE]: "DEFAULT_ADMIN_ROLE",
-};
-
-function revertArgument(value: unknown): string {
-  if (typeof value === "string") return ROLE_IDS[value] ?? value;
-  if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean")
-    return String(value);
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)) ?? "?";
-}
-
-/**
- * The contract's custom error along the cause chain, as `ErrorName(arg, …)`: @ancora/contracts'
- * RegistryRevertError (`errorName`, `args`) or viem's ContractFunctionRevertedError (`data`), which
- * viem decodes with the registry's generated ABI. Found by shape, so no viem import is needed here.
- */
-export function decodedRevert(error: unknown): string | undefined {
-  for (const e of causes(error)) {
-    const shaped = e as {
-      name?: unknown;
-      errorName?: unknown;
-      args?: unknown;
-      data?: { errorName?: unknown; args?: unknown };
-      reason?: unknown;
-    };
-    const fromViem = shaped.name === "ContractFunctionRevertedError";
-    const errorName = fromViem ? shaped.data?.errorName : shaped.errorName;
-    const args = fromViem ? shaped.data?.args : shaped.args;
-    if (typeof errorName === "string") {
-      const list = Array.isArray(args) ? args.map(revertArgument).join(", ") : "";
-      return `${errorName}(${list})`;
-    }
-    if (fromViem && typeof shaped.reason === "string") return redactForeign(shaped.reason).slice(0, 200);
-  }
-  return undefined;
-}
-
 const REVERT_HINT =
   "The contract's error names what it checked (a role, a stream, a tree size): fix that (`ancora roles list`, `ancora stream list` show the registry's state) and run the command again.";
 
@@ -182,7 +143,7 @@ export interface PrintedError {
 
 /** Turns any error into what the CLI prints about it (no secrets, no stack, no URLs). */
 export function describe(error: unknown): PrintedError {
-  const revert = decodedRevert(error);
+  const revert = describeRegistryRevert(error);
   if (error instanceof AncoraError) {
     return {
       code: error.code,
