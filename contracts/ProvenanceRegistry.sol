@@ -455,6 +455,7 @@ contract ProvenanceRegistry is AccessControl {
      */
     function streamIds(uint256 start, uint256 count) external view returns (bytes32[] memory ids) {
         uint256 length = _streamIds.length;
+        // solhint-disable-next-line gas-strict-inequalities
         if (start >= length) return new bytes32[](0);
         uint256 end = length - start < count ? length : start + count;
         ids = new bytes32[](end - start);
