@@ -285,6 +285,14 @@ describe("a misstated anchor", () => {
     ]);
   }, 120_000);
 
+  it("refuses to skip an anchor that is not misstated (ANCHOR_NOT_MISSTATED, exit 1, nothing sent)", async () => {
+    const before = await chainState();
+    const run = await afterMisstated(ADMIN_KEY, ["--confirmations", "1"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("ANCHOR_NOT_MISSTATED");
+    expect((await chainState()).anchorCount).toBe(before.anchorCount);
+  });
+
   it("stays named in the history, and nothing else fails", async () => {
     const result = await verifyLibrary();
     expectOnlyMisstated(result?.failures ?? []);
