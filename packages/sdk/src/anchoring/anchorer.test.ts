@@ -520,6 +520,23 @@ describe("anchorer", () => {
     expect(reverted).toBeGreaterThan(20_000);
   });
 
+  it("a pass that confirms a stream's anchor in flight sends the stream's next one in the same pass", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
+    await log(logger, 10);
+    logger.checkpoint();
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1 });
+    await log(logger, 10);
+    logger.checkpoint();
+    await new Promise((r) => setTimeout(r, 5)); // past pollIntervalMs (1 ms): the anchor is looked at again
+    expect(await anchorer.tick()).toMatchObject({ confirmed: 1, submitted: 1, failed: 0 });
+    await settle(c, anchorer);
+    const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
+    expect(checkpoints).toHaveLength(2);
+    expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);
+  });
+
   it("a dead RPC URL fails fast and leaves the jobs queued", async () => {
     const c = await chain();
     const logger = newLogger();

@@ -492,33 +492,40 @@ export class Anchorer {
     for (const due of jobs) {
       const stream = streamOfJob(due);
       if (stream === null || !this.#o.streams.includes(stream) || seen.has(stream)) continue;
-      // One anchor per stream per pass: each anchor extends the previous one.
+      // One transaction per stream per pass: each anchor extends the previous one. When the pass
+      // finishes the stream's anchor in flight (confirmed), it goes on to the stream's next one at once
+      // rather than a pass later: anchors follow each other every pass, not every other pass.
       seen.add(stream);
-      const plan = this.#plan(stream);
-      if (plan === undefined) continue;
-      const { job, covered } = plan;
-      if (job.nextAttemptAt > this.#now()) continue; // backing off
-      if ((this.#recheckAt.get(job.id) ?? 0) > this.#now()) continue; // its transaction was just looked at
-      const size = job.size;
-      try {
-        const outcome = await this.#process(job, stream, size, (prepared) =>
-          fresh.push({ job, prepared, covered }),
-        );
-        if (outcome === "prepared") continue;
-        if (outcome === "waiting") {
-          this.#recheckLater(job.id);
-        } else if (outcome === "submitted") {
-          result.submitted++;
-          result.superseded += this.#completeCovered(covered);
-          this.#recheckLater(job.id);
-        } else {
+      for (let step = 0; step < 2; step++) {
+        const plan = this.#plan(stream);
+        if (plan === undefined) break;
+        const { job, covered } = plan;
+        if (job.nextAttemptAt > this.#now()) break; // backing off
+        if ((this.#recheckAt.get(job.id) ?? 0) > this.#now()) break; // its transaction was just looked at
+        const size = job.size;
+        try {
+          const outcome = await this.#process(job, stream, size, (prepared) =>
+            fresh.push({ job, prepared, covered }),
+          );
+          if (outcome === "prepared") break;
+          if (outcome === "waiting") {
+            this.#recheckLater(job.id);
+            break;
+          }
+          if (outcome === "submitted") {
+            result.submitted++;
+            result.superseded += this.#completeCovered(covered);
+            this.#recheckLater(job.id);
+            break;
+          }
           this.#store.completeJob(job.id);
           result.superseded += this.#completeCovered(covered);
           result[outcome]++;
+        } catch (error) {
+          result.failed++;
+          this.#fail(job, error, stream, size);
+          break;
         }
-      } catch (error) {
-        result.failed++;
-        this.#fail(job, error, stream, size);
       }
     }
     for (let i = 0; i < fresh.length; i += MAX_BATCH_ANCHORS) {
