@@ -35,6 +35,8 @@ export type CliErrorCode =
   | "ROLE_MISSING"
   /** A stream of the store is not registered in the registry, or is retired: it cannot be anchored. */
   | "STREAM_NOT_REGISTERED"
+  /** `ancora serve`'s address is taken by another process. */
+  | "PORT_IN_USE"
   /** No confirmed anchor covers the record yet: there is no receipt to give. */
   | "NOT_ANCHORED"
   /** An input or output file could not be read or written. */

@@ -3,7 +3,8 @@
  * real data directory and a real service, `ancora verify --help`, and how contract reverts are printed
  * (decoded custom error and arguments, in text and in JSON).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ANCHORER_ROLE, encodeStreamId, provenanceRegistryAbi, RegistryRevertError } from "@ancora/contracts";
@@ -11,7 +12,7 @@ import { AncoraError } from "@ancora/core";
 import { ContractFunctionRevertedError, encodeErrorResult } from "viem";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startService } from "../service.js";
-import { cliRun } from "../testing/cli.js";
+import { cliRun, startCli } from "../testing/cli.js";
 import { decision } from "../testing/service.js";
 import { describe as describeError, jsonError } from "./errors.js";
 
@@ -117,6 +118,65 @@ describe("ancora keys", () => {
     expect(JSON.parse(run.stdout).error.code).toBe(code);
     expect(readFileSync(join(dir, "data", "api-keys.json"), "utf8")).toBe(before);
   });
+});
+
+describe("ancora serve", () => {
+  /** A port something listens on until `close`. */
+  async function busyPort(): Promise<{ port: number; close: () => Promise<void> }> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+      port: (server.address() as { port: number }).port,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it("refuses a port in use with PORT_IN_USE and a hint (it was UNEXPECTED)", async () => {
+    await cli(["init", "--dir", "data", "--port", "0"]);
+    const busy = await busyPort();
+    try {
+      const run = await cli(["serve", "--dir", "data", "--port", String(busy.port), "--json"]);
+      expect(run.code).toBe(2);
+      expect(JSON.parse(run.stdout).error).toMatchObject({
+        code: "PORT_IN_USE",
+        hint: expect.stringContaining("--port"),
+      });
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it("takes --rpc; with no endpoint at all the hint names it, and an unreachable one is said and served", async () => {
+    await cli(["init", "--dir", "data", "--port", "0"]);
+    const path = join(dir, "data", "ancora.json");
+    const config = JSON.parse(readFileSync(path, "utf8"));
+    config.chain.registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    writeFileSync(path, JSON.stringify(config));
+    const key = { ANCORA_PRIVATE_KEY: `0x${"11".repeat(32)}` };
+    const none = await cliRun(["serve", "--dir", "data", "--json"], { cwd: dir, env: key });
+    expect(none.code).toBe(2);
+    expect(JSON.parse(none.stdout).error.hint).toContain("--rpc");
+
+    const closed = await busyPort();
+    await closed.close(); // nothing listens there now
+    let stop: (signal: string) => void = () => {};
+    const stopped = new Promise<string>((resolve) => {
+      stop = resolve;
+    });
+    const run = startCli(
+      ["serve", "--dir", "data", "--rpc", `http://127.0.0.1:${closed.port}`, "--port", "0", "--json"],
+      { cwd: dir, env: key, stop: stopped },
+    );
+    const deadline = Date.now() + 30_000;
+    while (!run.output().stdout.includes("\n") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stop("SIGTERM");
+    const done = await run.done;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^\{"url":"http:\/\/127\.0\.0\.1:\d+"/);
+    expect(done.stderr).toContain("ANCHORER_ROLE was not checked");
+  }, 60_000);
 });
 
 describe("ancora verify --help", () => {

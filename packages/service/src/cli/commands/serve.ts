@@ -18,6 +18,7 @@ import { storeStreams } from "../store.js";
 
 interface ServeFlags {
   dir?: string;
+  rpc?: string;
   host?: string;
   port?: number;
   json?: boolean;
@@ -64,7 +65,7 @@ export function serviceOptions(
   if (config.anchoring.enabled && config.chain.registry !== null) {
     accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]); // present and well-formed, or SECRET_MISSING now
     options.anchoring = {
-      ...endpointOptions(rpcEndpointsOf(undefined, io.env, config)),
+      ...endpointOptions(rpcEndpointsOf(flags.rpc, io.env, config)),
       registry: config.chain.registry,
       // The service takes the key, never the config: it came from the environment just now.
       privateKey: io.env.ANCORA_PRIVATE_KEY as Hex,
@@ -95,10 +96,16 @@ export function serviceOptions(
  * unreachable chain is not a reason to refuse: decisions are logged and anchoring catches up, so it is
  * said on stderr and the service starts.
  */
-async function preflight(io: CliIo, dir: string, config: AncoraConfig, key: Hex): Promise<void> {
+async function preflight(
+  io: CliIo,
+  dir: string,
+  config: AncoraConfig,
+  flags: ServeFlags,
+  key: Hex,
+): Promise<void> {
   let chain: Awaited<ReturnType<typeof connectPublic>>;
   try {
-    chain = await connectPublic(rpcEndpointsOf(undefined, io.env, config));
+    chain = await connectPublic(rpcEndpointsOf(flags.rpc, io.env, config));
   } catch (error) {
     if (!(error instanceof CliError && error.code === "CHAIN_UNREACHABLE")) throw error;
     io.stderr.write(
@@ -119,12 +126,22 @@ async function preflight(io: CliIo, dir: string, config: AncoraConfig, key: Hex)
   }
 }
 
+/** EADDRINUSE becomes PORT_IN_USE (it was printed as UNEXPECTED); anything else passes. */
+function portInUse(error: unknown, host: string, port: number): unknown {
+  if ((error as { code?: unknown } | null)?.code !== "EADDRINUSE") return error;
+  return new CliError("PORT_IN_USE", `${host}:${port} is already in use`, {
+    hint: "Stop the other process, or pass --port N (0 picks a free port) or set service.port in ancora.json.",
+    evidence: { host, port },
+  });
+}
+
 /** The `serve` command. */
 export function serveCommand(ctx: CliContext): Command {
   return new Command("serve")
     .description("run the HTTP service from the data directory's config until SIGINT/SIGTERM")
     .option("--dir <dir>", "the data directory (default: $ANCORA_DIR or .ancora)")
     .option("--host <host>", "listen address (default: the config's)")
+    .option("--rpc <url>", "JSON-RPC endpoint for anchoring (default: ANCORA_RPC_URL, else the config's)")
     .option("--port <port>", "listen port (default: the config's; 0 picks a free one)", (v) =>
       integerFlag(v, "--port"),
     )
@@ -136,10 +153,12 @@ export function serveCommand(ctx: CliContext): Command {
         const config = loadConfig(dir);
         const options = serviceOptions(dir, config, flags, io);
         if (options.anchoring !== undefined && "privateKey" in options.anchoring) {
-          await preflight(io, dir, config, options.anchoring.privateKey);
+          await preflight(io, dir, config, flags, options.anchoring.privateKey);
         }
         const stopped = stopSignal(io);
-        const running = await startService(options);
+        const running = await startService(options).catch((error: unknown) => {
+          throw portInUse(error, options.host ?? "127.0.0.1", options.port ?? 8080);
+        });
         // The IPFS addresses are what auditors need besides the chain: print them with the URL.
         const ipfs = running.service.ipfsAddresses;
         const gateway = running.service.ipfsGateway;
