@@ -57,13 +57,72 @@ interface Suspect {
 }
 
 /**
- * The true size of every anchor of `suspects` whose root is the log's root at one of its candidate
- * sizes, by anchor sequence. One pass over `records` (stopping after the last candidate size), the root
- * computed only at candidate sizes.
+ * Finds, record by record, the true size of every anchor of `suspects` (indexes into `anchors`) whose
+ * root is the log's root at one of its candidate sizes (see {@link misstatementCandidates}); the root is
+ * computed only at candidate sizes. For a caller that already walks the records (public verification);
+ * {@link findTrueSizes} walks them itself.
  *
  * @example
  * ```ts
- * const sizes = findTrueSizes(log.source.records("loans"), anchors, [2]);
+ * const finder = new TrueSizeFinder(anchors, [2], log.size);
+ * for (const record of records) if (!finder.add(record)) break;
+ * finder.found.get(anchors[2].sequence); // 705
+ * ```
+ */
+export class TrueSizeFinder {
+  /** The true size of each misstated anchor found, by anchor sequence. */
+  readonly found = new Map<bigint, number>();
+  readonly #open: Suspect[] = [];
+  readonly #end: number;
+  readonly #tree: CompactRange;
+  readonly #sha256: Sha256 | undefined;
+
+  constructor(anchors: readonly ProvenAnchor[], suspects: readonly number[], limit: number, sha256?: Sha256) {
+    const suspected = new Set(suspects);
+    for (const i of suspects) {
+      const anchor = anchors[i];
+      if (anchor === undefined) continue;
+      // After a suspect, the proof was checked against a size that may not be the previous tree's: look
+      // everywhere after it.
+      const checked = suspected.has(i - 1) ? { ...anchor, consistencyChecked: false } : anchor;
+      const ranges = misstatementCandidates(anchors[i - 1], checked, limit);
+      if (ranges.length > 0) this.#open.push({ anchor, ranges, next: 0 });
+    }
+    this.#end = Math.max(0, ...this.#open.map((s) => s.ranges.at(-1)?.to ?? 0));
+    this.#tree = new CompactRange(sha256);
+    this.#sha256 = sha256;
+  }
+
+  /** Whether more records can still tell anything (false once every suspect is found or passed). */
+  get wanted(): boolean {
+    return this.#tree.size < this.#end && this.found.size < this.#open.length;
+  }
+
+  /** Takes the next record in log order; returns {@link TrueSizeFinder.wanted}. */
+  add(stored: StoredRecord): boolean {
+    if (!this.wanted) return false;
+    this.#tree.appendLeaf(computeCid(stored.bytes, this.#sha256).bytes);
+    const size = this.#tree.size;
+    let root: string | undefined;
+    for (const suspect of this.#open) {
+      if (this.found.has(suspect.anchor.sequence)) continue;
+      while ((suspect.ranges[suspect.next]?.to ?? Number.POSITIVE_INFINITY) < size) suspect.next++;
+      const range = suspect.ranges[suspect.next];
+      if (range === undefined || range.from > size || size === Number(suspect.anchor.treeSize)) continue;
+      root ??= toHex0x(this.#tree.root());
+      if (root === suspect.anchor.root) this.found.set(suspect.anchor.sequence, size);
+    }
+    return this.wanted;
+  }
+}
+
+/**
+ * The true size of every anchor of `suspects` whose root is the log's root at one of its candidate
+ * sizes, by anchor sequence: one pass over `records`, stopping after the last candidate size.
+ *
+ * @example
+ * ```ts
+ * const sizes = findTrueSizes(log.source.records("loans"), anchors, [2], log.size);
  * sizes.get(anchors[2].sequence); // 705
  * ```
  */
@@ -74,37 +133,10 @@ export function findTrueSizes(
   limit: number,
   sha256?: Sha256,
 ): Map<bigint, number> {
-  const found = new Map<bigint, number>();
-  const open: Suspect[] = [];
-  const suspected = new Set(suspects);
-  for (const i of suspects) {
-    const anchor = anchors[i];
-    if (anchor === undefined) continue;
-    // After a suspect, the proof was checked against a size that may not be the previous tree's: look
-    // everywhere after it.
-    const previous = anchors[i - 1];
-    const checked = suspected.has(i - 1) ? { ...anchor, consistencyChecked: false } : anchor;
-    const ranges = misstatementCandidates(previous, checked, limit);
-    if (ranges.length > 0) open.push({ anchor, ranges, next: 0 });
-  }
-  const end = Math.max(0, ...open.map((s) => s.ranges.at(-1)?.to ?? 0));
-  if (end === 0) return found;
-  const tree = new CompactRange(sha256);
-  for (const stored of records) {
-    tree.appendLeaf(computeCid(stored.bytes, sha256).bytes);
-    const size = tree.size;
-    let root: string | undefined;
-    for (const suspect of open) {
-      if (found.has(suspect.anchor.sequence)) continue;
-      while ((suspect.ranges[suspect.next]?.to ?? Number.POSITIVE_INFINITY) < size) suspect.next++;
-      const range = suspect.ranges[suspect.next];
-      if (range === undefined || range.from > size || size === Number(suspect.anchor.treeSize)) continue;
-      root ??= toHex0x(tree.root());
-      if (root === suspect.anchor.root) found.set(suspect.anchor.sequence, size);
-    }
-    if (size >= end || found.size === open.length) break;
-  }
-  return found;
+  const finder = new TrueSizeFinder(anchors, suspects, limit, sha256);
+  if (!finder.wanted) return finder.found;
+  for (const stored of records) if (!finder.add(stored)) break;
+  return finder.found;
 }
 
 /**

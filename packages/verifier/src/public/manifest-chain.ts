@@ -252,3 +252,85 @@ export async function manifestsOfAnchor(
   }
   return fail("MANIFEST_CHAIN_BROKEN", start, `manifests back to size ${start}`, "a longer chain");
 }
+
+/** An anchor whose manifests a later anchor's chain goes around (see {@link manifestsOfStream}). */
+export interface SkippedAnchor {
+  /** Its index in the anchors. */
+  readonly index: number;
+  /** Why its manifests do not link: reported if it turns out not to be misstated. */
+  readonly failure: VerificationFailure;
+}
+
+/**
+ * Every manifest of a stream in order, anchor by anchor; a broken one stops the walk (later ones cannot
+ * be linked), with one exception: the admin's way past a misstated anchor (docs/operations.md, "A
+ * misstated anchor") makes the next anchor's manifests extend the anchor *before* the misstated one.
+ * When an anchor's manifests do not link and the next anchor's extend the last linked one, or they do
+ * not link to the last linked anchor but do to the one before it, the anchor in between is `skipped`:
+ * the records then say whether it is misstated (public verification names it `ANCHOR_SIZE_MISSTATED`)
+ * or its failure stands. One anchor at most is skipped.
+ *
+ * @example
+ * ```ts
+ * const walk = await manifestsOfStream(fetchBlock, "0x…", "loans", anchors);
+ * walk.skipped; // { index: 1, failure: { code: "MANIFEST_MISSING", … } }
+ * ```
+ */
+export async function manifestsOfStream(
+  fetchBlock: BlockFetcher,
+  streamId: string,
+  label: string,
+  anchors: readonly AnchorFacts[],
+  options: { signal?: AbortSignal | undefined; sha256?: Sha256 | undefined } = {},
+): Promise<{ links: ManifestLink[]; name: string; failure?: VerificationFailure; skipped?: SkippedAnchor }> {
+  const links: ManifestLink[] = [];
+  let name = label;
+  /** Linked anchors' indexes, with the number of links before each. */
+  const linked: { index: number; before: number }[] = [];
+  let skipped: SkippedAnchor | undefined;
+  const walkOf = (k: number, previous: number | undefined) =>
+    manifestsOfAnchor(
+      fetchBlock,
+      streamId,
+      name,
+      anchors[k] as AnchorFacts,
+      previous === undefined ? undefined : anchors[previous],
+      options,
+    );
+  const link = (k: number, walk: { links: ManifestLink[]; name: string }) => {
+    linked.push({ index: k, before: links.length });
+    links.push(...walk.links);
+    name = walk.name;
+  };
+  for (let k = 0; k < anchors.length; k++) {
+    const base = linked.at(-1);
+    const walk = await walkOf(k, base?.index);
+    if (walk.ok) {
+      link(k, walk);
+      continue;
+    }
+    if (skipped === undefined && k + 1 < anchors.length) {
+      // This anchor is misstated and the next one extends the last linked one.
+      const next = await walkOf(k + 1, base?.index);
+      if (next.ok) {
+        skipped = { index: k, failure: walk.failure };
+        link(k + 1, next);
+        k++;
+        continue;
+      }
+    }
+    if (skipped === undefined && base !== undefined) {
+      // The last linked anchor is misstated (its manifest looked right) and this one extends the one before.
+      const retry = await walkOf(k, linked.at(-2)?.index);
+      if (retry.ok) {
+        skipped = { index: base.index, failure: walk.failure };
+        links.length = base.before;
+        linked.pop();
+        link(k, retry);
+        continue;
+      }
+    }
+    return { links, name, failure: walk.failure, ...(skipped === undefined ? {} : { skipped }) };
+  }
+  return { links, name, ...(skipped === undefined ? {} : { skipped }) };
+}

@@ -346,6 +346,68 @@ describe("verifyPublic", () => {
     ]);
   });
 
+  it("names an anchor of a misstated size that the admin's anchor goes around, and nothing else", async () => {
+    // Honest anchors at 10 and 40, the one at 40 made by the admin past a misstated anchor between them
+    // (docs/operations.md): the anchorer key anchored size 19 with the root of 20 (its proof from 10
+    // verifies for 19), with or without publishing a manifest for it.
+    for (const manifest of ["unpublished", "published"] as const) {
+      const world = new World();
+      const published = world.publish("loans", 40, [10, 40]);
+      const tree = new CompactRange(sha256);
+      for (const r of published.records.slice(0, 20)) tree.appendLeaf(r.cid.bytes);
+      const [first, admin] = published.anchors as [RegistryAnchor, RegistryAnchor];
+      let digest = toHex(sha256(new TextEncoder().encode("an unpublished manifest")));
+      if (manifest === "published") {
+        // A manifest that matches the anchor (size 19, the root of 20) and lists the real records.
+        const block = manifestBlock(
+          {
+            v: 1,
+            stream: "loans",
+            from: 10,
+            size: 19,
+            root: tree.root(),
+            head: (published.records[18] as { cid: BlockCid }).cid,
+            records: published.records.slice(10, 19).map((r) => r.cid),
+            prev: published.manifests.get(10) as BlockCid,
+          },
+          sha256,
+        );
+        world.blocks.set(block.cid.toString(), block.bytes);
+        digest = toHex(manifestDigest(block.cid));
+      }
+      const links = [
+        first,
+        {
+          ...first,
+          sequence: 1n,
+          treeSize: 19n,
+          root: toHex(tree.root()),
+          manifestDigest: digest,
+          blockNumber: 11n,
+          consistencyChecked: true,
+        },
+        { ...admin, sequence: 2n, blockNumber: 12n, consistencyChecked: false },
+      ];
+      let head = genesisHead({ chainId: CHAIN_ID, registry: REGISTRY, streamId: first.streamId });
+      const anchors = links.map((l) => {
+        const anchored = { ...l, previousHead: head };
+        head = chainLink(head, l);
+        return anchored;
+      });
+      published.anchors.splice(0, published.anchors.length, ...anchors);
+      Object.assign(published.entry.state, { anchorCount: 3n, head, lastAnchorBlock: 12n });
+      const result = await run(world);
+      const loans = result.streams[0];
+      expect(
+        loans?.failures.map((f) => f.code),
+        manifest,
+      ).toEqual(["ANCHOR_SIZE_MISSTATED"]);
+      expect(loans?.failures[0]?.expected).toContain("anchor 1");
+      expect(loans?.failures[0]?.found).toContain("size 20");
+      expect(loans).toMatchObject({ ok: false, checked: 40, complete: true });
+    }
+  });
+
   it("proves the history: a registry that hides or alters an anchor fails ANCHOR_HISTORY_MISMATCH", async () => {
     const world = new World();
     const loans = world.publish("loans", 30, [10, 20, 30]);

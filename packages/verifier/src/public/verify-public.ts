@@ -15,7 +15,8 @@
 import { encodeStreamId, isBytes32 } from "@ancora/contracts";
 import { AncoraError, type Sha256 } from "@ancora/core";
 import type { Hex } from "viem";
-import { proveHistoryFromEvents } from "../chain/history-proof.js";
+import { type ProvenAnchor, proveHistoryFromEvents } from "../chain/history-proof.js";
+import { misstatedSizeFailure, TrueSizeFinder } from "../chain/misstated-size.js";
 import type { RegistryStream, RegistryView } from "../chain/registry-view.js";
 import { registeredName } from "../chain/stream-names.js";
 import type { RangeChecker } from "../range-checker.js";
@@ -32,7 +33,7 @@ import {
   fetchManifest,
   fetchOutcome,
   type ManifestLink,
-  manifestsOfAnchor,
+  manifestsOfStream,
 } from "./manifest-chain.js";
 import { RangeDispatcher } from "./range-dispatch.js";
 
@@ -309,25 +310,12 @@ async function verifyOneStream(
     manifestDigest: a.manifestDigest ?? "",
   }));
 
-  // Every manifest of the stream, in order; a broken one stops the walk (later ones cannot be linked).
-  const links: ManifestLink[] = [];
-  let walkFailure: VerificationFailure | undefined;
-  for (let k = 0; k < anchors.length; k++) {
-    const walk = await manifestsOfAnchor(
-      fetchBlock,
-      streamId,
-      stream,
-      anchors[k] as (typeof anchors)[number],
-      anchors[k - 1],
-      options,
-    );
-    if (!walk.ok) {
-      walkFailure = walk.failure;
-      break;
-    }
-    stream = walk.name;
-    links.push(...walk.links);
-  }
+  // Every manifest of the stream, in order; a broken one stops the walk (later ones cannot be linked),
+  // but an anchor a later one goes around is `skipped` and judged by the records (manifest-chain.ts).
+  const walked = await manifestsOfStream(fetchBlock, streamId, stream, anchors, options);
+  const { links, skipped } = walked;
+  const walkFailure = walked.failure;
+  stream = walked.name;
   if (links.length === 0) {
     if (walkFailure !== undefined) return { ...stopped(walkFailure, HISTORY_PROOF), anchors: anchors.length };
     // Registered, never anchored: nothing is published yet, and nothing is claimed.
@@ -353,7 +341,8 @@ async function verifyOneStream(
   const last = links[links.length - 1] as ManifestLink;
   const pool = options.pool;
   const rangeRecords = options.rangeRecords ?? DEFAULT_PUBLIC_RANGE_RECORDS;
-  if (walkFailure === undefined && pool !== undefined && pool.threads > 1 && last.size > rangeRecords) {
+  const ranged = walkFailure === undefined && skipped === undefined && pool !== undefined;
+  if (ranged && pool.threads > 1 && last.size > rangeRecords) {
     const before = progress.done;
     const remembering = rememberAbsences(fetchBlock);
     const outcome = await verifyInRanges(
@@ -383,6 +372,11 @@ async function verifyOneStream(
   }
 
   const verifier = new StreamVerifier(stream, checkpoints, verifyOptions);
+  // A skipped anchor is misstated when its root is the rebuilt tree's at another size (misstated-size.ts).
+  const finder =
+    skipped === undefined
+      ? undefined
+      : new TrueSizeFinder(proven.anchors, [skipped.index], last.size, options.sha256);
   const extra: VerificationFailure[] = walkFailure === undefined ? [] : [walkFailure];
   let complete = walkFailure === undefined;
   let reached = 0;
@@ -410,12 +404,20 @@ async function verifyOneStream(
       // Settled below or dropped with the stream; never an unhandled rejection.
       pending.catch(() => undefined);
     }
-    for (const record of batch.records) verifier.add(record);
+    for (const record of batch.records) {
+      verifier.add(record);
+      finder?.add(record);
+    }
     reached = batch.link.size;
     progress.done += batch.records.length;
     options.onProgress?.({ stream, records: progress.done, total: progress.total });
   }
 
+  if (skipped !== undefined) {
+    const anchor = proven.anchors[skipped.index] as ProvenAnchor;
+    const trueSize = finder?.found.get(anchor.sequence);
+    extra.push(trueSize === undefined ? skipped.failure : misstatedSizeFailure(stream, anchor, trueSize));
+  }
   const result = verifier.finish();
   // Stopped early: the checkpoints beyond the last verified record are not "truncation" findings,
   // they are unverifiable; the failure that stopped the stream says why.
