@@ -16,6 +16,7 @@ test: bootstrap
 	@echo "== node $$(node --version), pnpm $$(pnpm --version)"
 	@echo "== lint" && pnpm run -s lint
 	@echo "== typecheck" && pnpm run -s typecheck
+	@echo "== receipt page: build (served by ancora serve at /verify)" && pnpm run -s build:verify-page
 	@echo "== published test vectors up to date" && pnpm run -s vectors:check
 	@echo "== contracts: build" && pnpm run -s build:contracts
 	@echo "== contracts: generated ABI up to date" && pnpm run -s abi:check
@@ -39,6 +40,7 @@ test-ts: bootstrap
 
 demo: bootstrap
 	pnpm run -s typecheck
+	pnpm run -s build:verify-page
 	pnpm run -s build:contracts
 	node scripts/demo.ts
 
@@ -47,4 +49,4 @@ bench: bootstrap
 	node bench/run.ts
 
 clean:
-	rm -rf node_modules packages/*/node_modules packages/*/dist .tsbuild artifacts cache types .demo .toolchain
+	rm -rf node_modules packages/*/node_modules packages/*/dist packages/verify-page/site .tsbuild artifacts cache types .demo .artifacts .toolchain

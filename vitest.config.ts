@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // a test run never depends on a stale dist/ build.
 const conditions = ["@ancora/source", ...defaultServerConditions];
 
-const PACKAGES = ["core", "contracts", "sdk", "verifier", "service"] as const;
+const PACKAGES = ["core", "contracts", "sdk", "verifier", "service", "verify-page"] as const;
 
 export default defineConfig({
   resolve: { conditions },

@@ -17,6 +17,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { lineageRoutes } from "./routes/lineage.js";
 import { opsRoutes } from "./routes/ops.js";
 import { readRoutes } from "./routes/reads.js";
+import { verifyPageRoutes } from "./routes/verify-page.js";
 import { writeRoutes } from "./routes/writes.js";
 
 const VERSION = "0.1.0";
@@ -276,5 +277,6 @@ export async function buildApp(
   auditRoutes(app, ctx);
   lineageRoutes(app, ctx);
   opsRoutes(app, ctx, gauges);
+  verifyPageRoutes(app);
   return app;
 }

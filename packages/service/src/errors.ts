@@ -22,6 +22,8 @@ export type ServiceErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  /** `ancora serve` was started from a checkout where `@ancora/verify-page` is not built. */
+  | "VERIFY_PAGE_MISSING"
   /** No decision of the stream names this model (and version): there is nothing to give evidence of. */
   | "MODEL_UNKNOWN"
   | "STREAM_INVALID"
@@ -50,6 +52,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  VERIFY_PAGE_MISSING: 404,
   MODEL_UNKNOWN: 404,
   KEY_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,

@@ -140,6 +140,10 @@ export const StoredRecord = Type.Object({
   receipt: Type.Union([Receipt, Type.Null()], {
     description: "null until a confirmed anchor covers the record",
   }),
+  verifyUrl: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "The receipt verification page with this receipt (/verify#receipt=…, relative to the service), or null without a receipt",
+  }),
 });
 
 export function searchQuery(maxPageSize: number) {

@@ -209,11 +209,15 @@ describe("reads", () => {
       kind: string;
       record: { seq: number };
       receipt: unknown;
+      verifyUrl: unknown;
     };
     expect(r.kind).toBe("decision");
     expect(computeCid(new Uint8Array(Buffer.from(r.bytes, "base64"))).toString()).toBe(r.cid);
     expect(r.record.seq).toBe(4);
     expect(r.receipt).toBeNull();
+    // No receipt before an anchor covers the record, so no link to the page (test/e2e/verify-page.test.ts
+    // follows the link of an anchored record).
+    expect(r.verifyUrl).toBeNull();
     for (const path of ["/v1/streams/loans/records/999999", "/v1/streams/ghost/records/0"]) {
       const missing = await svc.call(path, { token: svc.tokens.read });
       expect(missing.status).toBe(404);
@@ -350,7 +354,7 @@ describe("operations", () => {
       >;
     };
     expect(doc.openapi).toBe("3.1.0");
-    expect(svc.service.routes.length).toBe(11);
+    expect(svc.service.routes.length).toBe(13);
     for (const route of svc.service.routes) {
       const path = route.url.replace(/:([a-z]+)/g, "{$1}");
       const op = doc.paths[path]?.[route.method.toLowerCase()];

@@ -82,6 +82,7 @@ export type {
   StoredHead,
   StoredRecord,
 } from "./source.js";
+export { type GatewayFetcherOptions, gatewayFetcher } from "./sources/blocks.js";
 export {
   parseRpcHeaders,
   type RpcEndpoints,

@@ -67,6 +67,8 @@ describe("block gateway", () => {
     const raw = await globalThis.fetch(new URL(`ipfs/${cid}?format=raw`, url));
     expect(raw.status).toBe(200);
     expect(raw.headers.get("content-type")).toBe("application/vnd.ipld.raw");
+    // Any web page may read blocks (the receipt page does, from another origin), answers to misses too.
+    expect(raw.headers.get("access-control-allow-origin")).toBe("*");
     expect(
       Buffer.from(await raw.arrayBuffer()).equals(Buffer.from(logger.store.get("loans", 3)?.bytes ?? [])),
     ).toBe(true);
@@ -80,6 +82,8 @@ describe("block gateway", () => {
     expect(await status("ipfs/QmNotAnAncoraCid?format=raw")).toBe(400);
     const missing = computeCid(new TextEncoder().encode("{}")).toString();
     expect(await status(`ipfs/${missing}?format=raw`)).toBe(404);
+    const miss = await globalThis.fetch(new URL(`ipfs/${missing}?format=raw`, url));
+    expect(miss.headers.get("access-control-allow-origin")).toBe("*");
     expect(await status(`ipfs/${cid}?format=raw`, { method: "POST" })).toBe(405);
     expect(await status("ancora/v1/blocks")).toBe(405);
     expect(await status("ancora/v1/blocks", { method: "POST", body: "" })).toBe(400);

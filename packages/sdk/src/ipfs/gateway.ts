@@ -44,8 +44,18 @@ export interface BlockGateway {
   close(): Promise<void>;
 }
 
+/**
+ * Every block is public and checked by its reader, so any web page may read them: the receipt page
+ * (served by the service on another port, or from anywhere) fetches a record's config from here.
+ */
+const CORS = { "access-control-allow-origin": "*" } as const;
+
 function answer(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+  res.writeHead(status, {
+    ...CORS,
+    "content-type": "text/plain; charset=utf-8",
+    "cache-control": "no-store",
+  });
   res.end(`${message}\n`);
 }
 
@@ -130,6 +140,7 @@ export async function startBlockGateway(
     const bytes = lookup(cid);
     if (bytes === undefined) return answer(res, 404, "block not found");
     res.writeHead(200, {
+      ...CORS,
       "content-type": RAW,
       "content-length": bytes.length,
       "content-disposition": `attachment; filename="${cid.toString()}.bin"`,

@@ -1,6 +1,7 @@
 /** Read routes: one record with its receipt, and search with keyset pagination. */
 import { receiptToJSON } from "@ancora/core";
 import type { SearchQuery } from "@ancora/sdk";
+import { VERIFY_PAGE_PATH, verifyPageLink } from "@ancora/verify-page/link";
 import type { ServiceContext } from "../context.js";
 import { ServiceError } from "../errors.js";
 import { errors, RecordParams, SearchPage, StoredRecord, StreamParams, searchQuery } from "../schemas.js";
@@ -48,6 +49,9 @@ export function readRoutes(app: App, ctx: ServiceContext): void {
         bytes: Buffer.from(found.bytes).toString("base64"),
         record: JSON.parse(text) as unknown,
         receipt,
+        // Relative: the service does not know the origin its clients reach it by. The receipt rides in
+        // the fragment, which the browser keeps to itself.
+        verifyUrl: receipt === null ? null : verifyPageLink(VERIFY_PAGE_PATH, receipt),
       };
     },
   );

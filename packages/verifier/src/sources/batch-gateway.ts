@@ -19,6 +19,7 @@ import {
   integerOption,
   readBounded,
 } from "./blocks.js";
+import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
 /** The gateway's batch path, relative to its base URL. */
@@ -176,7 +177,7 @@ export function batchGatewayFetcher(baseUrl: string, options: BatchGatewayFetche
         }
         try {
           // A copy, so the fetch does not keep the whole response alive.
-          p.resolve(checkBlock(p.cid, Uint8Array.from(bytes), gateway));
+          p.resolve(checkBlock(p.cid, Uint8Array.from(bytes), gateway, nodeSha256));
         } catch (error) {
           p.reject(error);
         }

@@ -7,6 +7,7 @@
 import { ArgumentError } from "@ancora/core";
 import { SourceError } from "../errors.js";
 import { checkBlock, requireBlockCid, throwIfAborted } from "./block-check.js";
+import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
 /** Time allowed to fetch one block, in ms. */
@@ -221,7 +222,7 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
       });
     }
     const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : new Uint8Array(Buffer.concat(parts));
-    return checkBlock(cid, bytes, "bitswap");
+    return checkBlock(cid, bytes, "bitswap", nodeSha256);
   };
 
   return { fetch, close };

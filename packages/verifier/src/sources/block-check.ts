@@ -1,11 +1,11 @@
 /**
  * What every block fetcher does before and after asking anyone for bytes: accept only the canonical
  * spelling of an Ancora block CID, cap the size, and check the bytes against the CID, so no check
- * ever sees bytes that do not hash to what was asked for.
+ * ever sees bytes that do not hash to what was asked for. Pure (no node: import): the browser's receipt
+ * page checks what an IPFS gateway serves with the same code; Node callers inject node:crypto's SHA-256.
  */
-import { type BlockCid, computeCid, parseBlockCid } from "@ancora/core";
+import { type BlockCid, computeCid, parseBlockCid, type Sha256 } from "@ancora/core";
 import { SourceError } from "../errors.js";
-import { nodeSha256 } from "./node-sha256.js";
 
 /**
  * Largest block a fetcher accepts: 1 MiB, the IPFS block size that every implementation exchanges.
@@ -41,15 +41,15 @@ export function tooLarge(cid: string, source: string, size?: number): SourceErro
 }
 
 /**
- * Returns `bytes` when they hash to `cid`.
+ * Returns `bytes` when they hash to `cid` (with `sha256`, core's default when not given).
  *
  * @throws {SourceError} `BLOCK_TOO_LARGE`, or `BLOCK_CID_MISMATCH` with the expected CID and the CID
  *   of the bytes as evidence.
  */
-export function checkBlock(cid: BlockCid, bytes: Uint8Array, source: string): Uint8Array {
+export function checkBlock(cid: BlockCid, bytes: Uint8Array, source: string, sha256?: Sha256): Uint8Array {
   const expected = cid.toString();
   if (bytes.length > MAX_BLOCK_BYTES) throw tooLarge(expected, source, bytes.length);
-  const found = computeCid(bytes, nodeSha256).toString();
+  const found = computeCid(bytes, sha256).toString();
   if (found !== expected) {
     throw new SourceError("BLOCK_CID_MISMATCH", "The bytes served for a CID hash to another CID", {
       hint: "The source is corrupt or lying; fetch the block from another gateway or peer.",

@@ -1,10 +1,10 @@
 /**
  * Block fetchers over HTTP: an IPFS trustless gateway (IPIP-0328 raw blocks), and `fetchAll`, which
  * drives any {@link BlockFetcher} over many CIDs with bounded concurrency. A gateway is untrusted: every
- * block is checked against its CID before it is returned (see block-check.ts).
+ * block is checked against its CID before it is returned (see block-check.ts). Pure (fetch and timers
+ * only, no node: import), so the browser's receipt page fetches a record's config with this same code.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { ArgumentError } from "@ancora/core";
+import { ArgumentError, type Sha256 } from "@ancora/core";
 import { SourceError } from "../errors.js";
 import { checkBlock, MAX_BLOCK_BYTES, requireBlockCid, throwIfAborted, tooLarge } from "./block-check.js";
 import type { BlockFetcher } from "./types.js";
@@ -27,6 +27,8 @@ export interface GatewayFetcherOptions {
   headers?: Readonly<Record<string, string>>;
   /** Retries after a 5xx, 429 or connection failure (default {@link DEFAULT_GATEWAY_RETRIES}). */
   retries?: number;
+  /** SHA-256 for the CID check (default core's; Node callers inject node:crypto's, `nodeSha256`). */
+  sha256?: Sha256;
 }
 
 /** A gateway base URL, checked (http(s), no credentials, query or fragment) and ending in `/`. */
@@ -113,7 +115,9 @@ export function gatewayFetcher(baseUrl: string, options: GatewayFetcherOptions =
       let failure: SourceError;
       try {
         const response = await fetch(url, { headers, signal: combined, redirect: "follow" });
-        if (response.ok) return checkBlock(cid, await readBody(response, cidText, gateway), gateway);
+        if (response.ok) {
+          return checkBlock(cid, await readBody(response, cidText, gateway), gateway, options.sha256);
+        }
         await response.body?.cancel().catch(() => {});
         const evidence = { cid: cidText, gateway, status: response.status };
         if (response.status === 404 || response.status === 410) {
@@ -185,18 +189,31 @@ export async function readBounded(
     }
     chunks.push(value);
   }
-  return chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(Buffer.concat(chunks));
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
 }
 
 /** Waits before retry `attempt` (exponential, ±25% jitter); the caller's signal cuts it short. */
 export async function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
   const delay = Math.min(MAX_BACKOFF_MS, GATEWAY_BACKOFF_MS * 2 ** attempt) * (0.75 + Math.random() / 2);
-  try {
-    await sleep(delay, undefined, signal === undefined ? {} : { signal });
-  } catch (error) {
-    throwIfAborted(signal);
-    throw error;
-  }
+  throwIfAborted(signal);
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, delay);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** Options of {@link fetchAll}. */

@@ -6,6 +6,7 @@
 import { SourceError } from "../errors.js";
 import { batchGatewayFetcher } from "./batch-gateway.js";
 import { gatewayFetcher } from "./blocks.js";
+import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
 /** Blocks requested at once over HTTP: enough to fill the batch endpoint's requests of 256 CIDs. */
@@ -32,7 +33,7 @@ export function httpBlockFetcher(
   options: { timeoutMs?: number; headers?: Record<string, string> } = {},
 ): BlockFetcher {
   const batch = batchGatewayFetcher(baseUrl, options);
-  const single = gatewayFetcher(baseUrl, options);
+  const single = gatewayFetcher(baseUrl, { ...options, sha256: nodeSha256 });
   let batched = true;
   return async (cid, fetchOptions) => {
     if (!batched) return await single(cid, fetchOptions);
