@@ -53,37 +53,39 @@ let provider: { request(args: { method: string; params?: unknown }): Promise<unk
 let rpc: RpcEndpoint;
 let registry: Address;
 let logged = 0;
+/** The registry's admin (Hardhat's key #0). */
+let admin: Parameters<typeof registerStream>[0];
 /** The misstated anchor: the size before it, the size it states, the size whose root it commits. */
 const bad = { previous: 0, stated: 0, true: 0, tx: "" as Hex };
 
-function openLogger(): ProvenanceLogger {
-  const logger = createLogger({ path, stream: STREAM, model: MODEL, commitment: "plain" });
+function openLogger(stream = STREAM): ProvenanceLogger {
+  const logger = createLogger({ path, stream, model: MODEL, commitment: "plain" });
   if (logger.config() === undefined) logger.setConfig(CONFIG);
   return logger;
 }
 
-async function log(count: number): Promise<number> {
-  const logger = openLogger();
+async function log(count: number, stream = STREAM): Promise<number> {
+  const logger = openLogger(stream);
   try {
     for (let i = 0; i < count; i++, logged++) {
       await logger.record({ features: { i: logged }, output: { ok: logged % 2 }, score: (logged % 10) / 10 });
     }
-    return logger.store.stream(STREAM).size;
+    return logger.store.stream(stream).size;
   } finally {
     await logger.close();
   }
 }
 
 /** One honest anchoring pass, as `ancora serve` or `ancora anchor` does it; returns the errors reported. */
-async function anchorOnce(): Promise<unknown[]> {
-  const logger = openLogger();
+async function anchorOnce(stream = STREAM): Promise<unknown[]> {
+  const logger = openLogger(stream);
   const errors: unknown[] = [];
   let anchorer: Anchorer | undefined;
   try {
-    logger.store.checkpoint(STREAM);
+    logger.store.checkpoint(stream);
     anchorer = createAnchorer({
       store: logger.store,
-      streams: STREAM,
+      streams: stream,
       registry,
       publicClient,
       walletClient: createWalletClient({
@@ -108,30 +110,65 @@ async function anchorOnce(): Promise<unknown[]> {
   }
 }
 
-async function verifyLibrary() {
+async function verifyLibrary(stream = STREAM) {
   const local = openLocalLog(path);
   try {
     const view = await registryView(publicClient, registry);
     const result = await verifyAgainstChain({ local, registry: view, sha256: nodeSha256 });
-    return result.streams.find((s) => s.stream === STREAM);
+    return result.streams.find((s) => s.stream === stream);
   } finally {
     local.close();
   }
 }
 
 /** `ancora anchor --after-misstated-anchor` with `key` as ANCORA_DEPLOYER_KEY. */
-function afterMisstated(key: Hex, extra: readonly string[] = []) {
-  const argv = ["anchor", "--after-misstated-anchor", "--stream", STREAM, "--db", path, "--rpc", rpc.url];
+function afterMisstated(key: Hex, extra: readonly string[] = [], stream = STREAM) {
+  const argv = ["anchor", "--after-misstated-anchor", "--stream", stream, "--db", path, "--rpc", rpc.url];
   return cliRun([...argv, "--registry", registry, ...extra], { cwd: dir, env: { ANCORA_DEPLOYER_KEY: key } });
 }
 
-async function chainState() {
+async function chainState(stream = STREAM) {
   return await publicClient.readContract({
     address: registry,
     abi: provenanceRegistryAbi,
     functionName: "streamState",
-    args: [encodeStreamId(STREAM)],
+    args: [encodeStreamId(stream)],
   });
+}
+
+/** The anchorer key anchors size `stated` with the root of `trueSize` and the honest proof for it. */
+async function misstate(stream: string, previous: number, stated: number, trueSize: number): Promise<Hex> {
+  const logger = openLogger(stream);
+  let proof: Hex[];
+  let root: Hex;
+  try {
+    const info = logger.store.consistencyProof(stream, previous, trueSize);
+    proof = info.proof.map((h) => toHex(h));
+    root = toHex(info.root2);
+  } finally {
+    await logger.close();
+  }
+  const attacker = createWalletClient({
+    account: privateKeyToAccount(ANCHORER_KEY),
+    chain: hardhat,
+    transport: custom(provider, { retryCount: 0 }),
+  });
+  const tx = await attacker.writeContract({
+    address: registry,
+    abi: provenanceRegistryAbi,
+    functionName: "anchorWithConsistency",
+    args: [encodeStreamId(stream), BigInt(stated), root, keccak256(stringToBytes("a manifest")), proof],
+  });
+  expect((await publicClient.waitForTransactionReceipt({ hash: tx })).status).toBe("success");
+  return tx;
+}
+
+/** A size after `size` (`ahead`) or before it whose proof from `previous` is the proof for `size`. */
+function sharing(previous: number, size: number, ahead: boolean): number | undefined {
+  const other = ahead ? size + 1 : size - 1;
+  return consistencyProofSizes(previous, size).some((r) => r.from <= other && other <= r.to)
+    ? other
+    : undefined;
 }
 
 beforeAll(async () => {
@@ -141,7 +178,7 @@ beforeAll(async () => {
   provider = connection.provider;
   publicClient = (await connection.viem.getPublicClient()) as unknown as PublicClient;
   rpc = await rpcOverHttp(provider);
-  const admin = createWalletClient({
+  admin = createWalletClient({
     account: privateKeyToAccount(ADMIN_KEY),
     chain: hardhat,
     transport: custom(provider, { retryCount: 0 }),
@@ -157,38 +194,12 @@ beforeAll(async () => {
   expect((await chainState()).treeSize).toBe(BigInt(bad.previous));
 
   // The log grows to a size whose consistency proof from the anchored one also verifies for the size
-  // below it (the audit's "704 with the root of 705").
+  // below it (the audit's "704 with the root of 705"); the anchorer key misstates it.
   let size = await log(20);
-  while (!consistencyProofSizes(bad.previous, size).some((r) => r.from <= size - 1 && size - 1 <= r.to)) {
-    size = await log(1);
-  }
+  while (sharing(bad.previous, size, false) === undefined) size = await log(1);
   bad.true = size;
   bad.stated = size - 1;
-
-  // The anchorer key misstates the size: the root and the honest proof of `true`, sized `stated`.
-  const logger = openLogger();
-  let proof: Hex[];
-  let root: Hex;
-  try {
-    const info = logger.store.consistencyProof(STREAM, bad.previous, bad.true);
-    proof = info.proof.map((h) => toHex(h));
-    root = toHex(info.root2);
-  } finally {
-    await logger.close();
-  }
-  const attacker = createWalletClient({
-    account: privateKeyToAccount(ANCHORER_KEY),
-    chain: hardhat,
-    transport: custom(provider, { retryCount: 0 }),
-  });
-  bad.tx = await attacker.writeContract({
-    address: registry,
-    abi: provenanceRegistryAbi,
-    functionName: "anchorWithConsistency",
-    args: [encodeStreamId(STREAM), BigInt(bad.stated), root, keccak256(stringToBytes("a manifest")), proof],
-  });
-  const receipt = await publicClient.waitForTransactionReceipt({ hash: bad.tx });
-  expect(receipt.status).toBe("success");
+  bad.tx = await misstate(STREAM, bad.previous, bad.stated, bad.true);
 }, 180_000);
 
 afterAll(async () => {
@@ -300,4 +311,28 @@ describe("a misstated anchor", () => {
     expect(json.code).toBe(1);
     expectOnlyMisstated((JSON.parse(json.stdout) as { failures: never[] }).failures);
   }, 120_000);
+});
+
+describe("a misstated anchor that states more records than the log has", () => {
+  const FRAUD = "fraud";
+
+  it("is named with its true size, and anchoring past it waits for the log (ANCHOR_LOG_TOO_SHORT)", async () => {
+    await registerStream(admin, publicClient, { registry, streamId: encodeStreamId(FRAUD), metadata: "{}" });
+    const previous = await log(30, FRAUD);
+    expect(await anchorOnce(FRAUD)).toEqual([]);
+    let size = await log(20, FRAUD);
+    while (sharing(previous, size, true) === undefined) size = await log(1, FRAUD);
+    const tx = await misstate(FRAUD, previous, size + 1, size);
+
+    const result = await verifyLibrary(FRAUD);
+    expect(result?.failures.map((f) => f.code)).toEqual(["ANCHOR_SIZE_MISSTATED"]);
+    expect(result?.failures[0]?.expected).toContain(`anchor 1 (tx ${tx.toLowerCase()}) of size ${size + 1}`);
+    expect(result?.failures[0]?.found).toContain(`size ${size}:`);
+
+    const before = await chainState(FRAUD);
+    const run = await afterMisstated(ADMIN_KEY, ["--confirmations", "1"], FRAUD);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("ANCHOR_LOG_TOO_SHORT");
+    expect((await chainState(FRAUD)).anchorCount).toBe(before.anchorCount);
+  });
 });
