@@ -152,7 +152,11 @@ export function summaryText(summary: Summary): string {
     if (first !== undefined) shown.push(first);
   }
   for (const f of shown) {
-    out += `\nFirst bad record of ${f.stream}: seq ${f.seq}, ${f.code}\n`;
+    // A misstated anchor is the anchorer's doing, not a bad record: the log matches what was anchored.
+    out +=
+      f.code === "ANCHOR_SIZE_MISSTATED"
+        ? `\nAnchorer misbehaviour in ${f.stream} (the log is intact): ${f.code}\n`
+        : `\nFirst bad record of ${f.stream}: seq ${f.seq}, ${f.code}\n`;
     out += `  expected: ${f.expected}\n  found:    ${f.found}\n`;
   }
   const rest = summary.failureCount - shown.length;
