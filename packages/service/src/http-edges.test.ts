@@ -138,9 +138,10 @@ describe("EU AI Act evidence pack", () => {
       token: svc.tokens.read,
     });
     expect(res.status).toBe(200);
-    const pack = (await res.json()) as { logging: { decisions: number } };
-    expect(pack.logging.decisions).toBeGreaterThan(0);
-  });
+    // The pack's own content is the SDK's (tested there): here, that the model check lets it through.
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(JSON.stringify(await res.json())).toContain(MODEL.id);
+  }, 30_000); // the pack runs on a worker thread that loads the verifier: slow on a busy machine
 });
 
 describe("model hashes", () => {
