@@ -191,9 +191,12 @@ describe("operator commands", () => {
     const out = join(work, "deployments", "local.json");
     // The documented line, with this test's node, accounts and output file.
     const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      // pnpm itself: the one running this test when there is one (`pnpm run test:ts`), else from PATH.
+      const viaPnpm = process.env.npm_execpath?.includes("pnpm") === true;
       execFile(
-        "pnpm",
+        viaPnpm ? process.execPath : "pnpm",
         [
+          ...(viaPnpm ? [process.env.npm_execpath as string] : []),
           "run",
           "deploy",
           "--",
