@@ -89,7 +89,7 @@ export function streamCommand(ctx: CliContext): Command {
     );
   stream
     .command("list")
-    .description("list the registry's streams with their status and latest anchored size")
+    .description("list the registry's streams (from contract state) with their status and anchored size")
     .option("--dir <dir>", "the data directory whose config names the registry")
     .option("--rpc <url>", "JSON-RPC endpoint (default: ANCORA_RPC_URL, else the config's)")
     .option("--json", "print { registry, streams: [...] } as JSON")
@@ -100,21 +100,27 @@ export function streamCommand(ctx: CliContext): Command {
         const registry = registryOf(config);
         const { publicClient } = await connectPublic(rpcEndpointsOf(options.rpc, io.env, config));
         try {
-          const events = await publicClient.getContractEvents({
-            address: registry,
-            abi: provenanceRegistryAbi,
-            eventName: "StreamRegistered",
-            fromBlock: searchFrom(config),
-            toBlock: "latest",
-          });
           const reader = createRegistryReader(publicClient, registry);
+          // From contract state, which outlives old event logs (EIP-4444); a registry deployed before
+          // the stream-list views is read from its StreamRegistered events instead.
+          const ids =
+            (await reader.registeredStreamIds()) ??
+            (
+              await publicClient.getContractEvents({
+                address: registry,
+                abi: provenanceRegistryAbi,
+                eventName: "StreamRegistered",
+                fromBlock: searchFrom(config),
+                toBlock: "latest",
+              })
+            )
+              .map((e) => e.args.streamId)
+              .filter((id): id is Hex => id !== undefined);
           const streams = [];
-          for (const event of events) {
-            const streamId = event.args.streamId;
-            if (streamId === undefined) continue;
+          for (const streamId of ids) {
             const state = await reader.streamState(streamId);
             streams.push({
-              name: nameOf(event.args.metadata ?? "") ?? null,
+              name: nameOf(await reader.streamMetadata(streamId)) ?? null,
               streamId,
               status: state.status,
               consistencyRequired: state.consistencyRequired,
