@@ -20,6 +20,8 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ReceiptJSON } from "@ancora/core";
+import { VERIFY_PAGE_PATH, verifyPageLink } from "@ancora/verify-page/link";
 import Database from "better-sqlite3";
 import { HARDHAT_DEV_KEY, startLocalChain } from "./lib/local-chain.ts";
 import { ANCORA_BIN, type Daemon, run, runShell, startDaemon, stopAll, VERIFY_BIN } from "./lib/processes.ts";
@@ -235,7 +237,7 @@ async function main(): Promise<void> {
 
     const seq = Math.floor(DECISIONS / 3);
     const record = await client.get(`/v1/streams/${STREAM}/records/${seq}`);
-    const { receipt } = JSON.parse(record.text) as { receipt: unknown };
+    const { receipt, verifyUrl } = JSON.parse(record.text) as { receipt: ReceiptJSON; verifyUrl: string };
     const receiptFile = join(WORK, `receipt-${STREAM}-${seq}.json`);
     writeFileSync(receiptFile, `${JSON.stringify(receipt, null, 2)}\n`);
     info(`$ ancora-verify --receipt .demo/receipt-${STREAM}-${seq}.json --rpc ${chain.url}`);
@@ -243,6 +245,18 @@ async function main(): Promise<void> {
     console.log(indent(checked.stdout || checked.stderr));
     expectExit("ancora-verify (receipt)", checked, 0);
     ok(`decision #${seq}'s receipt (${readFileSync(receiptFile).length} bytes) verifies against the chain`);
+    // The same receipt in a browser: the service serves the page, the receipt rides in the link's
+    // fragment (never sent to a server), and the page asks this chain node and gateway itself.
+    const page = await fetch(`${url}${verifyUrl.split("#")[0]}`);
+    if (page.status !== 200) throw new Error(`${url}/verify answered ${page.status}: is the page built?`);
+    const link = verifyPageLink(`${url}${VERIFY_PAGE_PATH}`, receipt, {
+      rpc: chain.url,
+      ...(gateway === undefined ? {} : { gateway }),
+    });
+    ok(
+      `the same receipt in a browser: ${url}${VERIFY_PAGE_PATH} (this link carries the receipt, the chain node and the gateway; they stop when the demo ends)`,
+    );
+    info(link);
 
     step(5, "The deployer hands an EU AI Act evidence pack to an assessor, who re-verifies it");
     const packFile = join(WORK, `evidence-${MODEL.id}.md`);

@@ -72,11 +72,19 @@ function bundleSizes(): { files: number; bytes: number; gzipBytes: number } {
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   ensureChromium();
-  // The page under test is built from the sources now (the Makefile builds it too, for `ancora serve`).
-  await build({ configFile: join(ROOT, "packages", "verify-page", "vite.config.ts"), logLevel: "warn" });
+  // The page under test is built from the sources now (the Makefile builds it too, for `ancora serve`),
+  // while the chain node starts.
+  const starting = startLocalChain();
+  const built = build({
+    configFile: join(ROOT, "packages", "verify-page", "vite.config.ts"),
+    logLevel: "warn",
+  });
+  const [node] = await Promise.allSettled([starting, built]);
+  if (node.status === "fulfilled") chain = node.value;
+  await starting;
+  await built;
   metrics.bundle = bundleSizes();
 
-  chain = await startLocalChain();
   const { account, publicClient, walletClient } = localClients(chain);
   const { address: registry } = await deployRegistry(walletClient, publicClient, { admin: account.address });
   // A second, real registry with the same stream registered: the "wrong registry" of a forged receipt.
@@ -193,6 +201,10 @@ describe("the receipt page in Chromium", () => {
       expect(verified.text).toContain(shown);
     }
     expect(verified.text).toMatch(/Label follows from the rule\s+Yes: score/);
+    // Label ids are named from the label records before the config, read through the gateway.
+    const name = score >= CONFIG.threshold ? CONFIG.aboveLabel : CONFIG.belowLabel;
+    expect(verified.text).toContain(`Outcome (label)\n${name} (${label}, as named when the rule was set)`);
+    expect(verified.text).toContain(`Label below it\n${CONFIG.belowLabel} (`);
     expect(verified.text).toMatch(/Confirmations\s+\d+/);
     expect(await page.locator("#progress li[data-state='passed']").count()).toBe(3);
     await screenshot("verified");

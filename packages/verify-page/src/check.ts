@@ -7,7 +7,9 @@
  */
 import {
   type AncoraError,
+  type AncoraRecord,
   type ConfigBody,
+  type ConfigRecord,
   decodeRecord,
   receiptFromJSON,
   resolveLabel,
@@ -23,6 +25,12 @@ import {
 import { createPublicClient, http } from "viem";
 import { VerifyPageError } from "./errors.js";
 import { MAX_RECEIPT_TEXT } from "./link.js";
+
+/**
+ * How many records before a config the page reads to name its labels. The SDK writes a stream's label
+ * records right before the config that uses them, so a few suffice; each is one gateway request.
+ */
+export const LABEL_WALK = 16;
 
 /** The steps the page shows, in order. */
 export const STEPS = ["record", "chain", "ipfs"] as const;
@@ -50,6 +58,11 @@ export type ConfigInForce =
       readonly ts: string;
       readonly body: ConfigBody;
       readonly resolvedLabel: string | undefined;
+      /**
+       * Label names by id, from the label records just before the config (walked back through `prev`,
+       * at most {@link LABEL_WALK} records): the names when the rule was set. Ids not found are absent.
+       */
+      readonly labelNames: ReadonlyMap<string, string>;
     }
   | { readonly found: false; readonly cid: string; readonly reason: string };
 
@@ -97,6 +110,33 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Label names from the records before `config`, newest first (a later label record renames an id). Each
+ * block is fetched by the CID its successor links to, so the names are bound to the config; a block the
+ * gateway cannot give ends the walk (names are a courtesy, not a check).
+ */
+async function labelNames(
+  config: ConfigRecord,
+  fetchBlock: ReturnType<typeof gatewayFetcher>,
+): Promise<Map<string, string>> {
+  const wanted = new Set([config.body.aboveLabel, config.body.belowLabel]);
+  const names = new Map<string, string>();
+  let prev = config.prev;
+  for (let i = 0; i < LABEL_WALK && prev !== undefined && names.size < wanted.size; i++) {
+    let record: AncoraRecord;
+    try {
+      record = decodeRecord(await fetchBlock(prev.toString()));
+    } catch {
+      break;
+    }
+    if (record.kind === "label" && wanted.has(record.body.id) && !names.has(record.body.id)) {
+      names.set(record.body.id, record.body.name);
+    }
+    prev = record.prev;
+  }
+  return names;
+}
+
 async function readIpfs(
   result: Extract<ReceiptVerification, { ok: true }>,
   gatewayUrl: string,
@@ -136,6 +176,7 @@ async function readIpfs(
             seq: decoded.seq,
             ts: decoded.ts,
             body: decoded.body,
+            labelNames: await labelNames(decoded, fetchBlock),
             resolvedLabel:
               record.body.score === undefined ? undefined : resolveLabel(decoded.body, record.body.score),
           };

@@ -142,18 +142,22 @@ function configSection(
     );
   }
   const { body } = config;
+  const named = (id: string) => {
+    const name = config.labelNames.get(id);
+    return name === undefined ? id : `${name} (${id})`;
+  };
   const consistent =
     score === undefined || config.resolvedLabel === undefined
       ? undefined
       : config.resolvedLabel === label
-        ? `Yes: score ${score} is ${score >= body.threshold ? "at or above" : "below"} the threshold, which gives ${label}`
-        : `No: this rule gives ${config.resolvedLabel} for score ${score}, but the decision says ${label}`;
+        ? `Yes: score ${score} is ${score >= body.threshold ? "at or above" : "below"} the threshold, which gives ${named(label)}`
+        : `No: this rule gives ${named(config.resolvedLabel)} for score ${score}, but the decision says ${named(label)}`;
   return facts(
     "Decision rule in force",
     [
       ["Threshold", String(body.threshold)],
-      ["Label at or above it", body.aboveLabel],
-      ["Label below it", body.belowLabel],
+      ["Label at or above it", named(body.aboveLabel)],
+      ["Label below it", named(body.belowLabel)],
       ["Set by", body.changedBy],
       ["Reason given", body.changeReason],
       ["Set at", when(config.ts)],
@@ -162,6 +166,12 @@ function configSection(
     ],
     "config",
   );
+}
+
+/** The decision's label, with its name when the config's label records gave one. */
+function outcomeLabel(id: string, config: ConfigInForce | undefined): string {
+  const name = config?.found === true ? config.labelNames.get(id) : undefined;
+  return name === undefined ? id : `${name} (${id}, as named when the rule was set)`;
 }
 
 function render(outcome: PageOutcome): void {
@@ -241,7 +251,7 @@ function render(outcome: PageOutcome): void {
             ["Model", body.model.id],
             ["Model version", body.model.version],
             ["Model artefact digest", body.model.hash],
-            ["Outcome (label)", body.label],
+            ["Outcome (label)", outcomeLabel(body.label, ipfs?.config)],
             ["Score", body.score === undefined ? undefined : String(body.score)],
             ["Decided at", when(record.ts)],
             ["Stream", record.stream],
@@ -363,6 +373,7 @@ function loadFragment(): void {
     if (params.rpc !== undefined) rpcInput.value = params.rpc;
     if (params.gateway !== undefined) gatewayInput.value = params.gateway;
     if (params.receipt === undefined) return;
+    fileInput.value = "";
     try {
       receiptInput.value = JSON.stringify(JSON.parse(params.receipt), null, 2);
     } catch {
