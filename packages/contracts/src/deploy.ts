@@ -8,6 +8,12 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
+import {
+  type ConfirmationPlan,
+  type ConfirmationProgress,
+  planConfirmations,
+  waitForConfirmations,
+} from "./confirmations.js";
 import { RegistryError } from "./errors.js";
 import { provenanceRegistryAbi, provenanceRegistryBytecode } from "./generated/provenance-registry.js";
 
@@ -27,8 +33,17 @@ export interface RegistryDeployment {
 export interface DeployRegistryOptions {
   /** The account granted `DEFAULT_ADMIN_ROLE` (manages streams and roles); a multisig in production. */
   admin: Address;
-  /** Blocks to wait for after inclusion. Default {@link DEFAULT_CONFIRMATIONS}. */
+  /**
+   * Blocks to wait for, the transaction's included. Default {@link DEFAULT_CONFIRMATIONS}. On a chain
+   * that mines only on demand, 1 (see {@link planConfirmations}).
+   */
   confirmations?: number;
+  /** How long to wait for them before failing with `REGISTRY_CONFIRMATION_TIMEOUT`. Default 5 minutes. */
+  timeoutMs?: number;
+  /** The confirmations that will be waited for, before the transaction is sent (show its `notice`). */
+  onPlan?: (plan: ConfirmationPlan) => void;
+  /** Each change of the deployment transaction's confirmations. */
+  onProgress?: (progress: ConfirmationProgress) => void;
 }
 
 /** Confirmations waited for by default: one, the block that includes the transaction. */
@@ -40,17 +55,16 @@ export const DEFAULT_CONFIRMATIONS = 1;
  * @example
  * const deployment = await deployRegistry(walletClient, publicClient, { admin: multisig });
  * // { chainId, address, blockNumber, transactionHash, admin }
- * @throws {RegistryError} `REGISTRY_DEPLOYMENT_FAILED` when the transaction reverts or leaves no code.
+ * @throws {RegistryError} `REGISTRY_DEPLOYMENT_FAILED` when the transaction reverts or leaves no code;
+ *   `REGISTRY_CONFIRMATION_TIMEOUT` when its confirmations do not come in time.
  */
 export async function deployRegistry(
   walletClient: RegistryWalletClient,
   publicClient: PublicClient,
   options: DeployRegistryOptions,
 ): Promise<RegistryDeployment> {
-  const confirmations = options.confirmations ?? DEFAULT_CONFIRMATIONS;
-  if (!Number.isInteger(confirmations) || confirmations < 1) {
-    throw new RegistryError("REGISTRY_BAD_ARGUMENT", `confirmations must be a positive integer`);
-  }
+  const plan = await planConfirmations(publicClient, options.confirmations ?? DEFAULT_CONFIRMATIONS);
+  options.onPlan?.(plan);
   const hash = await walletClient.deployContract({
     abi: provenanceRegistryAbi,
     bytecode: provenanceRegistryBytecode,
@@ -58,7 +72,13 @@ export async function deployRegistry(
     account: walletClient.account,
     chain: walletClient.chain,
   });
-  const receipt = await publicClient.waitForTransactionReceipt({ hash, confirmations });
+  const receipt = await waitForConfirmations(publicClient, {
+    hash,
+    confirmations: plan.confirmations,
+    what: "the deployment transaction",
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
   const address = receipt.contractAddress;
   if (receipt.status !== "success" || address === null || address === undefined) {
     throw new RegistryError("REGISTRY_DEPLOYMENT_FAILED", "ProvenanceRegistry deployment failed", {

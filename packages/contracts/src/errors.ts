@@ -19,7 +19,8 @@ export type RegistryErrorCode =
   | "REGISTRY_REVERTED"
   | "REGISTRY_DEPLOYMENT_FAILED"
   | "REGISTRY_NOT_DEPLOYED"
-  | "REGISTRY_BAD_ARGUMENT";
+  | "REGISTRY_BAD_ARGUMENT"
+  | "REGISTRY_CONFIRMATION_TIMEOUT";
 
 /** A registry call or transaction failed. `evidence` names the contract error and its arguments. */
 export class RegistryError extends AncoraError<RegistryErrorCode> {

@@ -31,6 +31,16 @@ export {
   verifyAnchorChain,
 } from "./chained-head.js";
 export {
+  type ConfirmationPlan,
+  type ConfirmationProgress,
+  DEFAULT_CONFIRMATION_POLL_MS,
+  DEFAULT_CONFIRMATION_TIMEOUT_MS,
+  minesOnDemand,
+  planConfirmations,
+  type WaitForConfirmationsOptions,
+  waitForConfirmations,
+} from "./confirmations.js";
+export {
   DEFAULT_CONFIRMATIONS,
   type DeployRegistryOptions,
   deployRegistry,

@@ -17,6 +17,7 @@ export {
   Anchorer,
   type AnchorerOptions,
   type AnchorerTuning,
+  type AnchorNotice,
   type AnchorWalletClient,
   createAnchorer,
   DEFAULT_ANCHOR_CONFIRMATIONS,

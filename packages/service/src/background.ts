@@ -13,6 +13,7 @@ import {
   type Anchorer,
   type AnchorerTuning,
   type AnchoringWorker,
+  type AnchorNotice,
   type AncoraStore,
   anchoringLag,
   createAnchorer,
@@ -122,6 +123,11 @@ export function logRecovery(log: Pick<FastifyBaseLogger, "info">, recovery: Reco
   );
 }
 
+/** One line for what the operator should know that is not a failure (e.g. a chain that mines on demand). */
+export function logNotice(log: Pick<FastifyBaseLogger, "info">, notice: AnchorNotice): void {
+  log.info({ ...notice }, `notice: ${notice.message}`);
+}
+
 /** The background workers of one service. */
 export class Background {
   readonly #store: AncoraStore;
@@ -199,6 +205,7 @@ export class Background {
         : {}),
       onError: (error, context) => logFailure(this.#log, error, context),
       onRecovered: (recovery) => logRecovery(this.#log, recovery),
+      onNotice: (notice) => logNotice(this.#log, notice),
     });
     anchorer.start();
     this.#anchorer = anchorer;
@@ -233,6 +240,7 @@ export class Background {
           }),
       onError: (error, context) => logFailure(this.#log, error, context),
       onRecovered: (recovery) => logRecovery(this.#log, recovery),
+      onNotice: (notice) => logNotice(this.#log, notice),
     });
   }
 

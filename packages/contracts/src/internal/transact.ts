@@ -6,6 +6,7 @@ import type {
   PublicClient,
   SimulateContractParameters,
 } from "viem";
+import { waitForConfirmations } from "../confirmations.js";
 import type { RegistryWalletClient } from "../deploy.js";
 import { RegistryError } from "../errors.js";
 import { provenanceRegistryAbi } from "../generated/provenance-registry.js";
@@ -48,7 +49,12 @@ export async function transact<F extends WriteFunctionName>(
   } catch (error) {
     throw toRegistryError(error, functionName);
   }
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  // One block: a timeout names the transaction instead of waiting in silence (see confirmations.ts).
+  const receipt = await waitForConfirmations(publicClient, {
+    hash,
+    confirmations: 1,
+    what: `the ${functionName} transaction`,
+  });
   if (receipt.status !== "success") {
     throw new RegistryError("REGISTRY_REVERTED", `ProvenanceRegistry.${functionName} reverted on chain`, {
       hint: "The state changed between simulation and inclusion (another anchorer?); read it and retry.",

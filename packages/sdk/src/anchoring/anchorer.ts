@@ -22,6 +22,7 @@ import {
   createRegistryReader,
   describeRegistryRevert,
   encodeStreamId,
+  planConfirmations,
   provenanceRegistryAbi,
   type RegistryReader,
   type StreamState,
@@ -136,6 +137,8 @@ export interface AnchorerOptions {
   onError?: (error: unknown, context: AnchorErrorContext) => void;
   /** Called once when the chain answers again after an outage, with what waited (see {@link Recovery}). */
   onRecovered?: (recovery: Recovery) => void;
+  /** Called once with what the operator should know but is not a failure (see {@link AnchorNotice}). */
+  onNotice?: (notice: AnchorNotice) => void;
   /** Called when an anchor reaches its confirmations. */
   onAnchored?: (anchor: AnchoredCheckpoint) => void;
   /** Called with each new manifest block after it is stored (e.g. to pin it). Errors fail the job. */
@@ -175,6 +178,18 @@ export interface Recovery {
   jobs: number;
   /** Records not yet covered by a confirmed anchor, summed over the streams (anchoring only). */
   unanchoredRecords?: number;
+}
+
+/**
+ * Something the operator should know that is not a failure. `CHAIN_MINES_ON_DEMAND`: the node mines only
+ * on demand (Hardhat's or anvil's automine), so no block follows an anchor's and its latest block is
+ * final: 1 confirmation is waited for instead of `requested` (planConfirmations in @ancora/contracts).
+ */
+export interface AnchorNotice {
+  code: "CHAIN_MINES_ON_DEMAND";
+  message: string;
+  requested: number;
+  confirmations: number;
 }
 
 /** The anchorer's tuning: {@link TUNING_KEYS} of its options. */
@@ -351,6 +366,8 @@ export class Anchorer {
   readonly #now: () => number;
   readonly #random: () => number;
   #chainId: number | undefined;
+  /** The confirmations this chain gets, planned when it first answers (see {@link AnchorNotice}). */
+  #confirmations: number | undefined;
   /**
    * Jobs whose transaction is in flight, and when to look at it again. Kept in memory, not in the
    * outbox: a write per job per pass would take the store's write lock (and an fsync) many times a
@@ -478,6 +495,7 @@ export class Anchorer {
     // anchor after a long outage would wait minutes with the chain healthy.
     const head = await this.#probe();
     if (head === undefined) return result;
+    if (this.#confirmations === undefined && !(await this.#planConfirmations())) return result;
     try {
       result.reorged = await this.#checkReorgs(head);
       await this.#backfillLinks();
@@ -577,6 +595,34 @@ export class Anchorer {
       }
     }
     return head;
+  }
+
+  /**
+   * Once per anchorer, when the chain first answers: on a node that mines only on demand nothing would
+   * ever make the block after an anchor's, so its confirmations are 1, said once through `onNotice`.
+   * False (jobs wait for the next pass) when the node did not answer the question.
+   */
+  async #planConfirmations(): Promise<boolean> {
+    try {
+      const plan = await planConfirmations(this.#options.publicClient, this.#o.confirmations);
+      this.#confirmations = plan.confirmations;
+      if (plan.notice !== undefined) {
+        try {
+          this.#options.onNotice?.({
+            code: "CHAIN_MINES_ON_DEMAND",
+            message: plan.notice,
+            requested: plan.requested,
+            confirmations: plan.confirmations,
+          });
+        } catch {
+          // A failing handler must not stop anchoring.
+        }
+      }
+      return true;
+    } catch (error) {
+      this.#report(error, { nextAttemptAt: this.#iso(this.#now() + this.#o.pollIntervalMs) });
+      return false;
+    }
   }
 
   /** Makes this anchorer's jobs that failed because the chain was unreachable due now, attempts reset. */
@@ -953,7 +999,7 @@ export class Anchorer {
       }
       const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
       const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
-      const done = confirmations >= this.#o.confirmations;
+      const done = confirmations >= (this.#confirmations ?? this.#o.confirmations);
       const state = {
         status: done ? ("confirmed" as const) : ("submitted" as const),
         blockNumber: Number(receipt.blockNumber),
@@ -1048,7 +1094,7 @@ export class Anchorer {
       }
       const head = Number(await this.#options.publicClient.getBlockNumber({ cacheTime: 0 }));
       const confirmations = Math.max(0, head - Number(event.blockNumber) + 1);
-      const done = confirmations >= this.#o.confirmations;
+      const done = confirmations >= (this.#confirmations ?? this.#o.confirmations);
       const sid = streamIdOf(this.#db, stream) as number;
       const previous = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
       const ours = previous?.txHash.toLowerCase() === event.transactionHash.toLowerCase();

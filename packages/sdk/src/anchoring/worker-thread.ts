@@ -109,6 +109,7 @@ class AnchoringThread {
       onError: (error, context) => this.#report(error, context),
       onAnchored: (anchor) => this.#rpc.emit("anchored", anchor),
       onRecovered: (recovery) => this.#rpc.emit("recovered", recovery),
+      onNotice: (notice) => this.#rpc.emit("notice", notice),
     });
   }
 

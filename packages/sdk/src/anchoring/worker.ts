@@ -32,6 +32,7 @@ import {
   type AnchorBacklog,
   type AnchorErrorContext,
   type AnchorerTuning,
+  type AnchorNotice,
   type Recovery,
   type TickResult,
   tuningOf,
@@ -88,6 +89,8 @@ export interface AnchoringWorkerOptions extends AnchorerTuning {
   onAnchored?: (anchor: AnchoredCheckpoint) => void;
   /** The chain or the pinning service answers again after failures (once per outage). */
   onRecovered?: (recovery: Recovery) => void;
+  /** What the operator should know that is not a failure, once (see {@link AnchorNotice}). */
+  onNotice?: (notice: AnchorNotice) => void;
 }
 
 /** Test-only knobs: another thread script, a shorter first restart wait. */
@@ -344,6 +347,12 @@ export class AnchoringWorker {
         context: Record<string, number | string>;
       };
       this.#report(fromPortable(error), context);
+    } else if (name === "notice") {
+      try {
+        this.#options.onNotice?.(payload as AnchorNotice);
+      } catch {
+        // A failing handler must not stop anchoring.
+      }
     } else if (name === "recovered") {
       try {
         this.#options.onRecovered?.(payload as Recovery);

@@ -45,6 +45,7 @@ logger.setConfig({
   changedBy: "ops",
   changeReason: "launch",
 });
+const notices: string[] = [];
 const anchoring = await startAnchoringWorker({
   path: logger.store.path,
   streams: "loans",
@@ -56,6 +57,7 @@ const anchoring = await startAnchoringWorker({
   confirmations: job.confirmations,
   pollIntervalMs: 20,
   backoff: { baseMs: 20, maxMs: 100 },
+  onNotice: (notice) => notices.push(notice.code),
 });
 const ipfs = job.ipfs ? await startIpfsNode({ store: logger.store, gateway: true }) : undefined;
 say("started");
@@ -66,6 +68,7 @@ if (job.state !== "idle") {
   const latest = () => logger.store.anchors("loans").at(-1)?.status ?? "none";
   if (job.state === "anchored") {
     say(`drained ${await anchoring.drain({ timeoutMs: 30_000 })}`);
+    say(`notices ${notices.join(",") || "none"}`);
   } else if (job.state === "submitted") {
     while (latest() !== "submitted") await pause();
   } else {

@@ -7,7 +7,13 @@
  * (docs/operations.md): signed with the admin key, it anchors the stream's checkpoint without a
  * consistency proof from the misstated one, which stays in the history.
  */
-import { type AnchoredCheckpoint, anchorAfterMisstatedAnchor, createAnchorer } from "@ancora/sdk";
+import {
+  type AnchorBacklog,
+  type AnchoredCheckpoint,
+  type AncoraStore,
+  anchorAfterMisstatedAnchor,
+  createAnchorer,
+} from "@ancora/sdk";
 import { Command } from "commander";
 import { getAddress, isAddress } from "viem";
 import {
@@ -67,6 +73,45 @@ function registryOf(flag: string | undefined, config: AncoraConfig | undefined):
 
 const confirmedKey = (a: AnchoredCheckpoint) =>
   `${a.stream}/${a.chainId}/${a.registry}/${a.size}/${a.txHash}`;
+
+/**
+ * Each anchor this run waits for whose confirmations changed since the last look, as a line for stderr
+ * (`shown` remembers what was printed): a wait for blocks shows that it is moving, or that it is not.
+ */
+function confirmationLines(
+  store: AncoraStore,
+  streams: readonly string[],
+  required: number,
+  shown: Map<string, number>,
+): string[] {
+  const lines: string[] = [];
+  for (const a of streams.flatMap((s) => store.anchors(s))) {
+    if (a.status !== "submitted") continue;
+    const key = `${a.stream}/${a.size}/${a.txHash}`;
+    if (shown.get(key) === a.confirmations) continue;
+    shown.set(key, a.confirmations);
+    lines.push(
+      `waiting for the anchor of ${a.stream} at size ${a.size} (transaction ${a.txHash}): ${a.confirmations}/${required} confirmations`,
+    );
+  }
+  return lines;
+}
+
+/** What a timed-out run was waiting for: each unfinished stream's checkpoint and, once sent, its blocks. */
+function waitingFor(store: AncoraStore, backlog: AnchorBacklog["streams"], required: number): string {
+  return backlog
+    .filter((s) => s.anchored < s.checkpointed)
+    .map((s) => {
+      const sent = store
+        .anchors(s.stream)
+        .filter((a) => a.status === "submitted")
+        .at(-1);
+      return sent === undefined
+        ? `${s.stream} at size ${s.checkpointed} (not sent yet)`
+        : `${s.stream} at size ${sent.size} (transaction ${sent.txHash}: ${sent.confirmations}/${required} confirmations)`;
+    })
+    .join(", ");
+}
 
 /** The `anchor` command. */
 export function anchorCommand(ctx: CliContext): Command {
@@ -130,6 +175,9 @@ export function anchorCommand(ctx: CliContext): Command {
             ),
           );
           const checkpoints = options.checkpoint ? streams.map((s) => store.checkpoint(s)) : [];
+          const requested = options.confirmations ?? config?.chain.confirmations ?? 2;
+          let required = requested;
+          const shown = new Map<string, number>();
           anchorer = createAnchorer({
             store,
             streams,
@@ -137,9 +185,13 @@ export function anchorCommand(ctx: CliContext): Command {
             publicClient: clients.publicClient,
             walletClient: clients.walletClient,
             policy: false,
-            confirmations: options.confirmations ?? config?.chain.confirmations ?? 2,
+            confirmations: requested,
             pollIntervalMs: POLL_MS,
             onError: (error) => errors.push(error),
+            onNotice: (notice) => {
+              required = notice.confirmations;
+              io.stderr.write(`notice: ${notice.message}\n`);
+            },
           });
           const deadline = Date.now() + options.timeout * 1000;
           const progress = progressBar(io.stderr, "anchor", streams.length);
@@ -150,11 +202,21 @@ export function anchorCommand(ctx: CliContext): Command {
             const done = backlog.filter((s) => s.anchored >= s.checkpointed).length;
             progress.update(done);
             if (done === streams.length) break;
+            const lines = confirmationLines(store, streams, required, shown);
+            if (lines.length > 0) {
+              progress.finish(); // the bar is redrawn on the next update
+              io.stderr.write(`${lines.join("\n")}\n`);
+            }
             if (Date.now() >= deadline) {
-              throw new CliError("ANCHOR_INCOMPLETE", "Timed out waiting for anchors to be confirmed", {
-                hint: "Run `ancora anchor` again later (pending work stays queued); check --confirmations against how often the chain makes blocks.",
-                evidence: { streams: backlog },
-              });
+              const what = waitingFor(store, backlog, required);
+              throw new CliError(
+                "ANCHOR_INCOMPLETE",
+                `Timed out after ${options.timeout} s waiting for ${what}`,
+                {
+                  hint: "Run `ancora anchor` again later (pending work stays queued); check --confirmations against how often the chain makes blocks.",
+                  evidence: { streams: backlog },
+                },
+              );
             }
             await new Promise((r) => setTimeout(r, POLL_MS));
           }

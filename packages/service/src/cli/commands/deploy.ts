@@ -28,10 +28,14 @@ interface DeployFlags {
   anchorer?: string[];
   admin?: string;
   confirmations: number;
+  timeout: number;
   requireConsistency: boolean;
   force?: boolean;
   json?: boolean;
 }
+
+/** How long `ancora deploy` waits for the deployment's confirmations by default (seconds). */
+export const DEFAULT_DEPLOY_TIMEOUT_S = 300;
 
 /** Environment variables the deployer's key is read from, in order. */
 export const DEPLOYER_KEY_VARIABLES = ["ANCORA_DEPLOYER_KEY", "ANCORA_PRIVATE_KEY"] as const;
@@ -58,6 +62,12 @@ export function deployCommand(ctx: CliContext): Command {
       "blocks to wait for per transaction",
       (v) => integerFlag(v, "--confirmations", 1),
       1,
+    )
+    .option(
+      "--timeout <seconds>",
+      "give up waiting for the deployment's confirmations after this long",
+      (v) => integerFlag(v, "--timeout", 1),
+      DEFAULT_DEPLOY_TIMEOUT_S,
     )
     .option("--no-require-consistency", "let anchors skip consistency proofs (not recommended)")
     .option("--force", "replace a registry the config already names")
@@ -108,6 +118,15 @@ export function deployCommand(ctx: CliContext): Command {
           const deployment = await deployRegistry(walletClient, publicClient, {
             admin,
             confirmations: options.confirmations,
+            timeoutMs: options.timeout * 1000,
+            // On stderr, so stdout stays the result: why fewer confirmations, then each block seen.
+            onPlan: (plan) => {
+              if (plan.notice !== undefined) io.stderr.write(`notice: ${plan.notice}\n`);
+            },
+            onProgress: (p) =>
+              io.stderr.write(
+                `waiting for the deployment transaction ${p.transactionHash}: ${p.confirmations}/${p.required} confirmations\n`,
+              ),
           });
           const registry = deployment.address;
           const save = (registered: string[]): void =>
