@@ -26,6 +26,7 @@ import {
   testService,
 } from "../../packages/service/src/testing/service.ts";
 import {
+  freePort,
   HARDHAT_DEV_KEY,
   type LocalChain,
   localClients,
@@ -271,5 +272,28 @@ describe("the receipt page in Chromium", () => {
 
   it("ran without a script error or a refused request in the page", () => {
     expect(pageErrors).toEqual([]);
+  });
+
+  it("asks for what is missing, and says it could not verify when the chain node does not answer", async () => {
+    await page.goto(`${svc.url}${answer.verifyUrl}`);
+    await page.getByLabel("Chain RPC URL (required)").fill("");
+    await page.getByRole("button", { name: "Verify receipt" }).click();
+    const missing = page.locator('#input-error[data-code="PAGE_RPC_URL_MISSING"]');
+    await missing.waitFor();
+    expect(await missing.textContent()).toContain("A chain RPC URL is needed");
+    // Focus goes to the field to fill in, so a keyboard user can type at once.
+    expect(await page.evaluate("document.activeElement.id")).toBe("rpc");
+
+    // A port nothing listens on (the chain node's, once stopped, would do the same).
+    const dead = await freePort();
+    await page.keyboard.type(`http://127.0.0.1:${dead}`);
+    await page.keyboard.press("Enter");
+    const unreachable = await waitForResult("SOURCE_UNREACHABLE");
+    expect(unreachable.kind).toBe("error");
+    expect(unreachable.text).toContain("Could not verify");
+    expect(unreachable.text).toContain("This says nothing about the receipt");
+    await screenshot("chain-unreachable");
+    // The browser reports the refused connections; nothing else went wrong.
+    expect(pageErrors.filter((e) => !e.includes("ERR_CONNECTION_REFUSED"))).toEqual([]);
   });
 });
