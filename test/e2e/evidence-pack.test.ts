@@ -5,7 +5,8 @@
  * assessor runs; that command, run as written through a shell with only ANCORA_RPC_URL set, exits 0. A
  * tampered copy of the log gives a pack that says so (exit 1).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,17 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createLogger, type EvidencePack, evidencePack, openStore } from "@ancora/sdk";
 import { createApiKey, createService } from "@ancora/service";
+import {
+  BUNDLE_FILES,
+  BUNDLE_MANIFESTS,
+  BUNDLE_RECEIPTS,
+  readTar,
+  TAR_END,
+  tarHeader,
+  tarPadding,
+  verifyEvidenceBundle,
+} from "@ancora/verifier";
+import { nodeSha256 } from "@ancora/verifier/node";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIo } from "../../packages/service/src/cli/io.ts";
@@ -30,7 +42,7 @@ let org: AnchoredLog;
 let work: string;
 
 beforeAll(async () => {
-  org = await startAnchoredLog({ batches: 2, perBatch: 30 });
+  org = await startAnchoredLog({ batches: 2, perBatch: 30 }); // decisions at seqs 4 to 63
   work = mkdtempSync(join(tmpdir(), "ancora-pack-e2e-"));
   // Decisions logged after the last anchor: the unanchored tail.
   const logger = createLogger({ path: org.db, stream: STREAM, model: MODEL, commitment: "plain" });
@@ -192,7 +204,8 @@ describe("the evidence pack against a real chain", () => {
     const tampered = JSON.parse(run.stdout) as EvidencePack;
     expect(tampered.verification.ok).toBe(false);
     expect(tampered.verification.chain).toMatchObject({ checked: true, ok: false });
-    const chain = tampered.verification.chain as { failures: { code: string; seq: number }[] };
+    const chain = tampered.verification.chain;
+    if (!chain.checked) throw new Error("the tampered log was not checked against the chain");
     expect(chain.failures.length).toBeGreaterThan(0);
     expect(chain.failures[0]?.seq).toBe(20);
     expect(tampered.retention.covered).toBe(false);
@@ -258,6 +271,23 @@ describe("the evidence pack against a real chain", () => {
       const html = await get("text/html");
       expect(html.headers["content-type"]).toMatch(/^text\/html/);
       expect(html.body).toContain(`<code>${org.registry}</code>`);
+      const tar = await get("application/x-tar");
+      expect(tar.statusCode).toBe(200);
+      expect(tar.headers["content-type"]).toBe("application/x-tar");
+      const archive = new Uint8Array(tar.rawPayload);
+      const bundle = await verifyEvidenceBundle(archive, {
+        publicClient: org.publicClient,
+        sha256: nodeSha256,
+      });
+      expect(bundle.failures).toEqual([]);
+      // The copy holds the log's main file only (the tail is in the writer's WAL): the pack says how many.
+      expect(bundle).toMatchObject({
+        ok: true,
+        stream: STREAM,
+        decisions: served.logging.decisions,
+        anchors: org.anchors,
+      });
+      expect(bundle.receipts).toBeGreaterThan(0);
       const unknown = await service.app.inject({
         method: "GET",
         url: `/v1/export/eu-ai-act?stream=${STREAM}&model=nobody`,
@@ -269,4 +299,185 @@ describe("the evidence pack against a real chain", () => {
       await service.close();
     }
   }, 120_000);
+});
+
+describe("the evidence bundle, checked end to end against the chain", () => {
+  const bundle = () => join(work, "evidence.tar");
+  let files: Map<string, Uint8Array>;
+
+  beforeAll(async () => {
+    const run = await ancora(
+      [
+        "export",
+        ...["--db", org.db, "--stream", STREAM, "--format", "eu-ai-act-bundle", "--model", MODEL.id],
+        ...["--ipfs", org.ipfs.gatewayUrl ?? "", "--out", "evidence.tar", "--json"],
+      ],
+      { ANCORA_RPC_URL: org.chain.url },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as {
+      bytes: number;
+      files: number;
+      decisions: number;
+      receipts: number;
+    };
+    const archive = readFileSync(bundle());
+    expect(summary.bytes).toBe(archive.length);
+    expect(summary.decisions).toBe(2 * 30 + TAIL); // 2 batches of 30, and the tail
+    files = readTar(new Uint8Array(archive));
+    expect(summary.files).toBe(files.size);
+  }, 120_000);
+
+  /** The bundle rebuilt with some files changed (SHA256SUMS rewritten unless `sums` is false). */
+  function tampered(change: (files: Map<string, Uint8Array>) => void, sums = true): string {
+    const copy = new Map(files);
+    change(copy);
+    if (sums) {
+      const lines = [...copy]
+        .filter(([name]) => name !== BUNDLE_FILES.sums)
+        .map(
+          ([name, bytes]) =>
+            `${createHash("sha256").update(bytes).digest("hex")}  ${name.slice(BUNDLE_FILES.dir.length + 1)}`,
+        );
+      copy.set(BUNDLE_FILES.sums, new TextEncoder().encode(`${lines.join("\n")}\n`));
+    }
+    const parts: Uint8Array[] = [];
+    for (const [name, bytes] of copy)
+      parts.push(tarHeader(name, bytes.length, 0), bytes, tarPadding(bytes.length));
+    parts.push(TAR_END);
+    const file = join(work, `tampered-${Math.random().toString(16).slice(2)}.tar`);
+    writeFileSync(file, Buffer.concat(parts));
+    return file;
+  }
+
+  async function verifyPack(file: string) {
+    const run = await shell(`ancora-verify --pack '${file}' --rpc "$ANCORA_RPC_URL" --json`, {
+      ANCORA_RPC_URL: org.chain.url,
+    });
+    return {
+      code: run.code,
+      report: JSON.parse(run.out.trim().split("\n").at(-1) ?? "{}") as {
+        ok: boolean;
+        failures: { code: string; seq: number; expected: string }[];
+        records: number;
+      },
+    };
+  }
+
+  it("holds the pack in three forms, the decisions, the config and label history, manifests, receipts and digests", () => {
+    const names = [...files.keys()];
+    expect(names).toEqual(
+      expect.arrayContaining([
+        BUNDLE_FILES.readme,
+        BUNDLE_FILES.markdown,
+        BUNDLE_FILES.html,
+        BUNDLE_FILES.json,
+        BUNDLE_FILES.decisions,
+        BUNDLE_FILES.control,
+        BUNDLE_FILES.sums,
+      ]),
+    );
+    expect(names.filter((n) => n.startsWith(BUNDLE_MANIFESTS))).toHaveLength(org.anchors);
+    expect(names.filter((n) => n.startsWith(BUNDLE_RECEIPTS)).length).toBeGreaterThan(0);
+    expect(names.at(-1)).toBe(BUNDLE_FILES.sums);
+    // GNU tar and sha256sum agree with the bundle's digests.
+    const out = join(work, "extracted");
+    mkdirSync(out, { recursive: true });
+    execFileSync("tar", ["-xf", bundle(), "-C", out]);
+    expect(
+      execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: join(out, BUNDLE_FILES.dir), encoding: "utf8" }),
+    ).not.toMatch(/FAILED/);
+    const control = new TextDecoder().decode(files.get(BUNDLE_FILES.control));
+    expect(
+      control
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(`${l.slice(0, l.indexOf(',"record":'))}}`) as { seq: number }).seq),
+    ).toEqual([0, 1, 2, 3]);
+  });
+
+  it("verifies with ancora-verify --pack against the chain (exit 0)", async () => {
+    const { code, report } = await verifyPack(bundle());
+    expect(report.failures).toEqual([]);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ ok: true, records: 2 * 30 + TAIL, mode: "pack" });
+  }, 60_000);
+
+  it.each([
+    [
+      "a byte of a decision changed (digest)",
+      (f: Map<string, Uint8Array>) => {
+        const bytes = Uint8Array.from(f.get(BUNDLE_FILES.decisions) as Uint8Array);
+        const at = bytes.indexOf(0x5f) + 1; // somewhere inside the first record
+        bytes[at] = (bytes[at] as number) ^ 1;
+        f.set(BUNDLE_FILES.decisions, bytes);
+      },
+      false,
+      "BUNDLE_DIGEST_MISMATCH",
+    ],
+    [
+      "a decision's score edited, digests recomputed (CID)",
+      (f: Map<string, Uint8Array>) => {
+        const text = new TextDecoder().decode(f.get(BUNDLE_FILES.decisions));
+        f.set(
+          BUNDLE_FILES.decisions,
+          new TextEncoder().encode(text.replace(/"score":0\.0?\d+/, '"score":0.99')),
+        );
+      },
+      true,
+      "BUNDLE_RECORD_CID_MISMATCH",
+    ],
+    [
+      "a decision dropped, digests recomputed (count)",
+      (f: Map<string, Uint8Array>) => {
+        const lines = new TextDecoder().decode(f.get(BUNDLE_FILES.decisions)).split("\n");
+        lines.splice(5, 1);
+        f.set(BUNDLE_FILES.decisions, new TextEncoder().encode(lines.join("\n")));
+      },
+      true,
+      "BUNDLE_DECISION_COUNT_MISMATCH",
+    ],
+    [
+      "the manifests removed, digests recomputed (not anchored)",
+      (f: Map<string, Uint8Array>) => {
+        for (const name of [...f.keys()]) if (name.startsWith(BUNDLE_MANIFESTS)) f.delete(name);
+      },
+      true,
+      "BUNDLE_RECORD_NOT_ANCHORED",
+    ],
+    [
+      "an anchor's transaction rewritten in the pack, digests recomputed",
+      (f: Map<string, Uint8Array>) => {
+        const text = new TextDecoder().decode(f.get(BUNDLE_FILES.json));
+        const pack = JSON.parse(text) as EvidencePack;
+        (pack.anchors[0] as { transaction: string }).transaction = `0x${"ab".repeat(32)}`;
+        f.set(BUNDLE_FILES.json, new TextEncoder().encode(JSON.stringify(pack)));
+      },
+      true,
+      "BUNDLE_ANCHOR_NOT_ON_CHAIN",
+    ],
+    [
+      "a file added that SHA256SUMS does not list",
+      (f: Map<string, Uint8Array>) => f.set(`${BUNDLE_FILES.dir}/extra.txt`, new TextEncoder().encode("x")),
+      false,
+      "BUNDLE_FILE_UNLISTED",
+    ],
+  ])(
+    "refuses a bundle with %s (exit 1)",
+    async (_name, change, sums, code) => {
+      const { code: exit, report } = await verifyPack(tampered(change, sums));
+      expect(report.ok).toBe(false);
+      expect(report.failures.map((f) => f.code)).toContain(code);
+      expect(exit).toBe(1);
+    },
+    60_000,
+  );
+
+  it("refuses a file that is not a tar archive (exit 1, BUNDLE_MALFORMED)", async () => {
+    const file = join(work, "not-a.tar");
+    writeFileSync(file, "hello");
+    const { code, report } = await verifyPack(file);
+    expect(report.failures[0]?.code).toBe("BUNDLE_MALFORMED");
+    expect(code).toBe(1);
+  }, 60_000);
 });

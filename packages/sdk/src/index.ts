@@ -113,6 +113,12 @@ export {
   StreamUnknownError,
 } from "./errors.js";
 export { assessorCommand } from "./evidence/assessor.js";
+export {
+  DEFAULT_BUNDLE_RECEIPTS,
+  type EvidenceBundleOptions,
+  type EvidenceBundleSummary,
+  writeEvidenceBundle,
+} from "./evidence/bundle.js";
 export { chainName } from "./evidence/chain-name.js";
 export { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
 export { renderEvidencePack, renderEvidencePackHtml } from "./evidence/render.js";

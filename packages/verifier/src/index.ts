@@ -2,6 +2,14 @@
  * @ancora/verifier: checks a stream of records from nothing but their bytes. It never imports the SDK
  * and never opens a database or socket itself; a store, IPFS or a test supplies a record source.
  */
+export { BUNDLE_DIR, BUNDLE_FILES, BUNDLE_MANIFESTS, BUNDLE_RECEIPTS } from "./bundle/format.js";
+export { readTar, TAR_BLOCK, TAR_END, TarFormatError, tarHeader, tarPadding } from "./bundle/tar.js";
+export {
+  type BundleFailure,
+  type BundleVerification,
+  type VerifyBundleOptions,
+  verifyEvidenceBundle,
+} from "./bundle/verify-bundle.js";
 export type {
   AnchoredConsistency,
   ChainStreamResult,
@@ -66,6 +74,7 @@ export {
   targetOf,
 } from "./references.js";
 export type {
+  BundleFailureCode,
   ChainFailureCode,
   FailureCode,
   PublicFailureCode,

@@ -111,7 +111,8 @@ export type FailureCode =
   | ReferenceFailureCode
   | ChainFailureCode
   | ReceiptFailureCode
-  | PublicFailureCode;
+  | PublicFailureCode
+  | BundleFailureCode;
 
 /** Failures of references between records (see {@link FailureCode}). */
 export type ReferenceFailureCode =
@@ -148,6 +149,24 @@ export type ReceiptFailureCode =
   | "RECEIPT_TX_NOT_FOUND"
   | "RECEIPT_TX_FAILED"
   | "RECEIPT_ANCHOR_NOT_FOUND";
+
+/** Failures of an evidence bundle checked against the chain (see bundle/verify-bundle.ts). */
+export type BundleFailureCode =
+  | "BUNDLE_MALFORMED"
+  | "BUNDLE_FILE_MISSING"
+  | "BUNDLE_FILE_UNLISTED"
+  | "BUNDLE_DIGEST_MISMATCH"
+  | "BUNDLE_PACK_INVALID"
+  | "BUNDLE_NOT_ANCHORED"
+  | "BUNDLE_CHAIN_MISMATCH"
+  | "BUNDLE_HISTORY_UNPROVEN"
+  | "BUNDLE_ANCHOR_NOT_ON_CHAIN"
+  | "BUNDLE_MANIFEST_INVALID"
+  | "BUNDLE_RECORD_CID_MISMATCH"
+  | "BUNDLE_RECORD_OUT_OF_SCOPE"
+  | "BUNDLE_RECORD_NOT_ANCHORED"
+  | "BUNDLE_DECISION_COUNT_MISMATCH"
+  | "BUNDLE_RECEIPT_INVALID";
 
 /** One failed check. */
 export interface VerificationFailure {

@@ -15,7 +15,8 @@ export type AuditJob =
       path: string;
       stream: string;
       model: { id: string; version?: string };
-      form: "json" | "markdown" | "html";
+      /** `bundle`: the evidence bundle (a tar archive, as bytes). */
+      form: "json" | "markdown" | "html" | "bundle";
       /** The chain to check the pack against: the anchoring RPC endpoints and registry, when known. */
       chain?: { urls: readonly string[]; headers?: Readonly<Record<string, string>>; registry: string };
     };

@@ -3,6 +3,7 @@
  * read-only connection, so a long verification never stalls the event loop that serves writes.
  * Posts `{ result }` or `{ error }` (code, message and hint only: typed errors never carry values).
  */
+import { Writable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
 import type { AuditJob } from "./audit-job.js";
 
@@ -11,9 +12,14 @@ const job = workerData as AuditJob;
 const RPC_TIMEOUT_MS = 30_000;
 
 try {
-  const { evidencePack, openStore, renderEvidencePack, renderEvidencePackHtml, rpcTransport } = await import(
-    "@ancora/sdk"
-  );
+  const {
+    evidencePack,
+    openStore,
+    renderEvidencePack,
+    renderEvidencePackHtml,
+    rpcTransport,
+    writeEvidenceBundle,
+  } = await import("@ancora/sdk");
   const store = openStore({ path: job.path, readonly: true });
   try {
     if (job.op === "verify") {
@@ -39,18 +45,34 @@ try {
               }),
               registry: job.chain.registry,
             };
-      const pack = await evidencePack(store, {
+      const packOptions = {
         stream: job.stream,
         model: job.model,
         ...(chain === undefined ? {} : { chain }),
-      });
-      const result =
-        job.form === "markdown"
-          ? renderEvidencePack(pack)
-          : job.form === "html"
-            ? renderEvidencePackHtml(pack)
-            : pack;
-      parentPort?.postMessage({ result });
+      };
+      if (job.form === "bundle") {
+        // Held in memory to cross to the event loop: a bundle over HTTP is bounded by the worker's heap
+        // (`ancora export --format eu-ai-act-bundle` streams to a file instead).
+        const chunks: Buffer[] = [];
+        const out = new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            chunks.push(chunk);
+            callback();
+          },
+        });
+        await writeEvidenceBundle(store, { ...packOptions, out });
+        const bytes = new Uint8Array(Buffer.concat(chunks));
+        parentPort?.postMessage({ result: bytes }, [bytes.buffer]);
+      } else {
+        const pack = await evidencePack(store, packOptions);
+        const result =
+          job.form === "markdown"
+            ? renderEvidencePack(pack)
+            : job.form === "html"
+              ? renderEvidencePackHtml(pack)
+              : pack;
+        parentPort?.postMessage({ result });
+      }
     }
   } finally {
     store.close();

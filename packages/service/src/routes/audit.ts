@@ -119,11 +119,11 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
       config: { scope: "read" },
       schema: {
         summary:
-          "The EU AI Act evidence pack of a model in a stream (JSON; Markdown or HTML with Accept: text/markdown or text/html)",
+          "The EU AI Act evidence pack of a model in a stream (JSON; Markdown, HTML or the tar bundle with Accept: text/markdown, text/html or application/x-tar)",
         tags: ["audit"],
         security: BEARER,
         querystring: EvidenceQuery,
-        produces: ["application/json", "text/markdown", "text/html"],
+        produces: ["application/json", "text/markdown", "text/html", "application/x-tar"],
         response: {
           200: {
             description: "The evidence pack",
@@ -131,6 +131,7 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
               "application/json": { schema: Type.Record(Type.String(), Type.Unknown()) },
               "text/markdown": { schema: Type.String() },
               "text/html": { schema: Type.String() },
+              "application/x-tar": { schema: Type.String({ format: "binary" }) },
             },
           },
           ...Object.fromEntries(
@@ -154,11 +155,13 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
         });
       }
       const accept = request.headers.accept ?? "";
-      const form = /\btext\/markdown\b/.test(accept)
-        ? "markdown"
-        : /\btext\/html\b/.test(accept)
-          ? "html"
-          : "json";
+      const form = /\bapplication\/x-tar\b/.test(accept)
+        ? "bundle"
+        : /\btext\/markdown\b/.test(accept)
+          ? "markdown"
+          : /\btext\/html\b/.test(accept)
+            ? "html"
+            : "json";
       const result = await ctx.audit.run({
         op: "evidence",
         path: ctx.options.logPath,
@@ -167,6 +170,15 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
         form,
         ...chainOf(ctx),
       });
+      if (form === "bundle") {
+        return (
+          reply
+            .type("application/x-tar")
+            .header("content-disposition", `attachment; filename="evidence-${stream}.tar"`)
+            // Bytes are sent as they are; the schema only documents the content type for OpenAPI.
+            .send(Buffer.from(result as Uint8Array) as unknown as string)
+        );
+      }
       if (form === "markdown") return reply.type("text/markdown; charset=utf-8").send(result as string);
       if (form === "html") return reply.type("text/html; charset=utf-8").send(result as string);
       return reply.type("application/json").send(JSON.stringify(result));

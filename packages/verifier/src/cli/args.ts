@@ -29,7 +29,8 @@ export type VerifyMode =
       readonly registry: Address;
       readonly ipfs: IpfsSource;
     }
-  | { readonly kind: "receipt"; readonly receipt: string; readonly rpc: RpcEndpoints };
+  | { readonly kind: "receipt"; readonly receipt: string; readonly rpc: RpcEndpoints }
+  | { readonly kind: "pack"; readonly pack: string; readonly rpc: RpcEndpoints };
 
 /** Where blocks come from in public mode. */
 export type IpfsSource =
@@ -62,6 +63,7 @@ Modes (chosen by the sources given):
   --db FILE --rpc URL --registry ADDRESS        local integrity and the log against the chain
   --rpc URL --registry ADDRESS --ipfs ADDRESS   public verification, without the organisation's database
   --receipt FILE --rpc URL                      one decision's receipt, on chain
+  --pack FILE --rpc URL                         an EU AI Act evidence bundle, end to end, on chain
 
 Exit codes: 0 verified; 1 tampering or inconsistency found; 2 usage or configuration error;
 3 a source was unreachable (RPC, IPFS, timeouts).
@@ -82,6 +84,9 @@ function program(): Command {
       new Option("--ipfs <address>", "a bitswap peer multiaddr (/ip4/…/p2p/…) or a trustless gateway URL"),
     )
     .addOption(new Option("--receipt <file>", "a receipt (JSON) to check on chain"))
+    .addOption(
+      new Option("--pack <file>", "an evidence bundle (tar, `ancora export --format eu-ai-act-bundle`)"),
+    )
     .addOption(
       new Option(
         "--require-anchored",
@@ -215,6 +220,7 @@ export function parseArgs(
     stream?: string[];
     ipfs?: string;
     receipt?: string;
+    pack?: string;
     json?: boolean;
     progress?: boolean;
     threads?: string;
@@ -250,7 +256,7 @@ export function parseArgs(
     });
   }
   const local = o.db ?? o.jsonl;
-  const needsRpc = o.registry !== undefined || o.receipt !== undefined;
+  const needsRpc = o.registry !== undefined || o.receipt !== undefined || o.pack !== undefined;
   const rpcGiven = o.rpc ?? (needsRpc ? env.ANCORA_RPC_URL : undefined);
   const rpc = rpcGiven === undefined ? undefined : rpcEndpoints(rpcGiven, env);
   if (o.registry !== undefined && !isAddress(o.registry, { strict: false })) {
@@ -284,6 +290,26 @@ export function parseArgs(
     ...(o.jsonl === undefined ? {} : { jsonl: o.jsonl }),
   };
 
+  if (o.pack !== undefined) {
+    if (
+      local !== undefined ||
+      o.ipfs !== undefined ||
+      o.registry !== undefined ||
+      o.receipt !== undefined ||
+      streams.length > 0
+    ) {
+      throw new UsageError("USAGE_CONFLICT", "--pack takes only --rpc (and --json)", {
+        hint: "A bundle names its own chain, registry and stream: run `ancora-verify --pack FILE --rpc URL`.",
+      });
+    }
+    if (threads !== undefined) throw threadsIgnored("an evidence bundle");
+    if (rpc === undefined) {
+      throw new UsageError("USAGE_CONFLICT", "--pack needs --rpc (or ANCORA_RPC_URL)", {
+        hint: "Pass the JSON-RPC URL of the chain the bundle's pack names.",
+      });
+    }
+    return { command: { mode: { kind: "pack", pack: o.pack, rpc }, ...flags } };
+  }
   if (o.receipt !== undefined) {
     if (local !== undefined || o.ipfs !== undefined || o.registry !== undefined || streams.length > 0) {
       throw new UsageError("USAGE_CONFLICT", "--receipt takes only --rpc (and --json)", {

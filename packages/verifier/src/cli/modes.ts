@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { createPublicClient, type PublicClient } from "viem";
+import { verifyEvidenceBundle } from "../bundle/verify-bundle.js";
 import { verifyAgainstChain } from "../chain/local-vs-chain.js";
 import { registryView } from "../chain/viem-registry.js";
 import { SourceError } from "../errors.js";
@@ -317,6 +318,63 @@ export async function runReceipt(mode: Extract<VerifyMode, { kind: "receipt" }>)
             ignored: result.ignored,
             note: "receipt v1: the ignored fields are bound by nothing and are not evidence; ask for a v2 receipt",
           }),
+    },
+  };
+}
+
+/** `--pack FILE --rpc URL`: an evidence bundle, every file and record, against the chain its pack names. */
+export async function runPack(mode: Extract<VerifyMode, { kind: "pack" }>): Promise<Timed> {
+  let archive: Uint8Array;
+  try {
+    archive = await readFile(mode.pack);
+  } catch (error) {
+    const missing = (error as { code?: unknown }).code === "ENOENT";
+    throw new SourceError(
+      missing ? "SOURCE_NOT_FOUND" : "SOURCE_UNREADABLE",
+      "the evidence bundle cannot be read",
+      {
+        hint: missing ? "Check the path of the bundle." : "Check the file's permissions.",
+        evidence: { path: mode.pack },
+        cause: error,
+      },
+    );
+  }
+  const result = await verifyEvidenceBundle(archive, { publicClient: client(mode.rpc), sha256: nodeSha256 });
+  const stream = result.stream ?? "";
+  const failures = result.failures.map((f) => ({
+    code: f.code,
+    stream,
+    seq: f.seq ?? 0,
+    expected: f.file === undefined ? f.expected : `${f.file}: ${f.expected}`,
+    found: f.found,
+  }));
+  return {
+    ok: result.ok,
+    records: result.decisions,
+    anchors: result.anchors,
+    failures,
+    mode: "pack",
+    failureCount: failures.length,
+    streams: [
+      {
+        stream,
+        ok: result.ok,
+        records: result.decisions,
+        anchors: result.anchors,
+        failureCount: failures.length,
+        ...(failures[0] === undefined ? {} : { firstBadSeq: failures[0].seq }),
+      },
+    ],
+    ...(result.chain === null ? {} : { chain: result.chain }),
+    pack: {
+      model:
+        result.model === null
+          ? ""
+          : `${result.model.id}${result.model.version === undefined ? "" : `@${result.model.version}`}`,
+      files: result.files,
+      decisions: result.decisions,
+      anchoredDecisions: result.anchoredDecisions,
+      receipts: result.receipts,
     },
   };
 }

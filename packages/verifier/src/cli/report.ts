@@ -38,7 +38,7 @@ export interface Summary {
   readonly records: number;
   readonly anchors: number;
   readonly failures: readonly VerificationFailure[];
-  readonly mode: "local" | "chain" | "public" | "receipt";
+  readonly mode: "local" | "chain" | "public" | "receipt" | "pack";
   /** Failures found in all (`failures` keeps at most 100 per stream). */
   readonly failureCount: number;
   readonly streams: readonly StreamSummary[];
@@ -47,6 +47,8 @@ export interface Summary {
   readonly chain?: { readonly chainId: number; readonly registry: string; readonly blockNumber: string };
   /** Receipt mode: what the receipt proves. */
   readonly receipt?: Readonly<Record<string, unknown>>;
+  /** Pack mode: what the bundle holds and how much of it was checked on chain. */
+  readonly pack?: Readonly<Record<string, unknown>>;
   /** Wall-clock time of the run in ms. */
   readonly elapsedMs: number;
 }
@@ -129,6 +131,7 @@ const MODE_TITLE: Record<Summary["mode"], string> = {
   chain: "local log against the chain",
   public: "public verification from the chain and IPFS",
   receipt: "receipt on chain",
+  pack: "evidence bundle against the chain",
 };
 
 /**
@@ -143,8 +146,8 @@ export function summaryText(summary: Summary): string {
   out += "\n";
   for (const s of summary.streams) out += streamLine(s);
   for (const w of summary.warnings ?? []) out += `  warning ${w.code} (${w.stream}): ${w.found}\n`;
-  if (summary.receipt !== undefined) {
-    for (const [key, value] of Object.entries(summary.receipt)) out += `  ${key}: ${String(value)}\n`;
+  for (const details of [summary.receipt, summary.pack]) {
+    for (const [key, value] of Object.entries(details ?? {})) out += `  ${key}: ${String(value)}\n`;
   }
   const shown: VerificationFailure[] = [];
   for (const stream of new Set(summary.failures.map((f) => f.stream))) {

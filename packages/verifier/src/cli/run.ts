@@ -5,7 +5,7 @@
  */
 import { parseArgs, type VerifyCommand } from "./args.js";
 import { EXIT_FAILED, EXIT_VERIFIED, exitCodeOf } from "./exit-codes.js";
-import { runChain, runLocal, runPublic, runReceipt } from "./modes.js";
+import { runChain, runLocal, runPack, runPublic, runReceipt } from "./modes.js";
 import { createProgress, type ProgressOutput } from "./progress.js";
 import { errorJson, errorText, type Summary, summaryJson, summaryText } from "./report.js";
 
@@ -36,6 +36,9 @@ async function execute(command: VerifyCommand, io: VerifyIo): Promise<Summary> {
       break;
     case "receipt":
       summary = await runReceipt(mode);
+      break;
+    case "pack":
+      summary = await runPack(mode);
       break;
   }
   return { ...summary, elapsedMs: Math.round(performance.now() - started) };

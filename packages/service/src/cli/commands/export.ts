@@ -12,6 +12,7 @@ import {
   renderEvidencePack,
   renderEvidencePackHtml,
   rpcTransport,
+  writeEvidenceBundle,
   writeFileAtomically,
 } from "@ancora/sdk";
 import { Command, Option } from "commander";
@@ -25,7 +26,7 @@ import { type Progress, progressBar } from "../progress.js";
 import { openExistingStore } from "../store.js";
 
 /** The formats `--format` takes. */
-export const EXPORT_FORMATS = ["jsonl", "eu-ai-act", "eu-ai-act-html"] as const;
+export const EXPORT_FORMATS = ["jsonl", "eu-ai-act", "eu-ai-act-html", "eu-ai-act-bundle"] as const;
 
 interface ExportFlags {
   db?: string;
@@ -149,7 +150,7 @@ export function exportCommand(ctx: CliContext): Command {
     .addOption(
       new Option(
         "--format <format>",
-        "jsonl (audit log), eu-ai-act (evidence pack, Markdown; JSON with --json), eu-ai-act-html",
+        "jsonl (audit log), eu-ai-act (evidence pack, Markdown; JSON with --json), eu-ai-act-html, eu-ai-act-bundle (tar)",
       )
         .choices(EXPORT_FORMATS)
         .default("jsonl"),
@@ -174,18 +175,51 @@ export function exportCommand(ctx: CliContext): Command {
           if (options.format !== "jsonl") {
             const config = configOf(options, io.env, io.cwd);
             const chain = chainOf(options, io.env, config);
+            const packOptions = {
+              stream: options.stream,
+              model: parseModel(options.model),
+              ...(options.retentionMonths === undefined ? {} : { retentionMonths: options.retentionMonths }),
+              ...(chain === undefined ? {} : { chain }),
+              ...(options.ipfs === undefined ? {} : { ipfs: options.ipfs }),
+              ...(clock === undefined ? {} : { clock }),
+            };
+            if (options.format === "eu-ai-act-bundle") {
+              if (out === undefined) {
+                throw new CliError("USAGE", "The bundle is a tar archive: it needs --out FILE", {
+                  hint: "Pass --out evidence.tar (written atomically).",
+                });
+              }
+              let written: Awaited<ReturnType<typeof writeEvidenceBundle>>;
+              let bytes: number;
+              try {
+                ({ result: written, bytes } = await writeFileAtomically(out, (file) =>
+                  writeEvidenceBundle(store, { ...packOptions, out: file }),
+                ));
+              } catch (error) {
+                throw reachable(error);
+              }
+              const ok = written.pack.verification.ok;
+              return {
+                json: {
+                  stream: options.stream,
+                  model: written.pack.scope.model,
+                  format: options.format,
+                  out,
+                  bytes,
+                  files: written.files,
+                  decisions: written.decisions,
+                  receipts: written.receipts,
+                  verification: { ok, chain: written.pack.verification.chain.checked },
+                },
+                text: [
+                  `wrote the evidence bundle of ${packOptions.model.id} in ${options.stream} to ${out} (${bytes.toLocaleString("en-US")} bytes: ${written.files} files, ${written.decisions} decisions, ${written.receipts} receipts); check it with ancora-verify --pack ${out} --rpc URL`,
+                ],
+                exitCode: ok ? 0 : 1,
+              };
+            }
             let pack: EvidencePack;
             try {
-              pack = await evidencePack(store, {
-                stream: options.stream,
-                model: parseModel(options.model),
-                ...(options.retentionMonths === undefined
-                  ? {}
-                  : { retentionMonths: options.retentionMonths }),
-                ...(chain === undefined ? {} : { chain }),
-                ...(options.ipfs === undefined ? {} : { ipfs: options.ipfs }),
-                ...(clock === undefined ? {} : { clock }),
-              });
+              pack = await evidencePack(store, packOptions);
             } catch (error) {
               throw reachable(error);
             }
