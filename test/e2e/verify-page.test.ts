@@ -198,6 +198,7 @@ describe("the receipt page in Chromium", () => {
       String(receipt.anchor.blockNumber),
       receipt.cid,
       "Yes: the gateway serves exactly these bytes",
+      `Chain node asked\n${new URL(chain.url).origin}`,
     ]) {
       expect(verified.text).toContain(shown);
     }
@@ -250,6 +251,9 @@ describe("the receipt page in Chromium", () => {
       mimeType: "application/json",
       buffer: Buffer.from(JSON.stringify(forged)),
     });
+    // Opening a file verifies nothing yet: focus moves to the button, and Enter presses it.
+    await expect.poll(() => page.evaluate("document.activeElement.id")).toBe("verify");
+    await page.keyboard.press("Enter");
     const failed = await waitForResult("RECEIPT_CID_MISMATCH");
     expect(failed.text).toContain("Failed check: Record fingerprint (CID).");
     expect(failed.text).toContain(`Expected\n${answer.receipt.cid}`);
@@ -262,8 +266,13 @@ describe("the receipt page in Chromium", () => {
     const forged = changed((r) => {
       r.anchor.registry = otherRegistry;
     });
-    // The link also names the RPC endpoint, so the page verifies on opening.
+    // A link may name a chain node, but its maker may run one that lies: the page fills it in, warns,
+    // and asks nothing until the person presses Verify.
     await page.goto(verifyPageLink(`${svc.url}/verify`, forged, { rpc: chain.url }));
+    await page.locator("#rpc-from-link").waitFor({ state: "visible" });
+    expect(await page.getByLabel("Chain RPC URL (required)").inputValue()).toBe(chain.url);
+    expect(await page.locator("#result").getAttribute("data-code")).toBe("RECEIPT_CID_MISMATCH");
+    await page.getByRole("button", { name: "Verify receipt" }).click();
     const failed = await waitForResult("RECEIPT_ANCHOR_NOT_FOUND");
     expect(failed.text).toContain("Failed check: Anchor in the registry.");
     expect(failed.text).toContain(`no CheckpointAnchored log from ${otherRegistry}`);

@@ -42,6 +42,7 @@ const rpcInput = byId<HTMLInputElement>("rpc");
 const gatewayInput = byId<HTMLInputElement>("gateway");
 const button = byId<HTMLButtonElement>("verify");
 const inputError = byId<HTMLParagraphElement>("input-error");
+const rpcFromLink = byId<HTMLParagraphElement>("rpc-from-link");
 const progressSection = byId<HTMLElement>("progress-section");
 const progress = byId<HTMLOListElement>("progress");
 const result = byId<HTMLElement>("result");
@@ -174,7 +175,29 @@ function outcomeLabel(id: string, config: ConfigInForce | undefined): string {
   return name === undefined ? id : `${name} (${id}, as named when the rule was set)`;
 }
 
-function render(outcome: PageOutcome): void {
+/** Failures found in the browser before any chain read: no chain node was asked. */
+const OFFLINE_CODES: ReadonlySet<string> = new Set([
+  "RECEIPT_INVALID",
+  "RECEIPT_CID_MISMATCH",
+  "RECEIPT_PROOF_INVALID",
+]);
+
+/** Where a check asked: scheme, host and port only (a provider's path or query may hold its API key). */
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The endpoints one check asked, as shown with its result. */
+interface Asked {
+  readonly rpc: string | undefined;
+  readonly gateway: string | undefined;
+}
+
+function render(outcome: PageOutcome, asked: Asked): void {
   result.replaceChildren();
   result.dataset.outcome = outcome.kind;
   result.dataset.ms = String(outcome.ms);
@@ -189,6 +212,7 @@ function render(outcome: PageOutcome): void {
       el("p", `${outcome.error.shortMessage}.`, "reason"),
       el("p", outcome.error.hint ?? "", "hint"),
       el("p", "This says nothing about the receipt: the check could not be run.", "note"),
+      facts("Asked", [["Chain node", asked.rpc]], "asked"),
     );
   } else if (outcome.kind === "not-verified") {
     const { failure } = outcome;
@@ -207,6 +231,7 @@ function render(outcome: PageOutcome): void {
           ["Stream", failure.stream === "" ? undefined : failure.stream],
           ["Record position", failure.stream === "" ? undefined : String(failure.seq)],
           ["Code", failure.code],
+          ["Chain node asked", OFFLINE_CODES.has(failure.code) ? undefined : asked.rpc],
         ],
         "evidence",
       ),
@@ -288,6 +313,7 @@ function render(outcome: PageOutcome): void {
           ["Block time", when(verified.anchoredAt)],
           ["Confirmations", String(verified.confirmations)],
           ["Records covered by the anchor", String(checkpoint.size)],
+          ["Chain node asked", asked.rpc],
         ],
         "anchor",
       ),
@@ -303,6 +329,7 @@ function render(outcome: PageOutcome): void {
                 ? "Yes: the gateway serves exactly these bytes under the record's CID"
                 : `No: ${ipfs.record.reason}`,
             ],
+            ["Gateway asked", asked.gateway],
           ],
           "ipfs",
         ),
@@ -325,17 +352,19 @@ async function verify(): Promise<void> {
   result.hidden = true;
   resetProgress();
   try {
+    const asked = { rpc: originOf(rpcInput.value), gateway: originOf(gatewayInput.value) };
     const outcome = await checkReceiptText(receiptInput.value, {
       rpcUrl: rpcInput.value,
       gatewayUrl: gatewayInput.value,
       onStep: setStep,
     });
-    render(outcome);
+    render(outcome, asked);
   } catch (error) {
     progressSection.hidden = true;
     if (error instanceof VerifyPageError) showInputError(error);
-    else if (error instanceof AncoraError) render({ kind: "error", error, ms: 0 });
-    else throw error;
+    else if (error instanceof AncoraError) {
+      render({ kind: "error", error, ms: 0 }, { rpc: originOf(rpcInput.value), gateway: undefined });
+    } else throw error;
   } finally {
     running = false;
     button.disabled = false;
@@ -362,15 +391,18 @@ fileInput.addEventListener("change", () => {
   void file.text().then((text) => {
     receiptInput.value = text;
     inputError.hidden = true;
-    if (rpcInput.value.trim() !== "") void verify();
-    else rpcInput.focus();
+    // Nothing is verified before the person presses Verify: they first see which chain node is asked.
+    (rpcInput.value.trim() === "" ? rpcInput : button).focus();
   });
 });
 
 function loadFragment(): void {
   try {
     const params = readFragment(window.location.hash);
+    // A link may suggest a chain node, but whoever made the link may run a node that lies: it is filled
+    // in with a warning and never asked before the person presses Verify.
     if (params.rpc !== undefined) rpcInput.value = params.rpc;
+    rpcFromLink.hidden = params.rpc === undefined;
     if (params.gateway !== undefined) gatewayInput.value = params.gateway;
     if (params.receipt === undefined) return;
     fileInput.value = "";
@@ -379,14 +411,16 @@ function loadFragment(): void {
     } catch {
       receiptInput.value = params.receipt; // verification says what is wrong with it
     }
-    if (params.rpc !== undefined) void verify();
-    else rpcInput.focus();
+    rpcInput.focus();
   } catch (error) {
     if (error instanceof VerifyPageError) showInputError(error);
     else throw error;
   }
 }
 
+rpcInput.addEventListener("input", () => {
+  rpcFromLink.hidden = true;
+});
 window.addEventListener("hashchange", loadFragment);
 loadFragment();
 document.body.dataset.ready = "true";
