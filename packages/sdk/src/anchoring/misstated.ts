@@ -10,8 +10,10 @@ import {
   type AnchorEvent,
   createRegistryReader,
   encodeStreamId,
+  planConfirmations,
   provenanceRegistryAbi,
   type RegistryReader,
+  waitForConfirmations,
 } from "@ancora/contracts";
 import { type BlockCid, manifestCidFromDigest } from "@ancora/core";
 import { findTrueSizes, type ProvenAnchor } from "@ancora/verifier";
@@ -108,8 +110,12 @@ export interface AfterMisstatedOptions {
   publicClient: PublicClient;
   /** Signs with the registry's admin key (DEFAULT_ADMIN_ROLE); the anchorer role cannot do this. */
   walletClient: WalletClient<Transport, Chain | undefined, Account>;
-  /** Blocks to wait for (default 2). */
+  /** Blocks to wait for (default 2; 1 on a node that mines only on demand, see `planConfirmations`). */
   confirmations?: number;
+  /** How long to wait for them (default contracts' `DEFAULT_CONFIRMATION_TIMEOUT_MS`). */
+  timeoutMs?: number;
+  /** Told when the confirmations asked for are not the ones waited for (a node that mines on demand). */
+  onNotice?: (message: string) => void;
   /** Called with each manifest block after it is stored (e.g. to pin it). */
   onManifest?: ManifestSink;
 }
@@ -221,9 +227,15 @@ export async function anchorAfterMisstatedAnchor(
       cause: error,
     });
   }
-  const receipt = await publicClient.waitForTransactionReceipt({
+  // Hardhat's and anvil's automine make no block after the transaction's: waiting for a second would
+  // never end there (contracts' planConfirmations).
+  const plan = await planConfirmations(publicClient, options.confirmations ?? 2);
+  if (plan.notice !== undefined) options.onNotice?.(plan.notice);
+  const receipt = await waitForConfirmations(publicClient, {
     hash: txHash,
-    confirmations: options.confirmations ?? 2,
+    confirmations: plan.confirmations,
+    what: "the anchor past the misstated one",
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
   if (receipt.status !== "success") {
     throw new AnchorError("ANCHOR_REVERTED", "The transaction anchoring past the misstated anchor reverted", {

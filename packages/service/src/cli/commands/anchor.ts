@@ -286,6 +286,8 @@ async function afterMisstatedAnchor(
       publicClient: clients.publicClient,
       walletClient: clients.walletClient,
       confirmations: options.confirmations ?? config?.chain.confirmations ?? 2,
+      timeoutMs: options.timeout * 1000,
+      onNotice: (message) => ctx.io.stderr.write(`notice: ${message}\n`),
     });
     const { skipped } = done;
     return {
