@@ -301,6 +301,7 @@ describe("the receipt page in Chromium", () => {
     expect(unreachable.kind).toBe("error");
     expect(unreachable.text).toContain("Could not verify");
     expect(unreachable.text).toContain("This says nothing about the receipt");
+    expect(await page.locator("#progress li[data-step='chain']").getAttribute("data-state")).toBe("error");
     await screenshot("chain-unreachable");
     // The browser reports the refused connections; nothing else went wrong.
     expect(pageErrors.filter((e) => !e.includes("ERR_CONNECTION_REFUSED"))).toEqual([]);

@@ -77,7 +77,12 @@ describe("checkReceiptText", () => {
   });
 
   it("reports an unreachable chain node as an error, not as a verdict on the receipt", async () => {
-    const outcome = await checkReceiptText(JSON.stringify(receipt), { rpcUrl: deadRpc });
+    const steps: [StepId, StepState][] = [];
+    const outcome = await checkReceiptText(JSON.stringify(receipt), {
+      rpcUrl: deadRpc,
+      onStep: (step, state) => steps.push([step, state]),
+    });
+    expect(steps).toContainEqual(["chain", "error"]);
     expect(outcome.kind).toBe("error");
     if (outcome.kind === "error") expect(outcome.error.code).toBe("SOURCE_UNREACHABLE");
   });

@@ -35,7 +35,8 @@ export const LABEL_WALK = 16;
 /** The steps the page shows, in order. */
 export const STEPS = ["record", "chain", "ipfs"] as const;
 export type StepId = (typeof STEPS)[number];
-export type StepState = "running" | "passed" | "failed" | "skipped";
+/** `error`: the step could not be run (a source did not answer), which says nothing about the receipt. */
+export type StepState = "running" | "passed" | "failed" | "error" | "skipped";
 
 /** Options of {@link checkReceiptText}. */
 export interface PageCheckOptions {
@@ -254,7 +255,7 @@ export async function checkReceiptText(text: string, options: PageCheckOptions):
   try {
     result = await verifyReceiptOnChain(text, { publicClient });
   } catch (error) {
-    step("chain", "failed");
+    step("chain", "error");
     step("ipfs", "skipped");
     if (error instanceof SourceError) return { kind: "error", error, ms: elapsed() };
     throw error;

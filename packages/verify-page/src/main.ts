@@ -26,6 +26,7 @@ const STATE_TEXT: Record<StepState, string> = {
   running: "checking…",
   passed: "passed",
   failed: "failed",
+  error: "could not check",
   skipped: "skipped",
 };
 
