@@ -133,4 +133,19 @@ export type SdkErrorCode =
   | "MODEL_UNKNOWN"
   | "EXPORT_FILE_UNWRITABLE"
   | "CLOSED"
-  | "BATCH_ENTRY_FAILED";
+  | "BATCH_ENTRY_FAILED"
+  | IpfsIdentityErrorCode;
+
+/** Codes of {@link IpfsIdentityError}. */
+export type IpfsIdentityErrorCode = "IPFS_IDENTITY_INSECURE" | "IPFS_IDENTITY_INVALID";
+
+/**
+ * The IPFS node's identity file (its libp2p private key) cannot be used: readable by other users, or
+ * not a key. The file is left as it is; `evidence.path` names it (never its content).
+ */
+export class IpfsIdentityError extends AncoraError<IpfsIdentityErrorCode> {
+  override name = "IpfsIdentityError";
+  constructor(code: IpfsIdentityErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}

@@ -105,6 +105,8 @@ export {
   ExportFileError,
   InputError,
   type InputErrorCode,
+  IpfsIdentityError,
+  type IpfsIdentityErrorCode,
   LabelUnknownError,
   ModelUnknownError,
   type SdkErrorCode,

@@ -9,6 +9,7 @@ import { ArgumentError, type CID, computeCid, VerificationError } from "@ancora/
 import type { Blockstore } from "interface-blockstore";
 import type { AncoraStore } from "../store.js";
 import { type BlockGateway, type BlockGatewayOptions, startBlockGateway } from "./gateway.js";
+import { loadOrCreateIdentity } from "./identity.js";
 import { SqliteBlockstore } from "./sqlite-blockstore.js";
 
 /** Listen on an ephemeral TCP port on loopback unless told otherwise. */
@@ -24,6 +25,12 @@ export interface IpfsNodeOptions {
   listen?: readonly string[];
   /** Addresses announced to peers (e.g. a public address in front of a NAT). Default: the listen addresses. */
   announce?: readonly string[];
+  /**
+   * A file holding the node's private key, so its peer id stays the same across restarts (auditors keep
+   * one multiaddr): created with mode 0600 when missing, refused when other users may read it
+   * (`IPFS_IDENTITY_INSECURE`). Default: a new peer id at every start.
+   */
+  identityFile?: string;
   /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
   peers?: readonly string[];
   /**
@@ -88,6 +95,23 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
       hint: "startIpfsNode({ store, gateway: true })",
     });
   }
+  for (const [name, list] of [
+    ["listen", options.listen],
+    ["announce", options.announce],
+  ] as const) {
+    for (const address of list ?? []) {
+      try {
+        multiaddr(address);
+      } catch {
+        throw new ArgumentError(`${name}: ${JSON.stringify(address)} is not a multiaddr`, {
+          hint: 'Write addresses as multiaddrs, e.g. "/ip4/0.0.0.0/tcp/4001" or "/dns4/ipfs.example.org/tcp/4001".',
+          evidence: { option: name, address },
+        });
+      }
+    }
+  }
+  const privateKey =
+    options.identityFile === undefined ? undefined : await loadOrCreateIdentity(options.identityFile);
   const blockstore: Blockstore =
     sqlite ?? options.blockstore ?? new (await import("blockstore-core")).MemoryBlockstore();
   const helia = withBitswap(
@@ -102,6 +126,7 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
       peerDiscovery: [],
       services: { identify: identify() },
       connectionMonitor: { enabled: false },
+      ...(privateKey === undefined ? {} : { privateKey }),
     }),
   );
   await helia.start();

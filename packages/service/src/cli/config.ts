@@ -15,6 +15,17 @@ export const DB_FILE = "ancora.db";
 /** The data directory when neither --dir nor ANCORA_DIR is given. */
 export const DEFAULT_DATA_DIR = ".ancora";
 
+/** Where the IPFS node listens by default: loopback, any free TCP port. */
+export const DEFAULT_IPFS_LISTEN = ["/ip4/127.0.0.1/tcp/0"] as const;
+/** The IPFS node's key file in the data directory by default. */
+export const DEFAULT_IPFS_IDENTITY_FILE = "ipfs-identity.key";
+
+/**
+ * A TCP multiaddr, the only transport the embedded node runs: `/ip4|ip6|dns|dns4|dns6/HOST/tcp/PORT`,
+ * optionally followed by more (e.g. `/p2p/<id>`). The SDK checks the full multiaddr syntax at start.
+ */
+const TCP_MULTIADDR = /^\/(ip4|ip6|dns|dns4|dns6)\/[^/\s]+\/tcp\/[0-9]{1,5}(\/\S*)?$/;
+
 /** Pinning services the config can name (their credentials come from the environment). */
 export const PINNING_SERVICES = ["none", "pinata", "kubo"] as const;
 
@@ -38,8 +49,18 @@ export interface AncoraConfig {
   };
   /** The anchoring policy of `ancora serve` (checkpoint every N records or T ms). */
   anchoring: { enabled: boolean; everyRecords: number; everyMs: number };
-  /** Whether `ancora serve` starts the embedded IPFS node. */
-  ipfs: { enabled: boolean };
+  /** The embedded IPFS node `ancora serve` starts: where auditors reach it, and under which peer id. */
+  ipfs: {
+    enabled: boolean;
+    /** libp2p listen multiaddrs (TCP). */
+    listen: string[];
+    /** Multiaddrs announced to peers instead of the listen ones (a public address in front of a NAT). */
+    announce: string[];
+    /** The node's private key file, relative to the data directory (mode 0600); null: a new peer id each start. */
+    identityFile: string | null;
+    /** The HTTP block gateway (raw blocks and CAR batches by CID). */
+    gateway: { enabled: boolean; host: string; port: number };
+  };
   /** Remote pinning: `pinata` (PINATA_JWT) or `kubo` (url, or KUBO_RPC_URL). */
   pinning: { service: (typeof PINNING_SERVICES)[number]; url: string | null };
 }
@@ -63,8 +84,19 @@ export function defaultConfig(): AncoraConfig {
       everyRecords: DEFAULT_ANCHOR_EVERY_RECORDS,
       everyMs: DEFAULT_ANCHOR_EVERY_MS,
     },
-    ipfs: { enabled: false },
+    ipfs: defaultIpfs(),
     pinning: { service: "none", url: null },
+  };
+}
+
+/** The IPFS settings of a new config, and of one written before they existed. */
+function defaultIpfs(): AncoraConfig["ipfs"] {
+  return {
+    enabled: false,
+    listen: [...DEFAULT_IPFS_LISTEN],
+    announce: [],
+    identityFile: DEFAULT_IPFS_IDENTITY_FILE,
+    gateway: { enabled: true, host: "127.0.0.1", port: 0 },
   };
 }
 
@@ -84,9 +116,75 @@ function invalid(field: string, expected: string): never {
   });
 }
 
-function object(value: unknown, field: string): Record<string, unknown> {
+/**
+ * `value` as an object with only the keys named: a misspelt or unknown key is an error naming it, not
+ * a setting silently ignored. `optional` keys may be missing (settings added after version 1 shipped).
+ */
+function object(
+  value: unknown,
+  field: string,
+  keys: readonly string[],
+  optional: readonly string[] = [],
+): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) invalid(field, "an object");
-  return value as Record<string, unknown>;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!keys.includes(key)) {
+      const name = field === "$" ? key : `${field}.${key}`;
+      throw new CliError("CONFIG_INVALID", `${CONFIG_FILE}: ${name} is not a setting`, {
+        hint: `Remove ${name} from ${CONFIG_FILE}, or check its spelling: docs/service.md lists every setting.`,
+        evidence: { field: name },
+      });
+    }
+  }
+  for (const key of keys) {
+    if (!(key in record) && !optional.includes(key)) {
+      invalid(field === "$" ? key : `${field}.${key}`, "present");
+    }
+  }
+  return record;
+}
+
+function addresses(value: unknown, field: string): string[] {
+  if (!Array.isArray(value)) invalid(field, "a list of TCP multiaddrs");
+  value.forEach((address, i) => {
+    if (typeof address !== "string" || !TCP_MULTIADDR.test(address)) {
+      invalid(`${field}[${i}]`, 'a TCP multiaddr such as "/ip4/0.0.0.0/tcp/4001"');
+    }
+  });
+  return [...(value as string[])];
+}
+
+/** The `ipfs` section; keys added after version 1 shipped take their defaults when missing. */
+function parseIpfs(value: unknown): AncoraConfig["ipfs"] {
+  const defaults = defaultIpfs();
+  const ipfs = object(
+    value,
+    "ipfs",
+    ["enabled", "listen", "announce", "identityFile", "gateway"],
+    ["listen", "announce", "identityFile", "gateway"],
+  );
+  const identityFile = ipfs.identityFile === undefined ? defaults.identityFile : ipfs.identityFile;
+  if (identityFile !== null && (typeof identityFile !== "string" || identityFile.length === 0)) {
+    invalid("ipfs.identityFile", "a file name (relative to the data directory) or null");
+  }
+  const gateway =
+    ipfs.gateway === undefined
+      ? defaults.gateway
+      : object(ipfs.gateway, "ipfs.gateway", ["enabled", "host", "port"], ["host", "port"]);
+  const host = gateway.host ?? defaults.gateway.host;
+  if (typeof host !== "string" || host.length === 0) invalid("ipfs.gateway.host", "a host name or address");
+  return {
+    enabled: boolean(ipfs.enabled, "ipfs.enabled"),
+    listen: ipfs.listen === undefined ? defaults.listen : addresses(ipfs.listen, "ipfs.listen"),
+    announce: ipfs.announce === undefined ? defaults.announce : addresses(ipfs.announce, "ipfs.announce"),
+    identityFile,
+    gateway: {
+      enabled: boolean(gateway.enabled, "ipfs.gateway.enabled"),
+      host,
+      port: integer(gateway.port ?? defaults.gateway.port, "ipfs.gateway.port", 0, 65_535),
+    },
+  };
 }
 
 function integer(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -121,14 +219,22 @@ function nullableString(value: unknown, field: string, pattern?: RegExp): string
  * ```
  */
 export function parseConfig(value: unknown): AncoraConfig {
-  const root = object(value, "$");
-  if (root.format !== "ancora.config") invalid("format", '"ancora.config"');
-  if (root.version !== 1) invalid("version", "1 (this CLI knows version 1 only)");
-  const service = object(root.service, "service");
-  const chain = object(root.chain, "chain");
-  const anchoring = object(root.anchoring, "anchoring");
-  const ipfs = object(root.ipfs, "ipfs");
-  const pinning = object(root.pinning, "pinning");
+  // Format and version first: a file of another kind or version is named as that, not by its keys.
+  const header = object(value, "$", Object.keys(value ?? {}));
+  if (header.format !== "ancora.config") invalid("format", '"ancora.config"');
+  if (header.version !== 1) invalid("version", "1 (this CLI knows version 1 only)");
+  const root = object(value, "$", ["format", "version", "service", "chain", "anchoring", "ipfs", "pinning"]);
+  const service = object(root.service, "service", ["host", "port"]);
+  const chain = object(root.chain, "chain", [
+    "rpcUrl",
+    "chainId",
+    "registry",
+    "deploymentBlock",
+    "streams",
+    "confirmations",
+  ]);
+  const anchoring = object(root.anchoring, "anchoring", ["enabled", "everyRecords", "everyMs"]);
+  const pinning = object(root.pinning, "pinning", ["service", "url"]);
   if (typeof service.host !== "string" || service.host.length === 0) invalid("service.host", "a host name");
   if (!Array.isArray(chain.streams) || !chain.streams.every((s) => typeof s === "string")) {
     invalid("chain.streams", "a list of stream names");
@@ -157,7 +263,7 @@ export function parseConfig(value: unknown): AncoraConfig {
       everyRecords: integer(anchoring.everyRecords, "anchoring.everyRecords", 1),
       everyMs: integer(anchoring.everyMs, "anchoring.everyMs", 1),
     },
-    ipfs: { enabled: boolean(ipfs.enabled, "ipfs.enabled") },
+    ipfs: parseIpfs(root.ipfs),
     pinning: {
       service: pinning.service as AncoraConfig["pinning"]["service"],
       url: nullableString(pinning.url, "pinning.url", /^https?:\/\//),

@@ -3,6 +3,7 @@
  * environment, until SIGINT or SIGTERM, then closes it gracefully (in-flight requests finish,
  * queued records are written, the anchorer stops).
  */
+import { resolve } from "node:path";
 import { kuboService, pinataService, type RpcEndpoints } from "@ancora/sdk";
 import { Command } from "commander";
 import type { Hex } from "viem";
@@ -74,8 +75,17 @@ export function serviceOptions(
       everyMs: config.anchoring.everyMs,
     };
   }
-  // Auditors fetch blocks over bitswap, or in bulk over the node's HTTP gateway (loopback unless proxied).
-  if (config.ipfs.enabled) options.ipfs = { gateway: true };
+  // Auditors fetch blocks over bitswap, or in bulk over the node's HTTP gateway: both where ancora.json
+  // says (loopback by default), under a peer id kept in the data directory.
+  if (config.ipfs.enabled) {
+    const { listen, announce, identityFile, gateway } = config.ipfs;
+    options.ipfs = {
+      listen,
+      ...(announce.length === 0 ? {} : { announce }),
+      ...(identityFile === null ? {} : { identityFile: resolve(dir, identityFile) }),
+      gateway: gateway.enabled ? { host: gateway.host, port: gateway.port } : false,
+    };
+  }
   if (config.pinning.service === "pinata") {
     if (io.env.PINATA_JWT === undefined) {
       throw new CliError("SECRET_MISSING", "Pinning with Pinata needs PINATA_JWT in the environment", {
