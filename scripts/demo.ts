@@ -292,6 +292,23 @@ async function main(): Promise<void> {
     console.log(indent(assessed.stdout || assessed.stderr));
     expectExit("the pack's assessor command", assessed, 0);
     ok("exit 0: the assessor re-verified the pack's stream from the chain and IPFS alone");
+    const bundleFile = packFile.replace(/\.md$/, ".tar");
+    const bundled = await run(ANCORA_BIN, [
+      ...["export", "--dir", DATA, "--stream", STREAM, "--format", "eu-ai-act-bundle", "--model", MODEL.id],
+      ...["--ipfs", publicIpfs, "--out", bundleFile, "--json"],
+    ]);
+    expectExit("ancora export --format eu-ai-act-bundle", bundled, 0);
+    const written = JSON.parse(bundled.stdout) as { bytes: number; files: number; receipts: number };
+    ok(
+      `.demo/${basename(bundleFile)}: the bundle to hand over (${written.bytes.toLocaleString("en-US")} bytes, ${written.files} files, ${written.receipts} receipts)`,
+    );
+    info(`$ ancora-verify --pack .demo/${basename(bundleFile)} --rpc ${chain.url}`);
+    const bundleCheck = await run(VERIFY_BIN, ["--pack", bundleFile, "--rpc", chain.url]);
+    console.log(indent(bundleCheck.stdout || bundleCheck.stderr));
+    expectExit("ancora-verify --pack", bundleCheck, 0);
+    ok(
+      "exit 0: every file's digest, every decision's CID in an anchored manifest, every anchor and receipt on chain",
+    );
 
     step(6, "Someone with database access tampers with the log; the verifier catches it");
     await service.stop();
