@@ -89,6 +89,34 @@ describe("ancora export --out", () => {
     expect(readdirSync(dir).filter((f) => !f.startsWith("a.db"))).toEqual(["out.file"]);
   });
 
+  it("writes the bundle to a file only, and states its size", async () => {
+    const toStdout = await cli([
+      "export",
+      "--db",
+      "a.db",
+      "--stream",
+      "loans",
+      "--format",
+      "eu-ai-act-bundle",
+      "--model",
+      "loan_scorer",
+    ]);
+    expect(toStdout.code).toBe(2);
+    expect(toStdout.stderr).toMatch(/^error USAGE: .*--out/);
+    const run = await cli([
+      ...["export", "--db", "a.db", "--stream", "loans", "--format", "eu-ai-act-bundle"],
+      ...["--model", "loan_scorer", "--out", "b.tar", "--json"],
+    ]);
+    expect(run.code, run.stdout).toBe(0);
+    // Never anchored: no manifest and no receipt, but the pack, the records and the digests.
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      bytes: statSync(join(dir, "b.tar")).size,
+      files: 7,
+      decisions: 40,
+      receipts: 0,
+    });
+  });
+
   it("replaces an existing file only with a complete export", async () => {
     writeFileSync(join(dir, "pack.md"), "an older pack\n");
     const run = await cli([
@@ -164,6 +192,7 @@ describe("ancora export killed while writing", () => {
   it.each([
     ["jsonl", ["--format", "jsonl"]],
     ["eu-ai-act", ["--format", "eu-ai-act", "--model", "loan_scorer"]],
+    ["eu-ai-act-bundle", ["--format", "eu-ai-act-bundle", "--model", "loan_scorer"]],
   ])(
     "leaves no partial file under the final name: %s",
     async (_name, flags) => {
