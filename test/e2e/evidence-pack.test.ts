@@ -473,6 +473,16 @@ describe("the evidence bundle, checked end to end against the chain", () => {
     60_000,
   );
 
+  it("needs an RPC endpoint and takes no other source with --pack (exit 2)", async () => {
+    const alone = await shell(`ancora-verify --pack '${bundle()}' --json`, {});
+    expect(alone.code).toBe(2);
+    expect(alone.out).toContain("USAGE_CONFLICT");
+    const mixed = await shell(`ancora-verify --pack '${bundle()}' --db x.db --rpc "$ANCORA_RPC_URL"`, {
+      ANCORA_RPC_URL: org.chain.url,
+    });
+    expect(mixed.code).toBe(2);
+  }, 60_000);
+
   it("refuses a file that is not a tar archive (exit 1, BUNDLE_MALFORMED)", async () => {
     const file = join(work, "not-a.tar");
     writeFileSync(file, "hello");

@@ -284,7 +284,7 @@ export function packDocument(pack: EvidencePack, options: { organisation?: strin
         title: "Checkpoints and anchors",
         blocks: [
           p(
-            `${plural(pack.checkpoints.length, "checkpoint")} stored; ${plural(pack.anchors.length, "anchor")} commit decisions of ${model}.`,
+            `${plural(pack.checkpoints.length, "checkpoint")} stored; ${plural(pack.anchors.length, "anchor")} ${pack.anchors.length === 1 ? "commits" : "commit"} decisions of ${model}.`,
           ),
           table(
             ["size", "root", "head", "time", "anchored"],

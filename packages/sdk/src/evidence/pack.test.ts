@@ -212,6 +212,9 @@ describe("chain facts as the log records them", () => {
     expect(pack.assessor?.command).toContain('--ipfs "$ANCORA_IPFS"');
     expect(Object.keys(pack.assessor?.env ?? {})).toEqual(["ANCORA_RPC_URL", "ANCORA_IPFS"]);
     expect(renderEvidencePack(pack)).toContain("none: every record is anchored");
+    expect(renderEvidencePack(pack)).toContain(
+      "1 checkpoint stored; 1 anchor commits decisions of credit-risk.",
+    );
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -115,6 +116,24 @@ describe("ancora export --out", () => {
       decisions: 40,
       receipts: 0,
     });
+  });
+
+  it("exits 3 when the chain to check the pack against cannot be reached, and names no URL", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const url = `http://127.0.0.1:${port}/key-in-path`;
+    const run = await cli([
+      ...["export", "--db", "a.db", "--stream", "loans", "--format", "eu-ai-act", "--model", "loan_scorer"],
+      ...["--rpc", url, "--registry", `0x${"11".repeat(20)}`, "--out", "pack.md", "--json"],
+    ]);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout).error.code).toBe("CHAIN_UNREACHABLE");
+    expect(run.stdout + run.stderr).not.toContain("key-in-path");
+    expect(existsSync(join(dir, "pack.md"))).toBe(false);
   });
 
   it("replaces an existing file only with a complete export", async () => {
