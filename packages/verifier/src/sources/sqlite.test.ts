@@ -359,7 +359,10 @@ describe("read-only opening", () => {
       expect(sourceErrorOf(() => openLocalLog(lockedFile)).code).toBe("SOURCE_UNREADABLE");
       return;
     }
-    // Root ignores file modes, so the check runs in a child process as an unprivileged user.
+    // Root ignores file modes, so the check runs in a child process as an unprivileged user. The child
+    // starts as root, loads every module it needs from the checkout, and only then drops to nobody:
+    // the checkout may sit in a private directory (a 0700 home, `mktemp -d`) that nobody cannot enter,
+    // while the store files here (under the temporary directory) are what nobody must open.
     const nobody = 65534;
     chmodSync(dir, 0o755);
     chownSync(open, nobody, nobody);
@@ -367,7 +370,14 @@ describe("read-only opening", () => {
     const script = join(dir, "open-readonly.mts");
     writeFileSync(
       script,
-      `import { openLocalLog } from ${JSON.stringify(SQLITE_MODULE)};
+      `import { createRequire } from "node:module";
+       import { openLocalLog } from ${JSON.stringify(SQLITE_MODULE)};
+       // better-sqlite3 loads its native addon on first use: load it while the checkout is reachable.
+       const Database = createRequire(${JSON.stringify(SQLITE_MODULE)})("better-sqlite3");
+       new Database(":memory:").close();
+       process.setgroups([]);
+       process.setgid(${nobody});
+       process.setuid(${nobody});
        const out = [];
        for (const path of process.argv.slice(2)) {
          try {
@@ -378,20 +388,17 @@ describe("read-only opening", () => {
            out.push({ code: error.code });
          }
        }
-       console.log(JSON.stringify(out));`,
+       console.log(JSON.stringify({ uid: process.getuid(), out }));`,
     );
-    chmodSync(script, 0o644);
     const args = ["--conditions=@ancora/source", "--import", REGISTER, script, readonlyFile, lockedFile];
     const child = spawnSync(process.execPath, args, {
-      uid: nobody,
-      gid: nobody,
       encoding: "utf8",
       env: { PATH: process.env.PATH ?? "", HOME: dir },
     });
     expect(child.stderr).toBe("");
-    expect(JSON.parse(child.stdout)).toEqual([
-      { streams: ["credit", "fraud", "salted"], records: 61 },
-      { code: "SOURCE_UNREADABLE" },
-    ]);
+    expect(JSON.parse(child.stdout)).toEqual({
+      uid: nobody,
+      out: [{ streams: ["credit", "fraud", "salted"], records: 61 }, { code: "SOURCE_UNREADABLE" }],
+    });
   });
 });
