@@ -209,7 +209,18 @@ describe("the receipt page in Chromium", () => {
     expect(verified.text).toContain(`Label below it\n${CONFIG.belowLabel} (`);
     expect(verified.text).toMatch(/Confirmations\s+\d+/);
     expect(await page.locator("#progress li[data-state='passed']").count()).toBe(3);
+    // The picture: model, decision, log, anchor and the rule, drawn from what was verified.
+    const kinds = await page
+      .locator("#picture svg g[data-kind]")
+      .evaluateAll((groups) => groups.map((g) => g.getAttribute("data-kind")));
+    expect(kinds).toEqual(["model", "decision", "log", "anchor", "rule"]);
+    const described = await page.locator("#picture svg > title").textContent();
+    expect(described).toContain(`Model ${MODEL.id} ${MODEL.version} made decision ${DECISION}`);
+    expect(described).toContain(
+      `anchored on chain ${receipt.anchor.chainId} in block ${receipt.anchor.blockNumber}`,
+    );
     await screenshot("verified");
+    await page.locator("#picture").screenshot({ path: join(ARTIFACTS, "verified-picture.png") });
 
     // Time to verify in the page (the chain and gateway reads included), over repeated runs.
     const runs: number[] = [];

@@ -16,6 +16,7 @@ import {
 import { VerifyPageError } from "./errors.js";
 import { explainFailure } from "./explain.js";
 import { MAX_RECEIPT_TEXT, readFragment } from "./link.js";
+import { provenancePicture } from "./picture.js";
 
 const STEP_TEXT: Record<StepId, string> = {
   record: "The record's fingerprint and its inclusion proof (checked in this browser)",
@@ -250,6 +251,16 @@ function render(outcome: PageOutcome, asked: Asked): void {
         "reason",
       ),
     );
+    const picture = el("figure", undefined, "picture");
+    picture.id = "picture";
+    picture.append(
+      provenancePicture(outcome, ipfs?.config),
+      el(
+        "figcaption",
+        "How it is proven: the record names its model and rule (its CID binds them), the inclusion proof puts it in the log, the anchor puts the log on chain.",
+      ),
+    );
+    result.append(picture);
     if (!verified.latest) {
       result.append(
         el(
