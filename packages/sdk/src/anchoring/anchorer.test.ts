@@ -40,6 +40,7 @@ import {
   custom,
   getAbiItem,
   type Hex,
+  HttpRequestError,
   hexToBytes,
   http,
   type PublicClient,
@@ -76,6 +77,8 @@ interface Chain {
     revertCall?: (data: string) => boolean;
     /** Methods that fail as a transport error while the others answer (a flaky provider). */
     failMethod?: ((method: string) => boolean) | undefined;
+    /** `eth_call`s (by their data) that fail as viem's HTTP transport fails: a connection the node closed. */
+    dropCall?: ((data: string) => boolean) | undefined;
   };
   mine(blocks?: number): Promise<void>;
   admin: Awaited<ReturnType<typeof adminWallet>>;
@@ -107,6 +110,12 @@ async function chain(): Promise<Chain> {
         if (flaky.down || flaky.failMethod?.(method))
           throw new Error("connect ECONNREFUSED 127.0.0.1:8545 https://user:secret@rpc.example/key");
         const data = (params as Array<{ data?: string }> | undefined)?.[0]?.data;
+        if (method === "eth_call" && data !== undefined && flaky.dropCall?.(data)) {
+          throw new HttpRequestError({
+            url: "https://user:secret@rpc.example/key",
+            details: "other side closed",
+          });
+        }
         if (method === "eth_call" && data !== undefined && flaky.revertCall?.(data)) {
           throw new Error("execution reverted");
         }
@@ -535,6 +544,33 @@ describe("anchorer", () => {
     const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
     expect(checkpoints).toHaveLength(2);
     expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);
+  });
+
+  it("a simulation the transport drops is retried once; dropped twice it is the chain unavailable, not a revert", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const errors: unknown[] = [];
+    const anchorer = anchorerFor(c, logger, { onError: (e) => errors.push(e), policy: false });
+    const selector = toFunctionSelector(
+      getAbiItem({ abi: provenanceRegistryAbi, name: "anchorWithConsistency" }) as AbiFunction,
+    );
+    let drops = 2;
+    let dropped = 0;
+    c.flaky.dropCall = (data) => {
+      if (!data.startsWith(selector) || drops === 0) return false;
+      drops--;
+      dropped++;
+      return true;
+    };
+    logger.checkpoint();
+    expect(await anchorer.tick()).toMatchObject({ submitted: 0, failed: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE" });
+    expect(JSON.stringify(errors[0])).not.toMatch(/secret|https?:/);
+    drops = 1; // the keep-alive connection closed once: the retry goes through
+    await new Promise((r) => setTimeout(r, 10)); // past the job's backoff (1–5 ms here)
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1, failed: 0 });
+    expect(dropped).toBe(3);
   });
 
   it("a dead RPC URL fails fast and leaves the jobs queued", async () => {

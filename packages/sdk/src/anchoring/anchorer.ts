@@ -33,14 +33,17 @@ import type Database from "better-sqlite3";
 import {
   type Account,
   type Address,
+  BaseError,
   type Chain,
   encodeFunctionData,
   type Hash,
   type Hex,
+  HttpRequestError,
   hexToBytes,
   keccak256,
   type PublicClient,
   parseEventLogs,
+  TimeoutError,
   TransactionNotFoundError,
   type TransactionReceipt,
   TransactionReceiptNotFoundError,
@@ -315,6 +318,14 @@ interface PreparedAnchor {
   manifestCid: string;
   manifestDigest: Uint8Array;
   proof: Hex[];
+}
+
+/** Whether a request failed on the way (HTTP, connection, timeout) rather than being answered. */
+function isTransportFailure(error: unknown): boolean {
+  return (
+    error instanceof BaseError &&
+    Boolean(error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError))
+  );
 }
 
 /** The job an anchor answers (an outbox row of kind `anchor`). */
@@ -1246,9 +1257,18 @@ export class Anchorer {
     const { publicClient, walletClient } = this.#options;
     const account = walletClient.account;
     // Simulate first: a revert (stale size, missing role) becomes a typed error before any gas is spent.
+    const simulate = () => publicClient.call({ account, to: this.#registry, data });
     try {
-      await publicClient.call({ account, to: this.#registry, data });
+      await simulate().catch(async (error: unknown) => {
+        // Not a revert but the request failing: after the seconds a large backlog's manifests take to
+        // build, the node has usually closed the idle keep-alive connection (Node's server: 5 s), and the
+        // first request on it fails. One retry; a second failure is the chain being unreachable.
+        if (!isTransportFailure(error)) throw error;
+        await simulate();
+      });
     } catch (error) {
+      // Retried with the backoff of an outage, and reported as ANCHOR_CHAIN_UNAVAILABLE, never as a revert.
+      if (isTransportFailure(error)) throw error;
       // A raw `call` has no ABI, so viem leaves the revert data undecoded: decode it with the registry's,
       // so the log names the custom error and its arguments (AccessControlUnauthorizedAccount(0x…,
       // ANCHORER_ROLE), ProvenanceRegistryStaleTreeSize(…)). The error itself is not kept as the cause:
