@@ -120,7 +120,18 @@ async function main(): Promise<void> {
   }
 
   console.log(`deploying ProvenanceRegistry to chain ${chainId} from ${deployer.address} (admin ${admin})`);
-  const deployment = await deployRegistry(walletClient, publicClient, { admin, confirmations });
+  const deployment = await deployRegistry(walletClient, publicClient, {
+    admin,
+    confirmations,
+    // On stderr, so stdout stays what a script reads: why fewer confirmations, then each block seen.
+    onPlan: (plan) => {
+      if (plan.notice !== undefined) console.error(`notice: ${plan.notice}`);
+    },
+    onProgress: (p) =>
+      console.error(
+        `waiting for the deployment transaction ${p.transactionHash}: ${p.confirmations}/${p.required} confirmations`,
+      ),
+  });
   console.log(`deployed at ${deployment.address} in block ${deployment.blockNumber}`);
 
   const granted: { account: Address; transactionHash: Hex }[] = [];

@@ -1,5 +1,6 @@
 /**
- * scripts/deploy.ts end to end: against a real `hardhat node` on loopback it deploys, grants, registers and
+ * scripts/deploy.ts end to end: against a real `hardhat node` on loopback it deploys (with 2 confirmations asked,
+ * 1 final on an automine node, with a notice), grants, registers and
  * writes the deployment file; on a non-local chain id it refuses the public development keys before sending
  * anything. Needs the built @ancora/contracts (`tsc -b`, which `make test` runs before this).
  */
@@ -72,10 +73,17 @@ describe("scripts/deploy.ts", () => {
   it("deploys, grants, registers and writes the deployment file on the local chain", async () => {
     const url = await startNode(18_645, LOCAL_CHAIN_ID);
     const out = join(mkdtempSync(join(tmpdir(), "ancora-deploy-")), "deployment.json");
-    const result = runDeploy(["--rpc-url", url, "--anchorer", ANCHORER, "--stream", "loans", "--out", out], {
-      ANCORA_DEPLOYER_KEY: DEV_KEY,
-    });
+    // --confirmations 2 as docs/operations.md writes it: on this automine node 1 is final, and it says so.
+    const result = runDeploy(
+      ["--rpc-url", url, "--anchorer", ANCHORER, "--stream", "loans", "--out", out, "--confirmations", "2"],
+      { ANCORA_DEPLOYER_KEY: DEV_KEY },
+    );
     assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^notice: the chain mines only on demand \(automine\)/m);
+    assert.match(
+      result.stderr,
+      /^waiting for the deployment transaction 0x[0-9a-f]{64}: 1\/1 confirmations$/m,
+    );
     assert.ok(
       !result.stdout.includes(DEV_KEY.slice(2)) && !result.stderr.includes(DEV_KEY.slice(2)),
       "key printed",
