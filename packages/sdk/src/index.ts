@@ -122,6 +122,7 @@ export {
   writeEvidenceBundle,
 } from "./evidence/bundle.js";
 export { chainName } from "./evidence/chain-name.js";
+export { plural } from "./evidence/document.js";
 export { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
 export { renderEvidencePack, renderEvidencePackHtml } from "./evidence/render.js";
 export {

@@ -154,6 +154,11 @@ describe("lineage kinds through the SDK", () => {
       digest: D("export"),
       uri: "s3://exports/loans-2024.parquet",
     });
+    // The decision is shown by its label's name (CONFIG's aboveLabel for a score over the threshold),
+    // not by the id the record holds.
+    const labelId = logger.labels().find((l) => l.name === CONFIG.aboveLabel)?.id;
+    expect(labelId).toMatch(/^L\d{3}$/);
+    expect(graph.nodes.find((n) => n.id === decision.cid)?.name).toBe(`decision ${CONFIG.aboveLabel}`);
     expect(graph.edges).toContainEqual({ from: source, to: train.cid, relation: "source-of" });
     expect(graph.edges).toContainEqual({ from: model.cid, to: decision.cid, relation: "made" });
     expect(graph.edges).toContainEqual({ from: training.cid, to: model.cid, relation: "produced" });

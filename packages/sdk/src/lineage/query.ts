@@ -86,7 +86,36 @@ function proofOf(store: AncoraStore, located: Located): LineageProof {
   };
 }
 
-function describe(located: Located): Pick<LineageNode, "kind" | "name" | "version"> {
+/**
+ * A label's name by its id in one stream (a decision records its label as an id such as `L002`; the
+ * stream's label records name it). Read once per stream per graph; the last definition of an id wins.
+ */
+function labelNames(db: Database.Database): (stream: string, id: string) => string | undefined {
+  const select = db
+    .prepare<[string], Buffer>(
+      `SELECT r.bytes FROM records r JOIN streams s ON s.id = r.stream_id
+        WHERE s.name = ? AND r.kind = 'label' ORDER BY r.seq`,
+    )
+    .pluck();
+  const byStream = new Map<string, Map<string, string>>();
+  return (stream, id) => {
+    let names = byStream.get(stream);
+    if (names === undefined) {
+      names = new Map();
+      for (const bytes of select.iterate(stream)) {
+        const record = decodeRecord(bytes);
+        if (record.kind === "label") names.set(record.body.id, record.body.name);
+      }
+      byStream.set(stream, names);
+    }
+    return names.get(id);
+  };
+}
+
+function describe(
+  located: Located,
+  labelName: (stream: string, id: string) => string | undefined,
+): Pick<LineageNode, "kind" | "name" | "version"> {
   const { record } = located;
   const body = record.body as unknown as Record<string, unknown>;
   switch (record.kind) {
@@ -99,7 +128,10 @@ function describe(located: Located): Pick<LineageNode, "kind" | "name" | "versio
     case "reproducibility":
       return { kind: "reproducibility", name: "reproducibility manifest" };
     case "decision":
-      return { kind: "decision", name: `decision ${String(body.label)}` };
+      return {
+        kind: "decision",
+        name: `decision ${labelName(located.stream, String(body.label)) ?? String(body.label)}`,
+      };
     default:
       return { kind: "source" as LineageNodeKind, name: record.kind };
   }
@@ -137,6 +169,7 @@ export function lineageGraph(
   }
   return db.transaction((): LineageGraph => {
     const root = require(db, ref);
+    const labelName = labelNames(db);
     const nodes = new Map<string, LineageNode>();
     const edges = new Map<string, LineageEdge>();
     let omittedDecisions = 0;
@@ -146,7 +179,7 @@ export function lineageGraph(
       if (nodes.has(located.cid)) return;
       const node: LineageNode = {
         id: located.cid,
-        ...describe(located),
+        ...describe(located, labelName),
         stream: located.stream,
         seq: located.seq,
         ts: located.record.ts,

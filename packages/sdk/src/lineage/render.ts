@@ -4,6 +4,7 @@
  * shortened, and labels carry name, version and place in the log (stream#seq).
  */
 import { InputError } from "../errors.js";
+import { plural } from "../evidence/document.js";
 import { type LineageGraph, type LineageNode, type LineageNodeKind, shortCid } from "./graph.js";
 
 /** Output formats of {@link renderLineage}. */
@@ -120,7 +121,7 @@ export function dotOfLineage(graph: LineageGraph): string {
   if (graph.omittedDecisions > 0) {
     // The note hangs off the models whose decisions were cut, so it sits beside those decisions.
     out.push(
-      `  omitted [shape=plaintext, style="", fontcolor="#333333", label=${dotString(`+ ${graph.omittedDecisions} more decisions`)}];`,
+      `  omitted [shape=plaintext, style="", fontcolor="#333333", label=${dotString(`+ ${plural(graph.omittedDecisions, "more decision", "more decisions")}`)}];`,
     );
     for (const id of modelsWithDecisions(graph)) out.push(`  ${ids.get(id)} -> omitted [style=dashed];`);
   }
@@ -161,7 +162,9 @@ export function mermaidOfLineage(graph: LineageGraph): string {
     if (from !== undefined && to !== undefined) out.push(`  ${from} -->|${edge.relation}| ${to}`);
   }
   if (graph.omittedDecisions > 0) {
-    out.push(`  omitted[${mermaidText(`+ ${graph.omittedDecisions} more decisions`)}]`);
+    out.push(
+      `  omitted[${mermaidText(`+ ${plural(graph.omittedDecisions, "more decision", "more decisions")}`)}]`,
+    );
     for (const id of modelsWithDecisions(graph)) out.push(`  ${ids.get(id)} -.-> omitted`);
   }
   for (const [kind, style] of Object.entries(STYLES)) {

@@ -116,6 +116,11 @@ describe("ancora lineage", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^wrote the lineage of bafkrei\w+ \(8 nodes\) to .*model\.svg\n$/);
     expect(readFileSync(join(dir, "model.svg"), "utf8")).toContain("<svg");
+    // Counts with their right plural: one node, one decision left out.
+    const one = await cli(["lineage", "0", "--stream", chain.stream, "--db", "a.db", "--out", "one.svg"]);
+    expect(one.stdout).toMatch(/ \(1 node\) to .*one\.svg\n$/);
+    const cut = ["lineage", chain.model.cid, "--db", "a.db", "--max-decisions", "3", "--out", "cut.svg"];
+    expect((await cli(cut)).stdout).toMatch(/ \(7 nodes\) \(1 more decision left out\) to .*cut\.svg\n$/);
     const json = await cli(["lineage", chain.model.cid, "--db", "a.db", "--out", "model.json", "--json"]);
     const summary = JSON.parse(json.stdout);
     expect(summary).toMatchObject({ root: chain.model.cid, format: "json", nodes: 8, omittedDecisions: 0 });

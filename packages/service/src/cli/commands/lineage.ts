@@ -10,6 +10,7 @@ import {
   LineageError,
   type LineageFormat,
   lineageGraph,
+  plural,
   type RecordRef,
   renderLineage,
 } from "@ancora/sdk";
@@ -149,10 +150,14 @@ export function lineageCommand(ctx: CliContext): Command {
           omittedDecisions: graph.omittedDecisions,
         };
         const omitted =
-          graph.omittedDecisions > 0 ? ` (${graph.omittedDecisions} more decisions left out)` : "";
+          graph.omittedDecisions > 0
+            ? ` (${plural(graph.omittedDecisions, "more decision", "more decisions")} left out)`
+            : "";
         return {
           json: summary,
-          text: [`wrote the lineage of ${graph.root} (${graph.nodes.length} nodes)${omitted} to ${out}`],
+          text: [
+            `wrote the lineage of ${graph.root} (${plural(graph.nodes.length, "node")})${omitted} to ${out}`,
+          ],
         };
       }),
     );
