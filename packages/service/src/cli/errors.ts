@@ -41,7 +41,9 @@ export type CliErrorCode =
   | "NOT_ANCHORED"
   /** An input or output file could not be read or written. */
   | "FILE_UNREADABLE"
-  | "FILE_UNWRITABLE";
+  | "FILE_UNWRITABLE"
+  /** `ancora lineage --format png` found no font to draw text with. */
+  | "FONTS_MISSING";
 
 /** A failure of the `ancora` CLI itself (the SDK's and core's errors are printed as they are). */
 export class CliError extends AncoraError<CliErrorCode> {

@@ -8,6 +8,7 @@ import type { LineageGraph } from "@ancora/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LineageChain, writeLineageChain } from "../../testing/lineage.js";
 import type { CliIo } from "../io.js";
+import { svgToPng } from "../lineage-png.js";
 import { runCli } from "../program.js";
 
 let dir: string;
@@ -129,6 +130,55 @@ describe("ancora lineage", () => {
     expect(unwritable.code).toBe(2);
     expect(unwritable.stderr).toMatch(/^error FILE_UNWRITABLE: /);
     expect(readdirSync(dir).some((f) => f.endsWith(".partial"))).toBe(false);
+  });
+
+  it("draws a PNG with --png (or --format png) into --out, and says what it needs", async () => {
+    const run = await cli(["lineage", chain.model.cid, "--db", "a.db", "--png", "--out", "model.png"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^wrote the lineage of bafkrei\w+ \(8 nodes\) to .*model\.png\n$/);
+    const png = readFileSync(join(dir, "model.png"));
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    // IHDR: the picture is as wide as the SVG (points, 4/3 px each) at twice its size, and not empty.
+    const svg = (await cli(["lineage", chain.model.cid, "--db", "a.db"])).stdout;
+    const svgWidth = Number(/<svg width="(\d+)pt"/.exec(svg)?.[1]);
+    expect(Math.abs(png.readUInt32BE(16) - (svgWidth * 4 * 2) / 3)).toBeLessThanOrEqual(2);
+    expect(png.readUInt32BE(20)).toBeGreaterThan(0);
+    const json = await cli([
+      "lineage",
+      chain.model.cid,
+      "--db",
+      "a.db",
+      "--format",
+      "png",
+      "--out",
+      "m.png",
+      "--json",
+    ]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      format: "png",
+      nodes: 8,
+      bytes: readFileSync(join(dir, "m.png")).length,
+    });
+
+    const noOut = await cli(["lineage", chain.model.cid, "--db", "a.db", "--png"]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/^error USAGE: A PNG is written to a file: pass --out FILE\.png/);
+    const both = await cli([
+      "lineage",
+      chain.model.cid,
+      "--db",
+      "a.db",
+      "--png",
+      "--format",
+      "dot",
+      "--out",
+      "x",
+    ]);
+    expect(both.code).toBe(2);
+    expect(existsSync(join(dir, "x"))).toBe(false);
+    await expect(svgToPng(svg, [join(dir, "no-fonts-here")])).rejects.toMatchObject({
+      code: "FONTS_MISSING",
+    });
   });
 
   it("refuses an unknown record with LINEAGE_UNKNOWN and a hint (exit 2)", async () => {

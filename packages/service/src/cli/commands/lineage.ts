@@ -8,7 +8,6 @@ import { parseBlockCid } from "@ancora/core";
 import {
   DEFAULT_LINEAGE_DECISIONS,
   LineageError,
-  type LineageFormat,
   lineageGraph,
   plural,
   type RecordRef,
@@ -18,16 +17,19 @@ import { Command, Option } from "commander";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dbPath } from "../config.js";
 import { CliError } from "../errors.js";
+import { svgToPng } from "../lineage-png.js";
 import { openExistingStore } from "../store.js";
 
-/** Output formats of `ancora lineage`. */
-export const LINEAGE_FORMATS: readonly LineageFormat[] = ["svg", "dot", "mermaid", "json"];
+/** Output formats of `ancora lineage`: the SDK's, and PNG (the SVG rasterised, ./lineage-png.ts). */
+export const LINEAGE_FORMATS = ["svg", "png", "dot", "mermaid", "json"] as const;
+type Format = (typeof LINEAGE_FORMATS)[number];
 
 interface LineageFlags {
   db?: string;
   dir?: string;
   stream?: string;
-  format?: LineageFormat;
+  format?: Format;
+  png?: boolean;
   out?: string;
   maxDecisions?: number;
   json?: boolean;
@@ -59,8 +61,17 @@ function recordRef(arg: string, stream: string | undefined): RecordRef {
   return arg;
 }
 
-/** The format asked for: `--json` is `--format json`, and may not contradict it. */
-function formatOf(options: LineageFlags): LineageFormat {
+/** The format asked for: `--json` is `--format json`, `--png` is `--format png`; neither may contradict it. */
+function formatOf(options: LineageFlags): Format {
+  if (options.png === true) {
+    if ((options.format !== undefined && options.format !== "png") || options.json === true) {
+      throw new CliError("USAGE", "--png is --format png: it cannot go with another format", {
+        hint: "Pass one of them (with --json and --out, the summary is printed as JSON).",
+      });
+    }
+    return "png";
+  }
+  if (options.json === true && options.format === "png") return "png"; // --json: the summary as JSON
   if (options.json === true) {
     if (options.format !== undefined && options.format !== "json") {
       throw new CliError("USAGE", "--json is --format json: it cannot go with another --format", {
@@ -73,7 +84,7 @@ function formatOf(options: LineageFlags): LineageFormat {
 }
 
 /** Writes `content` to `<out>.partial`, renamed to `out` when complete: a failure leaves no file. */
-function writeAtomically(out: string, content: string): void {
+function writeAtomically(out: string, content: string | Uint8Array): void {
   const partial = `${out}.partial`;
   try {
     writeFileSync(partial, content);
@@ -99,8 +110,11 @@ export function lineageCommand(ctx: CliContext): Command {
     .option("--dir <dir>", "data directory (its ancora.db), instead of --db")
     .option("--stream <name>", "the stream, when <record> is a sequence number")
     .addOption(
-      new Option("--format <format>", "svg (default), dot, mermaid or json").choices(LINEAGE_FORMATS),
+      new Option("--format <format>", "svg (default), png (needs --out), dot, mermaid or json").choices(
+        LINEAGE_FORMATS,
+      ),
     )
+    .option("--png", "a PNG picture (same as --format png; needs --out)")
     .option("--out <file>", "write here instead of stdout")
     .option(
       "--max-decisions <n>",
@@ -114,6 +128,11 @@ export function lineageCommand(ctx: CliContext): Command {
         const ref = recordRef(args[0] ?? "", options.stream);
         const format = formatOf(options);
         const out = options.out === undefined ? undefined : resolve(io.cwd, options.out);
+        if (format === "png" && out === undefined) {
+          throw new CliError("USAGE", "A PNG is written to a file: pass --out FILE.png", {
+            hint: "ancora lineage <record> --png --out lineage.png (or --format svg for text on stdout).",
+          });
+        }
         const store = openExistingStore(dbPath(options, io.env, io.cwd), { readonly: true });
         let graph: ReturnType<typeof lineageGraph>;
         try {
@@ -134,9 +153,12 @@ export function lineageCommand(ctx: CliContext): Command {
           store.close();
         }
         // The store is closed before rendering: Graphviz may take a while on a large graph.
-        const content = await renderLineage(graph, format);
+        const content =
+          format === "png"
+            ? await svgToPng(await renderLineage(graph, "svg"))
+            : await renderLineage(graph, format);
         if (out === undefined) {
-          io.stdout.write(content);
+          io.stdout.write(content as string); // PNG needs --out (checked above)
           return { json: undefined, text: [] };
         }
         writeAtomically(out, content);
