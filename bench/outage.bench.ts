@@ -25,12 +25,6 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { privateKeyToAccount } from "viem/accounts";
 import {
-  deployRegistry,
-  encodeStreamId,
-  grantAnchorer,
-  registerStream,
-} from "../packages/contracts/dist/index.js";
-import {
   anchoringLag,
   createLogger,
   type DecisionEntry,
@@ -38,7 +32,7 @@ import {
   startAnchoringWorker,
 } from "../packages/sdk/dist/index.js";
 import { TcpProxy } from "../packages/sdk/src/testing/tcp-proxy.ts";
-import { HARDHAT_DEV_KEY, localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
+import { deployLocalRegistry, HARDHAT_DEV_KEY, startLocalChain } from "../scripts/lib/local-chain.ts";
 import { CONFIG, MODEL, option, progress } from "./lib.ts";
 
 const SECONDS = option("seconds", 20);
@@ -79,16 +73,7 @@ console.log(
 const chain = await startLocalChain();
 const proxy = new TcpProxy(chain.url);
 try {
-  const { account, publicClient, walletClient } = localClients(chain);
-  const { address: registry } = await deployRegistry(walletClient, publicClient, {
-    admin: account.address,
-  });
-  await grantAnchorer(walletClient, publicClient, { registry, account: account.address });
-  await registerStream(walletClient, publicClient, {
-    registry,
-    streamId: encodeStreamId(STREAM),
-    metadata: STREAM,
-  });
+  const registry = await deployLocalRegistry(chain, [STREAM]);
   await proxy.start();
   const logger = createLogger({ path: join(dir, "ancora.db"), stream: STREAM, model: MODEL });
   logger.setConfig(CONFIG);

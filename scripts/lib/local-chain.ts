@@ -8,7 +8,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
 import {
+  type Address,
   type Chain,
   createPublicClient,
   createWalletClient,
@@ -136,4 +138,25 @@ export function localClients(chain: Pick<LocalChain, "url" | "chainId">): LocalC
     publicClient: createPublicClient({ chain: viemChain, transport: http(chain.url) }),
     walletClient: createWalletClient({ account, chain: viemChain, transport: http(chain.url) }),
   };
+}
+
+/**
+ * Deploys a ProvenanceRegistry on the local chain with the development account as its admin and
+ * anchorer, and registers `streams`: what an end-to-end test or a benchmark needs before it anchors.
+ */
+export async function deployLocalRegistry(
+  chain: Pick<LocalChain, "url" | "chainId">,
+  streams: readonly string[],
+): Promise<Address> {
+  const { account, publicClient, walletClient } = localClients(chain);
+  const { address } = await deployRegistry(walletClient, publicClient, { admin: account.address });
+  await grantAnchorer(walletClient, publicClient, { registry: address, account: account.address });
+  for (const stream of streams) {
+    await registerStream(walletClient, publicClient, {
+      registry: address,
+      streamId: encodeStreamId(stream),
+      metadata: stream,
+    });
+  }
+  return address;
 }

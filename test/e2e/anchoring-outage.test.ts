@@ -13,7 +13,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
 import { pinataService } from "@ancora/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PinningDouble } from "../../packages/sdk/src/testing/pinning-double.ts";
@@ -25,9 +24,9 @@ import {
   testService,
 } from "../../packages/service/src/testing/service.ts";
 import {
+  deployLocalRegistry,
   HARDHAT_DEV_KEY,
   type LocalChain,
-  localClients,
   startLocalChain,
 } from "../../scripts/lib/local-chain.ts";
 import { runVerifyBin as verify } from "./support/verify-bin.ts";
@@ -45,14 +44,7 @@ const work = mkdtempSync(join(tmpdir(), "ancora-outage-"));
 
 beforeAll(async () => {
   chain = await startLocalChain();
-  const { account, publicClient, walletClient } = localClients(chain);
-  ({ address: registry } = await deployRegistry(walletClient, publicClient, { admin: account.address }));
-  await grantAnchorer(walletClient, publicClient, { registry, account: account.address });
-  await registerStream(walletClient, publicClient, {
-    registry,
-    streamId: encodeStreamId(STREAM),
-    metadata: STREAM,
-  });
+  registry = await deployLocalRegistry(chain, [STREAM]);
   double = new PinningDouble("pinata", JWT);
   const uploadUrl = await double.start();
   chainProxy = new TcpProxy(chain.url);
