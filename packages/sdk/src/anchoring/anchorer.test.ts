@@ -698,6 +698,31 @@ describe("anchorer", () => {
     await expectLocalLinksReplay(c, confirmed, head);
   });
 
+  it("re-reads recent anchors' receipts for reorgs only when the head block changed", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
+    for (let i = 0; i < 3; i++) {
+      await log(logger, 5);
+      logger.checkpoint();
+      await settle(c, anchorer);
+    }
+    let receipts = 0;
+    c.flaky.failMethod = (method) => {
+      if (method === "eth_getTransactionReceipt") receipts++;
+      return false;
+    };
+    // The pass that confirmed the last anchor checked at this head: the same head, no receipt read.
+    await anchorer.tick();
+    await anchorer.tick();
+    expect(receipts).toBe(0);
+    await c.mine(); // a new head: every recent anchor is looked at again, once
+    await anchorer.tick();
+    expect(receipts).toBe(3);
+    await anchorer.tick();
+    expect(receipts).toBe(3);
+  });
+
   it("detects a reorg that removes a confirmed anchor and re-submits it", async () => {
     const c = await chain();
     const logger = newLogger();

@@ -394,6 +394,8 @@ export class Anchorer {
    * a job: one line per step, not one per pass).
    */
   #outage: { since: number; reports: number; nextReportAt: number } | undefined;
+  /** The head block whose chain the last reorg check found the recent anchors on. */
+  #reorgCheckedAt: Hash | undefined;
   /** Whether the probe has answered once: the first answer also ends the backoff of a previous process's outage. */
   #answered = false;
 
@@ -844,6 +846,11 @@ export class Anchorer {
       this.#registryKey,
       head - this.#o.reorgDepth,
     ).filter((a) => this.#o.streams.includes(a.stream));
+    if (candidates.length === 0) return 0;
+    // A reorg always changes the head block: while it is the one of the last full check, nothing below
+    // it moved, and one request replaces a receipt per recent anchor (dozens a pass for a busy stream).
+    const headHash = (await this.#options.publicClient.getBlock({ blockNumber: BigInt(head) })).hash;
+    if (headHash !== null && headHash === this.#reorgCheckedAt) return 0;
     let reorged = 0;
     for (const anchor of candidates) {
       const receipt = await this.#receipt(anchor.txHash as Hash);
@@ -892,6 +899,7 @@ export class Anchorer {
       );
       reorged++;
     }
+    this.#reorgCheckedAt = headHash ?? undefined;
     return reorged;
   }
 
