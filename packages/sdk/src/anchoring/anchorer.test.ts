@@ -539,7 +539,15 @@ describe("anchorer", () => {
     await log(logger, 10);
     logger.checkpoint();
     await new Promise((r) => setTimeout(r, 5)); // past pollIntervalMs (1 ms): the anchor is looked at again
+    const calls = new Map<string, number>();
+    c.flaky.failMethod = (method) => {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      return false;
+    };
     expect(await anchorer.tick()).toMatchObject({ confirmed: 1, submitted: 1, failed: 0 });
+    // The head is read once a pass (the probe's answer also counts the confirmations).
+    expect(calls.get("eth_blockNumber")).toBe(1);
+    c.flaky.failMethod = undefined;
     await settle(c, anchorer);
     const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
     expect(checkpoints).toHaveLength(2);

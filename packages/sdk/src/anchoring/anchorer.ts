@@ -394,6 +394,8 @@ export class Anchorer {
    * a job: one line per step, not one per pass).
    */
   #outage: { since: number; reports: number; nextReportAt: number } | undefined;
+  /** The head block number the current pass's probe read (a pass's requests are sequential and short). */
+  #head: number | undefined;
   /** The head block whose chain the last reorg check found the recent anchors on. */
   #reorgCheckedAt: Hash | undefined;
   /** Whether the probe has answered once: the first answer also ends the backoff of a previous process's outage. */
@@ -578,7 +580,9 @@ export class Anchorer {
     try {
       this.#chainId ??= await this.#options.publicClient.getChainId();
       head = Number(await this.#options.publicClient.getBlockNumber({ cacheTime: 0 }));
+      this.#head = head;
     } catch (error) {
+      this.#head = undefined;
       const now = this.#now();
       this.#outage ??= { since: now, reports: 0, nextReportAt: now };
       const outage = this.#outage;
@@ -1016,7 +1020,11 @@ export class Anchorer {
         this.#nonces.reset();
         return undefined;
       }
-      const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+      // The pass's probe read the head moments ago; ask again only if the receipt is from a later block.
+      const head =
+        this.#head !== undefined && this.#head >= Number(receipt.blockNumber)
+          ? this.#head
+          : Number(await client.getBlockNumber({ cacheTime: 0 }));
       const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
       const done = confirmations >= (this.#confirmations ?? this.#o.confirmations);
       const state = {
@@ -1304,6 +1312,8 @@ export class Anchorer {
     const request = await walletClient.prepareTransactionRequest({
       account,
       chain: walletClient.chain,
+      // Known since the probe: a wallet client without a chain object would ask the node each time.
+      ...(this.#chainId === undefined ? {} : { chainId: this.#chainId }),
       to: this.#registry,
       data,
       nonce,
