@@ -3,19 +3,14 @@
  * dataset → training → model → decisions written with the SDK: the SVG file it writes, the JSON graph
  * it prints (every proof checked with core), and exit 2 with LINEAGE_UNKNOWN for a record it lacks.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { computeCid, hashLeaf, parseBlockCid, verifyInclusion } from "@ancora/core";
 import type { LineageGraph } from "@ancora/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnCli } from "../../packages/service/src/testing/cli.ts";
 import { type LineageChain, writeLineageChain } from "../../packages/service/src/testing/lineage.ts";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "packages/service/src/cli/main.ts");
-const REGISTER = join(ROOT, "packages/verifier/src/testing/register-source.mjs");
 
 interface Run {
   code: number | null;
@@ -25,24 +20,7 @@ interface Run {
 
 /** Runs `ancora ARGS` as a child process from the sources, in `cwd`, with an empty environment. */
 function ancora(args: string[], cwd: string): Promise<Run> {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@ancora/source", "--import", REGISTER, MAIN, ...args],
-    {
-      cwd,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        NODE_COMPILE_CACHE: join(tmpdir(), "ancora-test-node-cache"),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
-  child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr += t));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return spawnCli(args, cwd).done;
 }
 
 let dir: string;

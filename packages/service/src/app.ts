@@ -183,6 +183,7 @@ export async function buildApp(
         ? false
         : {
             level: options.log.level ?? "info",
+            ...(options.log.destination === undefined ? {} : { stream: options.log.destination }),
             // Tokens never reach a log line; bodies are never logged at all (they hold personal data).
             redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
           },
@@ -206,6 +207,9 @@ export async function buildApp(
         version: VERSION,
         description: "Provable logging of automated decisions: see docs/service.md.",
       },
+      // Relative: the service is wherever this document was fetched from (its host and port are the
+      // operator's choice, and it may sit behind a proxy).
+      servers: [{ url: "/", description: "this service: the origin /openapi.json was fetched from" }],
       components: {
         securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ak_<id>_<secret>" } },
       },

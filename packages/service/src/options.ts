@@ -53,8 +53,18 @@ export interface PinningOptions {
   intervalMs?: number;
 }
 
-/** Where the service logs (pino through Fastify). Request bodies are never logged. */
-export type LogOption = false | { level?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" };
+/**
+ * Where the service logs (pino through Fastify): one JSON object per line, on `destination` (default
+ * stdout). `ancora serve` passes stderr, so its stdout holds only its own result. Request bodies are
+ * never logged.
+ */
+export type LogOption =
+  | false
+  | {
+      level?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+      /** Where the JSON lines are written (default: stdout). */
+      destination?: { write(line: string): unknown };
+    };
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {

@@ -51,6 +51,7 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "read" },
       schema: {
+        operationId: "verifyStream",
         summary: "Verify every stream (or ?stream=) of the log: chain, CIDs, Merkle nodes, checkpoints, head",
         tags: ["audit"],
         security: BEARER,
@@ -77,6 +78,7 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "read" },
       schema: {
+        operationId: "exportAuditLog",
         summary: "A stream's audit log as JSON lines (header, records, checkpoints, verification), streamed",
         tags: ["audit"],
         security: BEARER,
@@ -118,6 +120,7 @@ export function auditRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "read" },
       schema: {
+        operationId: "exportEuAiActPack",
         summary:
           "The EU AI Act evidence pack of a model in a stream (JSON; Markdown, HTML or the tar bundle with Accept: text/markdown, text/html or application/x-tar)",
         tags: ["audit"],

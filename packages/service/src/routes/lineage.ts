@@ -77,6 +77,7 @@ export function lineageRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "read" },
       schema: {
+        operationId: "getLineage",
         summary:
           "The lineage graph of a record (decision → model → training run → datasets, and back down), each record with its inclusion proof",
         description:

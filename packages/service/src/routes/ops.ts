@@ -11,6 +11,8 @@ export function opsRoutes(app: App, ctx: ServiceContext, gauges: () => Gauges): 
     "/health",
     {
       schema: {
+        operationId: "getHealth",
+        security: [], // public: no key
         summary: "Liveness: 200 while serving, 503 while shutting down",
         tags: ["ops"],
         response: { 200: Health, ...errors(503) },
@@ -28,6 +30,7 @@ export function opsRoutes(app: App, ctx: ServiceContext, gauges: () => Gauges): 
     {
       config: { scope: "read" },
       schema: {
+        operationId: "getMetrics",
         summary: "Prometheus metrics (text format 0.0.4)",
         tags: ["ops"],
         security: BEARER,
@@ -46,6 +49,8 @@ export function opsRoutes(app: App, ctx: ServiceContext, gauges: () => Gauges): 
     "/openapi.json",
     {
       schema: {
+        operationId: "getOpenApiDocument",
+        security: [], // public: no key
         summary: "This API's OpenAPI 3.1 document",
         tags: ["ops"],
         response: { 200: Type.Record(Type.String(), Type.Unknown()) },

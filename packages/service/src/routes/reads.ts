@@ -16,6 +16,7 @@ export function readRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "read" },
       schema: {
+        operationId: "getRecord",
         summary: "One record, its canonical bytes and, once anchored, its receipt",
         tags: ["records"],
         security: BEARER,
@@ -61,6 +62,7 @@ export function readRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "read" },
       schema: {
+        operationId: "listRecords",
         summary: "Search a stream's records (decisions by default), one page at a time",
         tags: ["records"],
         security: BEARER,

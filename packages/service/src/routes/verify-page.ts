@@ -75,6 +75,8 @@ export function verifyPageRoutes(app: App, dir: string = VERIFY_PAGE_DIR): void 
     "/verify",
     {
       schema: {
+        operationId: "getVerifyPage",
+        security: [], // public: no key
         summary: "The receipt verification page: open /verify#receipt=<base64url of a receipt's JSON>",
         tags: ["verify"],
         produces: ["text/html"],
@@ -93,6 +95,8 @@ export function verifyPageRoutes(app: App, dir: string = VERIFY_PAGE_DIR): void 
     "/verify/assets/:file",
     {
       schema: {
+        operationId: "getVerifyPageAsset",
+        security: [], // public: no key
         summary: "The page's script and styles (content-hashed names, cached for a year)",
         tags: ["verify"],
         params: Type.Object({ file: Type.String({ maxLength: 128 }) }),

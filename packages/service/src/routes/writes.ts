@@ -72,6 +72,7 @@ export function writeRoutes(app: App, ctx: ServiceContext): void {
       config: { scope: "write" },
       bodyLimit: ctx.options.bodyLimit,
       schema: {
+        operationId: "logDecisions",
         summary: "Log one decision or a batch; answers once every accepted decision is durable",
         tags: ["decisions"],
         security: BEARER,
@@ -143,6 +144,7 @@ export function writeRoutes(app: App, ctx: ServiceContext): void {
     {
       config: { scope: "admin" },
       schema: {
+        operationId: "setStreamConfig",
         summary:
           "Write a stream's config (creating the stream on first use): the rule resolving scores to labels",
         tags: ["streams"],

@@ -1,5 +1,12 @@
-/** Test helper: the `ancora` CLI run in-process with buffers for its streams, as a user would see it. */
+/**
+ * Test helpers: the `ancora` CLI run in-process with buffers for its streams, as a user would see it,
+ * or as its own process from the TypeScript sources.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import type { CliIo } from "../cli/io.js";
 import { runCli } from "../cli/program.js";
 
@@ -43,4 +50,43 @@ export function startCli(
 /** Runs `ancora ARGV` in-process to its end. */
 export function cliRun(argv: readonly string[], options: CliRunOptions): Promise<CliRun> {
   return startCli(argv, options).done;
+}
+
+const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const REGISTER = fileURLToPath(new URL("../../../verifier/src/testing/register-source.mjs", import.meta.url));
+
+/**
+ * Starts `ancora ARGV` as a child process from the sources, in `cwd`, with only PATH and HOME in its
+ * environment. `output()` reads what it printed so far; `done` resolves when it has exited.
+ */
+export function spawnCli(
+  argv: readonly string[],
+  cwd: string,
+): {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@ancora/source", "--import", REGISTER, MAIN, ...argv],
+    {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        // Node caches compiled (type-stripped) modules here: later children start faster.
+        NODE_COMPILE_CACHE: join(tmpdir(), "ancora-test-node-cache"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (t: string) => (stdout += t));
+  child.stderr?.setEncoding("utf8").on("data", (t: string) => (stderr += t));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, output: () => ({ stdout, stderr }), done };
 }

@@ -62,6 +62,9 @@ export function serviceOptions(
     dataDir: dir,
     host: flags.host ?? config.service.host,
     port: flags.port ?? config.service.port,
+    // stdout is the command's result (the human lines, or --json's one object); the service's JSON
+    // log goes to stderr, so the two never share a stream a script reads.
+    log: { destination: io.stderr },
   };
   if (config.anchoring.enabled && config.chain.registry !== null) {
     accountFromEnv(io.env, ["ANCORA_PRIVATE_KEY"]); // present and well-formed, or SECRET_MISSING now
