@@ -15,6 +15,7 @@ import type { Gauges } from "./metrics.js";
 import type { App } from "./routes/app-type.js";
 import { auditRoutes } from "./routes/audit.js";
 import { lineageRoutes } from "./routes/lineage.js";
+import { lineageWriteRoutes } from "./routes/lineage-writes.js";
 import { opsRoutes } from "./routes/ops.js";
 import { readRoutes } from "./routes/reads.js";
 import { verifyPageRoutes } from "./routes/verify-page.js";
@@ -280,6 +281,7 @@ export async function buildApp(
   readRoutes(app, ctx);
   auditRoutes(app, ctx);
   lineageRoutes(app, ctx);
+  lineageWriteRoutes(app, ctx);
   opsRoutes(app, ctx, gauges);
   verifyPageRoutes(app);
   return app;

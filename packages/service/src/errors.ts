@@ -105,6 +105,9 @@ const PASSTHROUGH: Record<string, number> = {
   STREAM_UNKNOWN: 404,
   NOT_ANCHORED: 404,
   LINEAGE_UNKNOWN: 404,
+  CONSENT_INVALID: 400,
+  CONSENT_POLICY_UNKNOWN: 404,
+  CONSENT_NOT_REVOCABLE: 409,
 };
 
 function body(code: string, message: string, hint: string | undefined): ErrorBody {

@@ -354,7 +354,7 @@ describe("operations", () => {
       >;
     };
     expect(doc.openapi).toBe("3.1.0");
-    expect(svc.service.routes.length).toBe(13);
+    expect(svc.service.routes.length).toBe(18);
     for (const route of svc.service.routes) {
       const path = route.url.replace(/:([a-z]+)/g, "{$1}");
       const op = doc.paths[path]?.[route.method.toLowerCase()];
