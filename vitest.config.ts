@@ -22,5 +22,9 @@ export default defineConfig({
       },
     ],
     passWithNoTests: false,
+    // A time limit is there to end a hang, not to judge speed: CPU-heavy property tests take several
+    // seconds on a loaded 2-core machine (vitest's default 5 s failed them in CI-like runs).
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });
