@@ -127,7 +127,7 @@ function recordCids(logger: ProvenanceLogger): string[] {
 }
 
 describe("anchoring worker", { timeout: 60_000 }, () => {
-  it("anchors 1,000 decisions every 100 and pins each batch as one CAR, off the logging thread", async () => {
+  it("anchors 1,000 decisions checkpointed every 100 and pins each manifest as one CAR, off the logging thread", async () => {
     const c = await chain();
     const logger = newLogger();
     const double = new PinningDouble("pinata", JWT);
@@ -151,7 +151,11 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
     const size = logger.store.stream(STREAM).size;
     const sizes = await expectChainMatchesLocal(c, logger);
     expect(sizes.at(-1)).toBe(size);
-    expect(sizes).toHaveLength(10);
+    // One anchor per checkpoint, unless the worker fell behind: then a backlog of checkpoints goes out
+    // as one anchor of the newest (how many depends on the machine's load, so only the bounds are fixed).
+    expect(sizes.length).toBeGreaterThanOrEqual(1);
+    expect(sizes.length).toBeLessThanOrEqual(10);
+    for (const anchoredSize of sizes) expect(anchoredSize % 100).toBe(size % 100);
     // The anchors the worker recorded are the logging thread's to read, and were reported to it.
     const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
     expect(confirmed.map((a) => a.size)).toEqual(sizes);
