@@ -8,11 +8,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CliIo } from "./io.js";
-import { runCli } from "./program.js";
+import { type CliRun, cliRun, ingestInput } from "../testing/cli.js";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const REGISTER = fileURLToPath(new URL("../../../verifier/src/testing/register-source.mjs", import.meta.url));
@@ -25,42 +23,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    stdin: Readable.from([stdin]),
-    env: ENV,
-    cwd: dir,
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
+function cli(argv: string[], stdin = ""): Promise<CliRun> {
+  return cliRun(argv, { cwd: dir, env: ENV, stdin });
 }
 
-const MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
-const INPUT = [
-  JSON.stringify({
-    kind: "config",
-    stream: "loans",
-    threshold: 0.6,
-    aboveLabel: "approved",
-    belowLabel: "denied",
-    changedBy: "risk",
-    changeReason: "launch",
-  }),
-  ...Array.from({ length: 40 }, (_, i) =>
-    JSON.stringify({
-      kind: "decision",
-      stream: "loans",
-      model: MODEL,
-      input: { i },
-      output: i,
-      score: i / 40,
-    }),
-  ),
-].join("\n");
+const INPUT = ingestInput(40);
 
 const FORMATS: [string, string[]][] = [
   ["jsonl", ["--format", "jsonl"]],

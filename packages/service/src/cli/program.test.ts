@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { generatePrivateKey } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cliRun } from "../testing/cli.js";
+import { cliRun, ingestInput } from "../testing/cli.js";
 import { runCli } from "./program.js";
 
 interface Run {
@@ -28,28 +28,7 @@ function cli(
   return cliRun(argv, { cwd: dir, ...options });
 }
 
-const MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
-const INPUT = [
-  JSON.stringify({
-    kind: "config",
-    stream: "loans",
-    threshold: 0.6,
-    aboveLabel: "approved",
-    belowLabel: "denied",
-    changedBy: "risk",
-    changeReason: "launch",
-  }),
-  ...Array.from({ length: 5 }, (_, i) =>
-    JSON.stringify({
-      kind: "decision",
-      stream: "loans",
-      model: MODEL,
-      input: { i },
-      output: i,
-      score: i / 5,
-    }),
-  ),
-].join("\n");
+const INPUT = ingestInput(5);
 
 /** A TCP port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {

@@ -47,6 +47,37 @@ export function startCli(
   return { output: () => ({ stdout, stderr }), done };
 }
 
+/** The model every CLI test's decisions name. */
+export const TEST_MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+
+/**
+ * `ancora ingest` input for stream `loans`: a config line, then `decisions` decisions of
+ * {@link TEST_MODEL} with scores spread over [0, 1).
+ */
+export function ingestInput(decisions: number): string {
+  return [
+    JSON.stringify({
+      kind: "config",
+      stream: "loans",
+      threshold: 0.6,
+      aboveLabel: "approved",
+      belowLabel: "denied",
+      changedBy: "risk",
+      changeReason: "launch",
+    }),
+    ...Array.from({ length: decisions }, (_, i) =>
+      JSON.stringify({
+        kind: "decision",
+        stream: "loans",
+        model: TEST_MODEL,
+        input: { i },
+        output: i,
+        score: i / decisions,
+      }),
+    ),
+  ].join("\n");
+}
+
 /** Runs `ancora ARGV` in-process to its end. */
 export function cliRun(argv: readonly string[], options: CliRunOptions): Promise<CliRun> {
   return startCli(argv, options).done;
