@@ -2,7 +2,7 @@
  * README.md's "Any language: the HTTP service" run exactly as written, against a real `hardhat node`
  * and a real `ancora serve`: the operator's shell block (init, deploy, a write-only key, serve), the
  * config step with curl and the admin key, then the Python example (standard library only) logging a
- * decision with the write-only key. Only what a reader fills in differs: the data directory, the
+ * decision with the write-only key, then one anchoring pass and the auditor's check against the chain. Only what a reader fills in differs: the data directory, the
  * secrets in the environment, and serve's port (0: the test may not take a fixed one).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -64,10 +64,10 @@ afterAll(async () => {
 });
 
 describe("README: Any language", () => {
-  it("sets up, configures and logs a decision from Python with a write-only key", async () => {
+  it("sets up, configures, logs a decision from Python with a write-only key, anchors, and the auditor verifies", async () => {
     const blocks = readmeBlocks();
-    expect(blocks.map((b) => b.lang)).toEqual(["sh", "sh", "python"]);
-    const [setup, config, python] = blocks.map((b) => b.code) as [string, string, string];
+    expect(blocks.map((b) => b.lang)).toEqual(["sh", "sh", "python", "sh"]);
+    const [setup, config, python, audit] = blocks.map((b) => b.code) as [string, string, string, string];
 
     // `ancora` on PATH, run from the sources as the built bin would run.
     const bin = join(work, "bin");
@@ -149,5 +149,33 @@ describe("README: Any language", () => {
     const page = (await records.json()) as { items: { label: string; model: { id: string } }[] };
     expect(page.items).toHaveLength(1);
     expect(page.items[0]?.model.id).toBe("loan_scorer");
+
+    // Stop serve, anchor at once, and let the auditor check the log against the registry.
+    const stopped = new Promise((resolve) => serve?.once("exit", resolve));
+    serve.kill("SIGTERM");
+    await stopped;
+    const registry = (
+      JSON.parse(readFileSync(join(dir, "ancora.json"), "utf8")) as { chain: { registry: string } }
+    ).chain.registry;
+    const [anchorLine, verifyLine] = audit
+      .replaceAll("/var/lib/ancora", dir)
+      .split("\n")
+      .filter((l) => l.trim() !== "") as [string, string];
+    const anchored = await sh(anchorLine, env);
+    expect(anchored.code, `${anchored.stdout}${anchored.stderr}`).toBe(0);
+    const verified = await sh(`${verifyLine} --json`, { ...env, ANCORA_REGISTRY: registry });
+    expect(verified.code, `${verified.stdout}${verified.stderr}`).toBe(0);
+    const report = JSON.parse(verified.stdout) as {
+      ok: boolean;
+      mode: string;
+      streams: { stream: string; records: number; anchoredSize: number; unanchored: number }[];
+    };
+    expect(report.ok).toBe(true);
+    expect(report.mode).toBe("chain");
+    const loans = report.streams.find((s) => s.stream === "loans");
+    // Everything the service wrote is anchored: the decision is protected by the chain.
+    expect(loans?.anchoredSize).toBe(loans?.records);
+    expect(loans?.unanchored).toBe(0);
+    expect(loans?.records).toBeGreaterThan(1);
   }, 240_000);
 });
