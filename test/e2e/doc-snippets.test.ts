@@ -4,6 +4,10 @@
  * a reader would paste it into a module of their own. A block that cannot stand alone (a fragment) says
  * so on the line above it, `<!-- illustrative: why -->`; those are counted and skipped, and any other
  * block that does not compile fails the test with the compiler's message and the block's place.
+ *
+ * Every shell block (```sh) says on the line above it either which test runs it as written,
+ * `<!-- tested: test/e2e/file.test.ts -->` (the file must exist and read that page), or why it is an
+ * example only, `<!-- illustrative: why -->`; an unmarked shell block fails the test.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +19,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Under .tsbuild/ (gitignored), so that `@ancora/*` resolves through the root's node_modules. */
 const OUT = join(ROOT, ".tsbuild", "doc-snippets");
 const ILLUSTRATIVE = /^<!-- illustrative: (\S.*?) -->$/;
+const TESTED = /^<!-- tested: (\S+) -->$/;
 
 interface Block {
   /** `docs/sdk.md:54`: the file and the line of the opening fence. */
@@ -26,32 +31,59 @@ interface Block {
 
 /** The ```ts blocks of one Markdown file, with the illustrative marker of each (if any). */
 function tsBlocks(file: string, markdown: string): Block[] {
+  return fencedBlocks(file, markdown, "ts");
+}
+
+/** The fenced blocks of one language in a Markdown file, with the marker line above each. */
+function fencedBlocks(file: string, markdown: string, lang: string): (Block & { marker?: string })[] {
   const lines = markdown.split("\n");
-  const blocks: Block[] = [];
+  const blocks: (Block & { marker?: string })[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== "```ts") continue;
+    if (lines[i] !== `\`\`\`${lang}`) continue;
     const end = lines.indexOf("```", i + 1);
     let above = i - 1;
     while (above >= 0 && lines[above]?.trim() === "") above--;
-    const reason = ILLUSTRATIVE.exec(lines[above]?.trim() ?? "")?.[1];
+    const marker = lines[above]?.trim() ?? "";
+    const reason = ILLUSTRATIVE.exec(marker)?.[1];
     blocks.push({
       place: `${file}:${i + 1}`,
       code: lines.slice(i + 1, end).join("\n"),
       ...(reason === undefined ? {} : { illustrative: reason }),
+      ...(lang === "ts" || !marker.startsWith("<!--") ? {} : { marker }),
     });
     i = end;
   }
   return blocks;
 }
 
+const PAGES = (): string[] => [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
+
 function allBlocks(): Block[] {
-  const files = [
-    "README.md",
-    ...readdirSync(join(ROOT, "docs"))
-      .filter((f) => f.endsWith(".md"))
-      .map((f) => `docs/${f}`),
-  ];
-  return files.flatMap((file) => tsBlocks(file, readFileSync(join(ROOT, file), "utf8")));
+  return PAGES().flatMap((file) => tsBlocks(file, readFileSync(join(ROOT, file), "utf8")));
+}
+
+/**
+ * Why a shell block's marker does not hold: missing, or a `tested:` file that does not exist or never
+ * reads the page (by its file name); `undefined` when it holds.
+ */
+function shellMarkerProblem(page: string, marker: string | undefined): string | undefined {
+  if (marker === undefined) return "no <!-- tested: FILE --> or <!-- illustrative: why --> above it";
+  if (ILLUSTRATIVE.test(marker)) return undefined;
+  const file = TESTED.exec(marker)?.[1];
+  if (file === undefined) return `unknown marker ${marker}`;
+  let test: string;
+  try {
+    test = readFileSync(join(ROOT, file), "utf8");
+  } catch {
+    return `${file} does not exist`;
+  }
+  const name = page.split("/").at(-1) as string;
+  return test.includes(name) ? undefined : `${file} does not read ${name}`;
 }
 
 /** Type-checks the blocks as separate modules; the formatted diagnostics of each, by place. */
@@ -124,6 +156,31 @@ describe("the documentation's TypeScript", () => {
       },
     ]);
     expect(found.get("bad")?.join("\n")).toMatch(/string \| undefined/);
+  });
+
+  it("holds every shell block to its marker: run by the test it names, or illustrative with a reason", () => {
+    const problems: string[] = [];
+    let tested = 0;
+    let illustrative = 0;
+    for (const page of PAGES()) {
+      const markdown = readFileSync(join(ROOT, page), "utf8");
+      const shells = ["sh", "bash", "shell", "console"].flatMap((lang) => fencedBlocks(page, markdown, lang));
+      for (const block of shells) {
+        const problem = shellMarkerProblem(page, block.marker);
+        if (problem !== undefined) problems.push(`${block.place}: ${problem}`);
+        else if (block.marker !== undefined && TESTED.test(block.marker)) tested++;
+        else illustrative++;
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(tested).toBeGreaterThan(0);
+    // The check can fail: an unmarked block, and a test that does not read the page, are refused.
+    expect(shellMarkerProblem("docs/x.md", undefined)).toMatch(/no <!-- tested/);
+    const unread = ["nowhere", "page.md"].join("-");
+    expect(shellMarkerProblem(`docs/${unread}`, "<!-- tested: test/e2e/doc-snippets.test.ts -->")).toBe(
+      `test/e2e/doc-snippets.test.ts does not read ${unread}`,
+    );
+    console.info(`${tested} shell blocks run by tests, ${illustrative} illustrative`);
   });
 
   it("type-checks every block that is not marked illustrative", { timeout: 60_000 }, () => {
