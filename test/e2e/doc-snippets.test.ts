@@ -5,7 +5,7 @@
  * so on the line above it, `<!-- illustrative: why -->`; those are counted and skipped, and any other
  * block that does not compile fails the test with the compiler's message and the block's place.
  *
- * Every shell block (```sh) says on the line above it either which test runs it as written,
+ * Every other block (shell, Python, JSON, SQL, text) says on the line above it either which test runs it as written,
  * `<!-- tested: test/e2e/file.test.ts -->` (the file must exist and read that page), or why it is an
  * example only, `<!-- illustrative: why -->`; an unmarked shell block fails the test.
  */
@@ -20,6 +20,8 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = join(ROOT, ".tsbuild", "doc-snippets");
 const ILLUSTRATIVE = /^<!-- illustrative: (\S.*?) -->$/;
 const TESTED = /^<!-- tested: (\S+) -->$/;
+/** Asks {@link fencedBlocks} for every block that is not TypeScript (shell, Python, JSON, text…). */
+const NOT_TS = "*";
 
 interface Block {
   /** `docs/sdk.md:54`: the file and the line of the opening fence. */
@@ -39,8 +41,14 @@ function fencedBlocks(file: string, markdown: string, lang: string): (Block & { 
   const lines = markdown.split("\n");
   const blocks: (Block & { marker?: string })[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== `\`\`\`${lang}`) continue;
+    const fence = lines[i];
+    if (fence === undefined || !fence.startsWith("```")) continue;
+    // Every opening fence is read to its closing one, so a closing fence is never taken for an opening.
     const end = lines.indexOf("```", i + 1);
+    if (lang === NOT_TS ? fence === "```ts" : fence !== `\`\`\`${lang}`) {
+      i = end;
+      continue;
+    }
     let above = i - 1;
     while (above >= 0 && lines[above]?.trim() === "") above--;
     const marker = lines[above]?.trim() ?? "";
@@ -158,14 +166,13 @@ describe("the documentation's TypeScript", () => {
     expect(found.get("bad")?.join("\n")).toMatch(/string \| undefined/);
   });
 
-  it("holds every shell block to its marker: run by the test it names, or illustrative with a reason", () => {
+  it("holds every other block to its marker: run by the test it names, or illustrative with a reason", () => {
     const problems: string[] = [];
     let tested = 0;
     let illustrative = 0;
     for (const page of PAGES()) {
       const markdown = readFileSync(join(ROOT, page), "utf8");
-      const shells = ["sh", "bash", "shell", "console"].flatMap((lang) => fencedBlocks(page, markdown, lang));
-      for (const block of shells) {
+      for (const block of fencedBlocks(page, markdown, NOT_TS)) {
         const problem = shellMarkerProblem(page, block.marker);
         if (problem !== undefined) problems.push(`${block.place}: ${problem}`);
         else if (block.marker !== undefined && TESTED.test(block.marker)) tested++;
@@ -180,7 +187,7 @@ describe("the documentation's TypeScript", () => {
     expect(shellMarkerProblem(`docs/${unread}`, "<!-- tested: test/e2e/doc-snippets.test.ts -->")).toBe(
       `test/e2e/doc-snippets.test.ts does not read ${unread}`,
     );
-    console.info(`${tested} shell blocks run by tests, ${illustrative} illustrative`);
+    console.info(`${tested} other blocks run by tests, ${illustrative} illustrative`);
   });
 
   it("type-checks every block that is not marked illustrative", { timeout: 60_000 }, () => {
