@@ -33,7 +33,7 @@ if (storeArg !== undefined && cidArg !== undefined) {
   store.close();
 } else {
   const path = join(mkdtempSync(join(tmpdir(), "ancora-lineage-")), "demo.db");
-  const model = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+  const model = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
   const logger = createLogger({ path, stream: "credit", model });
   logger.setConfig({
     threshold: 0.5,

@@ -155,7 +155,7 @@ export { MAX_DATASET_SOURCES, PRIVACY_CLASSES } from "./records/kinds/dataset.js
 export { POLICY_CHECK_RESULTS } from "./records/kinds/decision.js";
 export { ERASED_MATERIALS } from "./records/kinds/erasure.js";
 export { MAX_RETENTION_DAYS } from "./records/kinds/governance.js";
-export { isSha256Digest, MAX_LIST as MAX_LINEAGE_LIST } from "./records/kinds/rules.js";
+export { isSha256Digest, MAX_LIST as MAX_LINEAGE_LIST, type Sha256Digest } from "./records/kinds/rules.js";
 export { type BodyValidator, isRecordKind, RECORD_KINDS } from "./records/registry.js";
 export {
   type AccessGrantBody,

@@ -14,6 +14,7 @@ import {
   parseBlockCid,
   rootOfLeaves,
   SchemaError,
+  type Sha256Digest,
 } from "@ancora/core";
 import { InputError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
@@ -38,7 +39,7 @@ function hex(bytes: Uint8Array): string {
 }
 
 /** `sha256:` + hex of SHA-256 over `bytes`: the digest form the lineage kinds use. */
-export function sha256Digest(bytes: Uint8Array): string {
+export function sha256Digest(bytes: Uint8Array): Sha256Digest {
   return `sha256:${hex(nodeSha256(bytes))}`;
 }
 
@@ -167,10 +168,11 @@ export interface ModelInput {
   name: string;
   version: string;
   /** Digest of the weights artefact: decisions made by the model carry it as `model.hash`. */
-  weights: string;
-  architecture: string;
-  hyperparameters: string;
-  environment: string;
+  weights: Sha256Digest;
+  /** Digests (`sha256:` + 64 hex) of the architecture, hyperparameters and environment documents. */
+  architecture: Sha256Digest;
+  hyperparameters: Sha256Digest;
+  environment: Sha256Digest;
   /** Git commit of the training code. */
   commit: string;
   /** CIDs of the dataset records the model may be trained on. */

@@ -15,6 +15,7 @@ import {
   logModel,
   logReproducibility,
   logTraining,
+  type ModelInput,
   readReproducibility,
   recordOwnership,
   setRetention,
@@ -169,6 +170,26 @@ describe("lineage kinds through the SDK", () => {
     const down = lineageGraph(logger.store, train.cid);
     expect(down.nodes.map((n) => n.id)).toContain(decision.cid);
     checkNodeProofs(down);
+  });
+
+  it("refuses a model whose documents are not digests: at compile time by type, at run time by code", () => {
+    // @ts-expect-error a name is not a digest: ModelInput's architecture is `sha256:…` (tsc -b checks it)
+    const named: ModelInput["architecture"] = "transformer-v2";
+    const digest: ModelInput["architecture"] = D("transformer-v2");
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // A caller without types still cannot write it: logModel checks every digest.
+    expect(() =>
+      logModel(logger, {
+        name: MODEL.id,
+        version: MODEL.version,
+        weights: MODEL.hash,
+        architecture: named,
+        hyperparameters: D("hp"),
+        environment: D("env"),
+        commit: "a".repeat(40),
+        datasets: [],
+      }),
+    ).toThrow(expect.objectContaining({ name: "InputError", code: "INVALID_OPTION" }));
   });
 
   it("refuses a maxDecisions that is not a count, with a typed error", async () => {

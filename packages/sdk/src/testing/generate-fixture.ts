@@ -15,6 +15,7 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Sha256Digest } from "@ancora/core";
 import {
   ConsentDeniedError,
   createLogger,
@@ -46,7 +47,7 @@ const clock = () => {
   now += 1000;
   return new Date(now);
 };
-const MODEL_A = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+const MODEL_A = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
 const MODEL_A2 = { ...MODEL_A, version: "2.4.0", hash: `sha256:${"ef".repeat(32)}` };
 const MODEL_B = { id: "fraud-detect", version: "1.0.0", hash: `sha256:${"cd".repeat(32)}` };
 
@@ -111,7 +112,7 @@ salted.store.forgetSalts("salted", 6); // an erased opening
 // Lineage and governance (docs/lineage.md): one record of each kind, references across streams.
 const datasets = createLogger({ path: out, stream: "datasets", model: MODEL_A, clock });
 const governance = createLogger({ path: out, stream: "governance", model: MODEL_A, clock });
-const digest = (byte: string) => `sha256:${byte.repeat(32)}`;
+const digest = (byte: string): Sha256Digest => `sha256:${byte.repeat(32)}`;
 const split = logDataset(datasets, {
   id: "loans-2024",
   split: "train",

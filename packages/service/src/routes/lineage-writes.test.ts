@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AncoraError } from "@ancora/core";
-import { createLogger, logModel } from "@ancora/sdk";
+import { createLogger, logModel, type ModelInput } from "@ancora/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL, type TestService, testService } from "../testing/service.js";
 
@@ -43,7 +43,7 @@ function sdkCode(input: typeof model & { datasets: string[] }): string {
   const dir = mkdtempSync(join(tmpdir(), "ancora-sdk-"));
   const logger = createLogger({ path: join(dir, "a.db"), stream: "lineage", model: MODEL });
   try {
-    logModel(logger, input);
+    logModel(logger, input as ModelInput);
     return "none";
   } catch (error) {
     return error instanceof AncoraError ? error.code : "not an AncoraError";

@@ -6,7 +6,7 @@ import { createApiKey } from "../keys.js";
 import type { ServiceOptions } from "../options.js";
 import { type RunningService, startService } from "../service.js";
 
-export const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
+export const MODEL = { id: "credit-risk", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` } as const;
 export const CONFIG = {
   threshold: 0.5,
   aboveLabel: "approve",

@@ -39,8 +39,14 @@ export const MODEL_HASH: StringRule = {
   matchesFast: isSha256Digest,
 };
 
+/**
+ * A digest as the schema writes it: `sha256:` + 64 lowercase hex. The type catches a bare name or
+ * another algorithm at compile time; {@link isSha256Digest} checks the hex at run time.
+ */
+export type Sha256Digest = `sha256:${string}`;
+
 /** `sha256:` + 64 lowercase hex: the first alternative of {@link MODEL_HASH}'s pattern, without the regex. */
-export function isSha256Digest(value: string): boolean {
+export function isSha256Digest(value: string): value is Sha256Digest {
   if (value.length !== 71 || !value.startsWith("sha256:")) return false;
   for (let i = 7; i < 71; i++) {
     const c = value.charCodeAt(i);
