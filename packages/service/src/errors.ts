@@ -110,6 +110,13 @@ const PASSTHROUGH: Record<string, number> = {
   CONSENT_NOT_REVOCABLE: 409,
 };
 
+/** Codes of the verifier's sources that did not answer (`SourceError`): retryable, 503. */
+const UNREACHABLE_SOURCES: ReadonlySet<string> = new Set([
+  "SOURCE_UNREACHABLE",
+  "SOURCE_TIMEOUT",
+  "HISTORY_UNAVAILABLE",
+]);
+
 function body(code: string, message: string, hint: string | undefined): ErrorBody {
   return { error: { code, message, ...(hint === undefined ? {} : { hint }) } };
 }
@@ -117,7 +124,8 @@ function body(code: string, message: string, hint: string | undefined): ErrorBod
 /**
  * Maps any thrown value to a status and the error body. Typed errors keep their code, message and
  * hint (they never carry values); core encoding and schema errors are the caller's (400); an SDK
- * write failure (lock timeout, I/O) is retryable (503); everything else is a 500 whose message says
+ * write failure (lock timeout, I/O) and a source that did not answer (the chain or IPFS, while a pack
+ * or a verification is computed) are retryable (503); everything else is a 500 whose message says
  * nothing about the cause (it is logged, not sent).
  *
  * @example
@@ -146,6 +154,19 @@ export function toHttpError(error: unknown): HttpError {
         status: 503,
         body: body("SHUTTING_DOWN", "The service is shutting down", "Retry against another instance."),
         retryAfter: 1,
+      };
+    }
+    if (UNREACHABLE_SOURCES.has(code)) {
+      // The chain or IPFS did not answer while a pack or a verification was computed: nothing is
+      // wrong with the request or the log, so the client may retry, and the hint says why.
+      return {
+        status: 503,
+        body: body(
+          code,
+          error.shortMessage,
+          error.hint ?? "A source (the chain's RPC endpoint or IPFS) did not answer; retry later.",
+        ),
+        retryAfter: 5,
       };
     }
     if (code === "STORE_WRITE_FAILED") {
