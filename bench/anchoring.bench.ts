@@ -42,7 +42,7 @@ import {
   startAnchoringWorker,
 } from "../packages/sdk/dist/index.js";
 import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { CONFIG, type Measurement, MODEL, option, report } from "./lib.ts";
+import { CONFIG, decisionEntries, type Measurement, MODEL, option, report } from "./lib.ts";
 
 const RECORDS = option("records", 20_000);
 const IN_FLIGHT = 256;
@@ -54,15 +54,7 @@ const POLICY = `every ${EVERY.toLocaleString("en-US")} records / ${EVERY_MS.toLo
 const PIN_TOKEN = "bench-token";
 const dir = mkdtempSync(join(tmpdir(), "ancora-anchor-bench-"));
 
-let counter = 0;
-const entry = (): DecisionEntry => {
-  const i = counter++;
-  return {
-    features: { age: 20 + (i % 60), income: 30_000 + (i % 1000) * 50, id: i },
-    output: { p: i % 100 },
-    score: (i % 100) / 100,
-  };
-};
+const entry = decisionEntries();
 
 /**
  * CPU time (µs) a process has used so far, from /proc (Linux): the chain node and the pinning double

@@ -3,6 +3,7 @@
  * run, so a ratio is meaningful even on a noisy shared machine. Timings never gate tests.
  */
 import { performance } from "node:perf_hooks";
+import type { DecisionEntry } from "@ancora/sdk";
 
 export interface Measurement {
   name: string;
@@ -66,6 +67,22 @@ export const CONFIG = {
   changedBy: "bench",
   changeReason: "bench",
 };
+
+/**
+ * A generator of realistic decision entries (age, income and an id as features; a score spread over
+ * 100 values): each call gives the next one.
+ */
+export function decisionEntries(): () => DecisionEntry {
+  let counter = 0;
+  return () => {
+    const i = counter++;
+    return {
+      features: { age: 20 + (i % 60), income: 30_000 + (i % 1000) * 50, id: i },
+      output: { p: i % 100 },
+      score: (i % 100) / 100,
+    };
+  };
+}
 
 /** A numeric option from `--name=value` or `ANCORA_BENCH_NAME` (underscores allowed: `--size=10_000_000`). */
 export function option(name: string, fallback: number): number {

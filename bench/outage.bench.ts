@@ -27,13 +27,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import {
   anchoringLag,
   createLogger,
-  type DecisionEntry,
   type Recovery,
   startAnchoringWorker,
 } from "../packages/sdk/dist/index.js";
 import { TcpProxy } from "../packages/sdk/src/testing/tcp-proxy.ts";
 import { deployLocalRegistry, HARDHAT_DEV_KEY, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { CONFIG, MODEL, option, progress } from "./lib.ts";
+import { CONFIG, decisionEntries, MODEL, option, progress } from "./lib.ts";
 
 const SECONDS = option("seconds", 20);
 const EVERY = option("every", 200);
@@ -49,15 +48,7 @@ const IN_FLIGHT = 256;
 const STREAM = "loans";
 const dir = mkdtempSync(join(tmpdir(), "ancora-outage-bench-"));
 
-let counter = 0;
-const entry = (): DecisionEntry => {
-  const i = counter++;
-  return {
-    features: { age: 20 + (i % 60), income: 30_000 + (i % 1000) * 50, id: i },
-    output: { p: i % 100 },
-    score: (i % 100) / 100,
-  };
-};
+const entry = decisionEntries();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
