@@ -67,10 +67,13 @@ export {
   verifyReceiptOnChain,
 } from "./receipt/receipt-on-chain.js";
 export {
+  type PendingReference,
   type Reference,
   type ReferenceRule,
   type ReferenceTarget,
   referencesOf,
+  resolveReferences,
+  type StreamReferences,
   targetOf,
 } from "./references.js";
 export type {
@@ -104,14 +107,11 @@ export {
   combineResults,
   DEFAULT_MAX_FAILURES,
   type NodeLookup,
-  type PendingReference,
   RANGE_BLOCK,
   RANGE_BLOCK_LEVEL,
   type RangeFacts,
   type RangeStart,
   rangeStarts,
-  resolveReferences,
-  type StreamReferences,
   StreamVerifier,
   stitchRanges,
   type VerifyOptions,

@@ -16,7 +16,15 @@ import {
 } from "@ancora/core";
 import { indexColumns } from "./columns.js";
 import { sameBytes, toHex0x } from "./internal/hex.js";
-import { checkTarget, type Reference, type ReferenceTarget, referencesOf, targetOf } from "./references.js";
+import {
+  addTarget,
+  type ReferenceTarget,
+  ReferenceTracker,
+  resolveReferences,
+  type StreamReferences,
+  scanTargets,
+  unresolvedCids,
+} from "./references.js";
 import type {
   FailureCode,
   SourceVerificationResult,
@@ -103,26 +111,6 @@ export interface RangeFacts {
   readonly pendingReferences: number;
 }
 
-/** A reference that the record's own stream pass could not resolve (see {@link StreamReferences}). */
-export interface PendingReference {
-  readonly stream: string;
-  /** Seq and ts of the referring record. */
-  readonly seq: number;
-  readonly ts: string;
-  readonly reference: Reference;
-}
-
-/**
- * What a stream pass learned about references, for the cross-stream pass ({@link resolveReferences}):
- * every record that may be referenced (all kinds but decisions) by CID, and the references it could
- * not resolve among the stream's earlier records.
- */
-export interface StreamReferences {
-  readonly stream: string;
-  readonly targets: ReadonlyMap<string, ReferenceTarget>;
-  readonly pending: readonly PendingReference[];
-}
-
 /** Reads a stored Merkle node above the leaves; see {@link RecordSource.node}. */
 export type NodeLookup = (level: number, index: number) => Uint8Array | undefined;
 
@@ -204,14 +192,7 @@ export class StreamVerifier {
   readonly #wantedTexts: ReadonlySet<number>;
   readonly #cidTexts = new Map<number, string>();
   readonly #controls: ControlEvent[] = [];
-  /**
-   * Records later records may reference, by CID string: every kind except decisions, so it grows with
-   * lineage, governance, label and config records only (about 200 bytes each), never with decisions.
-   * References to decisions (ownership of an output, erasure, capsules) are resolved afterwards by a
-   * rescan of the stream (see {@link verifyStream}).
-   */
-  readonly #targets = new Map<string, ReferenceTarget>();
-  readonly #pending: PendingReference[] = [];
+  readonly #references: ReferenceTracker;
 
   /**
    * A verifier of one range of a stream, for verifying a long stream in parts (worker threads): it runs
@@ -241,6 +222,7 @@ export class StreamVerifier {
     options: VerifyOptions & { nodes?: NodeLookup; range?: RangeStart; cidTextsAt?: Iterable<number> } = {},
   ) {
     this.stream = stream;
+    this.#references = new ReferenceTracker(stream);
     this.#nodes = options.nodes;
     this.#range = options.range;
     this.#wantedTexts = new Set(options.cidTextsAt ?? []);
@@ -435,7 +417,7 @@ export class StreamVerifier {
       lowPeaks,
       cidTexts,
       controls: this.#controls,
-      pendingReferences: this.#pending.length,
+      pendingReferences: this.#references.pendingCount,
     };
   }
 
@@ -514,23 +496,10 @@ export class StreamVerifier {
     }
     // Decisions (the hot path) are neither referencing nor remembered; everything else is.
     if (record.kind !== "decision") {
-      for (const reference of referencesOf(record)) this.#checkReference(seq, record.ts, reference);
-      this.#targets.set(cid.toString(), targetOf(record, this.stream, seq));
+      this.#references.add(record, seq, cid.toString(), (problem) =>
+        this.#fail(problem.code, seq, problem.expected, problem.found),
+      );
     }
-  }
-
-  /**
-   * Checks a reference against the stream's earlier records. One not found there may be a decision of
-   * this stream, a record of another stream, or nothing: it waits for {@link resolveReferences}.
-   */
-  #checkReference(seq: number, ts: string, reference: Reference): void {
-    const target = this.#targets.get(reference.cid);
-    if (target === undefined) {
-      this.#pending.push({ stream: this.stream, seq, ts, reference });
-      return;
-    }
-    const problem = checkTarget(reference, target);
-    if (problem !== undefined) this.#fail(problem.code, seq, problem.expected, problem.found);
   }
 
   /**
@@ -538,7 +507,7 @@ export class StreamVerifier {
    * {@link resolveReferences}, which checks what the pass could not.
    */
   references(): StreamReferences {
-    return { stream: this.stream, targets: this.#targets, pending: this.#pending };
+    return this.#references.references();
   }
 
   #checkCheckpoints(headCid: string): void {
@@ -746,109 +715,6 @@ export function resolveAcrossStreams(
       ),
     ),
   );
-}
-
-/** CIDs of pending references that no stream's remembered records satisfy. */
-function unresolvedCids(streams: readonly StreamReferences[]): Set<string> {
-  const wanted = new Set<string>();
-  for (const { pending } of streams) {
-    for (const { reference } of pending) {
-      if (!streams.some((s) => s.targets.has(reference.cid))) wanted.add(reference.cid);
-    }
-  }
-  return wanted;
-}
-
-/** Remembers `stored` when its CID is wanted and its bytes really have that CID and decode. */
-function addTarget(
-  into: Map<string, ReferenceTarget>,
-  stream: string,
-  stored: StoredRecord,
-  wanted: ReadonlySet<string>,
-  sha256: Sha256 | undefined,
-): void {
-  if (!wanted.has(stored.cid) || computeCid(stored.bytes, sha256).toString() !== stored.cid) return;
-  try {
-    into.set(stored.cid, targetOf(decodeRecord(stored.bytes), stream, stored.seq));
-  } catch {
-    // Bytes that do not decode were reported as RECORD_INVALID by the first pass; they satisfy nothing.
-  }
-}
-
-/**
- * Reads the streams again and returns the records whose CIDs are `wanted` (decisions, which the first
- * pass does not remember). Only the stored CID column is compared for the rest, so the rescan costs one
- * read of the rows, no hashing or decoding except for the matches.
- */
-function scanTargets(
-  source: RecordSource,
-  streams: readonly string[],
-  wanted: ReadonlySet<string>,
-  sha256: Sha256 | undefined,
-): Map<string, ReferenceTarget> {
-  const found = new Map<string, ReferenceTarget>();
-  for (const stream of streams) {
-    for (const stored of source.records(stream)) addTarget(found, stream, stored, wanted, sha256);
-  }
-  return found;
-}
-
-/**
- * Resolves the references that the stream passes left pending, against every stream's remembered
- * records and `extra` (decisions found by a rescan): forward references, wrong kinds and rule
- * violations are failures of the referring record. With `complete`, a reference found nowhere is
- * `REFERENCE_UNRESOLVED`; without it (one stream of several), it is left alone, as it may name a record
- * of a stream that was not verified.
- *
- * A reference to another stream is "forward" when the target's `ts` is later than the referring
- * record's: streams share no sequence, and timestamps are the writers' only common order.
- *
- * @example
- * ```ts
- * const failures = resolveReferences([models.references(), training.references()], new Map(), true);
- * ```
- */
-export function resolveReferences(
-  streams: readonly StreamReferences[],
-  extra: ReadonlyMap<string, ReferenceTarget>,
-  complete: boolean,
-): VerificationFailure[] {
-  const failures: VerificationFailure[] = [];
-  for (const { pending } of streams) {
-    for (const { stream, seq, ts, reference } of pending) {
-      let target = extra.get(reference.cid);
-      for (const other of streams) {
-        if (target !== undefined) break;
-        target = other.targets.get(reference.cid);
-      }
-      if (target === undefined) {
-        if (complete) {
-          failures.push({
-            code: "REFERENCE_UNRESOLVED",
-            stream,
-            seq,
-            expected: `${reference.field} -> an earlier record of the verified streams`,
-            found: `${reference.cid} is no record of them`,
-          });
-        }
-        continue;
-      }
-      const forward = target.stream === stream ? target.seq >= seq : target.ts > ts;
-      if (forward) {
-        failures.push({
-          code: "REFERENCE_FORWARD",
-          stream,
-          seq,
-          expected: `${reference.field} -> a record written before ${stream} seq ${seq} (${ts})`,
-          found: `${reference.cid} is ${target.stream} seq ${target.seq} (${target.ts})`,
-        });
-        continue;
-      }
-      const problem = checkTarget(reference, target);
-      if (problem !== undefined) failures.push({ ...problem, stream, seq });
-    }
-  }
-  return failures;
 }
 
 /**
