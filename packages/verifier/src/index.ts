@@ -41,6 +41,7 @@ export { registeredName } from "./chain/stream-names.js";
 export { type RegistryViewOptions, registryView } from "./chain/viem-registry.js";
 export { type IndexColumns, indexColumns } from "./columns.js";
 export { SourceError, type SourceErrorCode } from "./errors.js";
+export { withFailures } from "./failures.js";
 export {
   OffLogDocumentError,
   type OffLogDocumentErrorCode,
@@ -59,7 +60,16 @@ export {
   type PublicVerifyOptions,
   verifyPublic,
 } from "./public/verify-public.js";
-export type { RangeChecker, RecordsRange } from "./range-checker.js";
+export {
+  type ControlEvent,
+  RANGE_BLOCK,
+  RANGE_BLOCK_LEVEL,
+  type RangeChecker,
+  type RangeFacts,
+  type RangeStart,
+  type RecordsRange,
+} from "./range-checker.js";
+export { rangeStarts, stitchRanges } from "./range-verifier.js";
 export {
   type ReceiptFailure,
   type ReceiptOnChainOptions,
@@ -103,20 +113,10 @@ export {
   splitRpcUrls,
 } from "./sources/rpc-transport.js";
 export {
-  type ControlEvent,
   combineResults,
-  DEFAULT_MAX_FAILURES,
-  type NodeLookup,
-  RANGE_BLOCK,
-  RANGE_BLOCK_LEVEL,
-  type RangeFacts,
-  type RangeStart,
-  rangeStarts,
   StreamVerifier,
-  stitchRanges,
-  type VerifyOptions,
   verifyStream,
   verifyStreamAsync,
   verifyStreams,
-  withFailures,
 } from "./stream-verifier.js";
+export { DEFAULT_MAX_FAILURES, type NodeLookup, type VerifyOptions } from "./verify-options.js";

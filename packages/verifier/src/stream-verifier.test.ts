@@ -12,15 +12,9 @@ import {
 } from "@ancora/core";
 import { describe, expect, it } from "vitest";
 import { indexColumns } from "./columns.js";
+import { rangeStarts, stitchRanges } from "./range-verifier.js";
 import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
-import {
-  rangeStarts,
-  StreamVerifier,
-  stitchRanges,
-  verifyStream,
-  verifyStreamAsync,
-  verifyStreams,
-} from "./stream-verifier.js";
+import { StreamVerifier, verifyStream, verifyStreamAsync, verifyStreams } from "./stream-verifier.js";
 
 const nodeSha256: Sha256 = (data) => hash("sha256", data, "buffer");
 const TS = "2025-01-31T12:00:00.000Z";

@@ -11,7 +11,8 @@ import { SourceError } from "../errors.js";
 import { toHex0x } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
 import type { LocalAnchor, LocalLog } from "../sources/types.js";
-import { DEFAULT_MAX_FAILURES, StreamVerifier } from "../stream-verifier.js";
+import { StreamVerifier } from "../stream-verifier.js";
+import { DEFAULT_MAX_FAILURES } from "../verify-options.js";
 import type { AnchoredConsistency, ChainStreamResult, ChainVerificationResult } from "./chain-result.js";
 import { ChainVerifyError } from "./errors.js";
 import {

@@ -7,8 +7,9 @@
  * stitching as the asynchronous pool (./verify-local.ts).
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import type { RangeFacts } from "../range-checker.js";
 import type { VerificationResult } from "../result.js";
-import type { RangeFacts, VerifyOptions } from "../stream-verifier.js";
+import type { VerifyOptions } from "../verify-options.js";
 import type { LocalRangeJob } from "./range-jobs.js";
 import { runRangeJob } from "./range-jobs.js";
 import { type LocalStreamSnapshot, planRanges, type RangePlan, stitchLocal } from "./range-plan.js";

@@ -3,10 +3,12 @@
  * the function that does it. The same function runs on the calling thread in tests ("inline"), so the
  * workers run exactly the code that is tested.
  */
+
+import type { RangeFacts, RangeStart } from "../range-checker.js";
 import type { StoredRecord } from "../source.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
 import { openLocalRangeLog } from "../sources/sqlite.js";
-import { type RangeFacts, type RangeStart, StreamVerifier } from "../stream-verifier.js";
+import { StreamVerifier } from "../stream-verifier.js";
 
 /** A seq range `[start.seq, to)` of a stream of a local SQLite log, read by the worker itself. */
 export interface LocalRangeJob {

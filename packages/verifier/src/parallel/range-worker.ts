@@ -11,7 +11,7 @@
  * in `pool` mode it is the worker's "error" event.
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { RangeFacts } from "../stream-verifier.js";
+import type { RangeFacts } from "../range-checker.js";
 import type { RangeJob } from "./range-jobs.js";
 
 type Data = { mode: "pool" } | { mode: "once"; job: RangeJob; port: MessagePort; flag: Int32Array };

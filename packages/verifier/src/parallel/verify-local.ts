@@ -8,17 +8,13 @@
  * that could not start, crashed or hung) and the stream is verified again serially, in the calling
  * thread's snapshot, so failures are reported exactly as {@link verifyStreams} reports them.
  */
+
+import { RANGE_BLOCK, type RangeFacts } from "../range-checker.js";
 import type { SourceVerificationResult } from "../result.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
 import { type LocalRangeLog, openLocalRangeLog } from "../sources/sqlite.js";
-import {
-  RANGE_BLOCK,
-  type RangeFacts,
-  resolveAcrossStreams,
-  type StreamPass,
-  streamPass,
-  type VerifyOptions,
-} from "../stream-verifier.js";
+import { resolveAcrossStreams, type StreamPass, streamPass } from "../stream-verifier.js";
+import type { VerifyOptions } from "../verify-options.js";
 import {
   countOption,
   type LocalStreamSnapshot,

@@ -8,16 +8,11 @@
  * decoded, and they must be exactly those the hints came from).
  */
 import { computeCid, decodeRecord, type Sha256 } from "@ancora/core";
-import type { RangeChecker } from "../range-checker.js";
+import type { ControlEvent, RangeChecker, RangeFacts, RangeStart } from "../range-checker.js";
+import { stitchRanges } from "../range-verifier.js";
 import type { VerificationResult } from "../result.js";
 import type { StoredCheckpoint, StoredRecord } from "../source.js";
-import {
-  type ControlEvent,
-  type RangeFacts,
-  type RangeStart,
-  stitchRanges,
-  type VerifyOptions,
-} from "../stream-verifier.js";
+import type { VerifyOptions } from "../verify-options.js";
 
 const LABEL = new TextEncoder().encode('"kind":"label"');
 const CONFIG = new TextEncoder().encode('"kind":"config"');

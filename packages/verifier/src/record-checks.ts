@@ -1,0 +1,209 @@
+/**
+ * The checks each record gets, in both modes of the stream verifier: seq continuity, the CID
+ * recomputed from the bytes against the stored CID, strict decoding and schema validation, the
+ * record's own seq and stream fields, the `prev` link to the previous record's CID, the index columns,
+ * the label and config rules, and the stored leaf and Merkle nodes. Pure: no I/O; what carries from one
+ * record to the next is a {@link RecordState}, and failures go to a {@link Fail}.
+ */
+import {
+  AncoraError,
+  type AncoraRecord,
+  type BlockCid,
+  type ConfigBody,
+  computeCid,
+  decodeRecord,
+  resolveLabel,
+  type Sha256,
+} from "@ancora/core";
+import { indexColumns } from "./columns.js";
+import type { Fail } from "./failures.js";
+import { sameBytes, toHex0x } from "./internal/hex.js";
+import type { StoredRecord } from "./source.js";
+import type { NodeLookup } from "./verify-options.js";
+
+/** The config record current at a point of the stream. */
+export interface CurrentConfig {
+  readonly cid: BlockCid;
+  readonly body: ConfigBody;
+}
+
+/** What the per-record checks carry from one record of a stream to the next. */
+export interface RecordState {
+  /** The seq the next record must have. */
+  expectedSeq: number;
+  /** CID of the previous record's bytes. */
+  prev: BlockCid | undefined;
+  /** Label ids defined so far. */
+  readonly labels: Set<string>;
+  config: CurrentConfig | undefined;
+}
+
+/** What {@link checkRecord} found: the CID of the bytes, and the record when they decode. */
+export interface CheckedRecord {
+  readonly cid: BlockCid;
+  readonly cidText: string;
+  readonly record: AncoraRecord | undefined;
+}
+
+const INDEX_CHECKS = [
+  ["kind", "kind", "KIND_COLUMN_MISMATCH"],
+  ["label", "label", "LABEL_COLUMN_MISMATCH"],
+  ["modelId", "modelId", "MODEL_COLUMN_MISMATCH"],
+  ["modelVersion", "modelVersion", "MODEL_COLUMN_MISMATCH"],
+  ["ts", "ts", "TS_COLUMN_MISMATCH"],
+] as const;
+
+function describeError(error: unknown): string {
+  if (error instanceof AncoraError) {
+    const path = (error as { path?: unknown }).path;
+    return typeof path === "string" ? `${error.code} at ${path}` : error.code;
+  }
+  return error instanceof Error ? error.name : "unknown error";
+}
+
+/** `null` and `undefined` spelt out, for failures. */
+export function show(value: string | null | undefined): string {
+  return value === null || value === undefined ? "null" : value;
+}
+
+/**
+ * Checks the next record of `stream`, stored at `position` (0 for the genesis): seq continuity, the
+ * CID, and the record's own rules (decoding, seq and stream fields, `prev`, columns, config and
+ * labels). Advances `state` past it.
+ */
+export function checkRecord(
+  stored: StoredRecord,
+  stream: string,
+  position: number,
+  state: RecordState,
+  sha256: Sha256 | undefined,
+  fail: Fail,
+): CheckedRecord {
+  const seq = stored.seq;
+  if (seq !== state.expectedSeq) {
+    fail(
+      seq > state.expectedSeq ? "SEQ_GAP" : "SEQ_MISMATCH",
+      Math.min(seq, state.expectedSeq),
+      String(state.expectedSeq),
+      String(seq),
+    );
+  }
+  state.expectedSeq = seq + 1;
+  const cid = computeCid(stored.bytes, sha256);
+  const cidText = cid.toString();
+  if (cidText !== stored.cid) fail("CID_MISMATCH", seq, cidText, stored.cid);
+  const prev = state.prev;
+  state.prev = cid;
+  const record = checkRules(stored, stream, position, prev, cid, state, fail);
+  return { cid, cidText, record };
+}
+
+/** The rules of one record given the state before it; the decoded record, `undefined` if it does not decode. */
+function checkRules(
+  stored: StoredRecord,
+  stream: string,
+  position: number,
+  prev: BlockCid | undefined,
+  cid: BlockCid,
+  state: RecordState,
+  fail: Fail,
+): AncoraRecord | undefined {
+  const seq = stored.seq;
+  let record: AncoraRecord;
+  try {
+    record = decodeRecord(stored.bytes);
+  } catch (error) {
+    fail("RECORD_INVALID", seq, "a canonical v1 record", describeError(error));
+    return undefined;
+  }
+  if (record.seq !== seq) fail("SEQ_MISMATCH", seq, String(seq), String(record.seq));
+  if (record.stream !== stream) fail("STREAM_MISMATCH", seq, stream, record.stream);
+  if (position === 0) {
+    if (record.kind !== "genesis") fail("GENESIS_MISSING", 0, "genesis", record.kind);
+  } else if (prev !== undefined && (record.prev === undefined || !sameBytes(record.prev.bytes, prev.bytes))) {
+    fail("PREV_MISMATCH", seq, prev.toString(), show(record.prev?.toString()));
+  }
+
+  const columns = indexColumns(record);
+  for (const [field, column, code] of INDEX_CHECKS) {
+    const found = stored[field];
+    if (found !== undefined && found !== columns[column]) {
+      fail(code, seq, `${column}=${show(columns[column])}`, `${column}=${show(found)}`);
+    }
+  }
+
+  switch (record.kind) {
+    case "label":
+      state.labels.add(record.body.id);
+      break;
+    case "config": {
+      const { aboveLabel, belowLabel } = record.body;
+      for (const id of aboveLabel === belowLabel ? [aboveLabel] : [aboveLabel, belowLabel]) {
+        if (!state.labels.has(id))
+          fail("LABEL_UNDEFINED", seq, "a label id defined earlier in the stream", id);
+      }
+      state.config = { cid, body: record.body };
+      break;
+    }
+    case "decision": {
+      const body = record.body;
+      const config = state.config;
+      if (!state.labels.has(body.label)) {
+        fail("LABEL_UNDEFINED", seq, "a label id defined earlier in the stream", body.label);
+      }
+      if (config === undefined) {
+        fail("CONFIG_MISSING", seq, "a config record before the decision", body.config.toString());
+        break;
+      }
+      if (!sameBytes(body.config.bytes, config.cid.bytes)) {
+        fail("CONFIG_MISMATCH", seq, config.cid.toString(), body.config.toString());
+      }
+      // docs/formats.md, "Rules across records": with a score, the label is the config's resolution.
+      if (body.score !== undefined) {
+        const expected = resolveLabel(config.body, body.score);
+        if (body.label !== expected) fail("LABEL_MISMATCH", seq, expected, body.label);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return record;
+}
+
+/** Checks the leaf hash a source joined in (when it did) against the recomputed `leaf`. */
+export function checkStoredLeaf(stored: StoredRecord, leaf: Uint8Array, fail: Fail): void {
+  if (stored.leafHash === undefined) return;
+  if (stored.leafHash === null || !sameBytes(stored.leafHash, leaf)) {
+    fail(
+      "MERKLE_LEAF_MISMATCH",
+      stored.seq,
+      toHex0x(leaf),
+      stored.leafHash === null ? "missing" : toHex0x(stored.leafHash),
+    );
+  }
+}
+
+/**
+ * Checks the stored Merkle node (`level`, `index`) against the recomputed `hash`. Reported at `seq`,
+ * the record that completes the node: the earliest point where the stored tree provably differs (the
+ * node's first leaf may well be intact).
+ */
+export function checkStoredNode(
+  lookup: NodeLookup,
+  level: number,
+  index: number,
+  hash: Uint8Array,
+  seq: number,
+  fail: Fail,
+): void {
+  const found = lookup(level, index);
+  if (found === undefined || !sameBytes(found, hash)) {
+    fail(
+      "MERKLE_NODE_MISMATCH",
+      seq,
+      `node (${level}, ${index}) = ${toHex0x(hash)}`,
+      found === undefined ? "missing" : toHex0x(found),
+    );
+  }
+}
