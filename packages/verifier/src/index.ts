@@ -112,11 +112,6 @@ export {
   rpcTransport,
   splitRpcUrls,
 } from "./sources/rpc-transport.js";
-export {
-  combineResults,
-  StreamVerifier,
-  verifyStream,
-  verifyStreamAsync,
-  verifyStreams,
-} from "./stream-verifier.js";
+export { StreamVerifier } from "./stream-verifier.js";
 export { DEFAULT_MAX_FAILURES, type NodeLookup, type VerifyOptions } from "./verify-options.js";
+export { combineResults, verifyStream, verifyStreamAsync, verifyStreams } from "./verify-streams.js";

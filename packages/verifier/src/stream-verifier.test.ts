@@ -14,7 +14,8 @@ import { describe, expect, it } from "vitest";
 import { indexColumns } from "./columns.js";
 import { rangeStarts, stitchRanges } from "./range-verifier.js";
 import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
-import { StreamVerifier, verifyStream, verifyStreamAsync, verifyStreams } from "./stream-verifier.js";
+import { StreamVerifier } from "./stream-verifier.js";
+import { verifyStream, verifyStreamAsync, verifyStreams } from "./verify-streams.js";
 
 const nodeSha256: Sha256 = (data) => hash("sha256", data, "buffer");
 const TS = "2025-01-31T12:00:00.000Z";

@@ -21,7 +21,7 @@ import { nodeSha256 } from "../sources/node-sha256.js";
 import { type RpcEndpoints, rpcTransport } from "../sources/rpc-transport.js";
 import { openLocalLog } from "../sources/sqlite.js";
 import type { LocalLog } from "../sources/types.js";
-import { resolveAcrossStreams, streamPass } from "../stream-verifier.js";
+import { resolveAcrossStreams, streamPass } from "../verify-streams.js";
 import type { VerifyMode } from "./args.js";
 import { UsageError } from "./errors.js";
 import type { Progress } from "./progress.js";

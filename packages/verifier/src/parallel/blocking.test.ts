@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeSha256 } from "../sources/node-sha256.js";
 import { openLocalRangeLog } from "../sources/sqlite.js";
-import { verifyStream } from "../stream-verifier.js";
+import { verifyStream } from "../verify-streams.js";
 import { type BlockingVerifyOptions, verifyLocalStreamBlocking } from "./blocking.js";
 import type { LocalStreamSnapshot } from "./range-plan.js";
 

@@ -8,8 +8,8 @@ import { rangeStarts, stitchRanges } from "../range-verifier.js";
 import { type ReferenceTarget, targetOf } from "../references.js";
 import type { VerificationResult } from "../result.js";
 import type { StoredCheckpoint, StoredHead } from "../source.js";
-import type { StreamPass } from "../stream-verifier.js";
 import type { NodeLookup, VerifyOptions } from "../verify-options.js";
+import type { StreamPass } from "../verify-streams.js";
 import { ParallelOptionError } from "./errors.js";
 
 /** What the calling thread read of a stream, in its one snapshot, to verify it in ranges. */

@@ -13,8 +13,8 @@ import { RANGE_BLOCK, type RangeFacts } from "../range-checker.js";
 import type { SourceVerificationResult } from "../result.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
 import { type LocalRangeLog, openLocalRangeLog } from "../sources/sqlite.js";
-import { resolveAcrossStreams, type StreamPass, streamPass } from "../stream-verifier.js";
 import type { VerifyOptions } from "../verify-options.js";
+import { resolveAcrossStreams, type StreamPass, streamPass } from "../verify-streams.js";
 import {
   countOption,
   type LocalStreamSnapshot,

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SourceError } from "../errors.js";
 import type { StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
-import { verifyStreams } from "../stream-verifier.js";
+import { verifyStreams } from "../verify-streams.js";
 import { MAX_EXPORT_LINE_BYTES, readJsonlExport } from "./jsonl.js";
 import { nodeSha256 } from "./node-sha256.js";
 import { openLocalLog } from "./sqlite.js";

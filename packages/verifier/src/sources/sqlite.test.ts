@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SourceError } from "../errors.js";
-import { verifyStreams } from "../stream-verifier.js";
+import { verifyStreams } from "../verify-streams.js";
 import { nodeSha256 } from "./node-sha256.js";
 import { MAX_STORE_SCHEMA, openLocalLog } from "./sqlite.js";
 
