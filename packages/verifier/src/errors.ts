@@ -1,8 +1,10 @@
 /**
- * Errors of the verifier's sources: a local log, an export file, a gateway or a peer could not give
- * what was asked. These are not verification failures (those are results, see result.ts): a source
- * error says the evidence could not be read, never that it was read and found wrong, except for
- * `BLOCK_CID_MISMATCH`, where a fetcher refuses bytes that do not hash to the CID it asked for.
+ * Errors of the verifier's sources and of its stream verifier. A source error says that a local log,
+ * an export file, a gateway or a peer could not give what was asked; a stream verifier error says
+ * that the verifier was used in a way it cannot be. Neither is a verification failure (those are
+ * results, see result.ts): an error says the evidence could not be read or checked, never that it
+ * was read and found wrong, except for `BLOCK_CID_MISMATCH`, where a fetcher refuses bytes that do not
+ * hash to the CID it asked for.
  */
 import { AncoraError } from "@ancora/core";
 
@@ -50,4 +52,37 @@ export type SourceErrorCode =
  */
 export class SourceError extends AncoraError<SourceErrorCode> {
   override name = "SourceError";
+}
+
+/**
+ * Every way the stream verifier can be misused. Codes are stable: callers and tests branch on them.
+ *
+ * - `RANGE_START_INVALID`: a range's start seq is not a non-negative multiple of the range block (16).
+ * - `RANGE_CONFIG_INVALID`: `RangeStart.config` holds the bytes of a record that is not a config record.
+ * - `VERIFIER_FINISHED`: `add`, `finish` or `facts` on a `StreamVerifier` that `finish` or `facts`
+ *   already ended.
+ * - `VERIFIER_NOT_RANGE`: `facts` on a verifier of a whole stream (made with `new StreamVerifier`,
+ *   not `StreamVerifier.range`).
+ */
+export type StreamVerifierErrorCode =
+  | "RANGE_START_INVALID"
+  | "RANGE_CONFIG_INVALID"
+  | "VERIFIER_FINISHED"
+  | "VERIFIER_NOT_RANGE";
+
+/**
+ * A `StreamVerifier` was asked something it cannot do: the caller's mistake, raised before or instead
+ * of any check, never a finding about the records.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   StreamVerifier.range("credit", { seq: 5, labels: [] });
+ * } catch (error) {
+ *   if (error instanceof StreamVerifierError && error.code === "RANGE_START_INVALID") console.error(error.hint);
+ * }
+ * ```
+ */
+export class StreamVerifierError extends AncoraError<StreamVerifierErrorCode> {
+  override name = "StreamVerifierError";
 }

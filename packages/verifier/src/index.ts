@@ -40,7 +40,12 @@ export type { RegistryAnchor, RegistryStream, RegistryView } from "./chain/regis
 export { registeredName } from "./chain/stream-names.js";
 export { type RegistryViewOptions, registryView } from "./chain/viem-registry.js";
 export { type IndexColumns, indexColumns } from "./columns.js";
-export { SourceError, type SourceErrorCode } from "./errors.js";
+export {
+  SourceError,
+  type SourceErrorCode,
+  StreamVerifierError,
+  type StreamVerifierErrorCode,
+} from "./errors.js";
 export { withFailures } from "./failures.js";
 export {
   OffLogDocumentError,

@@ -14,6 +14,7 @@ import {
   type MerkleNode,
   type Sha256,
 } from "@ancora/core";
+import { StreamVerifierError } from "./errors.js";
 import type { Fail } from "./failures.js";
 import { sameBytes, toHex0x } from "./internal/hex.js";
 import {
@@ -23,7 +24,7 @@ import {
   type RangeFacts,
   type RangeStart,
 } from "./range-checker.js";
-import { checkStoredNode } from "./record-checks.js";
+import { checkStoredNode, type RecordState } from "./record-checks.js";
 import type { VerificationResult } from "./result.js";
 import type { StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
 import type { NodeLookup, VerifyOptions } from "./verify-options.js";
@@ -41,6 +42,47 @@ function decodeOrUndefined(bytes: Uint8Array): AncoraRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The record state a range starts from: the seq it starts at, and the labels and config its start
+ * hints (which {@link stitchRanges} later checks against the records).
+ *
+ * @throws {StreamVerifierError} `RANGE_START_INVALID` when the start is not a multiple of
+ *   {@link RANGE_BLOCK}, `RANGE_CONFIG_INVALID` when the hinted config is not a config record.
+ */
+export function rangeStartState(start: RangeStart, sha256: Sha256 | undefined): RecordState {
+  if (!Number.isSafeInteger(start.seq) || start.seq < 0 || start.seq % RANGE_BLOCK !== 0) {
+    throw new StreamVerifierError(
+      "RANGE_START_INVALID",
+      `A range must start at a multiple of ${RANGE_BLOCK}; this one starts at seq ${start.seq}`,
+      {
+        hint: `Start ranges at seq 0, ${RANGE_BLOCK}, ${2 * RANGE_BLOCK}, …: rangeStarts gives the hints for such starts.`,
+        evidence: { seq: start.seq },
+      },
+    );
+  }
+  const state: RecordState = {
+    expectedSeq: start.seq,
+    prev: undefined,
+    labels: new Set(start.labels),
+    config: undefined,
+  };
+  if (start.config !== undefined) {
+    const record = decodeRecord(start.config);
+    if (record.kind !== "config") {
+      throw new StreamVerifierError(
+        "RANGE_CONFIG_INVALID",
+        `RangeStart.config is not a config record but a ${record.kind} record`,
+        {
+          hint: "Pass the bytes of the config record current before the range (rangeStarts derives them), or no config when none precedes it.",
+          evidence: { seq: start.seq, kind: record.kind },
+        },
+      );
+    }
+    state.config = { cid: computeCid(start.config, sha256), body: record.body };
+  }
+  return state;
 }
 
 /**

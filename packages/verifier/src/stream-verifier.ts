@@ -5,17 +5,25 @@
  * checks in order; the checks themselves are in record-checks.ts (each record), references.ts (what
  * records name), checkpoint-checks.ts (checkpoints and head) and range-verifier.ts (range mode).
  */
-import { CompactRange, computeCid, decodeRecord, type Sha256 } from "@ancora/core";
+import { CompactRange, type Sha256 } from "@ancora/core";
 import { CheckpointChecks, checkHead } from "./checkpoint-checks.js";
+import { StreamVerifierError } from "./errors.js";
 import { FailureLog } from "./failures.js";
 import { toHex0x } from "./internal/hex.js";
-import { RANGE_BLOCK, type RangeFacts, type RangeStart } from "./range-checker.js";
-import { RangeRecorder } from "./range-verifier.js";
+import type { RangeFacts, RangeStart } from "./range-checker.js";
+import { RangeRecorder, rangeStartState } from "./range-verifier.js";
 import { checkRecord, checkStoredLeaf, checkStoredNode, type RecordState } from "./record-checks.js";
 import { ReferenceTracker, type StreamReferences } from "./references.js";
 import type { VerificationResult } from "./result.js";
 import type { StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
 import type { NodeLookup, VerifyOptions } from "./verify-options.js";
+
+/** The error of a verifier used after `finish` or `facts` ended it. */
+function finished(message: string): StreamVerifierError {
+  return new StreamVerifierError("VERIFIER_FINISHED", message, {
+    hint: "A StreamVerifier checks one pass over a stream: make a new one for another pass, and end each once (finish(), or facts() in range mode).",
+  });
+}
 
 /**
  * Incremental verifier of one stream: feed it the stream's records in stored order with
@@ -81,19 +89,11 @@ export class StreamVerifier {
     this.stream = stream;
     this.#references = new ReferenceTracker(stream);
     this.#nodes = options.nodes;
-    this.#state = { expectedSeq: 0, prev: undefined, labels: new Set(), config: undefined };
     const start = options.range;
-    if (start !== undefined) {
-      if (!Number.isSafeInteger(start.seq) || start.seq < 0 || start.seq % RANGE_BLOCK !== 0) {
-        throw new Error(`A range must start at a multiple of ${RANGE_BLOCK}`);
-      }
-      this.#state.expectedSeq = start.seq;
-      for (const id of start.labels) this.#state.labels.add(id);
-      if (start.config !== undefined) {
-        const record = decodeRecord(start.config);
-        if (record.kind !== "config") throw new Error("RangeStart.config is not a config record");
-        this.#state.config = { cid: computeCid(start.config, options.sha256), body: record.body };
-      }
+    if (start === undefined) {
+      this.#state = { expectedSeq: 0, prev: undefined, labels: new Set(), config: undefined };
+    } else {
+      this.#state = rangeStartState(start, options.sha256);
       this.#range = new RangeRecorder(start, options.cidTextsAt);
     }
     this.#sha256 = options.sha256;
@@ -109,7 +109,7 @@ export class StreamVerifier {
 
   /** Checks one record (the next one in stored order). */
   add(stored: StoredRecord): void {
-    if (this.#finished) throw new Error("StreamVerifier.add after finish");
+    if (this.#finished) throw finished("StreamVerifier.add after finish");
     const fail = this.#failures.fail;
     const range = this.#range;
     const seq = stored.seq;
@@ -151,8 +151,12 @@ export class StreamVerifier {
   /** Ends a range-mode verifier (see {@link StreamVerifier.range}) and returns what it found. */
   facts(): RangeFacts {
     const range = this.#range;
-    if (range === undefined) throw new Error("StreamVerifier.facts needs a range verifier");
-    if (this.#finished) throw new Error("StreamVerifier.facts called twice");
+    if (range === undefined) {
+      throw new StreamVerifierError("VERIFIER_NOT_RANGE", "StreamVerifier.facts needs a range verifier", {
+        hint: "Make the verifier with StreamVerifier.range(stream, start) to get a range's facts; a verifier of a whole stream ends with finish().",
+      });
+    }
+    if (this.#finished) throw finished("StreamVerifier.facts called twice");
     this.#finished = true;
     return range.facts(this.#tree, this.#state.prev, this.#failures.count, this.#references.pendingCount);
   }
@@ -170,7 +174,7 @@ export class StreamVerifier {
    * result with failures sorted by seq.
    */
   finish(head?: StoredHead): VerificationResult {
-    if (this.#finished) throw new Error("StreamVerifier.finish called twice");
+    if (this.#finished) throw finished("StreamVerifier.finish called twice");
     this.#finished = true;
     const fail = this.#failures.fail;
     const size = this.#tree.size;
