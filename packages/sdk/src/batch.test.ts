@@ -9,8 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BatchEntry } from "./batch.js";
 import { BatchEntryError, StoreError } from "./errors.js";
 import type { ConfigChange } from "./internal/drafts.js";
+import { connectionOf } from "./internal/store-handle.js";
 import { createLogger } from "./logger.js";
-import { type AncoraStore, connectionOf, openStore } from "./store.js";
+import { type AncoraStore, openStore } from "./store.js";
 import { CONFIG, MODEL, MODEL_B, steppingClock, tempStore } from "./testing/fixtures.js";
 
 let temp: ReturnType<typeof tempStore>;

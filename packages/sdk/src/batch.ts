@@ -38,7 +38,7 @@ import {
   StreamWriter,
   type Written,
 } from "./internal/stream-writer.js";
-import type { RecordedConfig, RecordedDecision } from "./logger.js";
+import type { RecordedConfig, RecordedDecision } from "./recorded.js";
 
 /** A decision of a batch: a logger's `DecisionEntry` with its model, and no consent gate. */
 export interface BatchDecision extends DecisionInput {

@@ -123,6 +123,7 @@ export {
 } from "./evidence/bundle.js";
 export { chainName } from "./evidence/chain-name.js";
 export { plural } from "./evidence/document.js";
+export { exportJsonl, type JsonlExportSummary } from "./evidence/jsonl-export.js";
 export { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
 export { renderEvidencePack, renderEvidencePackHtml } from "./evidence/render.js";
 export {
@@ -135,7 +136,6 @@ export {
   type EvidenceConfig,
   type EvidencePack,
 } from "./evidence/types.js";
-export { exportJsonl, type JsonlExportSummary } from "./exports.js";
 export type { CommitmentOption } from "./internal/commitments.js";
 export { DEFAULT_BUSY_TIMEOUT_MS } from "./internal/database.js";
 export { SCHEMA_VERSION } from "./internal/schema.js";
@@ -191,24 +191,15 @@ export {
   svgOfLineage,
 } from "./lineage/render.js";
 export { type SampleChainVerification, verifySampleChain } from "./lineage/verify-chain.js";
+export { createLogger, type DecisionEntry, ProvenanceLogger, type WrapOptions } from "./logger.js";
 export {
-  type ChangeMeta,
-  type ConfigInput,
-  createLogger,
   DEFAULT_MAX_BATCH,
   DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_WINDOW_MS,
-  type DecisionEntry,
   type ErrorHandler,
-  type LabelInfo,
   type LoggerOptions,
-  type PolicyCheck,
-  ProvenanceLogger,
-  type Recorded,
-  type RecordedConfig,
-  type RecordedDecision,
-  type WrapOptions,
-} from "./logger.js";
+} from "./logger-options.js";
+export { type PinBlock, type PinCar, type PinningService, pinBatch, pinBlock } from "./pinning/adapter.js";
 export {
   BATCH_ENTRY_DIGITS,
   BATCH_MANIFEST_ENTRY,
@@ -222,8 +213,10 @@ export {
   MAX_BATCH_DIRECTORY_BYTES,
   type RawBlock,
 } from "./pinning/batch-directory.js";
-export { type KuboServiceOptions, kuboService } from "./pinning/kubo.js";
-export { type PinataServiceOptions, pinataService } from "./pinning/pinata.js";
+export { PinError, type PinErrorCode, parseRetryAfter } from "./pinning/errors.js";
+export { kuboService } from "./pinning/kubo.js";
+export type { KuboServiceOptions, PinataServiceOptions } from "./pinning/options.js";
+export { pinataService } from "./pinning/pinata.js";
 export {
   createPinner,
   DEFAULT_PIN_CONCURRENCY,
@@ -232,16 +225,15 @@ export {
   Pinner,
   type PinnerOptions,
 } from "./pinning/pinner.js";
-export {
-  type PinBlock,
-  type PinCar,
-  PinError,
-  type PinErrorCode,
-  type PinningService,
-  parseRetryAfter,
-  pinBatch,
-  pinBlock,
-} from "./pinning/service.js";
+export type {
+  ChangeMeta,
+  ConfigInput,
+  LabelInfo,
+  PolicyCheck,
+  Recorded,
+  RecordedConfig,
+  RecordedDecision,
+} from "./recorded.js";
 export {
   enforceRetention,
   type PurgeRecord,
@@ -256,14 +248,14 @@ export {
   type SearchPage,
   type SearchQuery,
 } from "./search.js";
-export {
-  AncoraStore,
-  type ConsistencyProofInfo,
-  type InclusionProofInfo,
-  type OutboxJob,
-  openStore,
-  type StoredRecordInfo,
-  type StoreOptions,
-  type StoreVerifyOptions,
-  type StreamInfo,
-} from "./store.js";
+export { AncoraStore, openStore } from "./store.js";
+export type {
+  ConsistencyProofInfo,
+  InclusionProofInfo,
+  OutboxJob,
+  StoredRecordInfo,
+  StoreOptions,
+  StoreVerifyOptions,
+  StreamInfo,
+} from "./store-types.js";
+export type { StreamLedger } from "./stream-ledger.js";

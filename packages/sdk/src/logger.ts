@@ -20,9 +20,9 @@ import type { ReceiptOptions } from "./anchoring/receipt.js";
 import { type ConsentRequirement, requireConsent } from "./consent/consent.js";
 import { indexSubject } from "./consent/subjects.js";
 import { ClosedError, InputError, LabelUnknownError } from "./errors.js";
+import { exportJsonl, type JsonlExportSummary } from "./evidence/jsonl-export.js";
 import { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
 import type { EvidencePack } from "./evidence/types.js";
-import { exportJsonl, type JsonlExportSummary } from "./exports.js";
 import { type CommitmentConfig, type CommitmentOption, commitmentConfig } from "./internal/commitments.js";
 import { openDatabase } from "./internal/database.js";
 import {
@@ -50,54 +50,24 @@ import {
   StreamWriter,
   type Written,
 } from "./internal/stream-writer.js";
+import {
+  type ErrorHandler,
+  type LoggerOptions,
+  type ResolvedLoggerOptions,
+  resolveLoggerOptions,
+} from "./logger-options.js";
+import type {
+  ChangeMeta,
+  ConfigInput,
+  LabelInfo,
+  PolicyCheck,
+  Recorded,
+  RecordedConfig,
+  RecordedDecision,
+} from "./recorded.js";
 import type { SearchPage, SearchQuery } from "./search.js";
-import { type AncoraStore, type InclusionProofInfo, storeOverDatabase } from "./store.js";
-
-export { DEFAULT_MAX_INPUT_BYTES };
-/** Most records one group-commit transaction takes; a longer queue is written in several. */
-export const DEFAULT_MAX_BATCH = 4096;
-/** How long a group commit waits for more calls: 0 means "until the current event-loop turn ends". */
-export const DEFAULT_WINDOW_MS = 0;
-
-/** Handler of logging failures inside wrapped functions (which never throw them at the caller). */
-export type ErrorHandler = (error: unknown, context: { stream: string; operation: "wrap" }) => void;
-
-/** Options of {@link createLogger}. */
-export interface LoggerOptions {
-  /** The SQLite file (created when missing). */
-  path: string;
-  /** The stream this logger writes: one per model or service (`[a-z0-9._-]`, up to 64, starting with a letter or digit: the registry's rule). */
-  stream: string;
-  /** The model whose decisions are logged; each decision records it. */
-  model: ModelRef;
-  /**
-   * How inputs and outputs are committed to (default `salted`: unguessable, and erasable by deleting
-   * the salt). `plain` only for public or high-entropy values; `hmac` with an organisation key.
-   */
-  commitment?: CommitmentOption;
-  /**
-   * Runs on the raw features before anything else touches them; only its result is committed to.
-   * Raw inputs are never stored in any case: records hold commitments only.
-   */
-  anonymise?: (features: Record<string, unknown>) => unknown;
-  /** Create the stream (with its genesis record) when the store does not have it (default true). */
-  create?: boolean;
-  /** Genesis fields, used when the stream is created: who creates it (default "ancora-sdk"), etc. */
-  createdBy?: string;
-  org?: string;
-  description?: string;
-  registry?: RegistryRef;
-  /** Largest canonical input or output, in bytes (default 1 MiB): larger calls fail with INPUT_TOO_LARGE. */
-  maxInputBytes?: number;
-  /** Group commit: how long to gather calls (default 0: one event-loop turn) and at most how many. */
-  groupCommit?: { windowMs?: number; maxBatch?: number };
-  /** Where logging failures of wrapped functions go (default: a line on stderr, no values). */
-  onError?: ErrorHandler;
-  /** How long to wait for other writers' locks (default 10 s). */
-  busyTimeoutMs?: number;
-  /** Clock for record timestamps (tests, fixtures). */
-  clock?: () => Date;
-}
+import { type AncoraStore, storeOverDatabase } from "./store.js";
+import type { InclusionProofInfo } from "./store-types.js";
 
 /** One decision to log. */
 export interface DecisionEntry {
@@ -116,51 +86,6 @@ export interface DecisionEntry {
   consent?: ConsentRequirement;
   /** Policy checks run for this decision, recorded in the decision's `checks` list. */
   checks?: readonly PolicyCheck[];
-}
-
-/** One policy check attached to a decision: `{ name, category, result: "pass" | "fail" | "warn", blocking }`. */
-export type PolicyCheck = NonNullable<DecisionBody["checks"]>[number];
-
-/** A durably written record. */
-export interface Recorded {
-  stream: string;
-  seq: number;
-  cid: string;
-  ts: string;
-}
-
-/** A durably written decision. */
-export interface RecordedDecision extends Recorded {
-  /** The label id the config resolved the score to. */
-  label: string;
-  /** CID of the config record that resolved it. */
-  config: string;
-}
-
-/** Who changed something and why (mandatory for config, optional for labels). */
-export interface ChangeMeta {
-  changedBy: string;
-  changeReason: string;
-}
-
-/** Options of {@link ProvenanceLogger.setConfig}. Labels are ids (`L001`) or names (defined when new). */
-export interface ConfigInput extends ChangeMeta {
-  threshold: number;
-  aboveLabel: string;
-  belowLabel: string;
-}
-
-/** A written config record. */
-export interface RecordedConfig extends Recorded {
-  config: ConfigBody;
-  /** Labels this call defined on the way (new names), in order. */
-  definedLabels: { id: string; name: string; seq: number }[];
-}
-
-/** A label of the stream. */
-export interface LabelInfo {
-  id: string;
-  name: string;
 }
 
 /** Options of {@link ProvenanceLogger.wrap}. */
@@ -198,12 +123,6 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-function defaultOnError(error: unknown, context: { stream: string }): void {
-  const code = error instanceof AncoraError ? error.code : "UNKNOWN";
-  // Code and stream only: an error's evidence may name fields, never print values.
-  process.stderr.write(`[ancora] stream "${context.stream}": a decision was not logged (${code})\n`);
-}
-
 /**
  * A logger for one stream. Create it with {@link createLogger}.
  */
@@ -230,27 +149,20 @@ export class ProvenanceLogger {
       db: Database.Database;
       writer: StreamWriter;
       store: AncoraStore;
-      options: LoggerOptions;
-      model: ModelRef;
-      commitment: CommitmentConfig;
+      resolved: ResolvedLoggerOptions;
     },
   ) {
     if (key !== LOGGER_KEY) throw new TypeError("Use createLogger() to create a logger");
-    const { options } = parts;
-    this.stream = options.stream;
-    this.model = parts.model;
+    const { resolved } = parts;
+    this.stream = resolved.stream;
+    this.model = resolved.settings.model;
     this.store = parts.store;
     this.#db = parts.db;
     this.#writer = parts.writer;
-    this.#settings = {
-      commitment: parts.commitment,
-      anonymise: options.anonymise,
-      maxInputBytes: options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES,
-      model: parts.model,
-    };
-    this.#windowMs = options.groupCommit?.windowMs ?? DEFAULT_WINDOW_MS;
-    this.#maxBatch = options.groupCommit?.maxBatch ?? DEFAULT_MAX_BATCH;
-    this.#onError = options.onError ?? defaultOnError;
+    this.#settings = resolved.settings;
+    this.#windowMs = resolved.windowMs;
+    this.#maxBatch = resolved.maxBatch;
+    this.#onError = resolved.onError;
   }
 
   /** True once {@link ProvenanceLogger.close} was called. */
@@ -620,51 +532,16 @@ export class ProvenanceLogger {
  * ```
  */
 export function createLogger(options: LoggerOptions): ProvenanceLogger {
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("INVALID_OPTION", "createLogger needs an options object");
-  }
-  if (typeof options.path !== "string" || options.path.length === 0) {
-    throw new InputError("INVALID_OPTION", "path must name the store's SQLite file");
-  }
-  if (typeof options.stream !== "string" || !STREAM_ID.test(options.stream)) {
-    throw new InputError(
-      "INVALID_OPTION",
-      "stream must be 1 to 64 characters of [a-z0-9._-], starting with a letter or digit",
-      {
-        hint: 'Use a lower-case name such as "loans" or "fraud.eu-west": the same rule the registry applies.',
-        evidence: { field: "stream" },
-      },
-    );
-  }
-  const model = checkModel(options.model);
-  const commitment = commitmentConfig(options.commitment);
-  const maxInput = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
-  const windowMs = options.groupCommit?.windowMs ?? DEFAULT_WINDOW_MS;
-  const maxBatch = options.groupCommit?.maxBatch ?? DEFAULT_MAX_BATCH;
-  if (!Number.isSafeInteger(maxInput) || maxInput < 1) {
-    throw new InputError("INVALID_OPTION", "maxInputBytes must be a positive integer");
-  }
-  if (!Number.isFinite(windowMs) || windowMs < 0 || !Number.isSafeInteger(maxBatch) || maxBatch < 1) {
-    throw new InputError("INVALID_OPTION", "groupCommit needs windowMs >= 0 and an integer maxBatch >= 1");
-  }
-  if (options.anonymise !== undefined && typeof options.anonymise !== "function") {
-    throw new InputError("INVALID_OPTION", "anonymise must be a function");
-  }
-  const clock: Clock = options.clock ?? (() => new Date());
-  const genesis: GenesisBody = {
-    createdBy: options.createdBy ?? "ancora-sdk",
-    ...(options.org === undefined ? {} : { org: options.org }),
-    ...(options.description === undefined ? {} : { description: options.description }),
-    ...(options.registry === undefined ? {} : { registry: options.registry }),
-  };
+  const resolved = resolveLoggerOptions(options);
+  const { clock } = resolved;
   const db = openDatabase(options.path, {
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
   });
   try {
-    const id = openStream(db, options.stream, options.create === false ? undefined : genesis, clock);
+    const id = openStream(db, options.stream, options.create === false ? undefined : resolved.genesis, clock);
     const writer = new StreamWriter(db, id, options.stream, clock);
     const store = storeOverDatabase(db, options.path, clock);
-    return new ProvenanceLogger(LOGGER_KEY, { db, writer, store, options, model, commitment });
+    return new ProvenanceLogger(LOGGER_KEY, { db, writer, store, resolved });
   } catch (error) {
     db.close();
     throw error;

@@ -35,113 +35,26 @@ import { crossCheck, parallelPass, serialPass } from "./internal/cross-reference
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
+import { attachStoreHandle, detachStoreHandle } from "./internal/store-handle.js";
 import type { Clock } from "./internal/stream-writer.js";
 import { countRecords, type SearchPage, type SearchQuery, searchRecords } from "./search.js";
-
-/** Options of {@link openStore}. */
-export interface StoreOptions {
-  /** Path of the SQLite file. */
-  path: string;
-  /** Open read-only (an auditor's copy). The store must exist and be at the current schema version. */
-  readonly?: boolean;
-  /** How long to wait for another writer's lock (default 10 s). */
-  busyTimeoutMs?: number;
-  /** Clock for checkpoint and job timestamps (tests). */
-  clock?: () => Date;
-}
-
-/** A stream as the store describes it. */
-export interface StreamInfo {
-  name: string;
-  /** Number of records, genesis included (the Merkle tree size). */
-  size: number;
-  /** CID of the last record. */
-  head: string | null;
-  createdAt: string;
-}
-
-/** A stored record. */
-export interface StoredRecordInfo {
-  stream: string;
-  seq: number;
-  cid: string;
-  bytes: Uint8Array;
-  record: AncoraRecord;
-}
-
-/** An RFC 9162 inclusion proof of record `index` in the stream's tree of `size` records. */
-export interface InclusionProofInfo {
-  stream: string;
-  index: number;
-  size: number;
-  /** The record's CID (the leaf input). */
-  cid: string;
-  /** SHA-256(0x00 || CID bytes). */
-  leafHash: Uint8Array;
-  proof: Uint8Array[];
-  /** The tree head the proof leads to. */
-  root: Uint8Array;
-}
-
-/** An RFC 9162 consistency proof between two sizes of a stream's tree. */
-export interface ConsistencyProofInfo {
-  stream: string;
-  size1: number;
-  size2: number;
-  root1: Uint8Array;
-  root2: Uint8Array;
-  proof: Uint8Array[];
-}
-
-/** A job in the durable outbox. */
-export interface OutboxJob {
-  id: number;
-  kind: string;
-  stream: string | null;
-  payload: unknown;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-}
-
-/** Options of {@link AncoraStore.verify}. */
-export interface StoreVerifyOptions extends Omit<VerifyOptions, "sha256"> {
-  /** Streams to verify (default: every stream in the store). */
-  stream?: string | readonly string[];
-  /**
-   * Threads to verify a long stream on, the calling one included (default: the available cores, at
-   * most 4; 1 = this thread only). Results are identical either way: a parallel run that finds
-   * anything wrong is redone serially for exact failure reports.
-   */
-  threads?: number;
-}
+import type {
+  ConsistencyProofInfo,
+  InclusionProofInfo,
+  OutboxJob,
+  StoredRecordInfo,
+  StoreOptions,
+  StoreVerifyOptions,
+  StreamInfo,
+} from "./store-types.js";
 
 const STORE_KEY = Symbol("AncoraStore");
 /** Nodes at this level and above (covering >= 256 leaves) are cached: at most n/256 of them exist. */
 const NODE_CACHE_MIN_LEVEL = 8;
 const NODE_CACHE_SIZE = 65_536;
-const connections = new WeakMap<AncoraStore, Database.Database>();
-const clocks = new WeakMap<AncoraStore, Clock>();
-
 /** Package-internal (not exported from index.ts): a store over a logger's own connection. */
 export function storeOverDatabase(db: Database.Database, path: string, clock: Clock): AncoraStore {
   return new AncoraStore(db, path, clock, STORE_KEY);
-}
-
-/** Package-internal: the open connection of a store (throws ClosedError when closed). */
-export function connectionOf(store: AncoraStore): Database.Database {
-  const db = connections.get(store);
-  if (db === undefined || !db.open) throw new ClosedError("store");
-  return db;
-}
-
-/**
- * Package-internal: the clock a store (and the logger over it) stamps records with, so that every
- * record of a logger, lineage and consent ones included, and every judgement of time (consent validity,
- * retention cut-offs) use one clock.
- */
-export function clockOf(store: AncoraStore): Clock {
-  return clocks.get(store) ?? (() => new Date());
 }
 
 /**
@@ -164,8 +77,7 @@ export class AncoraStore {
     this.#db = db;
     this.path = path;
     this.#clock = clock;
-    connections.set(this, db);
-    clocks.set(this, clock);
+    attachStoreHandle(this, db, clock);
   }
 
   get #open(): Database.Database {
@@ -565,7 +477,7 @@ export class AncoraStore {
    * ```
    */
   receipt(stream: string, seq: number, options: ReceiptOptions = {}): Receipt {
-    return buildReceipt(this, stream, seq, options);
+    return buildReceipt(this.#open, this, stream, seq, options);
   }
 
   /** Anchors recorded for a stream (every registry, every status), by size. */
@@ -578,7 +490,7 @@ export class AncoraStore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    connections.delete(this);
+    detachStoreHandle(this);
     this.#statements.clear();
     this.#nodeCache.clear();
     this.#db.close();

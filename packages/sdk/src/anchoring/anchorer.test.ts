@@ -50,8 +50,9 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectionOf } from "../internal/store-handle.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { connectionOf, openStore } from "../store.js";
+import { openStore } from "../store.js";
 import { CONFIG, DEV_KEY_1, DEV_KEY_2, MODEL, tempStore } from "../testing/fixtures.js";
 import { type AnchoredCheckpoint, getManifestBytes } from "./anchor-store.js";
 import {

@@ -51,7 +51,9 @@ import {
   toHex,
   type WalletClient,
 } from "viem";
-import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
+import type { OutboxJob } from "../store-types.js";
 import {
   type AnchoredCheckpoint,
   type AnchorRecord,

@@ -3,7 +3,9 @@
  * when the oldest of them was logged. Read from the store alone, so a process that anchors on a worker
  * thread (or not at all) can export it as metrics.
  */
-import { type AncoraStore, connectionOf } from "../store.js";
+
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 import { listAnchors, recordTime, streamIdOf } from "./anchor-store.js";
 
 /** One stream's anchoring lag. */

@@ -31,7 +31,8 @@ import {
   type WalletClient,
 } from "viem";
 import { nodeSha256 } from "../internal/crypto.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 import { streamIdOf } from "./anchor-store.js";
 import { AnchorError } from "./errors.js";
 import { buildManifests, type ManifestSink } from "./manifests.js";

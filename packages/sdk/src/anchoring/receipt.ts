@@ -3,9 +3,10 @@
  * latest confirmed anchored checkpoint that covers it, that checkpoint as the chain commits it (stream,
  * size, root), and where it is on chain.
  */
-import { parseBlockCid, RECEIPT_VERSION, type Receipt, validateReceipt } from "@ancora/core";
+import { type Checkpoint, parseBlockCid, RECEIPT_VERSION, type Receipt, validateReceipt } from "@ancora/core";
+import type Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import type { InclusionProofInfo, StoredRecordInfo } from "../store-types.js";
 import { listAnchors } from "./anchor-store.js";
 import { NotAnchoredError } from "./errors.js";
 
@@ -15,6 +16,13 @@ export interface ReceiptOptions {
   registry?: string;
   /** … and on this chain. Default: any registry the store has anchored to. */
   chainId?: number;
+}
+
+/** What a receipt is read from: the store's checkpoints, records and proofs (an AncoraStore). */
+export interface ReceiptReader {
+  checkpoints(stream: string): Checkpoint[];
+  get(stream: string, seq: number): StoredRecordInfo | undefined;
+  inclusionProof(stream: string, seq: number, size?: number): InclusionProofInfo;
 }
 
 /**
@@ -27,12 +35,12 @@ export interface ReceiptOptions {
  * ```
  */
 export function buildReceipt(
-  store: AncoraStore,
+  db: Database.Database,
+  store: ReceiptReader,
   stream: string,
   seq: number,
   options: ReceiptOptions = {},
 ): Receipt {
-  const db = connectionOf(store);
   return db.transaction((): Receipt => {
     const anchors = listAnchors(db, stream, {
       status: "confirmed",

@@ -7,10 +7,11 @@ import { parentPort, workerData } from "node:worker_threads";
 import { rpcTransport } from "@ancora/verifier";
 import { createPublicClient, createWalletClient, type Hex, type PublicClient } from "viem";
 import { toAccount } from "viem/accounts";
+import type { PinningService } from "../pinning/adapter.js";
 import { kuboService } from "../pinning/kubo.js";
 import { pinataService } from "../pinning/pinata.js";
 import { createPinner, type Pinner } from "../pinning/pinner.js";
-import type { PinningService, PortableServiceSpec } from "../pinning/service.js";
+import type { PortableServiceSpec } from "../pinning/portable.js";
 import { type AncoraStore, openStore } from "../store.js";
 import {
   type AnchorErrorContext,

@@ -26,7 +26,8 @@ import type {
   TransactionSerializable,
   TypedDataDefinition,
 } from "viem";
-import { type PinningService, portableSpec } from "../pinning/service.js";
+import type { PinningService } from "../pinning/adapter.js";
+import { portableSpec } from "../pinning/portable.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import {
   type AnchorBacklog,

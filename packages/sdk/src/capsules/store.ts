@@ -5,10 +5,11 @@
  */
 import { parseBlockCid } from "@ancora/core";
 import { indexSubject, subjectRef } from "../consent/subjects.js";
+import { connectionOf } from "../internal/store-handle.js";
 import { appendKinds, only } from "../lineage/append.js";
 import { sha256Digest } from "../lineage/kinds.js";
-import type { ProvenanceLogger } from "../logger.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import type { AncoraStore } from "../store.js";
+import type { StreamLedger } from "../stream-ledger.js";
 import { type CapsuleKeySource, type CapsuleMeta, openCapsule, sealCapsule } from "./capsule.js";
 import { CapsuleError } from "./errors.js";
 
@@ -44,7 +45,7 @@ export interface LoggedCapsule {
  * ```
  */
 export function logCapsule(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   payload: Uint8Array,
   options: LogCapsuleOptions,
 ): LoggedCapsule {

@@ -7,9 +7,9 @@
  */
 import { type BlockCid, decodeRecord, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
+import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { appendKinds, only } from "../lineage/append.js";
-import type { ProvenanceLogger } from "../logger.js";
-import { clockOf, connectionOf } from "../store.js";
+import type { StreamLedger } from "../stream-ledger.js";
 import { type ConsentDeniedCode, ConsentDeniedError, ConsentInputError } from "./errors.js";
 import { type ConsentPolicyState, type ConsentVerdict, evaluateConsent } from "./evaluate.js";
 import { indexSubject, subjectRecords, subjectRef } from "./subjects.js";
@@ -90,7 +90,7 @@ function link(cid: string): BlockCid {
   return parsed;
 }
 
-function connection(logger: ProvenanceLogger): Database.Database {
+function connection(logger: StreamLedger): Database.Database {
   return connectionOf(logger.store);
 }
 
@@ -103,7 +103,7 @@ function connection(logger: ProvenanceLogger): Database.Database {
  *   validUntil: "2026-01-01T00:00:00.000Z" });
  * ```
  */
-export function grantConsent(logger: ProvenanceLogger, grant: ConsentGrant): RecordedConsent {
+export function grantConsent(logger: StreamLedger, grant: ConsentGrant): RecordedConsent {
   if (typeof grant !== "object" || grant === null) {
     throw new ConsentInputError("grantConsent needs { subject, purposes, roles }", {
       evidence: { field: "grant" },
@@ -156,7 +156,7 @@ export function grantConsent(logger: ProvenanceLogger, grant: ConsentGrant): Rec
  * ```
  */
 export function revokeConsent(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   revocation: { subject: string; actor: string; purpose?: string; policy?: string },
 ): RecordedConsent[] {
   if (typeof revocation !== "object" || revocation === null) {
@@ -263,7 +263,7 @@ export function policiesOf(db: Database.Database, ref: string): ConsentPolicySta
  * ```
  */
 export function checkConsent(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   requirement: ConsentRequirement,
   at: Date = clockOf(logger.store)(),
 ): ConsentVerdict & { subjectRef: string } {
@@ -296,7 +296,7 @@ const MESSAGES: Readonly<Record<ConsentDeniedCode, string>> = {
  * consent-denied record (durably) and throws {@link ConsentDeniedError} whose evidence holds its seq
  * and CID.
  */
-export function requireConsent(logger: ProvenanceLogger, requirement: ConsentRequirement): string {
+export function requireConsent(logger: StreamLedger, requirement: ConsentRequirement): string {
   const verdict = checkConsent(logger, requirement);
   if (verdict.allowed) return verdict.subjectRef;
   const ref = verdict.subjectRef;

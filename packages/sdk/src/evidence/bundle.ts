@@ -18,7 +18,8 @@ import {
   tarHeader,
   tarPadding,
 } from "@ancora/verifier";
-import { type AncoraStore, connectionOf } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 import { type EvidencePackOptions, evidencePack } from "./pack.js";
 import { renderEvidencePack, renderEvidencePackHtml } from "./render.js";
 import type { EvidencePack } from "./types.js";

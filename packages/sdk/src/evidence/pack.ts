@@ -6,7 +6,8 @@
 import { encodeStreamId } from "@ancora/contracts";
 import type { PublicClient } from "viem";
 import { InputError } from "../errors.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 import { assessorCommand } from "./assessor.js";
 import { checkAgainstChain } from "./chain-check.js";
 import { chainName } from "./chain-name.js";

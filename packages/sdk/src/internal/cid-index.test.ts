@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { connectionOf, openStore } from "../store.js";
+import { openStore } from "../store.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { findRecordByCid, indexNewRecords } from "./cid-index.js";
+import { connectionOf } from "./store-handle.js";
 
 describe("findRecordByCid", () => {
   let tmp: ReturnType<typeof tempStore>;

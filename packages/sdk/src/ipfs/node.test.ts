@@ -5,8 +5,8 @@
 import { type BlockCid, computeCid, decodeManifest, manifestBlock, parseBlockCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { putManifest } from "../anchoring/anchor-store.js";
+import { connectionOf } from "../internal/store-handle.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { type IpfsNode, startIpfsNode } from "./node.js";
 import { SqliteBlockstore } from "./sqlite-blockstore.js";

@@ -15,7 +15,8 @@ import type { Blockstore, InputPair, Pair } from "interface-blockstore";
 type AbortOptions = { signal?: AbortSignal };
 
 import { indexNewRecords, prefixOf } from "../internal/cid-index.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 
 /** The error `interface-store` specifies for a missing key (matched by name by Helia). */
 export class BlockNotFoundError extends Error {

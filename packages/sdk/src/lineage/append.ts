@@ -7,9 +7,9 @@
  */
 import type Database from "better-sqlite3";
 import { StreamUnknownError } from "../errors.js";
+import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { type Draft, StreamWriter, type Written } from "../internal/stream-writer.js";
-import type { ProvenanceLogger } from "../logger.js";
-import { clockOf, connectionOf } from "../store.js";
+import type { StreamLedger } from "../stream-ledger.js";
 
 /** A record body for one of the lineage kinds (validated by core when it is encoded). */
 export interface KindDraft {
@@ -27,7 +27,7 @@ export interface AppendContext {
   ts: string;
 }
 
-interface Ledger {
+interface AppendState {
   db: Database.Database;
   streamId: number;
   writer: StreamWriter;
@@ -35,23 +35,23 @@ interface Ledger {
   now: Date | undefined;
 }
 
-const ledgers = new WeakMap<ProvenanceLogger, Ledger>();
+const appendStates = new WeakMap<StreamLedger, AppendState>();
 
 /** The logger's connection, stream id and a writer of its stream (one per logger, cached). */
-export function ledgerOf(logger: ProvenanceLogger): Ledger {
+function appendStateOf(logger: StreamLedger): AppendState {
   const db = connectionOf(logger.store);
-  const cached = ledgers.get(logger);
+  const cached = appendStates.get(logger);
   if (cached !== undefined && cached.db === db) return cached;
   const streamId = db
     .prepare<[string], number>("SELECT id FROM streams WHERE name = ?")
     .pluck()
     .get(logger.stream);
   if (streamId === undefined) throw new StreamUnknownError(logger.stream);
-  const ledger: Ledger = { db, streamId, writer: undefined as unknown as StreamWriter, now: undefined };
+  const state: AppendState = { db, streamId, writer: undefined as unknown as StreamWriter, now: undefined };
   const clock = clockOf(logger.store);
-  ledger.writer = new StreamWriter(db, streamId, logger.stream, () => ledger.now ?? clock());
-  ledgers.set(logger, ledger);
-  return ledger;
+  state.writer = new StreamWriter(db, streamId, logger.stream, () => state.now ?? clock());
+  appendStates.set(logger, state);
+  return state;
 }
 
 /**
@@ -59,18 +59,18 @@ export function ledgerOf(logger: ProvenanceLogger): Ledger {
  * building, encoding (core validates every body) or `after` fails, nothing is written.
  */
 export function appendKinds<T>(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   build: (at: { ts: string }) => KindDraft[],
   after: (context: AppendContext) => T,
 ): T {
   if (logger.closed) connectionOf(logger.store); // throws ClosedError
-  const ledger = ledgerOf(logger);
-  const { db, streamId, writer } = ledger;
+  const state = appendStateOf(logger);
+  const { db, streamId, writer } = state;
   const now = clockOf(logger.store)();
   const ts = now.toISOString();
   return db
     .transaction((): T => {
-      ledger.now = now;
+      state.now = now;
       const [outcome] = writer.appendInTransaction([
         {
           // Bodies are plain objects checked by core's registry on encoding; the cast only widens the

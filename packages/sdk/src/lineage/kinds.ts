@@ -18,8 +18,9 @@ import {
 } from "@ancora/core";
 import { InputError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
-import type { ProvenanceLogger } from "../logger.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
+import type { StreamLedger } from "../stream-ledger.js";
 import { type AppendContext, appendKinds, only } from "./append.js";
 import { LineageError } from "./errors.js";
 
@@ -115,7 +116,7 @@ export interface DatasetInput {
  * ```
  */
 export function logDataset(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   input: DatasetInput,
 ): RecordedLineage & { root: Uint8Array } {
   const hashes = input?.sampleHashes;
@@ -187,7 +188,7 @@ export interface ModelInput {
  * const model = logModel(logger, { name: "credit-risk", version: "2.3.1", weights: "sha256:…", architecture, hyperparameters, environment, commit, datasets: [ds.cid] });
  * ```
  */
-export function logModel(logger: ProvenanceLogger, input: ModelInput): RecordedLineage {
+export function logModel(logger: StreamLedger, input: ModelInput): RecordedLineage {
   const datasets = (Array.isArray(input?.datasets) ? input.datasets : []).map((d, i) =>
     cidOf(d, `datasets[${i}]`),
   );
@@ -233,7 +234,7 @@ export interface TrainingInput {
  * logTraining(logger, { datasets: [ds.cid], modelAfter: model.cid, parameters: "sha256:…", backend: "cpu", actor: "ml-platform" });
  * ```
  */
-export function logTraining(logger: ProvenanceLogger, input: TrainingInput): RecordedLineage {
+export function logTraining(logger: StreamLedger, input: TrainingInput): RecordedLineage {
   const datasets = (Array.isArray(input?.datasets) ? input.datasets : []).map((d, i) =>
     cidOf(d, `datasets[${i}]`),
   );
@@ -277,7 +278,7 @@ export function logTraining(logger: ProvenanceLogger, input: TrainingInput): Rec
  * ```
  */
 export function logReproducibility(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   target: string | BlockCid,
   document: unknown,
 ): RecordedLineage & { manifest: string } {
@@ -366,7 +367,7 @@ export function readReproducibility(store: AncoraStore, recordCid: string): unkn
 
 /** Records who answers for a model, dataset, training run or decision; `previous` makes it a handoff. */
 export function recordOwnership(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   input: {
     target: string | BlockCid;
     owner: string;
@@ -389,7 +390,7 @@ export function recordOwnership(
 
 /** Records a retention policy: payloads of records of `kind` are kept `payloadDays` days (enforceRetention). */
 export function setRetention(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   input: { kind: string; payloadDays: number; basis: string; actor: string },
 ): RecordedLineage {
   return simple(logger, "retention", {
@@ -402,7 +403,7 @@ export function setRetention(
 
 /** Records an access grant: `grantee` may use `scope` from `validFrom` (default now) until `validUntil`. */
 export function grantAccess(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   input: { grantee: string; scope: readonly string[]; actor: string; validFrom?: Date; validUntil?: Date },
 ): RecordedLineage {
   return asInput(() =>
@@ -425,7 +426,7 @@ export function grantAccess(
   );
 }
 
-function simple(logger: ProvenanceLogger, kind: string, body: Record<string, unknown>): RecordedLineage {
+function simple(logger: StreamLedger, kind: string, body: Record<string, unknown>): RecordedLineage {
   return asInput(() =>
     appendKinds(
       logger,

@@ -9,7 +9,8 @@ import type Database from "better-sqlite3";
 import { InputError } from "../errors.js";
 import { findRecordByCid } from "../internal/cid-index.js";
 import { nodeSha256 } from "../internal/crypto.js";
-import { type AncoraStore, connectionOf } from "../store.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 import { LineageError } from "./errors.js";
 import {
   LINEAGE_GRAPH_VERSION,

@@ -22,16 +22,18 @@ import { hardhat } from "viem/chains";
 import { afterEach, describe, expect, it } from "vitest";
 import { getManifestBytes, putManifest } from "../anchoring/anchor-store.js";
 import { createAnchorer } from "../anchoring/anchorer.js";
+import { connectionOf } from "../internal/store-handle.js";
 import { encodeCar, readCar } from "../ipfs/car.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { connectionOf, openStore } from "../store.js";
+import { openStore } from "../store.js";
 import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
+import { type PinningService, pinBatch } from "./adapter.js";
 import { batchCar } from "./batch-directory.js";
+import { PinError } from "./errors.js";
 import { kuboService } from "./kubo.js";
 import { pinataService } from "./pinata.js";
 import { createPinner } from "./pinner.js";
-import { PinError, type PinningService, pinBatch } from "./service.js";
 
 const JWT = "test-jwt-0123456789-very-secret";
 

@@ -8,25 +8,10 @@
  * `PinErrorMsg` means the root could not be pinned, typically because a block it links is missing.
  */
 import { create } from "kubo-rpc-client";
-import {
-  markPortable,
-  type PinBlock,
-  type PinCar,
-  PinError,
-  type PinningService,
-  parseRetryAfter,
-  pinErrorForStatus,
-} from "./service.js";
-
-/** Options of {@link kuboService}. */
-export interface KuboServiceOptions {
-  /** RPC API URL, e.g. http://127.0.0.1:5001/api/v0. Default: `process.env.KUBO_RPC_URL`. */
-  url?: string;
-  /** Extra headers (e.g. `Authorization` for a protected endpoint; from the environment, never logged). */
-  headers?: Record<string, string>;
-  /** Per-request timeout (default 30 s). */
-  timeoutMs?: number;
-}
+import type { PinBlock, PinCar, PinningService } from "./adapter.js";
+import { PinError, parseRetryAfter, pinErrorForStatus } from "./errors.js";
+import type { KuboServiceOptions } from "./options.js";
+import { markPortable } from "./portable.js";
 
 /**
  * A Kubo RPC adapter.

@@ -9,26 +9,10 @@
  * CAR's root.
  */
 import { PinataSDK } from "pinata";
-import {
-  markPortable,
-  type PinBlock,
-  type PinCar,
-  PinError,
-  type PinningService,
-  pinErrorForStatus,
-} from "./service.js";
-
-/** Options of {@link pinataService}. */
-export interface PinataServiceOptions {
-  /** The JWT. Default: `process.env.PINATA_JWT`. Never logged. */
-  jwt?: string;
-  /** Upload API base (default the SDK's, https://uploads.pinata.cloud/v3). */
-  uploadUrl?: string;
-  /** API base for other calls (default the SDK's). */
-  endpointUrl?: string;
-  /** The SDK hides Retry-After: wait this long after a 429 (Pinata's free plan allows 60 requests/min). */
-  rateLimitWaitMs?: number;
-}
+import type { PinBlock, PinCar, PinningService } from "./adapter.js";
+import { PinError, pinErrorForStatus } from "./errors.js";
+import type { PinataServiceOptions } from "./options.js";
+import { markPortable } from "./portable.js";
 
 /**
  * A Pinata adapter.

@@ -22,10 +22,13 @@ import type Database from "better-sqlite3";
 import { getManifestBytes, retryBackedOffJobs, streamIdOf } from "../anchoring/anchor-store.js";
 import type { Recovery } from "../anchoring/anchorer.js";
 import { describeError } from "../anchoring/errors.js";
+import { connectionOf } from "../internal/store-handle.js";
 import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";
-import { type AncoraStore, connectionOf, type OutboxJob } from "../store.js";
+import type { AncoraStore } from "../store.js";
+import type { OutboxJob } from "../store-types.js";
+import { type PinningService, pinBatch, pinBlock } from "./adapter.js";
 import { batchCar, type RawBlock } from "./batch-directory.js";
-import { PinError, type PinningService, pinBatch, pinBlock } from "./service.js";
+import { PinError } from "./errors.js";
 
 /**
  * While the service fails as unavailable, one waiting job is tried at least this often even if its

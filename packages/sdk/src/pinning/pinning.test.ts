@@ -7,14 +7,15 @@
 import { computeCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Recovery } from "../anchoring/anchorer.js";
+import { connectionOf } from "../internal/store-handle.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
+import { type PinningService, pinBlock } from "./adapter.js";
+import { PinError, parseRetryAfter } from "./errors.js";
 import { kuboService } from "./kubo.js";
 import { pinataService } from "./pinata.js";
 import { createPinner, PIN_PROBE_MAX_MS } from "./pinner.js";
-import { PinError, type PinningService, parseRetryAfter, pinBlock } from "./service.js";
 
 const JWT = "test-jwt-0123456789-very-secret";
 

@@ -12,10 +12,10 @@
  */
 import { decodeRecord, parseBlockCid } from "@ancora/core";
 import { InputError } from "../errors.js";
+import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { appendKinds, type KindDraft } from "../lineage/append.js";
 import { asInput } from "../lineage/kinds.js";
-import type { ProvenanceLogger } from "../logger.js";
-import { clockOf, connectionOf } from "../store.js";
+import type { StreamLedger } from "../stream-ledger.js";
 
 /** A written erasure record of a purge. */
 export interface PurgeRecord {
@@ -76,7 +76,7 @@ interface Policy {
  * ```
  * @throws {InputError} `INVALID_OPTION` for a missing actor or an invalid `now`.
  */
-export function enforceRetention(logger: ProvenanceLogger, options: RetentionOptions): RetentionResult {
+export function enforceRetention(logger: StreamLedger, options: RetentionOptions): RetentionResult {
   if (typeof options?.actor !== "string") {
     throw new InputError("INVALID_OPTION", "enforceRetention needs the actor who runs it", {
       evidence: { field: "actor" },

@@ -6,9 +6,9 @@
  */
 import { parseBlockCid } from "@ancora/core";
 import { subjectRef } from "../consent/subjects.js";
+import { connectionOf } from "../internal/store-handle.js";
 import { appendKinds } from "../lineage/append.js";
-import type { ProvenanceLogger } from "../logger.js";
-import { connectionOf } from "../store.js";
+import type { StreamLedger } from "../stream-ledger.js";
 
 /** What {@link eraseSubject} erased. */
 export interface ErasureResult {
@@ -34,7 +34,7 @@ const LIST = 256; // core's MAX_LIST for an erasure record's lists
  * ```
  */
 export function eraseSubject(
-  logger: ProvenanceLogger,
+  logger: StreamLedger,
   request: { subject: string; basis: string; actor: string },
 ): ErasureResult {
   let ref = "";

@@ -1,6 +1,6 @@
 /**
  * The JSON-lines audit log of a stream, streamed and verified while it is written (the EU AI Act
- * evidence pack is in ./evidence/).
+ * evidence pack beside it, in pack.ts, is the other thing an organisation hands an auditor).
  */
 import { once } from "node:events";
 import type { Writable } from "node:stream";
@@ -8,11 +8,12 @@ import { StreamVerifier, type VerificationResult } from "@ancora/verifier";
 import { sqliteRecordSource } from "@ancora/verifier/node";
 import type Database from "better-sqlite3";
 import { bytesToHex as hex0x } from "viem";
-import { writeFileAtomically } from "./atomic-file.js";
-import { StreamUnknownError } from "./errors.js";
-import { nodeSha256 } from "./internal/crypto.js";
-import { openDatabase } from "./internal/database.js";
-import { type AncoraStore, connectionOf } from "./store.js";
+import { writeFileAtomically } from "../atomic-file.js";
+import { StreamUnknownError } from "../errors.js";
+import { nodeSha256 } from "../internal/crypto.js";
+import { openDatabase } from "../internal/database.js";
+import { connectionOf } from "../internal/store-handle.js";
+import type { AncoraStore } from "../store.js";
 
 /** What an export wrote. */
 export interface JsonlExportSummary {

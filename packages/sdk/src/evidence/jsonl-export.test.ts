@@ -5,10 +5,10 @@ import { computeCid } from "@ancora/core";
 import { type StoredCheckpoint, type StoredRecord, verifyStream } from "@ancora/verifier";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exportJsonl } from "./exports.js";
-import type { ProvenanceLogger } from "./logger.js";
-import { tempStore } from "./testing/fixtures.js";
-import { logTwoModels, type TwoModelLog } from "./testing/two-models.js";
+import type { ProvenanceLogger } from "../logger.js";
+import { tempStore } from "../testing/fixtures.js";
+import { logTwoModels, type TwoModelLog } from "../testing/two-models.js";
+import { exportJsonl } from "./jsonl-export.js";
 
 let temp: ReturnType<typeof tempStore>;
 let log: TwoModelLog;
