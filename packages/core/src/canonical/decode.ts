@@ -15,8 +15,9 @@
  *   cannot return exactly; when it meets one the bytes are parsed again with `@ipld/dag-json`, which
  *   returns them as bigints.
  *
- * The fast path only ever accepts bytes the reference path accepts, with an equal value; a property
- * test (decode.fast-path.test.ts) holds it to that on canonical and mutated inputs. Errors always come
+ * The fast path only ever accepts bytes the reference path accepts, with an equal value; property
+ * tests (decode.fast-path.test.ts) hold it to that against {@link decodeCanonicalByReencoding} on
+ * canonical and mutated inputs and on every published record vector. Errors always come
  * from the reference path, so codes, paths and offsets are the same whichever path ran first.
  */
 import * as dagJson from "@ipld/dag-json";
@@ -499,6 +500,26 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
  * ```
  */
 export function decodeCanonical(bytes: Uint8Array, options: CanonicalDecodeOptions = {}): unknown {
+  const text = checkedText(bytes, options);
+  const fast = parseCanonical(text);
+  if (fast !== GIVE_UP) return fast;
+  return decodeByReencoding(text, bytes);
+}
+
+/**
+ * {@link decodeCanonical} without the fast path: the reference strategy alone, which answers every input
+ * the fast path gives up on. Not part of the package's API; decode.fast-path.test.ts holds the fast path
+ * to it.
+ */
+export function decodeCanonicalByReencoding(
+  bytes: Uint8Array,
+  options: CanonicalDecodeOptions = {},
+): unknown {
+  return decodeByReencoding(checkedText(bytes, options), bytes);
+}
+
+/** The limit and UTF-8 checks both strategies start with; returns the text the bytes spell. */
+function checkedText(bytes: Uint8Array, options: CanonicalDecodeOptions): string {
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   if (bytes.length > maxBytes) {
     throw new EncodingError(
@@ -510,15 +531,11 @@ export function decodeCanonical(bytes: Uint8Array, options: CanonicalDecodeOptio
       },
     );
   }
-  let text: string;
   try {
-    text = strictUtf8Decoder.decode(bytes);
+    return strictUtf8Decoder.decode(bytes);
   } catch (cause) {
     throw malformed("$", "Bytes are not valid UTF-8", cause);
   }
-  const fast = parseCanonical(text);
-  if (fast !== GIVE_UP) return fast;
-  return decodeByReencoding(text, bytes);
 }
 
 /**

@@ -1,9 +1,16 @@
 import * as dagJson from "@ipld/dag-json";
+import fc from "fast-check";
+import { base32 } from "multiformats/bases/base32";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 import { describe, expect, test } from "vitest";
+import { computeCid } from "../cid.js";
 import { EncodingError, type EncodingErrorCode } from "../errors.js";
+import { toBase64 } from "../internal/binary-text.js";
+import { decodeCanonical } from "./decode.js";
 import { encodeCanonical, encodeCanonicalText, MAX_BIGINT, MAX_DEPTH, MIN_BIGINT } from "./encode.js";
+
+const RUNS = process.env.CI === "true" ? 3000 : 300;
 
 const text = (value: unknown) => new TextDecoder().decode(encodeCanonical(value));
 
@@ -215,5 +222,103 @@ describe("encodeCanonical: every rejection names its rule and path", () => {
     const error = expectRejected({ ssn: "123-45-6789\uD800" }, "ENCODING_LONE_SURROGATE", "$.ssn");
     expect(JSON.stringify(error.toJSON())).not.toContain("123-45");
     expect(error.message).not.toContain("123-45");
+  });
+});
+
+describe("encodeCanonical: rules at depth and in keys, its buffer, and its limit", () => {
+  test("every rule reports the path through lists, odd keys and nested maps", () => {
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = { back: cycle };
+    // biome-ignore lint/suspicious/noSparseArray: a hole is the point
+    const sparse = [1, , 3];
+    class Items extends Array {}
+    let deep: unknown = 1;
+    for (let i = 0; i <= MAX_DEPTH; i++) deep = i % 2 === 0 ? [deep] : { d: deep };
+    const cases: Array<[unknown, EncodingErrorCode, string]> = [
+      [[cycle], "ENCODING_CYCLE", "$[0].self.back"],
+      [sparse, "ENCODING_UNDEFINED", "$[1]"],
+      [{ a: 1, [Symbol("k")]: 2 }, "ENCODING_UNSUPPORTED_TYPE", "$"],
+      [Items.from([1]), "ENCODING_NON_PLAIN_OBJECT", "$"],
+      [deep, "ENCODING_TOO_DEEP", `$${"[0].d".repeat(MAX_DEPTH / 2)}`],
+      [{ é: 1, "e\u0301": 2 }, "ENCODING_KEY_COLLISION", '$["é"]'],
+      [{ K: 1, "\u212A": 2 }, "ENCODING_KEY_COLLISION", '$["\u212A"]'],
+      [{ "\u{10000}": 1, "\uFFFF": 2 }, "ENCODING_AMBIGUOUS_KEY_ORDER", '$["\uFFFF"]'],
+      [{ "\ud800": 1 }, "ENCODING_LONE_SURROGATE", '$["\\ud800"]'],
+      [JSON.parse('{"__proto__":1}'), "ENCODING_RESERVED_KEY", "$.__proto__"],
+      [
+        { "odd key": { "\n": [0, { x: Number.NaN }] } },
+        "ENCODING_NON_FINITE_NUMBER",
+        '$["odd key"]["\\n"][1].x',
+      ],
+      [{ a: { b: [1, 2, { c: 1e21 }] } }, "ENCODING_UNSAFE_INTEGER", "$.a.b[2].c"],
+    ];
+    for (const [value, code, path] of cases) expectRejected(value, code, path);
+  });
+
+  test("long, non-ASCII and large outputs (past the initial buffer) are what @ipld/dag-json writes", () => {
+    const values = [
+      `${"a".repeat(200)}"\n${"😀".repeat(50)}${"é".repeat(3000)}\u2028`,
+      { big: "x".repeat(100_000), list: Array.from({ length: 5000 }, (_, i) => i * 1.5) },
+      { huge: "\u0001".repeat(400_000) }, // 2.4 MB written, then the buffer is dropped
+      { small: 1 },
+    ];
+    for (const value of values) {
+      expect(Buffer.from(encodeCanonical(value)).equals(dagJson.encode(value))).toBe(true);
+      expect(encodeCanonicalText(value)).toBe(new TextDecoder().decode(dagJson.encode(value)));
+    }
+  });
+
+  test("over maxBytes: the UTF-8 size, or the text's length in the 'at least' form when that is over", () => {
+    const tooLarge = (maxBytes: number) =>
+      expectRejected("é".repeat(10), "ENCODING_TOO_LARGE", "$", { maxBytes });
+    const bytesForm = tooLarge(15); // 12 units of text, 22 bytes
+    expect(bytesForm.message).toBe("Encoding is 22 bytes, over the limit of 15 at $");
+    expect(bytesForm.evidence).toEqual({ path: "$", size: 22, maxBytes: 15 });
+    const atLeast = tooLarge(11);
+    expect(atLeast.message).toBe("Encoding is at least 12 bytes, over the limit of 11 at $");
+    expect(atLeast.evidence).toEqual({ path: "$", size: 12, maxBytes: 11 });
+    expect(encodeCanonical("é".repeat(10), { maxBytes: 22 })).toHaveLength(22);
+  });
+
+  test("an encoding started from inside a getter gets its own buffer", () => {
+    const inner = { z: "inner", a: [1, 2, 3] };
+    const outer = {
+      a: "before",
+      get m() {
+        return encodeCanonical(inner);
+      },
+      z: "after",
+    };
+    expect(text(outer)).toBe(
+      '{"a":"before","m":{"/":{"bytes":"eyJhIjpbMSwyLDNdLCJ6IjoiaW5uZXIifQ"}},"z":"after"}',
+    );
+    // And the shared buffer is intact for the next call.
+    expect(text({ x: 1 })).toBe('{"x":1}');
+  });
+
+  test("an error thrown halfway leaves nothing behind for the next encoding", () => {
+    expect(() => encodeCanonical({ a: "x".repeat(50), b: Number.NaN })).toThrow(EncodingError);
+    expect(text({ c: 1 })).toBe('{"c":1}');
+  });
+
+  test("bytes are written as toBase64 spells them, for every length", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        expect(encodeCanonicalText(bytes)).toBe(`{"/":{"bytes":"${toBase64(bytes, false)}"}}`);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("a CID parsed from a lenient spelling (upper case, padding) is written in its canonical form", () => {
+    const cid = computeCid(Uint8Array.of(1, 2, 3));
+    const canonical = cid.toString();
+    expect(base32.encode(cid.bytes)).toBe(canonical);
+    for (const spelling of [`b${canonical.slice(1).toUpperCase()}`, `${canonical}==`]) {
+      const lenient = CID.parse(spelling); // multiformats accepts both, and caches the spelling
+      expect(lenient.toString()).toBe(spelling);
+      expect(encodeCanonicalText(lenient)).toBe(`{"/":"${canonical}"}`);
+      expect(decodeCanonical(encodeCanonical(lenient))).toEqual(cid);
+    }
   });
 });
