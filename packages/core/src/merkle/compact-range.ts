@@ -8,7 +8,6 @@
  */
 import { ArgumentError } from "../errors.js";
 import { sha256 as defaultSha256, type Sha256 } from "../hash.js";
-import { type BatchHasher, createBatchHasher } from "./batch-hashing.js";
 import { isTreeNumber, perfectSubtrees, popCount } from "./bits.js";
 import { EMPTY_ROOT, HASH_SIZE, hashLeaf, isHash, nodeHash } from "./hashing.js";
 import { bytesToHex, hexToBytes } from "./hex.js";
@@ -39,9 +38,6 @@ export interface BatchAppendResult {
    */
   readonly nodes: readonly MerkleNode[];
 }
-
-/** Batch hashers, one per SHA-256 function (a batch hasher is synchronous, so one can be shared). */
-const batchHashers = new WeakMap<Sha256, BatchHasher>();
 
 /** Serialisable builder state, version 1 (JSON-safe: hashes are lowercase hex). */
 export interface CompactRangeState {
@@ -176,10 +172,9 @@ export class CompactRange {
 
   /**
    * Appends many leaves by their input data at once, with the same result as calling
-   * {@link CompactRange.appendLeaf} for each in order: the same root, state and completed nodes.
-   * Faster, because a batch's hashes are independent level by level and are computed four at a time
-   * (WebAssembly SIMD where it runs, see batch-hashing.ts); leaf inputs of one length up to 54 bytes
-   * (CIDs are 36) take that path, others are hashed one by one.
+   * {@link CompactRange.appendLeaf} for each in order: the same root, state and completed nodes. A
+   * batch's hashes are computed level by level (every leaf hash, then every parent of each level) into
+   * one array per level. Checks every input before appending any, so a bad one leaves the tree as it was.
    *
    * @throws {ArgumentError} when an input is not a Uint8Array or the tree would exceed 2^53 - 1 leaves.
    * @example
@@ -197,11 +192,7 @@ export class CompactRange {
     if (n > Number.MAX_SAFE_INTEGER - start)
       throw new ArgumentError("CompactRange: the tree is full (2^53 - 1 leaves)");
     if (n === 0) return { index: start, count: 0, nodes: [] };
-    let hasher = batchHashers.get(this.#sha256);
-    if (hasher === undefined) {
-      hasher = createBatchHasher(this.#sha256);
-      batchHashers.set(this.#sha256, hasher);
-    }
+    const sha256 = this.#sha256;
     // The old decomposition by level: one root per set bit of the old size, smallest level last.
     const old = new Map<number, Uint8Array>();
     for (
@@ -213,7 +204,7 @@ export class CompactRange {
     }
     const nodes: MerkleNode[] = [];
     const roots = new Map<number, Uint8Array>();
-    let items = hasher.leafHashes(leafInputs);
+    let items = leafHashes(leafInputs, sha256);
     let count = n;
     let position = start; // index of items[0] at this level
     for (let level = 0; count > 0; level++) {
@@ -234,7 +225,7 @@ export class CompactRange {
       // An unpaired last subtree is a root of the new decomposition at this level.
       if (length % 2 === 1) roots.set(level, row.subarray((length - 1) * HASH_SIZE, length * HASH_SIZE));
       count = Math.floor(length / 2);
-      items = count > 0 ? hasher.nodeHashes(row, count) : items;
+      items = count > 0 ? nodeHashes(row, count, sha256) : items;
       position /= 2;
     }
     const decomposition = [...old, ...roots].sort(([a], [b]) => b - a);
@@ -298,6 +289,30 @@ export class CompactRange {
     this.#size = index + 1;
     return { index, nodes: nodes ?? [] };
   }
+}
+
+/** SHA-256(0x00 || input) of each input, concatenated (32 bytes each): a batch's level 0. */
+function leafHashes(inputs: readonly Uint8Array[], sha256: Sha256): Uint8Array {
+  const out = new Uint8Array(inputs.length * HASH_SIZE);
+  for (let i = 0; i < inputs.length; i++) out.set(hashLeaf(inputs[i] as Uint8Array, sha256), i * HASH_SIZE);
+  return out;
+}
+
+/** SHA-256(0x01 || left || right) of `pairs` consecutive pairs of hashes in `items`, concatenated. */
+function nodeHashes(items: Uint8Array, pairs: number, sha256: Sha256): Uint8Array {
+  const out = new Uint8Array(pairs * HASH_SIZE);
+  for (let i = 0; i < pairs; i++) {
+    const at = i * 2 * HASH_SIZE;
+    out.set(
+      nodeHash(
+        items.subarray(at, at + HASH_SIZE),
+        items.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE),
+        sha256,
+      ),
+      i * HASH_SIZE,
+    );
+  }
+  return out;
 }
 
 /**

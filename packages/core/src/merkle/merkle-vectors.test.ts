@@ -66,6 +66,20 @@ describe("Ancora Merkle vectors (test-vectors/merkle-roots.json)", () => {
       expect(verifyInclusion({ ...input, root: bytes(v.root) })).toBe(true);
     });
 
+    it("appendLeaves in uneven batches reaches every published root, and stores the same nodes", () => {
+      const inputs = tree.leafInputs.map(bytes);
+      const batched = new CompactRange();
+      const batchedStore = new MemoryNodeStore();
+      const wanted = new Map(tree.roots.map(({ size, root }) => [size, root]));
+      expect(hex(batched.root())).toBe(wanted.get(0));
+      for (let at = 0, step = 1; at < inputs.length; at += step, step = (step % 7) + 1) {
+        batchedStore.putAll(batched.appendLeaves(inputs.slice(at, at + step)).nodes);
+        const root = wanted.get(batched.size);
+        if (root !== undefined) expect(hex(batched.root())).toBe(root);
+      }
+      for (const { size, root } of tree.roots) expect(hex(rootAt(batchedStore, size))).toBe(root);
+    });
+
     it.each(tree.consistency)("consistency $size1 -> $size2", (v) => {
       expect(consistencyProof(store, v.size1, v.size2).map(hex)).toEqual(v.proof);
       const input = { size1: v.size1, size2: v.size2, root1: bytes(v.root1), root2: bytes(v.root2) };
