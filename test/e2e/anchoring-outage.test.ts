@@ -22,7 +22,7 @@ import {
   decision,
   type TestService,
   testService,
-} from "../../packages/service/src/testing/service.ts";
+} from "../../packages/service/src/testing/test-service.ts";
 import {
   deployLocalRegistry,
   HARDHAT_DEV_KEY,

@@ -23,7 +23,7 @@ import {
   decision,
   type TestService,
   testService,
-} from "../../packages/service/src/testing/service.ts";
+} from "../../packages/service/src/testing/test-service.ts";
 import {
   HARDHAT_DEV_KEY,
   type LocalChain,

@@ -24,7 +24,7 @@ import {
   MODEL,
   type TestService,
   testService,
-} from "../../packages/service/src/testing/service.ts";
+} from "../../packages/service/src/testing/test-service.ts";
 import {
   freePort,
   HARDHAT_DEV_KEY,

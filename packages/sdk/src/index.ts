@@ -76,7 +76,7 @@ export {
   type LoggedCapsule,
   logCapsule,
   openLoggedCapsule,
-} from "./capsules/store.js";
+} from "./capsules/logged-capsule.js";
 export {
   type ConsentGrant,
   type ConsentRequirement,

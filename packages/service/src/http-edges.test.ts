@@ -6,7 +6,7 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG, decision, MODEL, type TestService, testService } from "./testing/service.js";
+import { CONFIG, decision, MODEL, type TestService, testService } from "./testing/test-service.js";
 
 let svc: TestService;
 

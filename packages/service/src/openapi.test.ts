@@ -6,7 +6,7 @@
  */
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestService, testService } from "./testing/service.js";
+import { type TestService, testService } from "./testing/test-service.js";
 
 interface Operation {
   operationId?: string;

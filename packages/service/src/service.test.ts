@@ -5,7 +5,7 @@
 import { computeCid } from "@ancora/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "./keys.js";
-import { CONFIG, decision, MODEL, type TestService, testService } from "./testing/service.js";
+import { CONFIG, decision, MODEL, type TestService, testService } from "./testing/test-service.js";
 
 let svc: TestService;
 

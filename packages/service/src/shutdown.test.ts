@@ -5,7 +5,7 @@
 import { openStore } from "@ancora/sdk";
 import { expect, it } from "vitest";
 import { LOG_FILE } from "./options.js";
-import { CONFIG, decision, testService } from "./testing/service.js";
+import { CONFIG, decision, testService } from "./testing/test-service.js";
 
 it("loses nothing that was acknowledged when closed mid-stream", { timeout: 60_000 }, async () => {
   const svc = await testService({ limits: { maxInflight: 100_000 } });

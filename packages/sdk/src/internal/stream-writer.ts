@@ -270,8 +270,8 @@ export class StreamWriter {
       }
       outcomes.push({ ok: true, value: entry.done(written) });
     }
-    // One batch append for the whole transaction: the same nodes as one append per record, hashed four
-    // at a time (core's appendLeaves).
+    // One batch append for the whole transaction, level by level: the same nodes as one append per
+    // record (core's appendLeaves).
     for (const node of state.tree.appendLeaves(leaves).nodes)
       this.#nodes.add(this.#id, node.level, node.index, node.hash);
     // Rows are gathered above and written here in multi-row INSERTs: one statement per CHUNK_ROWS

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { hashLeaf, parseBlockCid, verifyInclusion } from "@ancora/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { logCapsule, openLoggedCapsule } from "../capsules/store.js";
+import { logCapsule, openLoggedCapsule } from "../capsules/logged-capsule.js";
 import { grantConsent } from "../consent/consent.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { enforceRetention } from "../retention/enforce.js";

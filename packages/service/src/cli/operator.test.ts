@@ -13,7 +13,7 @@ import { ContractFunctionRevertedError, encodeErrorResult } from "viem";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startService } from "../service.js";
 import { cliRun, startCli } from "../testing/cli.js";
-import { decision } from "../testing/service.js";
+import { decision } from "../testing/test-service.js";
 import { describe as describeError, jsonError } from "./errors.js";
 
 let dir: string;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { AncoraError } from "@ancora/core";
 import { createLogger, logModel, type ModelInput } from "@ancora/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODEL, type TestService, testService } from "../testing/service.js";
+import { MODEL, type TestService, testService } from "../testing/test-service.js";
 
 let svc: TestService;
 beforeAll(async () => {

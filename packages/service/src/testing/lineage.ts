@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { createLogger, logDataset, logModel, logTraining, sha256Digest } from "@ancora/sdk";
-import { CONFIG, MODEL } from "./service.js";
+import { CONFIG, MODEL } from "./test-service.js";
 
 /** CIDs and places of what {@link writeLineageChain} wrote. */
 export interface LineageChain {
