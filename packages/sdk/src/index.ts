@@ -11,15 +11,13 @@ export {
   splitRpcUrls,
 } from "@ancora/verifier";
 export type { AnchoredCheckpoint, AnchorStatus } from "./anchoring/anchor-store.js";
+export { type AnchorBacklog, Anchorer, createAnchorer, type TickResult } from "./anchoring/anchorer.js";
 export {
-  type AnchorBacklog,
   type AnchorErrorContext,
-  Anchorer,
   type AnchorerOptions,
   type AnchorerTuning,
   type AnchorNotice,
   type AnchorWalletClient,
-  createAnchorer,
   DEFAULT_ANCHOR_CONFIRMATIONS,
   DEFAULT_ANCHOR_EVERY_MS,
   DEFAULT_ANCHOR_EVERY_RECORDS,
@@ -29,8 +27,7 @@ export {
   DEFAULT_REORG_DEPTH,
   DEFAULT_REPLACE_AFTER_MS,
   type Recovery,
-  type TickResult,
-} from "./anchoring/anchorer.js";
+} from "./anchoring/anchorer-options.js";
 export { AnchorError, type AnchorErrorCode, NotAnchoredError } from "./anchoring/errors.js";
 export {
   type EthersSignerLike,

@@ -55,13 +55,8 @@ import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { openStore } from "../store.js";
 import { CONFIG, DEV_KEY_1, DEV_KEY_2, MODEL, tempStore } from "../testing/fixtures.js";
 import { type AnchoredCheckpoint, getManifestBytes } from "./anchor-store.js";
-import {
-  type AnchorErrorContext,
-  type Anchorer,
-  type AnchorerOptions,
-  createAnchorer,
-  type Recovery,
-} from "./anchorer.js";
+import { type Anchorer, createAnchorer } from "./anchorer.js";
+import type { AnchorErrorContext, AnchorerOptions, Recovery } from "./anchorer-options.js";
 import { ethersSignerToAccount } from "./ethers-account.js";
 
 const STREAM = "loans";

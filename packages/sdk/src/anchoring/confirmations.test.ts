@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
 import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
 import { type HttpChain, httpChain } from "../testing/http-chain.js";
-import { type AnchorNotice, createAnchorer } from "./anchorer.js";
+import { createAnchorer } from "./anchorer.js";
+import type { AnchorNotice } from "./anchorer-options.js";
 
 const STREAM = "loans";
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

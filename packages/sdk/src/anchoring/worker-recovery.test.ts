@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
 import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
 import { httpChain } from "../testing/http-chain.js";
-import type { AnchorErrorContext, Recovery } from "./anchorer.js";
+import type { AnchorErrorContext, Recovery } from "./anchorer-options.js";
 import { startAnchoringWorker } from "./worker.js";
 
 const STREAM = "loans";

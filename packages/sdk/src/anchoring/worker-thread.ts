@@ -13,13 +13,8 @@ import { pinataService } from "../pinning/pinata.js";
 import { createPinner, type Pinner } from "../pinning/pinner.js";
 import type { PortableServiceSpec } from "../pinning/portable.js";
 import { type AncoraStore, openStore } from "../store.js";
-import {
-  type AnchorErrorContext,
-  type Anchorer,
-  type AnchorerOptions,
-  type AnchorerTuning,
-  createAnchorer,
-} from "./anchorer.js";
+import { type Anchorer, createAnchorer } from "./anchorer.js";
+import type { AnchorErrorContext, AnchorerOptions, AnchorerTuning } from "./anchorer-options.js";
 import { Rpc, toPortable } from "./worker-rpc.js";
 
 /** What the starting thread sends (structured-clonable; see worker.ts `threadInit`). */

@@ -29,15 +29,14 @@ import type {
 import type { PinningService } from "../pinning/adapter.js";
 import { portableSpec } from "../pinning/portable.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
+import type { AnchorBacklog, TickResult } from "./anchorer.js";
 import {
-  type AnchorBacklog,
   type AnchorErrorContext,
   type AnchorerTuning,
   type AnchorNotice,
   type Recovery,
-  type TickResult,
   tuningOf,
-} from "./anchorer.js";
+} from "./anchorer-options.js";
 import { AnchorError, describeError } from "./errors.js";
 import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
 import type { ThreadInit } from "./worker-thread.js";
