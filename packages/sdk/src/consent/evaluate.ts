@@ -3,16 +3,11 @@
  * for one request (purpose, role, time). No I/O, so the gate the logger applies and an auditor re-running
  * it over the log's consent records get the same answer.
  */
+import type { ConsentDenialReason } from "@ancora/core";
 import type { ConsentDeniedCode } from "./errors.js";
 
-/** The `reason` of a consent-denied record (core's schema). */
-export type ConsentDenialReason =
-  | "no-policy"
-  | "purpose-not-allowed"
-  | "role-not-allowed"
-  | "not-yet-valid"
-  | "expired"
-  | "revoked";
+/** The `reason` of a consent-denied record: core's type, re-exported for the SDK's callers. */
+export type { ConsentDenialReason };
 
 /** One consent policy (a consent record) with its revocation applied. */
 export interface ConsentPolicyState {

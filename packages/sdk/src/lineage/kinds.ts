@@ -11,6 +11,7 @@ import {
   EncodingError,
   encodeCanonical,
   hashLeaf,
+  type ModelBody,
   parseBlockCid,
   rootOfLeaves,
   SchemaError,
@@ -164,21 +165,15 @@ export function logDataset(
 }
 
 /** Options of {@link logModel}. */
-export interface ModelInput {
-  /** As `decision.body.model.id`. */
-  name: string;
-  version: string;
-  /** Digest of the weights artefact: decisions made by the model carry it as `model.hash`. */
-  weights: Sha256Digest;
-  /** Digests (`sha256:` + 64 hex) of the architecture, hyperparameters and environment documents. */
-  architecture: Sha256Digest;
-  hyperparameters: Sha256Digest;
-  environment: Sha256Digest;
-  /** Git commit of the training code. */
-  commit: string;
-  /** CIDs of the dataset records the model may be trained on. */
+export interface ModelInput
+  extends Omit<ModelBody, ModelDigestField | "datasets">,
+    Record<ModelDigestField, Sha256Digest> {
+  /** CIDs of the dataset records the model may be trained on (strings or CIDs). */
   datasets: readonly (string | BlockCid)[];
 }
+
+/** The fields of a model body that are document digests (`sha256:` + 64 hex). */
+type ModelDigestField = "weights" | "architecture" | "hyperparameters" | "environment";
 
 /**
  * Logs a model artefact. Decisions whose `model.hash` equals `weights` are its descendants.

@@ -3,22 +3,14 @@
  * chain through viem (`registryView`), tests hand in fakes that lie in chosen ways. Nothing a view
  * returns is trusted on its own: anchor histories are replayed against the chained head in state.
  */
-import type { StreamState } from "@ancora/contracts";
-import type { Address, Hash, Hex } from "viem";
+import type { AnchorEvent, StreamState } from "@ancora/contracts";
+import type { Address, Hex } from "viem";
 
-/** One `CheckpointAnchored` event, decoded, with where it is on chain. */
-export interface RegistryAnchor {
-  readonly streamId: Hex;
-  readonly sequence: bigint;
-  readonly treeSize: bigint;
-  readonly root: Hex;
-  readonly manifestDigest: Hex;
-  readonly anchorer: Address;
-  readonly blockNumber: bigint;
-  readonly consistencyChecked: boolean;
-  readonly previousHead: Hex;
-  readonly transactionHash: Hash;
-}
+/**
+ * One `CheckpointAnchored` event, decoded, with where it is on chain: the contracts reader's
+ * `AnchorEvent` without the log position (`previousAnchorBlock`, `logIndex`) the verifier does not use.
+ */
+export type RegistryAnchor = Omit<AnchorEvent, "previousAnchorBlock" | "logIndex">;
 
 /** A registered stream: its id, the metadata it was registered with, and its state. */
 export interface RegistryStream {
