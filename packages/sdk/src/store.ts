@@ -22,6 +22,7 @@ import {
 import {
   combineResults,
   type SourceVerificationResult,
+  streamPass,
   type VerificationResult,
   type VerifyOptions,
 } from "@ancora/verifier";
@@ -31,7 +32,7 @@ import { type AnchoredCheckpoint, listAnchors } from "./anchoring/anchor-store.j
 import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt.js";
 import { type AppendBatchOptions, appendBatch, type BatchEntry, type BatchResult } from "./batch.js";
 import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
-import { crossCheck, parallelPass, serialPass } from "./internal/cross-references.js";
+import { crossCheck, parallelPass } from "./internal/cross-references.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
@@ -208,7 +209,7 @@ export class AncoraStore {
         const id = ids.get(name) as number;
         const parallel = verifyStreamParallel(db, id, name, threads, verifyOptions);
         return parallel === undefined
-          ? serialPass(source, name, verifyOptions)
+          ? streamPass(source, name, verifyOptions)
           : parallelPass(db, id, parallel);
       });
       return combineResults(crossCheck(db, passes, verifyOptions));

@@ -119,4 +119,11 @@ export {
 } from "./sources/rpc-transport.js";
 export { StreamVerifier } from "./stream-verifier.js";
 export { DEFAULT_MAX_FAILURES, type NodeLookup, type VerifyOptions } from "./verify-options.js";
-export { combineResults, verifyStream, verifyStreamAsync, verifyStreams } from "./verify-streams.js";
+export {
+  combineResults,
+  type StreamPass,
+  streamPass,
+  verifyStream,
+  verifyStreamAsync,
+  verifyStreams,
+} from "./verify-streams.js";

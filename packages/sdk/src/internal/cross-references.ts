@@ -1,7 +1,7 @@
 /**
  * verify()'s pass across streams: references from one stream's lineage, consent, capsule or erasure
  * record to a record of another stream (a training run in "training" names a dataset split in
- * "datasets"). Each stream pass (serial, or parallel and stitched) yields what @ancora/verifier calls
+ * "datasets"). Each stream pass (serial: the verifier's `streamPass`; or parallel and stitched) yields what @ancora/verifier calls
  * its `StreamReferences`: the records others may reference, and the references it could not resolve
  * among its own earlier records. `resolveReferences` then checks those against every pass and, for
  * CIDs no pass remembers (decisions, or records of streams not being verified), against the rows of
@@ -10,11 +10,9 @@
  */
 import { computeCid, decodeRecord } from "@ancora/core";
 import {
-  type RecordSource,
   type ReferenceTarget,
   resolveReferences,
-  type StreamReferences,
-  StreamVerifier,
+  type StreamPass,
   targetOf,
   type VerificationResult,
   type VerifyOptions,
@@ -22,23 +20,6 @@ import {
 } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import { nodeSha256 } from "./crypto.js";
-
-/** One stream's result and what its pass learned about references. */
-export interface StreamPass {
-  result: VerificationResult;
-  references: StreamReferences;
-}
-
-/** The serial pass over one stream: every per-record check, references left for {@link crossCheck}. */
-export function serialPass(source: RecordSource, stream: string, options: VerifyOptions): StreamPass {
-  const node = source.node?.bind(source);
-  const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
-    ...options,
-    ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
-  });
-  for (const record of source.records(stream)) verifier.add(record);
-  return { result: verifier.finish(source.head?.(stream)), references: verifier.references() };
-}
 
 /**
  * The references of a stream that the parallel path verified. Its success implies that every range
