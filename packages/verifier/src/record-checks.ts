@@ -53,7 +53,8 @@ const INDEX_CHECKS = [
   ["ts", "ts", "TS_COLUMN_MISMATCH"],
 ] as const;
 
-function describeError(error: unknown): string {
+/** What a record failed to decode with, for a RECORD_INVALID failure: the code and the path, or the error's name. */
+function decodeFailure(error: unknown): string {
   if (error instanceof AncoraError) {
     const path = (error as { path?: unknown }).path;
     return typeof path === "string" ? `${error.code} at ${path}` : error.code;
@@ -113,7 +114,7 @@ function checkRules(
   try {
     record = decodeRecord(stored.bytes);
   } catch (error) {
-    fail("RECORD_INVALID", seq, "a canonical v1 record", describeError(error));
+    fail("RECORD_INVALID", seq, "a canonical v1 record", decodeFailure(error));
     return undefined;
   }
   if (record.seq !== seq) fail("SEQ_MISMATCH", seq, String(seq), String(record.seq));

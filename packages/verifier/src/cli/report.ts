@@ -61,12 +61,15 @@ export function summaryJson(summary: Summary): string {
 
 /** The JSON document of a run that could not be completed (exit 2 or 3). */
 export function errorJson(error: unknown): string {
-  const { code, message, hint } = describeError(error);
+  const { code, message, hint } = errorParts(error);
   return JSON.stringify({ ok: false, error: { code, message, ...(hint === undefined ? {} : { hint }) } });
 }
 
-/** Code, message and hint of an error, with URLs removed (and 32-byte hex strings from foreign errors). */
-export function describeError(error: unknown): { code: string; message: string; hint?: string } {
+/**
+ * Code, message and hint of an error for the CLI's output, with URLs removed (and 32-byte hex strings
+ * from foreign errors). Not the SDK's `describeError` (one line for logs) nor record-checks' `decodeFailure`.
+ */
+export function errorParts(error: unknown): { code: string; message: string; hint?: string } {
   if (error instanceof AncoraError) {
     return {
       code: error.code,
@@ -86,7 +89,7 @@ export function describeError(error: unknown): { code: string; message: string; 
 
 /** The human form of an error, for stderr. */
 export function errorText(error: unknown): string {
-  const { code, message, hint } = describeError(error);
+  const { code, message, hint } = errorParts(error);
   return `ancora-verify: error ${code}: ${message}\n${hint === undefined ? "" : `  What to do: ${hint}\n`}`;
 }
 
