@@ -61,6 +61,7 @@ export {
   type VerificationErrorCode,
 } from "./errors.js";
 export { type Sha256, sha256 } from "./hash.js";
+export { fromHex, toHex } from "./internal/binary-text.js";
 export {
   datasetRoot,
   type SampleProof,

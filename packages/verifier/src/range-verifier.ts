@@ -10,6 +10,7 @@ import {
   CompactRange,
   computeCid,
   decodeRecord,
+  fromHex,
   hashChildren,
   type MerkleNode,
   type Sha256,
@@ -29,10 +30,9 @@ import type { VerificationResult } from "./result.js";
 import type { StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
 import type { NodeLookup, VerifyOptions } from "./verify-options.js";
 
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+/** Bytes of a compact range's state hash (lowercase hex that core wrote, so always valid). */
+function hashOfState(hex: string): Uint8Array {
+  return fromHex(hex) as Uint8Array;
 }
 
 /** The record of `bytes`, or `undefined` when they do not decode. */
@@ -190,7 +190,7 @@ function lowPeaks(tree: CompactRange): Uint8Array[] {
   // state.hashes follow the binary decomposition of the size, largest first: the low ones are last.
   let count = 0;
   for (let bits = low; bits > 0; bits &= bits - 1) count++;
-  return state.hashes.slice(state.hashes.length - count).map(fromHex);
+  return state.hashes.slice(state.hashes.length - count).map(hashOfState);
 }
 
 /**
@@ -230,7 +230,7 @@ export function stitchRanges(
   const lookup = options.nodes;
   const rootAt = (size: number, low: readonly Uint8Array[] | undefined): Uint8Array | undefined => {
     if (low === undefined || blocks.size !== Math.floor(size / RANGE_BLOCK)) return undefined;
-    const peaks = [...blocks.state().hashes.map(fromHex), ...low];
+    const peaks = [...blocks.state().hashes.map(hashOfState), ...low];
     let root = peaks[peaks.length - 1] as Uint8Array;
     for (let i = peaks.length - 2; i >= 0; i--)
       root = hashChildren(peaks[i] as Uint8Array, root, options.sha256);

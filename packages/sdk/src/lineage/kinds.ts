@@ -16,6 +16,7 @@ import {
   rootOfLeaves,
   SchemaError,
   type Sha256Digest,
+  toHex,
 } from "@ancora/core";
 import { InputError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
@@ -36,13 +37,9 @@ export interface RecordedLineage {
 /** Most samples one dataset record may index (their hashes are kept in the store). */
 export const MAX_DATASET_SAMPLES = 10_000_000;
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
-}
-
 /** `sha256:` + hex of SHA-256 over `bytes`: the digest form the lineage kinds use. */
 export function sha256Digest(bytes: Uint8Array): Sha256Digest {
-  return `sha256:${hex(nodeSha256(bytes))}`;
+  return `sha256:${toHex(nodeSha256(bytes))}`;
 }
 
 function cidOf(value: string | BlockCid, field: string): BlockCid {
@@ -155,7 +152,7 @@ export function logDataset(
       () => [{ kind: "dataset-split", body }],
       (context) => {
         const w = only(context.written);
-        indexLineage(context, w, "dataset", hex(root), []);
+        indexLineage(context, w, "dataset", toHex(root), []);
         const insert = context.db.prepare("INSERT INTO samples (dataset_cid, idx, hash) VALUES (?, ?, ?)");
         for (let i = 0; i < hashes.length; i++) insert.run(w.cid, i, hashes[i]);
         return { stream: context.stream, ...w, root };

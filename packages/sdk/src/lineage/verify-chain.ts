@@ -3,7 +3,7 @@
  * re-derives from bytes (CIDs from record bytes, roots from proofs), so a chain built by a buggy or
  * dishonest writer fails here. Whether each link's root is anchored on chain is the verifier's step.
  */
-import { computeCid, decodeRecord, hashLeaf, verifyInclusion } from "@ancora/core";
+import { computeCid, decodeRecord, fromHex, hashLeaf, verifyInclusion } from "@ancora/core";
 import type { ChainLink, SampleChain } from "./query.js";
 
 /** The result of {@link verifySampleChain}: every failed check, by name. */
@@ -12,9 +12,9 @@ export interface SampleChainVerification {
   failures: string[];
 }
 
+/** Bytes of 0x-prefixed lowercase hex, or `undefined` for anything else. */
 function bytesOfHex(text: unknown): Uint8Array | undefined {
-  if (typeof text !== "string" || !/^0x([0-9a-f]{2})*$/.test(text)) return undefined;
-  return new Uint8Array(Buffer.from(text.slice(2), "hex"));
+  return typeof text === "string" && text.startsWith("0x") ? fromHex(text.slice(2)) : undefined;
 }
 
 /** Checks one link: CID of the bytes, strict decoding, and the inclusion proof; returns the record. */

@@ -4,6 +4,7 @@
  * grantConsent, revokeConsent), so a record refused by the SDK is refused here with the same code.
  * The request schemas only check shapes; the SDK checks meaning (digests, identifiers, known CIDs).
  */
+import { toHex } from "@ancora/core";
 import {
   grantConsent,
   logDataset,
@@ -115,10 +116,6 @@ const RevocationBody = Type.Object(
   { additionalProperties: false },
 );
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
-}
-
 export function lineageWriteRoutes(app: App, ctx: ServiceContext): void {
   /** Registers one admin POST under /v1/streams/{stream}/…; `write` returns the records written. */
   function post<B extends TSchema>(
@@ -166,7 +163,7 @@ export function lineageWriteRoutes(app: App, ctx: ServiceContext): void {
       const r = logDataset(logger, { ...rest, sampleHashes: sampleHashes.map((h) => Buffer.from(h, "hex")) });
       return {
         written: 1,
-        answer: { stream: r.stream, seq: r.seq, cid: r.cid, ts: r.ts, root: hex(r.root) },
+        answer: { stream: r.stream, seq: r.seq, cid: r.cid, ts: r.ts, root: toHex(r.root) },
       };
     },
   );

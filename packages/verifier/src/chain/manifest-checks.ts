@@ -6,7 +6,14 @@
  * record a rewritten log changed. Comparing the listed CIDs with the log's records happens in the
  * single pass over the records (local-vs-chain.ts).
  */
-import { AncoraError, computeCid, decodeManifest, manifestCidFromDigest, type Sha256 } from "@ancora/core";
+import {
+  AncoraError,
+  computeCid,
+  decodeManifest,
+  fromHex,
+  manifestCidFromDigest,
+  type Sha256,
+} from "@ancora/core";
 import { sameBytes, toHex0x } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
 import type { LocalManifest } from "../sources/types.js";
@@ -141,7 +148,10 @@ export function checkManifests(
       previousCid = undefined;
       continue;
     }
-    const expectedCid = manifestCidFromDigest(hexBytes(digest)).toString();
+    // A digest that is not hex is no 32 bytes: manifestCidFromDigest refuses it.
+    const expectedCid = manifestCidFromDigest(
+      fromHex(digest.replace(/^0x/, "")) ?? new Uint8Array(),
+    ).toString();
     const checkLink = previousCid;
     previousCid = expectedCid;
     const manifest = byCid.get(expectedCid);
@@ -188,13 +198,6 @@ export function checkManifests(
     }
   }
   return { trusted: [...trusted].sort((a, b) => a.from - b.from), failures };
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
-  const out = new Uint8Array(body.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(body.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
 
 /** True when the manifest lists `cid` at `seq`. */

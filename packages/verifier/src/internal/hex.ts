@@ -1,10 +1,8 @@
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+import { toHex } from "@ancora/core";
 
-/** Lowercase 0x-hex of `bytes`, the JSON spelling of hashes in results. */
+/** Lowercase 0x-hex of `bytes`, the JSON spelling of hashes in results (core's hex with the prefix). */
 export function toHex0x(bytes: Uint8Array): string {
-  let out = "0x";
-  for (const byte of bytes) out += HEX[byte];
-  return out;
+  return `0x${toHex(bytes)}`;
 }
 
 /** Byte equality (not constant time: everything compared here is public). */
