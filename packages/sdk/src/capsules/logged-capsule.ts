@@ -3,11 +3,11 @@
  * salt apart (`capsule_keys`), and a capsule record on the log carrying the capsule's digest and size.
  * Erasure and retention delete the key salt and the bytes; the record and every proof stay.
  */
-import { parseBlockCid } from "@ancora/core";
+import { documentDigest, parseBlockCid, toHex } from "@ancora/core";
 import { indexSubject, subjectRef } from "../consent/subjects.js";
+import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { appendKinds, only } from "../lineage/append.js";
-import { sha256Digest } from "../lineage/kinds.js";
 import type { AncoraStore } from "../store.js";
 import type { StreamLedger } from "../stream-ledger.js";
 import { type CapsuleKeySource, type CapsuleMeta, openCapsule, sealCapsule } from "./capsule.js";
@@ -53,7 +53,7 @@ export function logCapsule(
   if (options.contentType !== undefined) meta.contentType = options.contentType;
   const sealed = sealCapsule(payload, options.key, meta as CapsuleMeta);
   const capsuleCid = sealed.cid.toString();
-  const digest = sha256Digest(sealed.bytes);
+  const digest = documentDigest(sealed.bytes, nodeSha256);
   let ref: string | undefined;
   return appendKinds(
     logger,
@@ -133,7 +133,7 @@ export function openLoggedCapsule(
   const actual = parseBlockCid(capsuleCid);
   if (
     actual === undefined ||
-    sha256Digest(bytes) !== `sha256:${Buffer.from(actual.multihash.digest).toString("hex")}`
+    documentDigest(bytes, nodeSha256) !== `sha256:${toHex(actual.multihash.digest)}`
   ) {
     throw new CapsuleError("CAPSULE_TAMPERED", "The stored capsule does not match its CID", {
       evidence: { cid: capsuleCid },

@@ -8,6 +8,7 @@ import {
   type BlockCid,
   computeCid,
   type DatasetSource,
+  documentDigest,
   EncodingError,
   encodeCanonical,
   hashLeaf,
@@ -37,9 +38,15 @@ export interface RecordedLineage {
 /** Most samples one dataset record may index (their hashes are kept in the store). */
 export const MAX_DATASET_SAMPLES = 10_000_000;
 
-/** `sha256:` + hex of SHA-256 over `bytes`: the digest form the lineage kinds use. */
-export function sha256Digest(bytes: Uint8Array): Sha256Digest {
-  return `sha256:${toHex(nodeSha256(bytes))}`;
+/**
+ * `sha256:` + hex of SHA-256 over `bytes`: the digest form the lineage kinds use (core's
+ * `documentDigest`, under the SDK's name).
+ */
+export { documentDigest as sha256Digest };
+
+/** {@link sha256Digest} with node's SHA-256. */
+function digestOf(bytes: Uint8Array): Sha256Digest {
+  return documentDigest(bytes, nodeSha256);
 }
 
 function cidOf(value: string | BlockCid, field: string): BlockCid {
@@ -284,7 +291,7 @@ export function logReproducibility(
       evidence: { field: "document", path: (error as { path?: string }).path ?? "$" },
     });
   }
-  const manifest = sha256Digest(bytes);
+  const manifest = digestOf(bytes);
   const docCid = computeCid(bytes, nodeSha256).toString();
   return asInput(() =>
     appendKinds(
@@ -345,12 +352,12 @@ export function readReproducibility(store: AncoraStore, recordCid: string): unkn
     record === undefined
       ? undefined
       : (JSON.parse(Buffer.from(record).toString("utf8")) as { body: { manifest: string } }).body.manifest;
-  if (onLog !== sha256Digest(blob)) {
+  if (onLog !== digestOf(blob)) {
     throw new LineageError(
       "DOCUMENT_MISMATCH",
       "The stored reproducibility document does not match the digest on the log",
       {
-        evidence: { cid: recordCid, expected: onLog, found: sha256Digest(blob) },
+        evidence: { cid: recordCid, expected: onLog, found: digestOf(blob) },
       },
     );
   }
