@@ -105,7 +105,7 @@ export {
   type CompactRangeState,
   rootOfLeaves,
 } from "./merkle/compact-range.js";
-export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from "./merkle/hashing.js";
+export { bytesEqual, EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from "./merkle/hashing.js";
 export { MemoryNodeStore, type MerkleNode, type MerkleNodeReader } from "./merkle/node-store.js";
 export { consistencyProof, inclusionProof, rootAt } from "./merkle/proof.js";
 export { consistencyProofShape, consistencyProofSizes, type SizeRange } from "./merkle/proof-shape.js";

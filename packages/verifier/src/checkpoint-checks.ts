@@ -3,9 +3,9 @@
  * its stored checkpoints (root and head CID at a size, and that the records are all there) and its
  * claimed head. Used by the stream verifier over a whole stream.
  */
-import type { CompactRange } from "@ancora/core";
+import { bytesEqual, type CompactRange } from "@ancora/core";
 import type { Fail } from "./failures.js";
-import { sameBytes, toHex0x } from "./internal/hex.js";
+import { toHex0x } from "./internal/hex.js";
 import { show } from "./record-checks.js";
 import type { StoredCheckpoint, StoredHead } from "./source.js";
 
@@ -40,7 +40,7 @@ export class CheckpointChecks {
     const root = tree.root();
     while (checkpoint !== undefined && checkpoint.size === size) {
       this.#checked++;
-      if (!sameBytes(checkpoint.root, root)) {
+      if (!bytesEqual(checkpoint.root, root)) {
         fail("CHECKPOINT_ROOT_MISMATCH", size - 1, toHex0x(root), toHex0x(checkpoint.root));
       }
       if (checkpoint.head !== headCid) fail("CHECKPOINT_HEAD_MISMATCH", size - 1, headCid, checkpoint.head);
@@ -67,7 +67,7 @@ export function checkHead(head: StoredHead, tree: CompactRange, headCid: string 
     fail("HEAD_MISMATCH", Math.max(0, size - 1), show(headCid), show(head.head));
   } else if (head.root !== undefined && size > 0) {
     const root = tree.root();
-    if (!sameBytes(root, head.root)) {
+    if (!bytesEqual(root, head.root)) {
       fail("HEAD_MISMATCH", size - 1, `root ${toHex0x(root)}`, `root ${toHex0x(head.root)}`);
     }
   }

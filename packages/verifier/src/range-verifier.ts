@@ -7,6 +7,7 @@
 import {
   type AncoraRecord,
   type BlockCid,
+  bytesEqual,
   CompactRange,
   computeCid,
   decodeRecord,
@@ -17,7 +18,7 @@ import {
 } from "@ancora/core";
 import { StreamVerifierError } from "./errors.js";
 import type { Fail } from "./failures.js";
-import { sameBytes, toHex0x } from "./internal/hex.js";
+import { toHex0x } from "./internal/hex.js";
 import {
   type ControlEvent,
   RANGE_BLOCK,
@@ -245,7 +246,7 @@ export function stitchRanges(
     if (range.count === 0) continue;
     if (
       range.from > 0 &&
-      (range.firstPrev === null || lastCid === null || !sameBytes(range.firstPrev, lastCid))
+      (range.firstPrev === null || lastCid === null || !bytesEqual(range.firstPrev, lastCid))
     ) {
       return undefined;
     }
@@ -264,12 +265,13 @@ export function stitchRanges(
         for (let i = 1; i < nodes.length; i++) {
           const node = nodes[i] as (typeof nodes)[number];
           const found = lookup?.(RANGE_BLOCK_LEVEL + node.level, node.index);
-          if (lookup !== undefined && (found === undefined || !sameBytes(found, node.hash))) return undefined;
+          if (lookup !== undefined && (found === undefined || !bytesEqual(found, node.hash)))
+            return undefined;
         }
       }
       if (checkpoint === undefined || checkpoint.size > end) break;
       const root = rootAt(checkpoint.size, range.lowPeaks.get(checkpoint.size));
-      if (root === undefined || !sameBytes(checkpoint.root, root)) return undefined;
+      if (root === undefined || !bytesEqual(checkpoint.root, root)) return undefined;
       if (checkpoint.head !== range.cidTexts.get(checkpoint.size)) return undefined;
       nextCheckpoint++;
     }
@@ -281,7 +283,7 @@ export function stitchRanges(
   if (root === undefined) return undefined;
   if (head !== undefined) {
     if (head.size !== size || head.head !== last.cidTexts.get(size)) return undefined;
-    if (head.root !== undefined && !sameBytes(root, head.root)) return undefined;
+    if (head.root !== undefined && !bytesEqual(root, head.root)) return undefined;
   }
   return {
     ok: true,

@@ -9,6 +9,7 @@ import {
   AncoraError,
   type AncoraRecord,
   type BlockCid,
+  bytesEqual,
   type ConfigBody,
   computeCid,
   decodeRecord,
@@ -17,7 +18,7 @@ import {
 } from "@ancora/core";
 import { indexColumns } from "./columns.js";
 import type { Fail } from "./failures.js";
-import { sameBytes, toHex0x } from "./internal/hex.js";
+import { toHex0x } from "./internal/hex.js";
 import type { StoredRecord } from "./source.js";
 import type { NodeLookup } from "./verify-options.js";
 
@@ -121,7 +122,10 @@ function checkRules(
   if (record.stream !== stream) fail("STREAM_MISMATCH", seq, stream, record.stream);
   if (position === 0) {
     if (record.kind !== "genesis") fail("GENESIS_MISSING", 0, "genesis", record.kind);
-  } else if (prev !== undefined && (record.prev === undefined || !sameBytes(record.prev.bytes, prev.bytes))) {
+  } else if (
+    prev !== undefined &&
+    (record.prev === undefined || !bytesEqual(record.prev.bytes, prev.bytes))
+  ) {
     fail("PREV_MISMATCH", seq, prev.toString(), show(record.prev?.toString()));
   }
 
@@ -156,7 +160,7 @@ function checkRules(
         fail("CONFIG_MISSING", seq, "a config record before the decision", body.config.toString());
         break;
       }
-      if (!sameBytes(body.config.bytes, config.cid.bytes)) {
+      if (!bytesEqual(body.config.bytes, config.cid.bytes)) {
         fail("CONFIG_MISMATCH", seq, config.cid.toString(), body.config.toString());
       }
       // docs/formats.md, "Rules across records": with a score, the label is the config's resolution.
@@ -175,7 +179,7 @@ function checkRules(
 /** Checks the leaf hash a source joined in (when it did) against the recomputed `leaf`. */
 export function checkStoredLeaf(stored: StoredRecord, leaf: Uint8Array, fail: Fail): void {
   if (stored.leafHash === undefined) return;
-  if (stored.leafHash === null || !sameBytes(stored.leafHash, leaf)) {
+  if (stored.leafHash === null || !bytesEqual(stored.leafHash, leaf)) {
     fail(
       "MERKLE_LEAF_MISMATCH",
       stored.seq,
@@ -199,7 +203,7 @@ export function checkStoredNode(
   fail: Fail,
 ): void {
   const found = lookup(level, index);
-  if (found === undefined || !sameBytes(found, hash)) {
+  if (found === undefined || !bytesEqual(found, hash)) {
     fail(
       "MERKLE_NODE_MISMATCH",
       seq,

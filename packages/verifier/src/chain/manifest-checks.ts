@@ -8,13 +8,14 @@
  */
 import {
   AncoraError,
+  bytesEqual,
   computeCid,
   decodeManifest,
   fromHex,
   manifestCidFromDigest,
   type Sha256,
 } from "@ancora/core";
-import { sameBytes, toHex0x } from "../internal/hex.js";
+import { toHex0x } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
 import type { LocalManifest } from "../sources/types.js";
 import type { ProvenAnchor } from "./history-proof.js";
@@ -202,5 +203,5 @@ export function checkManifests(
 
 /** True when the manifest lists `cid` at `seq`. */
 export function listsCid(manifest: ManifestSummary, seq: number, cid: Uint8Array): boolean {
-  return sameBytes(listedCid(manifest, seq), cid);
+  return bytesEqual(listedCid(manifest, seq), cid);
 }

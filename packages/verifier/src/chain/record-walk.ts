@@ -5,8 +5,7 @@
  * differs from a trusted manifest, the trusted manifests' CIDs after it. Memory stays O(log n) plus the
  * manifests.
  */
-import { CID, CompactRange, computeCid, decodeRecord, type Sha256 } from "@ancora/core";
-import { sameBytes } from "../internal/hex.js";
+import { bytesEqual, CID, CompactRange, computeCid, decodeRecord, type Sha256 } from "@ancora/core";
 import type { VerificationFailure } from "../result.js";
 import type { StoredRecord } from "../source.js";
 import type { StreamVerifier } from "../stream-verifier.js";
@@ -112,7 +111,7 @@ export function walkRecords(input: WalkInput): WalkOutput {
     for (const m of active) {
       if (reported.has(m)) continue;
       const listed = listedCid(m, p);
-      if (!sameBytes(listed, cid)) {
+      if (!bytesEqual(listed, cid)) {
         reported.add(m);
         failures.push({
           code: "MANIFEST_RECORD_MISMATCH",
@@ -128,7 +127,7 @@ export function walkRecords(input: WalkInput): WalkOutput {
       anchorIndex++;
     const listed = trustedAt(p);
     if (listed === undefined) covered = false;
-    else if (!sameBytes(listed, cid)) {
+    else if (!bytesEqual(listed, cid)) {
       if (divergence === undefined) {
         divergence = p;
         anchored = CompactRange.fromState(tree.state(), sha256);

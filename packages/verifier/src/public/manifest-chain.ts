@@ -11,6 +11,7 @@ import { encodeStreamId, isBytes32 } from "@ancora/contracts";
 import {
   AncoraError,
   type BlockCid,
+  bytesEqual,
   computeCid,
   decodeManifest,
   type Manifest,
@@ -18,7 +19,7 @@ import {
   type Sha256,
 } from "@ancora/core";
 import { type Hex, hexToBytes } from "viem";
-import { sameBytes, toHex0x } from "../internal/hex.js";
+import { toHex0x } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
 import type { BlockFetcher } from "../sources/types.js";
 
@@ -201,7 +202,7 @@ export async function manifestsOfAnchor(
     name = manifest.stream;
     const later = links[links.length - 1];
     if (anchored) {
-      if (manifest.size !== end || !sameBytes(manifest.root, hexToBytes(anchor.root as Hex))) {
+      if (manifest.size !== end || !bytesEqual(manifest.root, hexToBytes(anchor.root as Hex))) {
         return fail(
           "MANIFEST_INVALID",
           start,
