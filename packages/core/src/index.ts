@@ -62,6 +62,7 @@ export {
 } from "./errors.js";
 export { type Sha256, sha256 } from "./hash.js";
 export { fromHex, toHex } from "./internal/binary-text.js";
+export { encodeVarint, varintLength, writeVarint } from "./internal/varint.js";
 export {
   datasetRoot,
   type SampleProof,

@@ -7,7 +7,7 @@
  * test double receives: it parses the header strictly (the canonical form above, any number of roots)
  * and the sections, and leaves checking each block against its CID to the caller.
  */
-import { AncoraError, type AncoraErrorOptions, CID } from "@ancora/core";
+import { AncoraError, type AncoraErrorOptions, CID, encodeVarint } from "@ancora/core";
 
 /** Codes of {@link CarError}. */
 export type CarErrorCode = "CAR_INVALID";
@@ -26,18 +26,6 @@ export class CarError extends AncoraError<CarErrorCode> {
 /** A CID as the framing needs it: its binary form. */
 interface CidBytes {
   readonly bytes: Uint8Array;
-}
-
-/** Unsigned LEB128, as CAR frames its header and sections. */
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
 }
 
 /** A CBOR head (major type and length), RFC 8949 §3: lengths up to 65,535 are all a CAR header needs. */
@@ -72,7 +60,7 @@ export function carHeader(root: CidBytes): Uint8Array {
     cid,
     Uint8Array.of(0x67, ...Buffer.from("version"), 0x01),
   ]);
-  return Buffer.concat([varint(cbor.length), cbor]);
+  return Buffer.concat([encodeVarint(cbor.length), cbor]);
 }
 
 /**
@@ -84,7 +72,7 @@ export function carHeader(root: CidBytes): Uint8Array {
  * ```
  */
 export function carSection(cid: CidBytes, bytes: Uint8Array): Uint8Array {
-  return Buffer.concat([varint(cid.bytes.length + bytes.length), cid.bytes, bytes]);
+  return Buffer.concat([encodeVarint(cid.bytes.length + bytes.length), cid.bytes, bytes]);
 }
 
 /**
@@ -101,7 +89,7 @@ export function encodeCar(
 ): Uint8Array {
   const parts: Uint8Array[] = [carHeader(root)];
   for (const block of blocks) {
-    parts.push(varint(block.cid.bytes.length + block.bytes.length), block.cid.bytes, block.bytes);
+    parts.push(encodeVarint(block.cid.bytes.length + block.bytes.length), block.cid.bytes, block.bytes);
   }
   return Buffer.concat(parts);
 }

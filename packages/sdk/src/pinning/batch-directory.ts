@@ -19,7 +19,14 @@
  * Kubo would shard a directory it builds and well under the 1 MiB block limit of `ipfs dag import`.
  * See docs/formats.md, "Batch pin directory".
  */
-import { ArgumentError, type BlockCid, CID, MAX_MANIFEST_RECORDS } from "@ancora/core";
+import {
+  ArgumentError,
+  type BlockCid,
+  CID,
+  MAX_MANIFEST_RECORDS,
+  varintLength,
+  writeVarint,
+} from "@ancora/core";
 import { UnixFS } from "ipfs-unixfs";
 import { nodeSha256 } from "../internal/crypto.js";
 import { encodeCar } from "../ipfs/car.js";
@@ -35,24 +42,6 @@ export const MAX_BATCH_DIRECTORY_BYTES = 1_048_576;
 
 /** UnixFS `Data` of a plain directory: `Type = Directory` and nothing else (no mode, no mtime). */
 const DIRECTORY_DATA = new UnixFS({ type: "directory" }).marshal();
-
-/** Bytes of an unsigned protobuf varint. */
-function varintLength(n: number): number {
-  let length = 1;
-  for (let v = n; v >= 0x80; v = Math.floor(v / 128)) length++;
-  return length;
-}
-
-function writeVarint(out: Uint8Array, at: number, n: number): number {
-  let v = n;
-  let i = at;
-  while (v >= 0x80) {
-    out[i++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  out[i++] = v;
-  return i;
-}
 
 interface Link {
   name: string;

@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ArgumentError, computeCid } from "@ancora/core";
+import { ArgumentError, computeCid, encodeVarint } from "@ancora/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SourceError } from "../errors.js";
@@ -17,17 +17,7 @@ const blocks = Array.from({ length: 300 }, (_, i) => block(`{"i":${i}}`));
 const byCid = new Map(blocks.map((b) => [computeCid(b).toString(), b]));
 const cids = [...byCid.keys()];
 
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  for (let v = n; ; v = Math.floor(v / 128)) {
-    if (v < 0x80) {
-      out.push(v);
-      break;
-    }
-    out.push((v & 0x7f) | 0x80);
-  }
-  return Uint8Array.from(out);
-}
+const varint = encodeVarint;
 const section = (cid: string, bytes: Uint8Array) => {
   const c = computeCid(byCid.get(cid) ?? bytes).bytes;
   return Buffer.concat([varint(c.length + bytes.length), c, bytes]);
