@@ -44,6 +44,12 @@ export {
 } from "./sources/bitswap.js";
 export { MAX_BLOCK_BYTES } from "./sources/block-check.js";
 export {
+  type CarContents,
+  type CarReadOptions,
+  type CarSection,
+  readCar,
+} from "./sources/car-reader.js";
+export {
   DEFAULT_FETCH_CONCURRENCY,
   DEFAULT_GATEWAY_RETRIES,
   DEFAULT_GATEWAY_TIMEOUT_MS,

@@ -4,10 +4,12 @@
  *
  * A CAR is `varint(len) header` then, per block, `varint(len) cid block`. The header is the DAG-CBOR map
  * `{ roots: [cid…], version: 1 }`; Ancora writes one root. {@link readCar} reads what a service or a
- * test double receives: it parses the header strictly (the canonical form above, any number of roots)
- * and the sections, and leaves checking each block against its CID to the caller.
+ * test double receives, with the verifier's CAR reader: it parses the header strictly (the canonical
+ * form above, any number of roots) and the sections, and leaves checking each block against its CID
+ * to the caller.
  */
 import { AncoraError, type AncoraErrorOptions, CID, encodeVarint } from "@ancora/core";
+import { readCar as readCarSections } from "@ancora/verifier/node";
 
 /** Codes of {@link CarError}. */
 export type CarErrorCode = "CAR_INVALID";
@@ -98,8 +100,8 @@ export function encodeCar(
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /**
- * Parses a CAR v1: the header's roots and every section's CID and bytes (views into `car`). Nothing is
- * verified against its CID here.
+ * Parses a CAR v1 with the verifier's CAR reader: the header's roots and every section's CID and bytes
+ * (views into `car`). Nothing is verified against its CID here.
  *
  * @throws {CarError} `CAR_INVALID` for a truncated stream, a header other than `{ roots, version: 1 }`,
  *   or a section whose CID cannot be decoded.
@@ -112,75 +114,20 @@ export function readCar(car: Uint8Array): {
   roots: CID[];
   blocks: Array<{ cid: CID; bytes: Uint8Array }>;
 } {
-  let at = 0;
-  const fail = (why: string): never => {
-    throw new CarError(`Malformed CAR: ${why}`, { evidence: { offset: at } });
-  };
-  const byte = (): number => car[at++] ?? fail("truncated");
-  const readVarint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 49; shift += 7) {
-      const b = byte();
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-    }
-    return fail("varint too long");
-  };
-  const expect = (bytes: readonly number[], what: string) => {
-    for (const b of bytes) if (byte() !== b) fail(`header: expected ${what}`);
-  };
-  /** A CBOR head of `major`, returning its length argument (at most 16 bits, as a header needs). */
-  const head = (major: number, what: string): number => {
-    const initial = byte();
-    if (initial >> 5 !== major) fail(`header: expected ${what}`);
-    const info = initial & 0x1f;
-    if (info < 24) return info;
-    if (info === 24) return byte();
-    if (info === 25) return byte() * 256 + byte();
-    return fail(`header: ${what} too long`);
-  };
-
-  const headerLength = readVarint();
-  if (headerLength > MAX_HEADER_BYTES || at + headerLength > car.length) fail("bad header length");
-  const headerEnd = at + headerLength;
-  expect([0xa2, 0x65, ...Buffer.from("roots")], "a map { roots, version }");
-  const count = head(4, "an array of roots");
-  const roots: CID[] = [];
-  for (let i = 0; i < count; i++) {
-    expect([0xd8, 0x2a], "a CID (tag 42)");
-    const length = head(2, "CID bytes");
-    if (length < 2 || byte() !== 0x00) fail("header: a CID without its 0x00 prefix");
-    const end = at + length - 1;
-    if (end > headerEnd) fail("header: truncated CID");
-    roots.push(decodeCid(car.subarray(at, end), fail));
-    at = end;
-  }
-  expect([0x67, ...Buffer.from("version"), 0x01], "version 1");
-  if (at !== headerEnd) fail("header: trailing bytes");
-
-  const blocks: Array<{ cid: CID; bytes: Uint8Array }> = [];
-  while (at < car.length) {
-    const length = readVarint();
-    const start = at;
-    if (length === 0 || start + length > car.length) fail("bad section length");
-    const section = car.subarray(start, start + length);
-    let cid: CID;
-    let rest: Uint8Array;
+  const invalid = (why: string, offset: number) =>
+    new CarError(`Malformed CAR: ${why}`, { evidence: { offset } });
+  const { roots, sections } = readCarSections(car, {
+    maxHeaderBytes: MAX_HEADER_BYTES,
+    roots: true,
+    invalid,
+  });
+  const blocks = sections.map(({ offset, bytes }) => {
     try {
-      [cid, rest] = CID.decodeFirst(section);
+      const [cid, rest] = CID.decodeFirst(bytes);
+      return { cid, bytes: rest };
     } catch {
-      return fail("a section's CID cannot be decoded");
+      throw invalid("a section's CID cannot be decoded", offset);
     }
-    blocks.push({ cid, bytes: rest });
-    at = start + length;
-  }
+  });
   return { roots, blocks };
-}
-
-function decodeCid(bytes: Uint8Array, fail: (why: string) => never): CID {
-  try {
-    return CID.decode(bytes);
-  } catch {
-    return fail("header: a root CID cannot be decoded");
-  }
 }

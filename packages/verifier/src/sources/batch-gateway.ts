@@ -8,7 +8,7 @@
  * (block-check.ts); a block it leaves out is `BLOCK_NOT_FOUND` for that CID alone.
  */
 import type { BlockCid } from "@ancora/core";
-import { ArgumentError } from "@ancora/core";
+import { ArgumentError, toHex } from "@ancora/core";
 import { SourceError } from "../errors.js";
 import { checkBlock, MAX_BLOCK_BYTES, requireBlockCid, throwIfAborted } from "./block-check.js";
 import {
@@ -19,6 +19,7 @@ import {
   integerOption,
   readBounded,
 } from "./blocks.js";
+import { readCar } from "./car-reader.js";
 import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
@@ -54,49 +55,31 @@ interface Pending {
 }
 
 /**
- * The blocks of a CAR v1 stream, keyed by the CID bytes of each section (hex). The header is skipped
- * (nothing in it is trusted); a section whose CID is not an Ancora block CID, or a stream cut short,
- * is malformed.
+ * The blocks of a CAR v1 stream (read by car-reader.ts), keyed by the CID bytes of each section (hex).
+ * The header is skipped (nothing in it is trusted); a section whose CID is not an Ancora block CID, or a
+ * stream cut short, is malformed.
  *
  * @throws {SourceError} `SOURCE_INVALID` for a malformed stream.
  */
 export function readCarBlocks(car: Uint8Array, source: string): Map<string, Uint8Array> {
-  let at = 0;
-  const invalid = (why: string) =>
+  const invalid = (why: string, offset: number) =>
     new SourceError("SOURCE_INVALID", `The gateway's CAR response is malformed: ${why}`, {
       hint: "The gateway is not an Ancora gateway or is faulty; use gatewayFetcher or another source.",
-      evidence: { source, offset: at },
+      evidence: { source, offset },
     });
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = car[at++];
-      if (byte === undefined) throw invalid("truncated length");
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-    throw invalid("length too long");
-  };
-  const headerLength = varint();
-  if (headerLength > MAX_CAR_HEADER || at + headerLength > car.length) throw invalid("bad header length");
-  at += headerLength;
+  const { sections } = readCar(car, {
+    maxHeaderBytes: MAX_CAR_HEADER,
+    minSectionBytes: BLOCK_CID_BYTES,
+    maxSectionBytes: BLOCK_CID_BYTES + MAX_BLOCK_BYTES,
+    invalid,
+  });
   const blocks = new Map<string, Uint8Array>();
-  while (at < car.length) {
-    const length = varint();
-    const start = at;
-    if (
-      length < BLOCK_CID_BYTES ||
-      length > BLOCK_CID_BYTES + MAX_BLOCK_BYTES ||
-      start + length > car.length
-    ) {
-      throw invalid("bad section length");
-    }
-    if (BLOCK_CID_PREFIX.some((b, i) => car[start + i] !== b))
-      throw invalid("a section's CID is not a block CID");
-    const key = Buffer.from(car.buffer, car.byteOffset + start, BLOCK_CID_BYTES).toString("hex");
+  for (const { offset, bytes } of sections) {
+    if (BLOCK_CID_PREFIX.some((b, i) => bytes[i] !== b))
+      throw invalid("a section's CID is not a block CID", offset);
+    const key = toHex(bytes.subarray(0, BLOCK_CID_BYTES));
     // The first section for a CID wins; a repeat cannot change what was checked.
-    if (!blocks.has(key)) blocks.set(key, car.subarray(start + BLOCK_CID_BYTES, start + length));
-    at = start + length;
+    if (!blocks.has(key)) blocks.set(key, bytes.subarray(BLOCK_CID_BYTES));
   }
   return blocks;
 }
@@ -165,7 +148,7 @@ export function batchGatewayFetcher(baseUrl: string, options: BatchGatewayFetche
       const blocks = await post(live(), controller.signal);
       for (const p of live()) {
         p.settled = true;
-        const bytes = blocks.get(Buffer.from(p.cid.bytes).toString("hex"));
+        const bytes = blocks.get(toHex(p.cid.bytes));
         if (bytes === undefined) {
           p.reject(
             new SourceError("BLOCK_NOT_FOUND", "The gateway does not have the block", {
