@@ -44,12 +44,6 @@ export {
 } from "./sources/bitswap.js";
 export { MAX_BLOCK_BYTES } from "./sources/block-check.js";
 export {
-  type CarContents,
-  type CarReadOptions,
-  type CarSection,
-  readCar,
-} from "./sources/car-reader.js";
-export {
   DEFAULT_FETCH_CONCURRENCY,
   DEFAULT_GATEWAY_RETRIES,
   DEFAULT_GATEWAY_TIMEOUT_MS,
@@ -58,6 +52,18 @@ export {
   type GatewayFetcherOptions,
   gatewayFetcher,
 } from "./sources/blocks.js";
+export {
+  type CarContents,
+  type CarReadOptions,
+  type CarSection,
+  readCar,
+} from "./sources/car-reader.js";
+export {
+  DEFAULT_HELIA_LISTEN,
+  type OfflineHelia,
+  type OfflineHeliaOptions,
+  startOfflineHelia,
+} from "./sources/helia-node.js";
 export { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "./sources/http-blocks.js";
 export {
   AUDIT_LOG_FORMAT,

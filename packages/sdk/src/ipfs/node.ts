@@ -1,11 +1,12 @@
 /**
- * The embedded IPFS node: Helia over libp2p with TCP on loopback by default, bitswap, and no public
- * bootstrap, discovery, delegated routing or gateways (a node that only talks to the peers it is told
- * about). Its blockstore is the SQLite store itself ({@link SqliteBlockstore}), so every record and
+ * The embedded IPFS node: the verifier's offline Helia node (startOfflineHelia: libp2p with TCP on
+ * loopback by default, bitswap, and no public bootstrap, discovery, delegated routing or gateways; a
+ * node that only talks to the peers it is told about). Its blockstore is the SQLite store itself ({@link SqliteBlockstore}), so every record and
  * manifest is retrievable by CID over bitswap without being stored twice.
  */
 
 import { ArgumentError, type CID, computeCid, VerificationError } from "@ancora/core";
+import { DEFAULT_HELIA_LISTEN, startOfflineHelia } from "@ancora/verifier/node";
 import type { Blockstore } from "interface-blockstore";
 import type { AncoraStore } from "../store.js";
 import { type BlockGateway, type BlockGatewayOptions, startBlockGateway } from "./gateway.js";
@@ -13,7 +14,7 @@ import { loadOrCreateIdentity } from "./identity.js";
 import { SqliteBlockstore } from "./sqlite-blockstore.js";
 
 /** Listen on an ephemeral TCP port on loopback unless told otherwise. */
-export const DEFAULT_LISTEN = ["/ip4/127.0.0.1/tcp/0"] as const;
+export const DEFAULT_LISTEN = DEFAULT_HELIA_LISTEN;
 
 /** Options of {@link startIpfsNode}. */
 export interface IpfsNodeOptions {
@@ -67,28 +68,9 @@ export interface IpfsNode {
  * ```
  */
 export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<IpfsNode> {
-  // Loaded on first use, so `import "@ancora/sdk"` does not pay for libp2p.
-  const [
-    { noise },
-    { yamux },
-    { withBitswap },
-    { withLibp2pLight },
-    { identify },
-    { tcp },
-    { multiaddr },
-    { MemoryDatastore },
-    { createHeliaLight },
-  ] = await Promise.all([
-    import("@chainsafe/libp2p-noise"),
-    import("@chainsafe/libp2p-yamux"),
-    import("@helia/bitswap"),
-    import("@helia/libp2p"),
-    import("@libp2p/identify"),
-    import("@libp2p/tcp"),
-    import("@multiformats/multiaddr"),
-    import("datastore-core"),
-    import("helia"),
-  ]);
+  // Loaded on first use, so `import "@ancora/sdk"` does not pay for libp2p (startOfflineHelia loads
+  // the rest).
+  const { multiaddr } = await import("@multiformats/multiaddr");
   const sqlite = options.store === undefined ? undefined : new SqliteBlockstore(options.store);
   if (options.gateway !== undefined && options.gateway !== false && sqlite === undefined) {
     throw new ArgumentError("An IPFS node's gateway serves a store: pass `store` with `gateway`", {
@@ -114,22 +96,12 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
     options.identityFile === undefined ? undefined : await loadOrCreateIdentity(options.identityFile);
   const blockstore: Blockstore =
     sqlite ?? options.blockstore ?? new (await import("blockstore-core")).MemoryBlockstore();
-  const helia = withBitswap(
-    withLibp2pLight(createHeliaLight({ blockstore, datastore: new MemoryDatastore() }), {
-      addresses: {
-        listen: [...(options.listen ?? DEFAULT_LISTEN)],
-        ...(options.announce === undefined ? {} : { announce: [...options.announce] }),
-      },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery: [],
-      services: { identify: identify() },
-      connectionMonitor: { enabled: false },
-      ...(privateKey === undefined ? {} : { privateKey }),
-    }),
-  );
-  await helia.start();
+  const helia = await startOfflineHelia({
+    blockstore,
+    listen: options.listen ?? DEFAULT_LISTEN,
+    ...(options.announce === undefined ? {} : { announce: options.announce }),
+    ...(privateKey === undefined ? {} : { privateKey }),
+  });
   const connect = async (address: string): Promise<void> => {
     await helia.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) });
   };

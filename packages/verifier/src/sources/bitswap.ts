@@ -1,12 +1,13 @@
 /**
- * A block fetcher over bitswap: a minimal Helia light node of the auditor's own (TCP on loopback, no
- * bootstrap, no discovery, no delegated routing or gateways, an in-memory blockstore) that dials only
- * the peers it is given and asks them for blocks. Every block is checked against its CID here, not
+ * A block fetcher over bitswap: a minimal Helia light node of the auditor's own (helia-node.ts: TCP on
+ * loopback, no bootstrap, no discovery, no delegated routing or gateways; here an in-memory
+ * blockstore) that dials only the peers it is given and asks them for blocks. Every block is checked against its CID here, not
  * only by Helia, so the guarantee does not depend on a library's defaults.
  */
 import { ArgumentError } from "@ancora/core";
 import { SourceError } from "../errors.js";
 import { checkBlock, requireBlockCid, throwIfAborted } from "./block-check.js";
+import { startOfflineHelia } from "./helia-node.js";
 import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
@@ -105,29 +106,10 @@ async function collect(parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>):
 export async function startBitswapFetcher(options: BitswapFetcherOptions): Promise<BitswapFetcher> {
   const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_BITSWAP_TIMEOUT_MS);
   const dialTimeoutMs = positiveInteger("dialTimeoutMs", options.dialTimeoutMs, DEFAULT_DIAL_TIMEOUT_MS);
-  // Loaded on first use, so importing the verifier does not pay for libp2p.
-  const [
-    { noise },
-    { yamux },
-    { withBitswap },
-    { withLibp2pLight },
-    { identify },
-    { tcp },
-    { multiaddr },
-    { MemoryBlockstore },
-    { MemoryDatastore },
-    { createHeliaLight },
-  ] = await Promise.all([
-    import("@chainsafe/libp2p-noise"),
-    import("@chainsafe/libp2p-yamux"),
-    import("@helia/bitswap"),
-    import("@helia/libp2p"),
-    import("@libp2p/identify"),
-    import("@libp2p/tcp"),
+  // Loaded on first use, so importing the verifier does not pay for libp2p (nor does helia-node.ts).
+  const [{ multiaddr }, { MemoryBlockstore }] = await Promise.all([
     import("@multiformats/multiaddr"),
     import("blockstore-core"),
-    import("datastore-core"),
-    import("helia"),
   ]);
   if (!Array.isArray(options.peers) || options.peers.length === 0) {
     throw new ArgumentError("startBitswapFetcher needs at least one peer", {
@@ -150,26 +132,7 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
     return { text: peer, address };
   });
 
-  // The offline recipe of /work/shared/toolchain.md ("IPFS with Helia 7"): no public bootstrap, no
-  // discovery, no routers; TCP on loopback for the node's own listener.
-  const helia = withBitswap(
-    withLibp2pLight(
-      createHeliaLight({
-        blockstore: boundedBlockstore(new MemoryBlockstore()),
-        datastore: new MemoryDatastore(),
-      }),
-      {
-        addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        peerDiscovery: [],
-        services: { identify: identify() },
-        connectionMonitor: { enabled: false },
-      },
-    ),
-  );
-  await helia.start();
+  const helia = await startOfflineHelia({ blockstore: boundedBlockstore(new MemoryBlockstore()) });
   let closed = false;
   const close = async () => {
     if (closed) return;
