@@ -1,0 +1,206 @@
+/**
+ * receipts.json (format v1, frozen) and receipts-v2.json: the record chain in a Merkle tree, a
+ * checkpoint over it, receipts for three records and tampered copies with the failure each must produce.
+ */
+
+import type { AnyReceipt, BlockCid, Receipt, ReceiptV1 } from "../../packages/core/dist/index.js";
+import * as core from "../../packages/core/dist/index.js";
+import { bytesOf, hex, text } from "./common.ts";
+import { records, STREAM, ts } from "./records.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Receipts: the chain above in a Merkle tree, a checkpoint over all of it, receipts for three records
+// and tampered copies with the failure each must produce.
+
+export const tree = new core.CompactRange();
+export const store = new core.MemoryNodeStore();
+for (const r of records) store.putAll(tree.appendLeaf(r.cid.bytes).nodes);
+export const last = records[records.length - 1];
+if (last === undefined) throw new Error("no records");
+export const checkpoint = {
+  v: 1 as const,
+  stream: STREAM,
+  size: records.length,
+  root: tree.root(),
+  head: last.cid,
+  ts: ts(60),
+};
+export const anchor = {
+  chainId: 31337,
+  registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+  txHash: `0x${hex(bytesOf(32, (i) => 0xd0 + (i % 16)))}`,
+  blockNumber: 12,
+};
+export const receiptFor = (index: number): ReceiptV1 => {
+  const r = records[index];
+  if (r === undefined) throw new Error(`no record ${index}`);
+  return {
+    v: 1,
+    record: r.bytes,
+    cid: r.cid,
+    index,
+    proof: core.inclusionProof(store, index, records.length),
+    checkpoint,
+    anchor,
+  };
+};
+
+export const flipped = (b: Uint8Array, at: number) => {
+  const copy = b.slice();
+  copy[at] = (copy[at] ?? 0) ^ 0x01;
+  return copy;
+};
+
+export type Expect = { ok: true } | { ok: false; code: string; check?: string };
+export const receiptSpecs: Array<{ name: string; receipt: ReceiptV1; expect: Expect }> = [
+  { name: "genesis", receipt: receiptFor(0), expect: { ok: true } },
+  { name: "decision", receipt: receiptFor(4), expect: { ok: true } },
+  {
+    name: "last record (the checkpoint's head)",
+    receipt: receiptFor(records.length - 1),
+    expect: { ok: true },
+  },
+  {
+    name: "record byte changed",
+    receipt: { ...receiptFor(4), record: flipped(receiptFor(4).record, 40) },
+    expect: { ok: false, code: "CID_MISMATCH" },
+  },
+  {
+    name: "proof hash changed",
+    receipt: { ...receiptFor(4), proof: receiptFor(4).proof.map((h, i) => (i === 0 ? flipped(h, 0) : h)) },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "root changed",
+    receipt: { ...receiptFor(4), checkpoint: { ...checkpoint, root: flipped(checkpoint.root, 31) } },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "proof of another leaf",
+    receipt: { ...receiptFor(4), proof: receiptFor(5).proof },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "index is not the record's seq",
+    receipt: { ...receiptFor(4), index: 5, proof: receiptFor(5).proof },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "index" },
+  },
+  {
+    name: "checkpoint of another stream",
+    receipt: { ...receiptFor(4), checkpoint: { ...checkpoint, stream: "other-stream" } },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "stream" },
+  },
+  {
+    name: "last leaf is not the head",
+    receipt: {
+      ...receiptFor(records.length - 1),
+      checkpoint: { ...checkpoint, head: records[0]?.cid as BlockCid },
+    },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "head" },
+  },
+];
+
+export const receiptVector = (spec: { name: string; receipt: AnyReceipt; expect: Expect }) => {
+  const result = core.verifyReceiptOffline(spec.receipt);
+  const actual: Expect = result.ok
+    ? { ok: true }
+    : {
+        ok: false,
+        code: result.error.code,
+        ...(typeof result.error.evidence?.check === "string" ? { check: result.error.evidence.check } : {}),
+      };
+  if (JSON.stringify(actual) !== JSON.stringify(spec.expect)) {
+    throw new Error(`receipt vector "${spec.name}" disagrees with @ancora/core: ${JSON.stringify(actual)}`);
+  }
+  return {
+    name: spec.name,
+    receipt: core.receiptToJSON(spec.receipt),
+    canonical: text(core.encodeReceipt(spec.receipt)),
+    expect: spec.expect,
+  };
+};
+export const receipts = receiptSpecs.map(receiptVector);
+
+export const receiptsDocument = {
+  version: 1,
+  description:
+    "Ancora receipt vectors, format v1. The records of records.json in a Merkle tree (RFC 9162, leaf input = the " +
+    "record's CID bytes), one checkpoint over all of them, and receipts in their JSON form (record as padded " +
+    "base64, hashes as 0x-hex) and canonical DAG-JSON text, each with the offline verification result " +
+    "(`expect.code` is Ancora's error code, `expect.check` the failed check). Generated by " +
+    "scripts/generate-record-vectors.ts.",
+  checkpoint: { json: core.checkpointToJSON(checkpoint), canonical: text(core.encodeCheckpoint(checkpoint)) },
+  receipts,
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Receipt format v2 (2026-12): the same tree and anchor; the checkpoint is what the anchor commits
+// (stream, size, root), so every field is bound. The v1 vectors above stay exactly as published.
+
+export const anchored = { stream: STREAM, size: checkpoint.size, root: checkpoint.root };
+export const receiptV2For = (index: number): Receipt => {
+  const { record, cid, proof } = receiptFor(index);
+  return { v: 2, record, cid, index, proof, checkpoint: anchored, anchor };
+};
+export const receiptV2Specs: Array<{ name: string; receipt: Receipt; expect: Expect }> = [
+  { name: "genesis", receipt: receiptV2For(0), expect: { ok: true } },
+  { name: "decision", receipt: receiptV2For(4), expect: { ok: true } },
+  { name: "last record", receipt: receiptV2For(records.length - 1), expect: { ok: true } },
+  {
+    name: "record byte changed",
+    receipt: { ...receiptV2For(4), record: flipped(receiptV2For(4).record, 40) },
+    expect: { ok: false, code: "CID_MISMATCH" },
+  },
+  {
+    name: "proof hash changed",
+    receipt: {
+      ...receiptV2For(4),
+      proof: receiptV2For(4).proof.map((h, i) => (i === 0 ? flipped(h, 0) : h)),
+    },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "root changed",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, root: flipped(anchored.root, 31) } },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "size changed to 9",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, size: anchored.size + 1 } },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  // Leaf 4's path in a tree of 8 is also a valid path in a tree of 7 to the same root: an RFC 9162
+  // path fixes the size only up to its bit pattern. Offline checks pass; the anchor's event (tree size)
+  // is what binds the size, so this receipt fails on chain.
+  {
+    name: "size changed to 7: passes offline, only the anchor binds the size",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, size: anchored.size - 1 } },
+    expect: { ok: true },
+  },
+  {
+    name: "proof of another leaf",
+    receipt: { ...receiptV2For(4), proof: receiptV2For(5).proof },
+    expect: { ok: false, code: "INCLUSION_PROOF_INVALID" },
+  },
+  {
+    name: "index is not the record's seq",
+    receipt: { ...receiptV2For(4), index: 5, proof: receiptV2For(5).proof },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "index" },
+  },
+  {
+    name: "checkpoint of another stream",
+    receipt: { ...receiptV2For(4), checkpoint: { ...anchored, stream: "other-stream" } },
+    expect: { ok: false, code: "RECEIPT_INVALID", check: "stream" },
+  },
+];
+
+export const receiptsV2Document = {
+  version: 2,
+  description:
+    "Ancora receipt vectors, format v2. The records of records.json in a Merkle tree (RFC 9162, leaf input = the " +
+    "record's CID bytes) and receipts in their JSON form (record as padded base64, hashes as 0x-hex) and " +
+    "canonical DAG-JSON text, each with the offline verification result (`expect.code` is Ancora's error " +
+    "code, `expect.check` the failed check). The checkpoint is what the anchor commits: stream, size, root. " +
+    "Generated by scripts/generate-record-vectors.ts.",
+  receipts: receiptV2Specs.map(receiptVector),
+};
