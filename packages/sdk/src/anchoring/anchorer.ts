@@ -20,7 +20,6 @@
 import {
   type AnchorEvent,
   createRegistryReader,
-  describeRegistryRevert,
   encodeStreamId,
   planConfirmations,
   provenanceRegistryAbi,
@@ -30,22 +29,7 @@ import {
 } from "@ancora/contracts";
 import { AncoraError, type BlockCid, manifestCidFromDigest } from "@ancora/core";
 import type Database from "better-sqlite3";
-import {
-  type Address,
-  BaseError,
-  encodeFunctionData,
-  type Hash,
-  type Hex,
-  HttpRequestError,
-  hexToBytes,
-  keccak256,
-  parseEventLogs,
-  TimeoutError,
-  TransactionNotFoundError,
-  type TransactionReceipt,
-  TransactionReceiptNotFoundError,
-  toHex,
-} from "viem";
+import { type Hash, type Hex, hexToBytes, parseEventLogs, type TransactionReceipt, toHex } from "viem";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
@@ -79,16 +63,13 @@ import {
 import { AnchorError, describeError } from "./errors.js";
 import { buildManifests } from "./manifests.js";
 import { misstatedSize } from "./misstated.js";
-import { NonceManager } from "./nonce.js";
+import { anchorCalldata, type PreparedAnchor, TransactionSender } from "./transactions.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
 export type { Recovery } from "./anchorer-options.js";
 
 /** Anchors per `anchorBatch` transaction: keeps a batch far below the block gas limit. */
 const MAX_BATCH_ANCHORS = 16;
-
-/** Gas limit over the estimate: storage costs can shift between estimation and inclusion. */
-const GAS_HEADROOM_PERCENT = 120n;
 
 /** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
 const LINK_BACKFILL_PER_TICK = 20;
@@ -135,25 +116,6 @@ const emptyTick = (): TickResult => ({
 /** What happened to a job in one pass. */
 type Outcome = "submitted" | "waiting" | "confirmed" | "recognised" | "superseded" | "prepared";
 
-/** A fresh anchor ready to send: what one `AnchorRequest` of `anchorBatch` carries, plus the local row. */
-interface PreparedAnchor {
-  stream: string;
-  streamId: Hex;
-  size: number;
-  root: Uint8Array;
-  manifestCid: string;
-  manifestDigest: Uint8Array;
-  proof: Hex[];
-}
-
-/** Whether a request failed on the way (HTTP, connection, timeout) rather than being answered. */
-function isTransportFailure(error: unknown): boolean {
-  return (
-    error instanceof BaseError &&
-    Boolean(error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError))
-  );
-}
-
 /** The job an anchor answers (an outbox row of kind `anchor`). */
 type AnchorJob = OpenAnchorJob;
 
@@ -196,10 +158,9 @@ export class Anchorer {
   readonly #store: AncoraStore;
   readonly #options: AnchorerOptions;
   readonly #o: ParsedOptions;
-  readonly #registry: Address;
   readonly #registryKey: string;
   readonly #reader: RegistryReader;
-  readonly #nonces: NonceManager;
+  readonly #sender: TransactionSender;
   readonly #now: () => number;
   readonly #random: () => number;
   #chainId: number | undefined;
@@ -232,10 +193,16 @@ export class Anchorer {
     this.#o = parseOptions(options);
     this.#options = options;
     this.#store = options.store;
-    this.#registry = options.registry;
     this.#registryKey = options.registry.toLowerCase();
     this.#reader = createRegistryReader(options.publicClient, options.registry);
-    this.#nonces = new NonceManager(options.publicClient, options.walletClient.account.address);
+    this.#sender = new TransactionSender({
+      publicClient: options.publicClient,
+      walletClient: options.walletClient,
+      registry: options.registry,
+      chainId: () => this.#chainId,
+      maxFeePerGas: this.#o.maxFeePerGas,
+      maxPriorityFeePerGas: this.#o.maxPriorityFeePerGas,
+    });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
   }
@@ -551,35 +518,7 @@ export class Anchorer {
 
   /** Sends one transaction for `prepared` and records a `submitted` row per anchor before broadcasting. */
   async #sendPrepared(prepared: PreparedAnchor[], replacing?: AnchorRecord): Promise<void> {
-    const [only] = prepared;
-    const data =
-      prepared.length === 1 && only !== undefined
-        ? encodeFunctionData({
-            abi: provenanceRegistryAbi,
-            functionName: "anchorWithConsistency",
-            args: [
-              only.streamId,
-              BigInt(only.size),
-              toHex(only.root),
-              toHex(only.manifestDigest),
-              only.proof,
-            ],
-          })
-        : encodeFunctionData({
-            abi: provenanceRegistryAbi,
-            functionName: "anchorBatch",
-            args: [
-              prepared.map((p) => ({
-                streamId: p.streamId,
-                treeSize: BigInt(p.size),
-                root: toHex(p.root),
-                manifestDigest: toHex(p.manifestDigest),
-                checkConsistency: true,
-                consistencyProof: p.proof,
-              })),
-            ],
-          });
-    const sent = await this.#send(data, replacing);
+    const sent = await this.#sender.send(anchorCalldata(prepared), replacing);
     const chainId = this.#chainId as number;
     for (const p of prepared) {
       upsertAnchor(
@@ -683,7 +622,7 @@ export class Anchorer {
     if (headHash !== null && headHash === this.#reorgCheckedAt) return 0;
     let reorged = 0;
     for (const anchor of candidates) {
-      const receipt = await this.#receipt(anchor.txHash as Hash);
+      const receipt = await this.#sender.receipt(anchor.txHash as Hash);
       if (receipt !== undefined && receipt.blockHash === anchor.blockHash) continue;
       const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
       if (receipt !== undefined && receipt.status === "success") {
@@ -708,7 +647,7 @@ export class Anchorer {
         { status: "dropped", blockNumber: anchor.blockNumber, blockHash: anchor.blockHash, confirmations: 0 },
         this.#isoNow(),
       );
-      this.#nonces.reset();
+      this.#sender.resetNonces();
       const id = streamIdOf(this.#db, anchor.stream);
       if (id !== undefined && !hasPendingAnchorJob(this.#db, id, anchor.size)) {
         this.#store.enqueueJob(
@@ -767,7 +706,7 @@ export class Anchorer {
     const chainId = this.#chainId;
     if (chainId === undefined) return;
     for (const anchor of anchorsWithoutLink(this.#db, chainId, this.#registryKey, LINK_BACKFILL_PER_TICK)) {
-      const receipt = await this.#receipt(anchor.txHash as Hash);
+      const receipt = await this.#sender.receipt(anchor.txHash as Hash);
       if (receipt === undefined || receipt.status !== "success") continue; // the reorg check handles it
       const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
       this.#linkFromReceipt(key, receipt);
@@ -780,25 +719,6 @@ export class Anchorer {
 
   #iso(ms: number): string {
     return new Date(ms).toISOString();
-  }
-
-  async #receipt(hash: Hash) {
-    try {
-      return await this.#options.publicClient.getTransactionReceipt({ hash });
-    } catch (error) {
-      if (error instanceof TransactionReceiptNotFoundError) return undefined;
-      throw error;
-    }
-  }
-
-  async #pendingTransaction(hash: Hash): Promise<boolean> {
-    try {
-      const tx = await this.#options.publicClient.getTransaction({ hash });
-      return tx.blockNumber === null;
-    } catch (error) {
-      if (error instanceof TransactionNotFoundError) return false;
-      throw error;
-    }
   }
 
   async #process(
@@ -828,7 +748,7 @@ export class Anchorer {
     const client = this.#options.publicClient;
     const chainId = this.#chainId as number;
     const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
-    const receipt = await this.#receipt(anchor.txHash as Hash);
+    const receipt = await this.#sender.receipt(anchor.txHash as Hash);
     if (receipt !== undefined) {
       if (receipt.status !== "success") {
         // Reverted on chain (e.g. another anchorer got there first): re-derive from the chain.
@@ -843,7 +763,7 @@ export class Anchorer {
           },
           this.#isoNow(),
         );
-        this.#nonces.reset();
+        this.#sender.resetNonces();
         return undefined;
       }
       // The pass's probe read the head moments ago; ask again only if the receipt is from a later block.
@@ -879,7 +799,7 @@ export class Anchorer {
       if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
       return anchor.origin === "recognised" ? "recognised" : "confirmed";
     }
-    if (await this.#pendingTransaction(anchor.txHash as Hash)) {
+    if (await this.#sender.isPending(anchor.txHash as Hash)) {
       if (this.#now() - anchor.submittedAt < this.#o.replaceAfterMs) return "waiting";
       // Stuck below the fee market: replace it with the same nonce (handled by #anchorFresh's reuse).
       return await this.#anchorFresh(anchor.stream, anchor.size, anchor.root, anchor);
@@ -891,7 +811,7 @@ export class Anchorer {
       { status: "dropped", blockNumber: null, blockHash: null, confirmations: 0 },
       this.#isoNow(),
     );
-    this.#nonces.reset();
+    this.#sender.resetNonces();
     return undefined;
   }
 
@@ -973,7 +893,7 @@ export class Anchorer {
         this.#isoNow(),
       );
       // Store the block hash for reorg checks.
-      const receipt = await this.#receipt(event.transactionHash);
+      const receipt = await this.#sender.receipt(event.transactionHash);
       if (receipt !== undefined) {
         updateAnchorState(
           this.#db,
@@ -1085,126 +1005,6 @@ export class Anchorer {
       block = first.previousAnchorBlock;
     }
     return undefined;
-  }
-
-  /**
-   * Prepares and signs the transaction with an explicit nonce and capped EIP-1559 fees. With a local
-   * account the signed bytes' hash is known before broadcasting, so it is stored first; a JSON-RPC
-   * account signs on the node and the hash is known only after sending.
-   */
-  async #send(
-    data: Hex,
-    replacing?: AnchorRecord,
-  ): Promise<{ hash: Hash; nonce: number; maxFeePerGas: bigint; broadcast: () => Promise<void> }> {
-    const { publicClient, walletClient } = this.#options;
-    const account = walletClient.account;
-    // Simulate first: a revert (stale size, missing role) becomes a typed error before any gas is spent.
-    const simulate = () => publicClient.call({ account, to: this.#registry, data });
-    try {
-      await simulate().catch(async (error: unknown) => {
-        // Not a revert but the request failing: after the seconds a large backlog's manifests take to
-        // build, the node has usually closed the idle keep-alive connection (Node's server: 5 s), and the
-        // first request on it fails. One retry; a second failure is the chain being unreachable.
-        if (!isTransportFailure(error)) throw error;
-        await simulate();
-      });
-    } catch (error) {
-      // Retried with the backoff of an outage, and reported as ANCHOR_CHAIN_UNAVAILABLE, never as a revert.
-      if (isTransportFailure(error)) throw error;
-      // A raw `call` has no ABI, so viem leaves the revert data undecoded: decode it with the registry's,
-      // so the log names the custom error and its arguments (AccessControlUnauthorizedAccount(0x…,
-      // ANCHORER_ROLE), ProvenanceRegistryStaleTreeSize(…)). The error itself is not kept as the cause:
-      // a transport error's message carries the RPC URL.
-      const revert = describeRegistryRevert(error);
-      throw new AnchorError(
-        "ANCHOR_REVERTED",
-        `The registry rejects the anchor (simulation)${revert === undefined ? "" : `: ${revert}`}`,
-        {
-          hint: "Check ANCHORER_ROLE (`ancora roles list`) and the stream's registration (`ancora stream list`); a stale size means another anchorer was faster.",
-          ...(revert === undefined ? { details: describeError(error) } : {}),
-        },
-      );
-    }
-    const fees = await this.#fees(replacing);
-    const nonce = replacing?.nonce ?? (await this.#nonces.next());
-    // Estimate against the latest block, never "pending" (some nodes' default): a replacement would be
-    // estimated on top of the very transaction it replaces and revert as a stale tree size.
-    const estimate = await publicClient.estimateGas({
-      account,
-      to: this.#registry,
-      data,
-      blockTag: "latest",
-    });
-    const request = await walletClient.prepareTransactionRequest({
-      account,
-      chain: walletClient.chain,
-      // Known since the probe: a wallet client without a chain object would ask the node each time.
-      ...(this.#chainId === undefined ? {} : { chainId: this.#chainId }),
-      to: this.#registry,
-      data,
-      nonce,
-      gas: (estimate * GAS_HEADROOM_PERCENT) / 100n,
-      type: "eip1559",
-      maxFeePerGas: fees.maxFeePerGas,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-    });
-    // A wallet client without a chain object (e.g. the anchoring worker's, made before the node answered)
-    // signs for the chain id the request was prepared with; `null` tells viem not to compare it with one.
-    const signable = { ...request, chain: walletClient.chain ?? null };
-    if (account.type === "local") {
-      const serializedTransaction = await walletClient.signTransaction(signable as never);
-      const hash = keccak256(serializedTransaction);
-      return {
-        hash,
-        nonce,
-        maxFeePerGas: fees.maxFeePerGas,
-        broadcast: async () => {
-          try {
-            await publicClient.sendRawTransaction({ serializedTransaction });
-            this.#nonces.consumed(nonce);
-          } catch (error) {
-            this.#nonces.reset();
-            throw error;
-          }
-        },
-      };
-    }
-    let hash: Hash;
-    try {
-      hash = await walletClient.sendTransaction(signable as never);
-      this.#nonces.consumed(nonce);
-    } catch (error) {
-      this.#nonces.reset();
-      throw error;
-    }
-    return { hash, nonce, maxFeePerGas: fees.maxFeePerGas, broadcast: async () => {} };
-  }
-
-  /** EIP-1559 fees from the node, capped; a replacement bumps the previous fees by 12.5 % (geth's minimum is 10 %). */
-  async #fees(replacing?: AnchorRecord): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    const { publicClient } = this.#options;
-    const cap = this.#o.maxFeePerGas;
-    const block = await publicClient.getBlock({ blockTag: "latest" });
-    const baseFee = block.baseFeePerGas ?? 0n;
-    if (baseFee > cap) {
-      throw new AnchorError("ANCHOR_FEE_CAP", "The base fee is above the configured maxFeePerGas: waiting", {
-        evidence: { baseFeePerGas: baseFee.toString(), maxFeePerGas: cap.toString() },
-      });
-    }
-    const estimate = await publicClient.estimateFeesPerGas();
-    let priority = estimate.maxPriorityFeePerGas;
-    if (this.#o.maxPriorityFeePerGas !== undefined && priority > this.#o.maxPriorityFeePerGas) {
-      priority = this.#o.maxPriorityFeePerGas;
-    }
-    let maxFee = estimate.maxFeePerGas;
-    if (replacing?.maxFee != null) {
-      const bumped = (replacing.maxFee * 1125n) / 1000n + 1n;
-      if (bumped > maxFee) maxFee = bumped;
-      priority = (priority * 1125n) / 1000n + 1n;
-    }
-    if (maxFee > cap) maxFee = cap;
-    if (priority > maxFee) priority = maxFee;
-    return { maxFeePerGas: maxFee, maxPriorityFeePerGas: priority };
   }
 }
 
