@@ -4,7 +4,14 @@
  * that ties one training sample to a decision. Reading only: the links come from the `lineage` tables
  * (written with the records) and from the records themselves.
  */
-import { type AncoraRecord, CompactRange, decodeRecord, inclusionProof, MemoryNodeStore } from "@ancora/core";
+import {
+  type AncoraRecord,
+  CompactRange,
+  decodeRecord,
+  inclusionProof,
+  MemoryNodeStore,
+  toHex,
+} from "@ancora/core";
 import type Database from "better-sqlite3";
 import { InputError } from "../errors.js";
 import { findRecordByCid } from "../internal/cid-index.js";
@@ -35,7 +42,7 @@ interface Located {
   record: AncoraRecord;
 }
 
-const hex0x = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString("hex")}`;
+const hex0x = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
 
 function locate(db: Database.Database, ref: RecordRef): Located | undefined {
   const row =

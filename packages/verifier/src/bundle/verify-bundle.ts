@@ -16,7 +16,7 @@
  * 6. every receipt verifies on chain (`verifyReceiptOnChain`).
  */
 import { encodeStreamId } from "@ancora/contracts";
-import { computeCid, decodeRecord, manifestDigest, parseBlockCid, type Sha256 } from "@ancora/core";
+import { computeCid, decodeRecord, manifestDigest, parseBlockCid, type Sha256, toHex } from "@ancora/core";
 import type { PublicClient } from "viem";
 import { proveHistoryFromEvents } from "../chain/history-proof.js";
 import { listsCid, type ManifestSummary, summariseManifests } from "../chain/manifest-checks.js";
@@ -92,7 +92,6 @@ function digestOf(cid: string): string | undefined {
   }
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The record lines of a bundle's JSONL file: `{"seq":…,"cid":…,"record":<exact bytes>}`. */
@@ -198,8 +197,8 @@ export async function verifyEvidenceBundle(
     const bytes = files.get(name);
     if (bytes === undefined)
       fail({ code: "BUNDLE_FILE_MISSING", file: name, expected: `sha256 ${digest}`, found: "absent" });
-    else if (hex(sha256(bytes)) !== digest) {
-      fail({ code: "BUNDLE_DIGEST_MISMATCH", file: name, expected: digest, found: hex(sha256(bytes)) });
+    else if (toHex(sha256(bytes)) !== digest) {
+      fail({ code: "BUNDLE_DIGEST_MISMATCH", file: name, expected: digest, found: toHex(sha256(bytes)) });
     }
   }
   for (const name of files.keys()) {
