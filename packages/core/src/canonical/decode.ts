@@ -26,6 +26,7 @@ import { parseBlockCidAt } from "../cid.js";
 import { AncoraError, EncodingError } from "../errors.js";
 import { base64Range, fromBase64 } from "../internal/binary-text.js";
 import { strictUtf8Decoder } from "../internal/web-globals.js";
+import { bytesEqual } from "../merkle/hashing.js";
 import { encodeCanonical, MAX_DEPTH } from "./encode.js";
 import { formatPath, type PathSegment } from "./path.js";
 
@@ -476,10 +477,6 @@ export function parseCanonical(text: string): unknown {
 
 // ---------------------------------------------------------------------------------------------------
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && firstDifference(a, b) === a.length;
-}
-
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
@@ -560,7 +557,7 @@ function decodeByReencoding(text: string, bytes: Uint8Array): unknown {
       },
     );
   }
-  if (!equalBytes(canonical, bytes)) {
+  if (!bytesEqual(canonical, bytes)) {
     const offset = firstDifference(bytes, canonical);
     throw new EncodingError(
       "ENCODING_NOT_CANONICAL",

@@ -8,9 +8,9 @@
  */
 import { ArgumentError } from "../errors.js";
 import { sha256 as defaultSha256, type Sha256 } from "../hash.js";
+import { fromHex, toHex } from "../internal/binary-text.js";
 import { isTreeNumber, perfectSubtrees, popCount } from "./bits.js";
 import { EMPTY_ROOT, HASH_SIZE, hashLeaf, isHash, nodeHash } from "./hashing.js";
-import { bytesToHex, hexToBytes } from "./hex.js";
 import { type MerkleNode, type MerkleNodeReader, readNode } from "./node-store.js";
 
 /** What one append did. */
@@ -108,7 +108,7 @@ export class CompactRange {
     }
     const range = new CompactRange(sha256);
     for (const hex of hashes) {
-      const hash = typeof hex === "string" ? hexToBytes(hex) : undefined;
+      const hash = typeof hex === "string" ? fromHex(hex) : undefined;
       if (hash === undefined || !isHash(hash)) {
         throw new ArgumentError("CompactRange.fromState: every hash must be 64 lowercase hex digits");
       }
@@ -262,7 +262,7 @@ export class CompactRange {
    * ```
    */
   state(): CompactRangeState {
-    return { v: 1, size: this.#size, hashes: this.#hashes.map(bytesToHex) };
+    return { v: 1, size: this.#size, hashes: this.#hashes.map(toHex) };
   }
 
   /**

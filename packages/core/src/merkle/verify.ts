@@ -8,9 +8,9 @@
  */
 import { VerificationError } from "../errors.js";
 import { sha256 as defaultSha256, type Sha256 } from "../hash.js";
+import { toHex } from "../internal/binary-text.js";
 import { isPowerOfTwo, isTreeNumber } from "./bits.js";
 import { bytesEqual, isHash, nodeHash } from "./hashing.js";
-import { bytesToHex } from "./hex.js";
 
 /**
  * Longest proof worth looking at. A tree of at most 2^53 - 1 leaves has at most 53 levels, so an
@@ -104,7 +104,7 @@ export function assertInclusion(input: InclusionProofInput, sha256: Sha256 = def
         leafHash: describe(i.leafHash),
         root: describe(i.root),
         proof: describeProof(i.proof),
-        ...(outcome.computedRoot === undefined ? {} : { computedRoot: bytesToHex(outcome.computedRoot) }),
+        ...(outcome.computedRoot === undefined ? {} : { computedRoot: toHex(outcome.computedRoot) }),
       },
     },
   );
@@ -151,7 +151,7 @@ export function assertConsistency(input: ConsistencyProofInput, sha256: Sha256 =
         root1: describe(i.root1),
         root2: describe(i.root2),
         proof: describeProof(i.proof),
-        ...(outcome.computedRoot === undefined ? {} : { computedRoot2: bytesToHex(outcome.computedRoot) }),
+        ...(outcome.computedRoot === undefined ? {} : { computedRoot2: toHex(outcome.computedRoot) }),
       },
     },
   );
@@ -285,7 +285,7 @@ function asRecord(input: unknown): Record<string, unknown> {
 
 /** A JSON-safe, bounded rendering of one input field for error evidence. */
 function describe(value: unknown): string | number {
-  if (value instanceof Uint8Array) return value.length <= 64 ? bytesToHex(value) : `(${value.length} bytes)`;
+  if (value instanceof Uint8Array) return value.length <= 64 ? toHex(value) : `(${value.length} bytes)`;
   if (typeof value === "number" && Number.isFinite(value)) return value;
   return `(${typeof value})`;
 }
