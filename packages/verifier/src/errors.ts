@@ -6,7 +6,7 @@
  * was read and found wrong, except for `BLOCK_CID_MISMATCH`, where a fetcher refuses bytes that do not
  * hash to the CID it asked for.
  */
-import { AncoraError } from "@ancora/core";
+import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
 
 /**
  * Every way a source can fail. Codes are stable: callers and tests branch on them, never on wording.
@@ -86,3 +86,79 @@ export type StreamVerifierErrorCode =
 export class StreamVerifierError extends AncoraError<StreamVerifierErrorCode> {
   override name = "StreamVerifierError";
 }
+
+/**
+ * Codes of {@link ChainVerifyError}.
+ *
+ * - `CHAIN_UNKNOWN_STREAM`: a stream asked for is neither in the log nor anchored in the registry.
+ */
+export type ChainVerifyErrorCode = "CHAIN_UNKNOWN_STREAM";
+
+/**
+ * `verifyAgainstChain` was asked something it cannot do (the caller's configuration, not a finding
+ * about the organisation: a stream the registry anchors and the log lacks is a `STREAM_MISSING`
+ * failure instead).
+ */
+export class ChainVerifyError extends AncoraError<ChainVerifyErrorCode> {
+  override name = "ChainVerifyError";
+  constructor(code: ChainVerifyErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** Codes of {@link PublicVerifyError}. */
+export type PublicVerifyErrorCode = "PUBLIC_BAD_OPTION" | "PUBLIC_UNKNOWN_STREAM";
+
+/**
+ * `verifyPublic` was asked something it cannot do: an option out of range, or a stream the registry has
+ * never registered (the caller's configuration, not a finding about the organisation).
+ */
+export class PublicVerifyError extends AncoraError<PublicVerifyErrorCode> {
+  override name = "PublicVerifyError";
+  constructor(code: PublicVerifyErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+export type ParallelOptionErrorCode = "PARALLEL_BAD_OPTION";
+
+/** A thread count or range size that cannot be used; the caller's fault, raised before any work. */
+export class ParallelOptionError extends AncoraError<ParallelOptionErrorCode> {
+  override name = "ParallelOptionError";
+  constructor(code: ParallelOptionErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/**
+ * Codes of {@link UsageError}: the command line cannot be run as given.
+ *
+ * - `USAGE_UNKNOWN_OPTION`: an option `ancora-verify` does not have.
+ * - `USAGE_MISSING_VALUE`: an option given without its value.
+ * - `USAGE_BAD_VALUE`: a value of the wrong form (an address, a URL, a multiaddr).
+ * - `USAGE_CONFLICT`: options that cannot be combined, or an incomplete combination.
+ * - `USAGE_NOTHING_TO_VERIFY`: no source given.
+ */
+export type UsageErrorCode =
+  | "USAGE_UNKNOWN_OPTION"
+  | "USAGE_MISSING_VALUE"
+  | "USAGE_BAD_VALUE"
+  | "USAGE_CONFLICT"
+  | "USAGE_NOTHING_TO_VERIFY";
+
+/** The command line is wrong (exit code 2). */
+export class UsageError extends AncoraError<UsageErrorCode> {
+  override name = "UsageError";
+  constructor(code: UsageErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, { hint: "Run `ancora-verify --help` for the options.", ...options });
+  }
+}
+
+/** Every code the verifier throws (findings about a log are failures in a result, never thrown). */
+export type VerifierErrorCode =
+  | SourceErrorCode
+  | StreamVerifierErrorCode
+  | ChainVerifyErrorCode
+  | PublicVerifyErrorCode
+  | ParallelOptionErrorCode
+  | UsageErrorCode;

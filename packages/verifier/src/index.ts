@@ -16,7 +16,6 @@ export type {
   ChainVerificationResult,
   HistoryProof,
 } from "./chain/chain-result.js";
-export { ChainVerifyError, type ChainVerifyErrorCode } from "./chain/errors.js";
 export {
   type HistoryOutcome,
   type ProvenAnchor,
@@ -41,10 +40,15 @@ export { registeredName } from "./chain/stream-names.js";
 export { type RegistryViewOptions, registryView } from "./chain/viem-registry.js";
 export { type IndexColumns, indexColumns } from "./columns.js";
 export {
+  ChainVerifyError,
+  type ChainVerifyErrorCode,
+  PublicVerifyError,
+  type PublicVerifyErrorCode,
   SourceError,
   type SourceErrorCode,
   StreamVerifierError,
   type StreamVerifierErrorCode,
+  type VerifierErrorCode,
 } from "./errors.js";
 export { withFailures } from "./failures.js";
 export {
@@ -54,7 +58,6 @@ export {
   type OffLogDocumentResult,
   verifyOffLogDocument,
 } from "./lineage-documents.js";
-export { PublicVerifyError, type PublicVerifyErrorCode } from "./public/errors.js";
 export {
   DEFAULT_PUBLIC_CONCURRENCY,
   DEFAULT_PUBLIC_RANGE_RECORDS,

@@ -3,13 +3,17 @@
  * audit export, an IPFS gateway or bitswap peers, and hand the pure checks of `@ancora/verifier` what
  * they read; every block is checked against its CID before it is returned.
  */
-export { SourceError, type SourceErrorCode } from "./errors.js";
+export {
+  ParallelOptionError,
+  type ParallelOptionErrorCode,
+  SourceError,
+  type SourceErrorCode,
+} from "./errors.js";
 export {
   type BlockingOutcome,
   type BlockingVerifyOptions,
   verifyLocalStreamBlocking,
 } from "./parallel/blocking.js";
-export { ParallelOptionError, type ParallelOptionErrorCode } from "./parallel/errors.js";
 export type { LocalStreamSnapshot } from "./parallel/range-plan.js";
 export {
   DEFAULT_PARALLEL_MIN_RECORDS,

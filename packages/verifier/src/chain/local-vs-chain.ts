@@ -7,14 +7,13 @@
 import { encodeStreamId, isBytes32 } from "@ancora/contracts";
 import { AncoraError, manifestDigest, parseBlockCid, type Sha256 } from "@ancora/core";
 import { toHex } from "viem";
-import { SourceError } from "../errors.js";
+import { ChainVerifyError, SourceError } from "../errors.js";
 import { toHex0x } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
 import type { LocalAnchor, LocalLog } from "../sources/types.js";
 import { StreamVerifier } from "../stream-verifier.js";
 import { DEFAULT_MAX_FAILURES } from "../verify-options.js";
 import type { AnchoredConsistency, ChainStreamResult, ChainVerificationResult } from "./chain-result.js";
-import { ChainVerifyError } from "./errors.js";
 import {
   type HistoryOutcome,
   type ProvenAnchor,

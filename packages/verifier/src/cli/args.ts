@@ -5,13 +5,13 @@
 import { isBytes32, STREAM_NAME_PATTERN } from "@ancora/contracts";
 import { Command, CommanderError, Option } from "commander";
 import { type Address, isAddress } from "viem";
+import { UsageError } from "../errors.js";
 import {
   parseRpcHeaders,
   type RpcEndpoints,
   rpcEndpointsProblem,
   splitRpcUrls,
 } from "../sources/rpc-transport.js";
-import { UsageError } from "./errors.js";
 
 /** What a run verifies, decided by the sources given. */
 export type VerifyMode =

@@ -7,7 +7,7 @@ import { createPublicClient, type PublicClient } from "viem";
 import { verifyEvidenceBundle } from "../bundle/verify-bundle.js";
 import { verifyAgainstChain } from "../chain/local-vs-chain.js";
 import { registryView } from "../chain/viem-registry.js";
-import { SourceError } from "../errors.js";
+import { SourceError, UsageError } from "../errors.js";
 import { toHex0x } from "../internal/hex.js";
 import { verifyLocalLog } from "../parallel/verify-local.js";
 import { createVerifyPool } from "../parallel/worker-pool.js";
@@ -23,7 +23,6 @@ import { openLocalLog } from "../sources/sqlite.js";
 import type { LocalLog } from "../sources/types.js";
 import { resolveAcrossStreams, streamPass } from "../verify-streams.js";
 import type { VerifyMode } from "./args.js";
-import { UsageError } from "./errors.js";
 import type { Progress } from "./progress.js";
 import type { StreamSummary, Summary } from "./report.js";
 

@@ -3,6 +3,7 @@
  * asynchronous pool (./verify-local.ts) and the blocking path (./blocking.ts) share.
  */
 import { computeCid, decodeRecord, type Sha256 } from "@ancora/core";
+import { ParallelOptionError } from "../errors.js";
 import { type ControlEvent, RANGE_BLOCK, type RangeFacts, type RangeStart } from "../range-checker.js";
 import { rangeStarts, stitchRanges } from "../range-verifier.js";
 import { type ReferenceTarget, targetOf } from "../references.js";
@@ -10,7 +11,6 @@ import type { VerificationResult } from "../result.js";
 import type { StoredCheckpoint, StoredHead } from "../source.js";
 import type { NodeLookup, VerifyOptions } from "../verify-options.js";
 import type { StreamPass } from "../verify-streams.js";
-import { ParallelOptionError } from "./errors.js";
 
 /** What the calling thread read of a stream, in its one snapshot, to verify it in ranges. */
 export interface LocalStreamSnapshot {

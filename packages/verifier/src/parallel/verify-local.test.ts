@@ -13,8 +13,8 @@ import { type AncoraRecord, type BlockCid, decodeRecord, encodeRecordBlock } fro
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ParallelOptionError } from "../errors.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
-import { ParallelOptionError } from "./errors.js";
 import { type LocalVerificationResult, verifyLocalLog } from "./verify-local.js";
 import { createVerifyPool, startVerifyPool, type VerifyPool } from "./worker-pool.js";
 

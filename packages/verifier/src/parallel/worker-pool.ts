@@ -11,8 +11,8 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { ParallelOptionError } from "../errors.js";
 import type { RangeChecker, RangeFacts, RecordsRange } from "../range-checker.js";
-import { ParallelOptionError } from "./errors.js";
 import { jobRecords, type LocalRangeJob, packRecords, type RangeJob } from "./range-jobs.js";
 import { RANGE_WORKER_EXEC_ARGV, RANGE_WORKER_URL } from "./worker-script.js";
 

@@ -4,10 +4,9 @@ import fc from "fast-check";
 import { type Hex, toHex } from "viem";
 import { describe, expect, it } from "vitest";
 import type { RegistryAnchor } from "../chain/registry-view.js";
-import { SourceError } from "../errors.js";
+import { PublicVerifyError, SourceError } from "../errors.js";
 import type { BlockFetcher } from "../sources/types.js";
 import { CHAIN_ID, REGISTRY, run, sha256, World } from "../testing/public-world.js";
-import { PublicVerifyError } from "./errors.js";
 import { HISTORY_PROOF, verifyPublic } from "./verify-public.js";
 
 describe("verifyPublic", () => {

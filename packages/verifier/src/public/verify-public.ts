@@ -19,6 +19,7 @@ import { type ProvenAnchor, proveHistoryFromEvents } from "../chain/history-proo
 import { misstatedSizeFailure, TrueSizeFinder } from "../chain/misstated-size.js";
 import type { RegistryStream, RegistryView } from "../chain/registry-view.js";
 import { registeredName } from "../chain/stream-names.js";
+import { PublicVerifyError } from "../errors.js";
 import type { RangeChecker } from "../range-checker.js";
 import { RANGE_BLOCK } from "../range-checker.js";
 import type { VerificationFailure, VerificationResult } from "../result.js";
@@ -26,7 +27,6 @@ import type { StoredRecord } from "../source.js";
 import type { BlockFetcher } from "../sources/types.js";
 import { StreamVerifier } from "../stream-verifier.js";
 import { DEFAULT_MAX_FAILURES } from "../verify-options.js";
-import { PublicVerifyError } from "./errors.js";
 import { fetchInParallel } from "./fetch-pool.js";
 import {
   type AnchorFacts,
