@@ -27,7 +27,7 @@ import {
   type StreamState,
   UnknownStreamError,
 } from "@ancora/contracts";
-import { AncoraError, type BlockCid, manifestCidFromDigest } from "@ancora/core";
+import { type BlockCid, manifestCidFromDigest } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { type Hash, type Hex, hexToBytes, parseEventLogs, type TransactionReceipt, toHex } from "viem";
 import { connectionOf } from "../internal/store-handle.js";
@@ -47,7 +47,6 @@ import {
   openAnchorJobs,
   recentConfirmed,
   recordTime,
-  retryBackedOffJobs,
   setAnchorLink,
   streamIdOf,
   updateAnchorState,
@@ -63,6 +62,7 @@ import {
 import { AnchorError, describeError } from "./errors.js";
 import { buildManifests } from "./manifests.js";
 import { misstatedSize } from "./misstated.js";
+import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.js";
 import { anchorCalldata, type PreparedAnchor, TransactionSender } from "./transactions.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
@@ -133,15 +133,6 @@ function streamOfJob(job: OutboxJob): string | null {
 }
 
 /**
- * Which failures of an anchor job an outage explains, as a condition on the outbox's `last_error`
- * (describeError's text): anything that is not one of our typed AnchorErrors (transport errors, which
- * `onError` reports as ANCHOR_CHAIN_UNAVAILABLE), or that code itself. A fork, a revert or the fee cap
- * keep their backoff when the chain comes back.
- */
-const CHAIN_TRANSIENT =
-  "last_error NOT LIKE 'AnchorError ANCHOR%' OR last_error LIKE 'AnchorError ANCHOR_CHAIN_UNAVAILABLE%'";
-
-/**
  * Anchors a store's checkpoints; see the module comment. Create with {@link createAnchorer}, then either
  * `start()` a background loop or drive it with `tick()`.
  *
@@ -161,9 +152,9 @@ export class Anchorer {
   readonly #registryKey: string;
   readonly #reader: RegistryReader;
   readonly #sender: TransactionSender;
+  readonly #chain: ChainProbe;
   readonly #now: () => number;
   readonly #random: () => number;
-  #chainId: number | undefined;
   /** The confirmations this chain gets, planned when it first answers (see {@link AnchorNotice}). */
   #confirmations: number | undefined;
   /**
@@ -176,17 +167,8 @@ export class Anchorer {
   #running: Promise<TickResult> | undefined;
   #stopped = false;
   #lastError: string | null = null;
-  /**
-   * Set while the health probe fails: since when, and when to report it next (the report backs off like
-   * a job: one line per step, not one per pass).
-   */
-  #outage: { since: number; reports: number; nextReportAt: number } | undefined;
-  /** The head block number the current pass's probe read (a pass's requests are sequential and short). */
-  #head: number | undefined;
   /** The head block whose chain the last reorg check found the recent anchors on. */
   #reorgCheckedAt: Hash | undefined;
-  /** Whether the probe has answered once: the first answer also ends the backoff of a previous process's outage. */
-  #answered = false;
 
   /** @internal Use {@link createAnchorer}. */
   constructor(options: AnchorerOptions) {
@@ -195,16 +177,32 @@ export class Anchorer {
     this.#store = options.store;
     this.#registryKey = options.registry.toLowerCase();
     this.#reader = createRegistryReader(options.publicClient, options.registry);
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#chain = new ChainProbe({
+      publicClient: options.publicClient,
+      now: () => this.#now(),
+      pollIntervalMs: this.#o.pollIntervalMs,
+      backoffMs: (reports) => this.#backoffMs(reports),
+      report: (error, context) => this.#report(error, context),
+      retryBackedOff: () => this.#retryBackedOff(),
+      waiting: () => {
+        const backlog = this.backlog();
+        return {
+          jobs: backlog.jobs,
+          unanchoredRecords: backlog.streams.reduce((sum, s) => sum + s.unanchoredRecords, 0),
+        };
+      },
+      onRecovered: (recovery) => this.#options.onRecovered?.(recovery),
+    });
     this.#sender = new TransactionSender({
       publicClient: options.publicClient,
       walletClient: options.walletClient,
       registry: options.registry,
-      chainId: () => this.#chainId,
+      chainId: () => this.#chain.chainId,
       maxFeePerGas: this.#o.maxFeePerGas,
       maxPriorityFeePerGas: this.#o.maxPriorityFeePerGas,
     });
-    this.#now = options.now ?? Date.now;
-    this.#random = options.random ?? Math.random;
   }
 
   get #db(): Database.Database {
@@ -268,7 +266,8 @@ export class Anchorer {
       const id = streamIdOf(db, stream);
       const size = id === undefined ? 0 : this.#store.stream(stream).size;
       const checkpointed = id === undefined ? 0 : latestCheckpointSize(db, id);
-      const confirmed = this.#chainId === undefined ? [] : listAnchors(db, stream, this.#where("confirmed"));
+      const confirmed =
+        this.#chain.chainId === undefined ? [] : listAnchors(db, stream, this.#where("confirmed"));
       const anchored = confirmed.at(-1)?.size ?? 0;
       return { stream, size, checkpointed, anchored, unanchoredRecords: size - anchored };
     });
@@ -283,13 +282,14 @@ export class Anchorer {
 
   /** Anchors recorded for a stream in this registry, by size. */
   anchors(stream: string): AnchoredCheckpoint[] {
-    if (this.#chainId === undefined) return listAnchors(this.#db, stream, { registry: this.#registryKey });
-    return listAnchors(this.#db, stream, { chainId: this.#chainId, registry: this.#registryKey });
+    if (this.#chain.chainId === undefined)
+      return listAnchors(this.#db, stream, { registry: this.#registryKey });
+    return listAnchors(this.#db, stream, { chainId: this.#chain.chainId, registry: this.#registryKey });
   }
 
   #where(status?: "confirmed"): { chainId: number; registry: string; status?: "confirmed" } {
     return {
-      chainId: this.#chainId ?? 0,
+      chainId: this.#chain.chainId ?? 0,
       registry: this.#registryKey,
       ...(status === undefined ? {} : { status }),
     };
@@ -301,7 +301,7 @@ export class Anchorer {
     // A cheap probe first (eth_chainId once, eth_blockNumber each pass). While it fails, jobs are not
     // touched: they could only fail too, and their backoff would grow with the outage, so the first
     // anchor after a long outage would wait minutes with the chain healthy.
-    const head = await this.#probe();
+    const head = await this.#chain.probe();
     if (head === undefined) return result;
     if (this.#confirmations === undefined && !(await this.#planConfirmations())) return result;
     try {
@@ -364,50 +364,6 @@ export class Anchorer {
   }
 
   /**
-   * The health probe: the chain id (once) and the head block. Returns the head, or undefined while the
-   * chain is unreachable (reported once per backoff step). The first answer after an outage makes
-   * every job the outage backed off due at once, and calls `onRecovered`.
-   */
-  async #probe(): Promise<number | undefined> {
-    let head: number;
-    try {
-      this.#chainId ??= await this.#options.publicClient.getChainId();
-      head = Number(await this.#options.publicClient.getBlockNumber({ cacheTime: 0 }));
-      this.#head = head;
-    } catch (error) {
-      this.#head = undefined;
-      const now = this.#now();
-      this.#outage ??= { since: now, reports: 0, nextReportAt: now };
-      const outage = this.#outage;
-      if (now >= outage.nextReportAt) {
-        outage.nextReportAt = now + this.#backoffMs(outage.reports++);
-        this.#report(error, { nextAttemptAt: this.#iso(now + this.#o.pollIntervalMs) });
-      }
-      return undefined;
-    }
-    const outage = this.#outage;
-    this.#outage = undefined;
-    if (outage !== undefined || !this.#answered) {
-      this.#answered = true;
-      this.#retryBackedOff();
-      if (outage !== undefined) {
-        const backlog = this.backlog();
-        try {
-          this.#options.onRecovered?.({
-            service: "chain",
-            unreachableMs: this.#now() - outage.since,
-            jobs: backlog.jobs,
-            unanchoredRecords: backlog.streams.reduce((sum, s) => sum + s.unanchoredRecords, 0),
-          });
-        } catch {
-          // A failing handler must not stop anchoring.
-        }
-      }
-    }
-    return head;
-  }
-
-  /**
    * Once per anchorer, when the chain first answers: on a node that mines only on demand nothing would
    * ever make the block after an anchor's, so its confirmations are 1, said once through `onNotice`.
    * False (jobs wait for the next pass) when the node did not answer the question.
@@ -435,16 +391,6 @@ export class Anchorer {
     }
   }
 
-  /** Makes this anchorer's jobs that failed because the chain was unreachable due now, attempts reset. */
-  #retryBackedOff(): void {
-    retryBackedOffJobs(this.#db, {
-      kind: "anchor",
-      at: this.#now(),
-      transient: CHAIN_TRANSIENT,
-      streams: this.#o.streams,
-    });
-  }
-
   /**
    * Which job of a stream to work on. A transaction in flight is followed up first (a second one could
    * only revert as stale). Otherwise the newest checkpoint is anchored, with one consistency proof from
@@ -457,7 +403,7 @@ export class Anchorer {
     const open = openAnchorJobs(this.#db, id);
     if (open.length === 0) return undefined;
     const inFlight = new Set(
-      this.#chainId === undefined
+      this.#chain.chainId === undefined
         ? []
         : listAnchors(this.#db, stream, { ...this.#where(), status: "submitted" }).map((a) => a.size),
     );
@@ -519,7 +465,7 @@ export class Anchorer {
   /** Sends one transaction for `prepared` and records a `submitted` row per anchor before broadcasting. */
   async #sendPrepared(prepared: PreparedAnchor[], replacing?: AnchorRecord): Promise<void> {
     const sent = await this.#sender.send(anchorCalldata(prepared), replacing);
-    const chainId = this.#chainId as number;
+    const chainId = this.#chain.chainId as number;
     for (const p of prepared) {
       upsertAnchor(
         this.#db,
@@ -552,9 +498,12 @@ export class Anchorer {
   }
 
   #backoffMs(attempts: number): number {
-    const exp = Math.min(this.#o.backoffMax, this.#o.backoffBase * 2 ** Math.min(attempts, 30));
-    // "Equal jitter": half fixed, half random, so retries of many anchorers spread out but never collapse to 0.
-    return Math.round(exp / 2 + this.#random() * (exp / 2));
+    return backoffMs(attempts, this.#o, this.#random);
+  }
+
+  /** Makes this anchorer's jobs that failed because the chain was unreachable due now, attempts reset. */
+  #retryBackedOff(): void {
+    retryAfterOutage(this.#db, this.#o.streams, this.#now());
   }
 
   #fail(job: AnchorJob, error: unknown, stream: string, size: number): void {
@@ -564,20 +513,7 @@ export class Anchorer {
   }
 
   #report(error: unknown, context: AnchorErrorContext): void {
-    this.#lastError = describeError(error);
-    // Transport errors carry the RPC URL (often with an API key) in their details: handlers get our
-    // typed errors as they are and anything else as a redacted ANCHOR_CHAIN_UNAVAILABLE.
-    const safe =
-      error instanceof AncoraError
-        ? error
-        : new AnchorError("ANCHOR_CHAIN_UNAVAILABLE", this.#lastError, {
-            hint: "The RPC endpoint failed; the job is retried with backoff.",
-          });
-    try {
-      this.#options.onError?.(safe, context);
-    } catch {
-      // A failing error handler must not stop anchoring.
-    }
+    this.#lastError = reportError(this.#options, error, context);
   }
 
   /** Checkpoints every stream whose policy is due; returns how many checkpoints were made. */
@@ -607,7 +543,7 @@ export class Anchorer {
 
   /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
   async #checkReorgs(head: number): Promise<number> {
-    const chainId = this.#chainId;
+    const chainId = this.#chain.chainId;
     if (chainId === undefined) return 0;
     const candidates = recentConfirmed(
       this.#db,
@@ -703,7 +639,7 @@ export class Anchorer {
 
   /** Fills the link fields of confirmed anchors recorded before schema v3, a few per pass. */
   async #backfillLinks(): Promise<void> {
-    const chainId = this.#chainId;
+    const chainId = this.#chain.chainId;
     if (chainId === undefined) return;
     for (const anchor of anchorsWithoutLink(this.#db, chainId, this.#registryKey, LINK_BACKFILL_PER_TICK)) {
       const receipt = await this.#sender.receipt(anchor.txHash as Hash);
@@ -727,7 +663,7 @@ export class Anchorer {
     size: number,
     collect: (prepared: PreparedAnchor) => void,
   ): Promise<Outcome> {
-    const chainId = this.#chainId as number;
+    const chainId = this.#chain.chainId as number;
     const local = this.#store.checkpoints(stream).find((c) => c.size === size);
     if (local === undefined || !Number.isSafeInteger(size)) {
       throw new AnchorError("ANCHOR_INVALID_OPTION", `No local checkpoint of size ${size}`, {
@@ -746,7 +682,7 @@ export class Anchorer {
   /** A submitted anchor: confirmed, still waiting, replaced when stuck, or dropped (→ undefined). */
   async #followUp(anchor: AnchorRecord): Promise<Outcome | undefined> {
     const client = this.#options.publicClient;
-    const chainId = this.#chainId as number;
+    const chainId = this.#chain.chainId as number;
     const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
     const receipt = await this.#sender.receipt(anchor.txHash as Hash);
     if (receipt !== undefined) {
@@ -768,8 +704,8 @@ export class Anchorer {
       }
       // The pass's probe read the head moments ago; ask again only if the receipt is from a later block.
       const head =
-        this.#head !== undefined && this.#head >= Number(receipt.blockNumber)
-          ? this.#head
+        this.#chain.head !== undefined && this.#chain.head >= Number(receipt.blockNumber)
+          ? this.#chain.head
           : Number(await client.getBlockNumber({ cacheTime: 0 }));
       const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
       const done = confirmations >= (this.#confirmations ?? this.#o.confirmations);
@@ -823,7 +759,7 @@ export class Anchorer {
     replacing?: AnchorRecord,
     collect?: (prepared: PreparedAnchor) => void,
   ): Promise<Outcome> {
-    const chainId = this.#chainId as number;
+    const chainId = this.#chain.chainId as number;
     const streamId = encodeStreamId(stream);
     let state: StreamState;
     try {
