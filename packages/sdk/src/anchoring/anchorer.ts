@@ -22,30 +22,26 @@ import {
   createRegistryReader,
   encodeStreamId,
   planConfirmations,
-  provenanceRegistryAbi,
   type RegistryReader,
   type StreamState,
   UnknownStreamError,
 } from "@ancora/contracts";
 import { type BlockCid, manifestCidFromDigest } from "@ancora/core";
 import type Database from "better-sqlite3";
-import { type Hash, type Hex, hexToBytes, parseEventLogs, type TransactionReceipt, toHex } from "viem";
+import { type Hash, type Hex, hexToBytes, toHex } from "viem";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
 import {
   type AnchoredCheckpoint,
   type AnchorRecord,
-  anchorsWithoutLink,
   completeJobs,
   getAnchor,
-  hasPendingAnchorJob,
   jobBacklog,
   latestCheckpointSize,
   listAnchors,
   type OpenAnchorJob,
   openAnchorJobs,
-  recentConfirmed,
   recordTime,
   setAnchorLink,
   streamIdOf,
@@ -63,6 +59,8 @@ import { AnchorError, describeError } from "./errors.js";
 import { buildManifests } from "./manifests.js";
 import { misstatedSize } from "./misstated.js";
 import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.js";
+import type { PassContext } from "./pass-context.js";
+import { backfillLinks, linkFromReceipt, ReorgWatch } from "./reorgs.js";
 import { anchorCalldata, type PreparedAnchor, TransactionSender } from "./transactions.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
@@ -71,8 +69,6 @@ export type { Recovery } from "./anchorer-options.js";
 /** Anchors per `anchorBatch` transaction: keeps a batch far below the block gas limit. */
 const MAX_BATCH_ANCHORS = 16;
 
-/** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
-const LINK_BACKFILL_PER_TICK = 20;
 /** What one {@link Anchorer.tick} did. */
 export interface TickResult {
   checkpointed: number;
@@ -153,6 +149,7 @@ export class Anchorer {
   readonly #reader: RegistryReader;
   readonly #sender: TransactionSender;
   readonly #chain: ChainProbe;
+  readonly #reorgs = new ReorgWatch();
   readonly #now: () => number;
   readonly #random: () => number;
   /** The confirmations this chain gets, planned when it first answers (see {@link AnchorNotice}). */
@@ -167,8 +164,6 @@ export class Anchorer {
   #running: Promise<TickResult> | undefined;
   #stopped = false;
   #lastError: string | null = null;
-  /** The head block whose chain the last reorg check found the recent anchors on. */
-  #reorgCheckedAt: Hash | undefined;
 
   /** @internal Use {@link createAnchorer}. */
   constructor(options: AnchorerOptions) {
@@ -295,6 +290,33 @@ export class Anchorer {
     };
   }
 
+  /** What a pass hands reorg watching and the anchor jobs, once the chain has answered. */
+  #pass(): PassContext {
+    const store = this.#store;
+    const options = this.#options;
+    return {
+      store,
+      get db() {
+        return connectionOf(store);
+      },
+      publicClient: options.publicClient,
+      reader: this.#reader,
+      sender: this.#sender,
+      chainId: this.#chain.chainId as number,
+      registryKey: this.#registryKey,
+      streams: this.#o.streams,
+      head: this.#chain.head,
+      confirmations: this.#confirmations ?? this.#o.confirmations,
+      reorgDepth: this.#o.reorgDepth,
+      replaceAfterMs: this.#o.replaceAfterMs,
+      now: () => this.#now(),
+      isoNow: () => this.#isoNow(),
+      report: (error, context) => this.#report(error, context),
+      onAnchored: (anchor) => options.onAnchored?.(anchor),
+      onManifest: options.onManifest,
+    };
+  }
+
   async #tick(): Promise<TickResult> {
     const result = emptyTick();
     if (this.#o.auto) result.checkpointed = this.#checkpointDue();
@@ -304,9 +326,10 @@ export class Anchorer {
     const head = await this.#chain.probe();
     if (head === undefined) return result;
     if (this.#confirmations === undefined && !(await this.#planConfirmations())) return result;
+    const pass = this.#pass();
     try {
-      result.reorged = await this.#checkReorgs(head);
-      await this.#backfillLinks();
+      result.reorged = await this.#reorgs.check(pass, head);
+      await backfillLinks(pass);
     } catch (error) {
       this.#report(error, { nextAttemptAt: this.#iso(this.#now() + this.#o.pollIntervalMs) });
     }
@@ -541,114 +564,6 @@ export class Anchorer {
     return made;
   }
 
-  /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
-  async #checkReorgs(head: number): Promise<number> {
-    const chainId = this.#chain.chainId;
-    if (chainId === undefined) return 0;
-    const candidates = recentConfirmed(
-      this.#db,
-      chainId,
-      this.#registryKey,
-      head - this.#o.reorgDepth,
-    ).filter((a) => this.#o.streams.includes(a.stream));
-    if (candidates.length === 0) return 0;
-    // A reorg always changes the head block: while it is the one of the last full check, nothing below
-    // it moved, and one request replaces a receipt per recent anchor (dozens a pass for a busy stream).
-    const headHash = (await this.#options.publicClient.getBlock({ blockNumber: BigInt(head) })).hash;
-    if (headHash !== null && headHash === this.#reorgCheckedAt) return 0;
-    let reorged = 0;
-    for (const anchor of candidates) {
-      const receipt = await this.#sender.receipt(anchor.txHash as Hash);
-      if (receipt !== undefined && receipt.blockHash === anchor.blockHash) continue;
-      const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
-      if (receipt !== undefined && receipt.status === "success") {
-        // Re-mined in another block: still anchored, confirmations count from the new block.
-        updateAnchorState(
-          this.#db,
-          key,
-          {
-            status: "confirmed",
-            blockNumber: Number(receipt.blockNumber),
-            blockHash: receipt.blockHash,
-            confirmations: Math.max(0, head - Number(receipt.blockNumber) + 1),
-          },
-          this.#isoNow(),
-        );
-        this.#linkFromReceipt(key, receipt);
-        continue;
-      }
-      updateAnchorState(
-        this.#db,
-        key,
-        { status: "dropped", blockNumber: anchor.blockNumber, blockHash: anchor.blockHash, confirmations: 0 },
-        this.#isoNow(),
-      );
-      this.#sender.resetNonces();
-      const id = streamIdOf(this.#db, anchor.stream);
-      if (id !== undefined && !hasPendingAnchorJob(this.#db, id, anchor.size)) {
-        this.#store.enqueueJob(
-          "anchor",
-          { stream: anchor.stream, size: anchor.size, reason: "reorg" },
-          { stream: anchor.stream, at: new Date(this.#now()) },
-        );
-      }
-      this.#report(
-        new AnchorError(
-          "ANCHOR_REVERTED",
-          `The anchor of size ${anchor.size} was removed by a reorg; re-queued`,
-          {
-            evidence: { stream: anchor.stream, size: anchor.size, txHash: anchor.txHash },
-          },
-        ),
-        { stream: anchor.stream, size: anchor.size },
-      );
-      reorged++;
-    }
-    this.#reorgCheckedAt = headHash ?? undefined;
-    return reorged;
-  }
-
-  /**
-   * Reads the link fields (sequence, anchorer, consistency checked) of a confirmed anchor from the
-   * `CheckpointAnchored` event in its transaction receipt, so the local log can replay the stream's
-   * chained head without the node's event logs.
-   */
-  #linkFromReceipt(
-    key: { chainId: number; registry: string; stream: string; size: number },
-    receipt: TransactionReceipt,
-  ): boolean {
-    const streamId = encodeStreamId(key.stream);
-    const event = parseEventLogs({
-      abi: provenanceRegistryAbi,
-      eventName: "CheckpointAnchored",
-      logs: receipt.logs,
-    }).find(
-      (log) =>
-        log.address.toLowerCase() === this.#registryKey &&
-        log.args.streamId === streamId &&
-        log.args.treeSize === BigInt(key.size),
-    );
-    if (event === undefined) return false;
-    setAnchorLink(this.#db, key, {
-      sequence: Number(event.args.sequence),
-      anchorer: event.args.anchorer,
-      consistencyChecked: event.args.consistencyChecked,
-    });
-    return true;
-  }
-
-  /** Fills the link fields of confirmed anchors recorded before schema v3, a few per pass. */
-  async #backfillLinks(): Promise<void> {
-    const chainId = this.#chain.chainId;
-    if (chainId === undefined) return;
-    for (const anchor of anchorsWithoutLink(this.#db, chainId, this.#registryKey, LINK_BACKFILL_PER_TICK)) {
-      const receipt = await this.#sender.receipt(anchor.txHash as Hash);
-      if (receipt === undefined || receipt.status !== "success") continue; // the reorg check handles it
-      const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
-      this.#linkFromReceipt(key, receipt);
-    }
-  }
-
   #isoNow(): string {
     return this.#iso(this.#now());
   }
@@ -729,7 +644,7 @@ export class Anchorer {
       // The confirmation and the event's link fields in one transaction (one lock, one fsync).
       this.#db.transaction(() => {
         updateAnchorState(this.#db, key, state, this.#isoNow());
-        this.#linkFromReceipt(key, receipt);
+        linkFromReceipt(this.#db, key, receipt);
       })();
       const confirmed = getAnchor(this.#db, chainId, this.#registryKey, anchor.stream, anchor.size);
       if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);

@@ -1,0 +1,132 @@
+/**
+ * Reorg watching: confirmed anchors in the last `reorgDepth` blocks are re-checked against their
+ * receipts; one re-mined elsewhere is moved to its new block, one a reorg removed is marked dropped and
+ * its job re-queued. Also the link fields (sequence, anchorer, consistency checked) of an anchor, read
+ * from its receipt, and their backfill for anchors recorded before schema v3.
+ */
+import { encodeStreamId, provenanceRegistryAbi } from "@ancora/contracts";
+import type Database from "better-sqlite3";
+import { type Hash, parseEventLogs, type TransactionReceipt } from "viem";
+import {
+  anchorsWithoutLink,
+  hasPendingAnchorJob,
+  recentConfirmed,
+  setAnchorLink,
+  streamIdOf,
+  updateAnchorState,
+} from "./anchor-store.js";
+import { AnchorError } from "./errors.js";
+import type { PassContext } from "./pass-context.js";
+
+/** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
+const LINK_BACKFILL_PER_TICK = 20;
+
+/** Watches the recent confirmed anchors for reorgs; remembers the head of its last full check. */
+export class ReorgWatch {
+  /** The head block whose chain the last reorg check found the recent anchors on. */
+  #checkedAt: Hash | undefined;
+
+  /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
+  async check(ctx: PassContext, head: number): Promise<number> {
+    const { chainId } = ctx;
+    const candidates = recentConfirmed(ctx.db, chainId, ctx.registryKey, head - ctx.reorgDepth).filter((a) =>
+      ctx.streams.includes(a.stream),
+    );
+    if (candidates.length === 0) return 0;
+    // A reorg always changes the head block: while it is the one of the last full check, nothing below
+    // it moved, and one request replaces a receipt per recent anchor (dozens a pass for a busy stream).
+    const headHash = (await ctx.publicClient.getBlock({ blockNumber: BigInt(head) })).hash;
+    if (headHash !== null && headHash === this.#checkedAt) return 0;
+    let reorged = 0;
+    for (const anchor of candidates) {
+      const receipt = await ctx.sender.receipt(anchor.txHash as Hash);
+      if (receipt !== undefined && receipt.blockHash === anchor.blockHash) continue;
+      const key = { chainId, registry: ctx.registryKey, stream: anchor.stream, size: anchor.size };
+      if (receipt !== undefined && receipt.status === "success") {
+        // Re-mined in another block: still anchored, confirmations count from the new block.
+        updateAnchorState(
+          ctx.db,
+          key,
+          {
+            status: "confirmed",
+            blockNumber: Number(receipt.blockNumber),
+            blockHash: receipt.blockHash,
+            confirmations: Math.max(0, head - Number(receipt.blockNumber) + 1),
+          },
+          ctx.isoNow(),
+        );
+        linkFromReceipt(ctx.db, key, receipt);
+        continue;
+      }
+      updateAnchorState(
+        ctx.db,
+        key,
+        { status: "dropped", blockNumber: anchor.blockNumber, blockHash: anchor.blockHash, confirmations: 0 },
+        ctx.isoNow(),
+      );
+      ctx.sender.resetNonces();
+      const id = streamIdOf(ctx.db, anchor.stream);
+      if (id !== undefined && !hasPendingAnchorJob(ctx.db, id, anchor.size)) {
+        ctx.store.enqueueJob(
+          "anchor",
+          { stream: anchor.stream, size: anchor.size, reason: "reorg" },
+          { stream: anchor.stream, at: new Date(ctx.now()) },
+        );
+      }
+      ctx.report(
+        new AnchorError(
+          "ANCHOR_REVERTED",
+          `The anchor of size ${anchor.size} was removed by a reorg; re-queued`,
+          {
+            evidence: { stream: anchor.stream, size: anchor.size, txHash: anchor.txHash },
+          },
+        ),
+        { stream: anchor.stream, size: anchor.size },
+      );
+      reorged++;
+    }
+    this.#checkedAt = headHash ?? undefined;
+    return reorged;
+  }
+}
+
+/**
+ * Reads the link fields (sequence, anchorer, consistency checked) of a confirmed anchor from the
+ * `CheckpointAnchored` event in its transaction receipt, so the local log can replay the stream's
+ * chained head without the node's event logs. `key.registry` is lowercase.
+ */
+export function linkFromReceipt(
+  db: Database.Database,
+  key: { chainId: number; registry: string; stream: string; size: number },
+  receipt: TransactionReceipt,
+): boolean {
+  const streamId = encodeStreamId(key.stream);
+  const event = parseEventLogs({
+    abi: provenanceRegistryAbi,
+    eventName: "CheckpointAnchored",
+    logs: receipt.logs,
+  }).find(
+    (log) =>
+      log.address.toLowerCase() === key.registry &&
+      log.args.streamId === streamId &&
+      log.args.treeSize === BigInt(key.size),
+  );
+  if (event === undefined) return false;
+  setAnchorLink(db, key, {
+    sequence: Number(event.args.sequence),
+    anchorer: event.args.anchorer,
+    consistencyChecked: event.args.consistencyChecked,
+  });
+  return true;
+}
+
+/** Fills the link fields of confirmed anchors recorded before schema v3, a few per pass. */
+export async function backfillLinks(ctx: PassContext): Promise<void> {
+  const { chainId } = ctx;
+  for (const anchor of anchorsWithoutLink(ctx.db, chainId, ctx.registryKey, LINK_BACKFILL_PER_TICK)) {
+    const receipt = await ctx.sender.receipt(anchor.txHash as Hash);
+    if (receipt === undefined || receipt.status !== "success") continue; // the reorg check handles it
+    const key = { chainId, registry: ctx.registryKey, stream: anchor.stream, size: anchor.size };
+    linkFromReceipt(ctx.db, key, receipt);
+  }
+}
