@@ -1,7 +1,8 @@
 /**
- * The service's typed errors and the one JSON shape every 4xx/5xx answer has:
- * `{ "error": { "code", "message", "hint" } }`. Messages name fields, limits, streams and sequence
- * numbers only: never a request value (it may be personal data), a token or a key.
+ * The typed errors of @ancora/service: the HTTP service's ({@link ServiceError}, with the status it
+ * answers with) and the `ancora` command's ({@link CliError}). Messages name fields, limits, streams
+ * and sequence numbers only: never a request value (it may be personal data), a token or a key. How an
+ * error is answered is in http-errors.ts (HTTP) and cli/error-output.ts (exit code and printed text).
  */
 import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
 
@@ -81,111 +82,49 @@ export class ServiceError extends AncoraError<ServiceErrorCode> {
   }
 }
 
-/** The body of every error answer. */
-export interface ErrorBody {
-  error: { code: string; message: string; hint?: string };
-}
+/** Codes of {@link CliError}. */
+export type CliErrorCode =
+  /** Bad flags or arguments (commander's own errors included). */
+  | "USAGE"
+  /** The data directory has no `ancora.json` (run `ancora init`). */
+  | "CONFIG_NOT_FOUND"
+  /** `ancora.json` is not a valid config, or lacks what the command needs (e.g. a registry). */
+  | "CONFIG_INVALID"
+  /** `ancora init` would overwrite an existing data directory. */
+  | "DATA_DIR_EXISTS"
+  /** A secret the command needs is not in the environment. */
+  | "SECRET_MISSING"
+  /** A public development key would hold a role on a chain other than the local one. */
+  | "DEV_KEY_REFUSED"
+  /** The RPC endpoint could not be reached. */
+  | "CHAIN_UNREACHABLE"
+  /** The verifier's CLI is not available in this build. */
+  | "VERIFY_UNAVAILABLE"
+  /** `ancora demo` runs from a checkout of the repository only. */
+  | "DEMO_UNAVAILABLE"
+  /** `ancora anchor` stopped before every checkpoint was confirmed. */
+  | "ANCHOR_INCOMPLETE"
+  /** The key `serve` anchors with lacks ANCHORER_ROLE in the registry (grant it with `ancora roles grant`). */
+  | "ROLE_MISSING"
+  /** A stream of the store is not registered in the registry, or is retired: it cannot be anchored. */
+  | "STREAM_NOT_REGISTERED"
+  /** `ancora serve`'s address is taken by another process. */
+  | "PORT_IN_USE"
+  /** No confirmed anchor covers the record yet: there is no receipt to give. */
+  | "NOT_ANCHORED"
+  /** An input or output file could not be read or written. */
+  | "FILE_UNREADABLE"
+  | "FILE_UNWRITABLE"
+  /** `ancora lineage --format png` found no font to draw text with. */
+  | "FONTS_MISSING";
 
-/** An error as the HTTP layer answers it. */
-export interface HttpError {
-  status: number;
-  body: ErrorBody;
-  retryAfter?: number;
-}
-
-/** SDK and core codes and their statuses; anything else from the SDK is a 500. */
-const PASSTHROUGH: Record<string, number> = {
-  INPUT_NOT_OBJECT: 400,
-  INPUT_NOT_ENCODABLE: 400,
-  INPUT_TOO_LARGE: 413,
-  SCORE_INVALID: 400,
-  INVALID_OPTION: 400,
-  INVALID_CURSOR: 400,
-  LABEL_UNKNOWN: 400,
-  STREAM_UNKNOWN: 404,
-  NOT_ANCHORED: 404,
-  LINEAGE_UNKNOWN: 404,
-  CONSENT_INVALID: 400,
-  CONSENT_POLICY_UNKNOWN: 404,
-  CONSENT_NOT_REVOCABLE: 409,
-};
-
-/** Codes of the verifier's sources that did not answer (`SourceError`): retryable, 503. */
-const UNREACHABLE_SOURCES: ReadonlySet<string> = new Set([
-  "SOURCE_UNREACHABLE",
-  "SOURCE_TIMEOUT",
-  "HISTORY_UNAVAILABLE",
-]);
-
-function body(code: string, message: string, hint: string | undefined): ErrorBody {
-  return { error: { code, message, ...(hint === undefined ? {} : { hint }) } };
-}
-
-/**
- * Maps any thrown value to a status and the error body. Typed errors keep their code, message and
- * hint (they never carry values); core encoding and schema errors are the caller's (400); an SDK
- * write failure (lock timeout, I/O) and a source that did not answer (the chain or IPFS, while a pack
- * or a verification is computed) are retryable (503); everything else is a 500 whose message says
- * nothing about the cause (it is logged, not sent).
- *
- * @example
- * ```ts
- * toHttpError(new ServiceError("FORBIDDEN", "This key lacks the write scope")).status; // 403
- * ```
- */
-export function toHttpError(error: unknown): HttpError {
-  if (error instanceof ServiceError) {
-    return {
-      status: error.status,
-      body: body(error.code, error.shortMessage, error.hint),
-      ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
-    };
+/** A failure of the `ancora` CLI itself (the SDK's and core's errors are printed as they are). */
+export class CliError extends AncoraError<CliErrorCode> {
+  override name = "CliError";
+  constructor(code: CliErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
   }
-  if (error instanceof AncoraError) {
-    const code: string = error.code;
-    if (code === "CONFIG_MISSING") {
-      return {
-        status: 409,
-        body: body("CONFIG_REQUIRED", error.shortMessage, "POST /v1/streams/{stream}/config (admin) first."),
-      };
-    }
-    if (code === "CLOSED") {
-      return {
-        status: 503,
-        body: body("SHUTTING_DOWN", "The service is shutting down", "Retry against another instance."),
-        retryAfter: 1,
-      };
-    }
-    if (UNREACHABLE_SOURCES.has(code)) {
-      // The chain or IPFS did not answer while a pack or a verification was computed: nothing is
-      // wrong with the request or the log, so the client may retry, and the hint says why.
-      return {
-        status: 503,
-        body: body(
-          code,
-          error.shortMessage,
-          error.hint ?? "A source (the chain's RPC endpoint or IPFS) did not answer; retry later.",
-        ),
-        retryAfter: 5,
-      };
-    }
-    if (code === "STORE_WRITE_FAILED") {
-      return {
-        status: 503,
-        body: body(code, "The write was rolled back (lock timeout or I/O error)", "Retry the request."),
-        retryAfter: 1,
-      };
-    }
-    const status =
-      PASSTHROUGH[code] ?? (code.startsWith("ENCODING_") || code.startsWith("SCHEMA_") ? 400 : 500);
-    if (status < 500) return { status, body: body(code, error.shortMessage, error.hint) };
-  }
-  return {
-    status: 500,
-    body: body(
-      "INTERNAL",
-      "Internal error",
-      "Retry later; if it persists, the operator has the details in the log.",
-    ),
-  };
 }
+
+/** Every code @ancora/service throws itself (SDK, verifier and core codes pass through). */
+export type AnyServiceErrorCode = ServiceErrorCode | CliErrorCode;

@@ -4,12 +4,13 @@
  */
 
 export {
-  type ErrorBody,
-  type HttpError,
+  type AnyServiceErrorCode,
+  CliError,
+  type CliErrorCode,
   ServiceError,
   type ServiceErrorCode,
-  toHttpError,
 } from "./errors.js";
+export { type ErrorBody, type HttpError, toHttpError } from "./http-errors.js";
 export {
   type ApiKeyInfo,
   type CreatedApiKey,

@@ -26,8 +26,9 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { CliError } from "../errors.js";
 import type { AncoraConfig } from "./config.js";
-import { CliError, isTransportError } from "./errors.js";
+import { isTransportError } from "./error-output.js";
 
 /** How long one RPC request may take before the endpoint counts as unreachable. */
 export const RPC_TIMEOUT_MS = 10_000;

@@ -3,7 +3,7 @@
  * any error into `error CODE: message` + `What to do: hint` (or `{ ok: false, error }`) and an exit code.
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { describe, exitCodeOf, formatError, jsonError } from "./errors.js";
+import { exitCodeOf, formatError, jsonError, printedError } from "./error-output.js";
 import { type CliIo, type CommandOutput, printOutput } from "./io.js";
 
 /** The state of one CLI run: its streams and the exit code the last command set. */
@@ -14,7 +14,7 @@ export interface CliContext {
 
 /** Prints an error in the requested form and returns its exit code. */
 export function reportError(io: CliIo, error: unknown, json: boolean): number {
-  const printed = describe(error);
+  const printed = printedError(error);
   if (json) io.stdout.write(jsonError(printed));
   else io.stderr.write(formatError(printed));
   return exitCodeOf(error);

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_ANCHOR_EVERY_MS, DEFAULT_ANCHOR_EVERY_RECORDS } from "@ancora/sdk";
-import { CliError } from "./errors.js";
+import { CliError } from "../errors.js";
 
 /** File name of the config inside a data directory. */
 export const CONFIG_FILE = "ancora.json";

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { CliError } from "./errors.js";
+import { CliError } from "../errors.js";
 
 /** Where fonts are looked for, in order (Debian, Fedora, macOS). */
 const FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "/System/Library/Fonts"];

@@ -11,10 +11,11 @@ import { ANCHORER_ROLE, encodeStreamId, provenanceRegistryAbi, RegistryRevertErr
 import { AncoraError } from "@ancora/core";
 import { ContractFunctionRevertedError, encodeErrorResult } from "viem";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { startService } from "../service.js";
 import { cliRun, startCli } from "../testing/cli.js";
 import { decision } from "../testing/test-service.js";
-import { describe as describeError, jsonError } from "./errors.js";
+import { jsonError, printedError } from "./error-output.js";
 
 let dir: string;
 beforeEach(() => {
@@ -206,7 +207,7 @@ describe("contract reverts", () => {
     const error = new RegistryRevertError("anchor", revert.data?.errorName, revert.data?.args ?? [], {
       cause: revert,
     });
-    const printed = describeError(error);
+    const printed = printedError(error);
     expect(printed.code).toBe("REGISTRY_REVERTED");
     expect(printed.hint).toContain("ancora roles list");
     expect(printed.message).toContain(`ProvenanceRegistryStaleTreeSize(${streamId}, 5, 7)`);
@@ -227,10 +228,10 @@ describe("contract reverts", () => {
     const wrapped = new AncoraError("ANCHOR_REVERTED", "The registry rejects the anchor (simulation)", {
       cause: unauthorized,
     });
-    expect(describeError(wrapped).message).toBe(
+    expect(printedError(wrapped).message).toBe(
       "The registry rejects the anchor (simulation): AccessControlUnauthorizedAccount(0x70997970C51812dc3A010C7d01b50e0d17dc79C8, ANCHORER_ROLE)",
     );
-    const bare = describeError(new Error("outer", { cause: viemRevert() }));
+    const bare = printedError(new Error("outer", { cause: viemRevert() }));
     expect(bare.code).toBe("REGISTRY_REVERTED");
     expect(bare.message).toContain("ProvenanceRegistryStaleTreeSize(");
   });

@@ -3,6 +3,7 @@
  * the bin and the in-process tests call; it never calls process.exit and never throws.
  */
 import { Command, CommanderError } from "commander";
+import { CliError } from "../errors.js";
 import { type CliContext, reportError } from "./command.js";
 import { anchorCommand } from "./commands/anchor.js";
 import { demoCommand } from "./commands/demo.js";
@@ -17,7 +18,7 @@ import { rolesCommand } from "./commands/roles.js";
 import { serveCommand } from "./commands/serve.js";
 import { streamCommand } from "./commands/stream.js";
 import { verifyCommand } from "./commands/verify.js";
-import { CliError, EXIT } from "./errors.js";
+import { EXIT } from "./error-output.js";
 import { type CliIo, processIo } from "./io.js";
 
 /** The CLI's version, printed by `ancora --version`. */

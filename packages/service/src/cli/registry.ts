@@ -12,8 +12,8 @@ import {
   UnknownStreamError,
 } from "@ancora/contracts";
 import type { Address, Hex, PublicClient } from "viem";
+import { CliError } from "../errors.js";
 import type { AncoraConfig } from "./config.js";
-import { CliError } from "./errors.js";
 
 /** The roles the CLI grants, revokes and lists, by the name an operator types. */
 export const ROLES = { anchorer: ANCHORER_ROLE, admin: DEFAULT_ADMIN_ROLE } as const;

@@ -2,8 +2,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type AncoraStore, openStore } from "@ancora/sdk";
+import { CliError } from "../errors.js";
 import { DB_FILE } from "./config.js";
-import { CliError } from "./errors.js";
 
 /**
  * Opens the store at `path`, which must exist. Read-only opens need the store at the current schema

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
-import { toHttpError } from "../errors.js";
+import { toHttpError } from "../http-errors.js";
 import type { App } from "./app-type.js";
 import { verifyPageRoutes } from "./verify-page.js";
 

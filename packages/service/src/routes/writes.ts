@@ -3,7 +3,8 @@ import { performance } from "node:perf_hooks";
 import type { ProvenanceLogger, RecordedDecision as SdkRecordedDecision } from "@ancora/sdk";
 import { type Static, Type } from "typebox";
 import type { ServiceContext } from "../context.js";
-import { ServiceError, toHttpError } from "../errors.js";
+import { ServiceError } from "../errors.js";
+import { toHttpError } from "../http-errors.js";
 import {
   BatchResult,
   ConfigBody,

@@ -16,6 +16,7 @@ import {
 } from "@ancora/sdk";
 import { Command } from "commander";
 import { getAddress, isAddress } from "viem";
+import { CliError } from "../../errors.js";
 import {
   accountFromEnv,
   assertNoDevelopmentAccounts,
@@ -25,7 +26,6 @@ import {
 } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, dbPath, loadConfig } from "../config.js";
-import { CliError } from "../errors.js";
 import { progressBar } from "../progress.js";
 import { openExistingStore } from "../store.js";
 

@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { CliError } from "../../errors.js";
 import { type CliContext, handler } from "../command.js";
-import { CliError } from "../errors.js";
 
 /** The checkout this module runs from: src/cli/commands and dist/cli/commands are 5 levels below it. */
 export function repositoryRoot(moduleUrl: string = import.meta.url): string {

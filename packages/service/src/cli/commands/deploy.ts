@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
 import { Command } from "commander";
 import { isAddressEqual } from "viem";
+import { CliError } from "../../errors.js";
 import {
   accountFromEnv,
   addressArg,
@@ -17,7 +18,6 @@ import {
 } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dataDir, loadConfig, saveConfig } from "../config.js";
-import { CliError } from "../errors.js";
 import { grantCommand } from "../registry.js";
 import { storeStreams } from "../store.js";
 

@@ -17,10 +17,10 @@ import {
 } from "@ancora/sdk";
 import { Command, Option } from "commander";
 import { createPublicClient, isAddress } from "viem";
+import { CliError } from "../../errors.js";
 import { RPC_TIMEOUT_MS, rpcEndpointsOf, unreachable } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, CONFIG_FILE, dbPath, loadConfig } from "../config.js";
-import { CliError } from "../errors.js";
 import type { TextSink } from "../io.js";
 import { type Progress, progressBar } from "../progress.js";
 import { openExistingStore } from "../store.js";

@@ -2,9 +2,9 @@
 import { createReadStream } from "node:fs";
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
+import { CliError } from "../../errors.js";
 import { type CliContext, handler } from "../command.js";
 import { dbPath } from "../config.js";
-import { CliError } from "../errors.js";
 import { ingest } from "../ingest.js";
 import { parseIngestInput } from "../ingest-parse.js";
 import { readAll } from "../io.js";

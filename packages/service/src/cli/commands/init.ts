@@ -5,10 +5,10 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
+import { CliError } from "../../errors.js";
 import { createApiKey, type Scope } from "../../keys.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { CONFIG_FILE, dataDir, defaultConfig, PINNING_SERVICES, saveConfig } from "../config.js";
-import { CliError } from "../errors.js";
 
 interface InitFlags {
   dir?: string;

@@ -4,10 +4,10 @@
  * secret, because the key file holds none.
  */
 import { Command, Option } from "commander";
+import { CliError } from "../../errors.js";
 import { type ApiKeyInfo, createApiKey, listApiKeys, revokeApiKey, SCOPES, type Scope } from "../../keys.js";
 import { type CliContext, handler } from "../command.js";
 import { dataDir, loadConfig } from "../config.js";
-import { CliError } from "../errors.js";
 
 interface KeyFlags {
   dir?: string;

@@ -14,9 +14,9 @@ import {
   renderLineage,
 } from "@ancora/sdk";
 import { Command, Option } from "commander";
+import { CliError } from "../../errors.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dbPath } from "../config.js";
-import { CliError } from "../errors.js";
 import { svgToPng } from "../lineage-png.js";
 import { openExistingStore } from "../store.js";
 

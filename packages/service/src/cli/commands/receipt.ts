@@ -2,9 +2,9 @@
 import { receiptToJSON } from "@ancora/core";
 import { NotAnchoredError } from "@ancora/sdk";
 import { Command } from "commander";
+import { CliError } from "../../errors.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dbPath } from "../config.js";
-import { CliError } from "../errors.js";
 import { openExistingStore } from "../store.js";
 
 interface ReceiptFlags {

@@ -3,9 +3,9 @@
  * argument after `verify` unchanged, so both commands take the same flags and exit with the same codes.
  */
 import { Command } from "commander";
+import { CliError } from "../../errors.js";
 import type { CliContext } from "../command.js";
 import { reportError } from "../command.js";
-import { CliError } from "../errors.js";
 
 type RunVerify = typeof import("@ancora/verifier/cli").runVerify;
 

@@ -6,7 +6,7 @@
 import { AncoraError } from "@ancora/core";
 import { SourceError } from "@ancora/verifier";
 import { describe, expect, it } from "vitest";
-import { toHttpError } from "./errors.js";
+import { toHttpError } from "./http-errors.js";
 
 describe("toHttpError", () => {
   it("answers 503 with the code and a Retry-After when a source did not answer", () => {

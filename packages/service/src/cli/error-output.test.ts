@@ -1,6 +1,7 @@
 import { AncoraError } from "@ancora/core";
 import { describe, expect, it } from "vitest";
-import { CliError, describe as describeError, EXIT, exitCodeOf, formatError } from "./errors.js";
+import { CliError } from "../errors.js";
+import { EXIT, exitCodeOf, formatError, printedError } from "./error-output.js";
 
 describe("exit codes", () => {
   it("maps unreachable sources to 3, tampering to 1, everything else to 2", () => {
@@ -17,13 +18,13 @@ describe("exit codes", () => {
 
 describe("printed errors", () => {
   it("prints code, message and hint", () => {
-    const printed = describeError(new CliError("USAGE", "bad flag", { hint: "see --help" }));
+    const printed = printedError(new CliError("USAGE", "bad flag", { hint: "see --help" }));
     expect(formatError(printed)).toBe("error USAGE: bad flag\nWhat to do: see --help\n");
   });
 
   it("removes URLs and 32-byte hex strings from foreign errors", () => {
     const key = `0x${"ab".repeat(32)}`;
-    const printed = describeError(
+    const printed = printedError(
       new Error(`request to https://mainnet.example/v3/SECRETKEY failed with ${key}\nbody`),
     );
     expect(printed.code).toBe("UNEXPECTED");

@@ -1,5 +1,6 @@
 /**
- * The CLI's typed errors and the one mapping from any error to an exit code and to what is printed.
+ * The one mapping from any error to an exit code of `ancora` and to what it prints (the CLI's typed
+ * errors are in ../errors.ts).
  *
  * Exit codes are a contract with scripts: 0 ok, 1 a verification failure or tampering found, 2 a
  * usage or configuration error (and any other failure), 3 a source (RPC, IPFS) that could not be
@@ -7,51 +8,7 @@
  * often embed an API key) and are cut to their first line.
  */
 import { describeRegistryRevert } from "@ancora/contracts";
-import { AncoraError, type AncoraErrorOptions, redactForeign } from "@ancora/core";
-
-/** Codes of {@link CliError}. */
-export type CliErrorCode =
-  /** Bad flags or arguments (commander's own errors included). */
-  | "USAGE"
-  /** The data directory has no `ancora.json` (run `ancora init`). */
-  | "CONFIG_NOT_FOUND"
-  /** `ancora.json` is not a valid config, or lacks what the command needs (e.g. a registry). */
-  | "CONFIG_INVALID"
-  /** `ancora init` would overwrite an existing data directory. */
-  | "DATA_DIR_EXISTS"
-  /** A secret the command needs is not in the environment. */
-  | "SECRET_MISSING"
-  /** A public development key would hold a role on a chain other than the local one. */
-  | "DEV_KEY_REFUSED"
-  /** The RPC endpoint could not be reached. */
-  | "CHAIN_UNREACHABLE"
-  /** The verifier's CLI is not available in this build. */
-  | "VERIFY_UNAVAILABLE"
-  /** `ancora demo` runs from a checkout of the repository only. */
-  | "DEMO_UNAVAILABLE"
-  /** `ancora anchor` stopped before every checkpoint was confirmed. */
-  | "ANCHOR_INCOMPLETE"
-  /** The key `serve` anchors with lacks ANCHORER_ROLE in the registry (grant it with `ancora roles grant`). */
-  | "ROLE_MISSING"
-  /** A stream of the store is not registered in the registry, or is retired: it cannot be anchored. */
-  | "STREAM_NOT_REGISTERED"
-  /** `ancora serve`'s address is taken by another process. */
-  | "PORT_IN_USE"
-  /** No confirmed anchor covers the record yet: there is no receipt to give. */
-  | "NOT_ANCHORED"
-  /** An input or output file could not be read or written. */
-  | "FILE_UNREADABLE"
-  | "FILE_UNWRITABLE"
-  /** `ancora lineage --format png` found no font to draw text with. */
-  | "FONTS_MISSING";
-
-/** A failure of the `ancora` CLI itself (the SDK's and core's errors are printed as they are). */
-export class CliError extends AncoraError<CliErrorCode> {
-  override name = "CliError";
-  constructor(code: CliErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
-    super(code, shortMessage, options);
-  }
-}
+import { AncoraError, redactForeign } from "@ancora/core";
 
 /** Exit codes of every `ancora` command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -146,7 +103,7 @@ export interface PrintedError {
 }
 
 /** Turns any error into what the CLI prints about it (no secrets, no stack, no URLs). */
-export function describe(error: unknown): PrintedError {
+export function printedError(error: unknown): PrintedError {
   const revert = describeRegistryRevert(error);
   if (error instanceof AncoraError) {
     return {
