@@ -27,7 +27,7 @@ import {
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, dbPath, loadConfig } from "../config.js";
 import { progressBar } from "../progress.js";
-import { openExistingStore } from "../store.js";
+import { openExistingStore } from "../open-store.js";
 
 interface AnchorFlags {
   db?: string;

@@ -19,7 +19,7 @@ import {
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dataDir, loadConfig, saveConfig } from "../config.js";
 import { grantCommand } from "../registry.js";
-import { storeStreams } from "../store.js";
+import { storeStreams } from "../open-store.js";
 
 interface DeployFlags {
   dir?: string;

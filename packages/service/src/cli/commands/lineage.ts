@@ -18,7 +18,7 @@ import { CliError } from "../../errors.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dbPath } from "../config.js";
 import { svgToPng } from "../lineage-png.js";
-import { openExistingStore } from "../store.js";
+import { openExistingStore } from "../open-store.js";
 
 /** Output formats of `ancora lineage`: the SDK's, and PNG (the SVG rasterised, ./lineage-png.ts). */
 export const LINEAGE_FORMATS = ["svg", "png", "dot", "mermaid", "json"] as const;

@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { CliError } from "../../errors.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dbPath } from "../config.js";
-import { openExistingStore } from "../store.js";
+import { openExistingStore } from "../open-store.js";
 
 interface ReceiptFlags {
   db?: string;

@@ -15,7 +15,7 @@ import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
 import type { CliIo } from "../io.js";
 import { checkAnchorer, registryOf } from "../registry.js";
-import { storeStreams } from "../store.js";
+import { storeStreams } from "../open-store.js";
 
 interface ServeFlags {
   dir?: string;
