@@ -42,7 +42,7 @@ import {
   verifyStreams,
 } from "../packages/verifier/dist/index.js";
 import {
-  batchGatewayFetcher,
+  carGatewayFetcher,
   createVerifyPool,
   DEFAULT_VERIFY_THREADS,
   nodeSha256,
@@ -217,14 +217,14 @@ async function main(): Promise<void> {
       }
       const ms = await timed(
         `verifyPublic over the node's HTTP batch gateway (CAR), ${GATEWAY_CONCURRENCY} blocks in flight`,
-        batchGatewayFetcher(node.gatewayUrl as string),
+        carGatewayFetcher(node.gatewayUrl as string),
         GATEWAY_CONCURRENCY,
       );
       const pool = createVerifyPool();
       try {
         await timed(
           `the same with the records checked on a pool of ${DEFAULT_VERIFY_THREADS} workers, pool start included`,
-          batchGatewayFetcher(node.gatewayUrl as string),
+          carGatewayFetcher(node.gatewayUrl as string),
           GATEWAY_CONCURRENCY,
           pool,
         );

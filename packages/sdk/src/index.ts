@@ -196,22 +196,22 @@ export {
   type ErrorHandler,
   type LoggerOptions,
 } from "./logger-options.js";
-export { type PinBlock, type PinCar, type PinningService, pinBatch, pinBlock } from "./pinning/adapter.js";
-export {
-  BATCH_ENTRY_DIGITS,
-  BATCH_MANIFEST_ENTRY,
-  type BatchCar,
-  type BatchDirectory,
-  type BatchDirectoryInput,
-  batchCar,
-  batchDirectory,
-  batchEntryName,
-  DAG_PB_CODEC,
-  MAX_BATCH_DIRECTORY_BYTES,
-  type RawBlock,
-} from "./pinning/batch-directory.js";
+export { type PinBlock, type PinCar, type PinningService, pinBlock, pinCar } from "./pinning/adapter.js";
 export { PinError, type PinErrorCode, parseRetryAfter } from "./pinning/errors.js";
 export { kuboService } from "./pinning/kubo.js";
+export {
+  DAG_PB_CODEC,
+  MANIFEST_ENTRY,
+  MANIFEST_ENTRY_DIGITS,
+  MAX_MANIFEST_DIRECTORY_BYTES,
+  type ManifestCar,
+  type ManifestDirectory,
+  type ManifestDirectoryInput,
+  manifestCar,
+  manifestDirectory,
+  manifestEntryName,
+  type RawBlock,
+} from "./pinning/manifest-directory.js";
 export type { KuboServiceOptions, PinataServiceOptions } from "./pinning/options.js";
 export { pinataService } from "./pinning/pinata.js";
 export {

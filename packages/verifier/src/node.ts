@@ -33,13 +33,6 @@ export {
 } from "./parallel/worker-pool.js";
 export { workerScript } from "./parallel/worker-script.js";
 export {
-  BATCH_GATEWAY_PATH,
-  type BatchGatewayFetcherOptions,
-  batchGatewayFetcher,
-  DEFAULT_BATCH_SIZE,
-  readCarBlocks,
-} from "./sources/batch-gateway.js";
-export {
   type BitswapFetcher,
   type BitswapFetcherOptions,
   DEFAULT_BITSWAP_TIMEOUT_MS,
@@ -56,6 +49,13 @@ export {
   type GatewayFetcherOptions,
   gatewayFetcher,
 } from "./sources/blocks.js";
+export {
+  CAR_GATEWAY_PATH,
+  type CarGatewayFetcherOptions,
+  carGatewayFetcher,
+  DEFAULT_BLOCKS_PER_REQUEST,
+  readCarBlocks,
+} from "./sources/car-gateway.js";
 export {
   type CarContents,
   type CarReadOptions,

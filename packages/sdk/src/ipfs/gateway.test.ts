@@ -4,7 +4,7 @@
  * checks every block), and the answers to bad requests.
  */
 import { ArgumentError, computeCid } from "@ancora/core";
-import { batchGatewayFetcher, readCarBlocks } from "@ancora/verifier/node";
+import { carGatewayFetcher, readCarBlocks } from "@ancora/verifier/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
@@ -37,7 +37,7 @@ async function setup(): Promise<{ logger: ProvenanceLogger; node: IpfsNode; url:
 describe("block gateway", () => {
   it("serves every record in CAR batches; the verifier's batch fetcher checks each", async () => {
     const { logger, url, cids } = await setup();
-    const fetch = batchGatewayFetcher(url, { batchSize: 16 });
+    const fetch = carGatewayFetcher(url, { batchSize: 16 });
     const got = await Promise.all(cids.map((cid) => fetch(cid)));
     for (const [seq, bytes] of got.entries()) {
       expect(Buffer.from(bytes).equals(Buffer.from(logger.store.get("loans", seq)?.bytes ?? []))).toBe(true);
@@ -47,7 +47,7 @@ describe("block gateway", () => {
   it("leaves out what the store does not hold: BLOCK_NOT_FOUND for that CID only", async () => {
     const { url, cids } = await setup();
     const missing = computeCid(new TextEncoder().encode('{"not":"logged"}')).toString();
-    const fetch = batchGatewayFetcher(url);
+    const fetch = carGatewayFetcher(url);
     const [found, absent] = await Promise.allSettled([fetch(cids[0] as string), fetch(missing)]);
     expect(found.status).toBe("fulfilled");
     expect(absent.status === "rejected" && absent.reason.code).toBe("BLOCK_NOT_FOUND");

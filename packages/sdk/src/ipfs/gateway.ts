@@ -81,7 +81,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
  * @example
  * ```ts
  * const gateway = await startBlockGateway((cid) => blockstore.lookup(cid));
- * const fetch = batchGatewayFetcher(gateway.url); // from @ancora/verifier/node
+ * const fetch = carGatewayFetcher(gateway.url); // from @ancora/verifier/node
  * ```
  */
 export async function startBlockGateway(

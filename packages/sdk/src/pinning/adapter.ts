@@ -2,8 +2,8 @@
  * Remote pinning behind one small interface. An adapter uploads the exact bytes of one block as a file
  * and returns the CID the service reports; {@link pinBlock} compares it with the local CID (they must be
  * equal: a record's CID is the raw CID of its bytes, which is what a service reports for a file that fits
- * one chunk). A service that imports CARs also takes a whole manifest in one upload ({@link pinBatch}:
- * a CAR rooted at the manifest's batch directory, see batch-directory.ts). Adapters stay thin: no
+ * one chunk). A service that imports CARs also takes a whole manifest in one upload ({@link pinCar}:
+ * a CAR rooted at the manifest's batch directory, see manifest-directory.ts). Adapters stay thin: no
  * retries inside them, the outbox retries (see {@link Pinner}).
  *
  * Secrets (JWTs, API keys) come from options or the environment and never appear in errors: adapters
@@ -69,13 +69,13 @@ export async function pinBlock(
  *
  * @example
  * ```ts
- * const car = batchCar({ manifest, from, records });
- * await pinBatch(kuboService(), { root: car.directory.cid.toString(), bytes: car.bytes });
+ * const car = manifestCar({ manifest, from, records });
+ * await pinCar(kuboService(), { root: car.directory.cid.toString(), bytes: car.bytes });
  * ```
  * @throws {PinError} `PIN_CID_MISMATCH` with `evidence: { expected, found }`, `PIN_INVALID_OPTION` for a
  *   service without CAR uploads, or the adapter's error.
  */
-export async function pinBatch(
+export async function pinCar(
   service: PinningService,
   car: PinCar,
   options: { signal?: AbortSignal } = {},

@@ -20,7 +20,7 @@ import { markPortable } from "./portable.js";
  * ```ts
  * const kubo = kuboService({ url: "http://127.0.0.1:5001/api/v0" });
  * await pinBlock(kubo, { cid: record.cid, bytes: record.bytes });
- * await pinBatch(kubo, { root: car.directory.cid.toString(), bytes: car.bytes }); // one CAR
+ * await pinCar(kubo, { root: car.directory.cid.toString(), bytes: car.bytes }); // one CAR
  * ```
  */
 export function kuboService(options: KuboServiceOptions = {}): PinningService {

@@ -21,7 +21,7 @@ import { markPortable } from "./portable.js";
  * ```ts
  * const pinata = pinataService(); // PINATA_JWT from the environment
  * await pinBlock(pinata, { cid: record.cid, bytes: record.bytes });
- * await pinBatch(pinata, { root: car.directory.cid.toString(), bytes: car.bytes }); // one CAR
+ * await pinCar(pinata, { root: car.directory.cid.toString(), bytes: car.bytes }); // one CAR
  * ```
  */
 export function pinataService(options: PinataServiceOptions = {}): PinningService {

@@ -8,7 +8,7 @@
  *   cursor in `pin_cursors`, advanced in the same transaction), so nothing is skipped across restarts.
  * - `batch`: one job per manifest (`anchorer.onManifest = pinner.enqueueManifest`), which pins the
  *   manifest and every record it lists. With a service that imports CARs (`uploadCar`), that is ONE
- *   upload: a CAR rooted at the manifest's batch directory (batch-directory.ts), whose links make the
+ *   upload: a CAR rooted at the manifest's batch directory (manifest-directory.ts), whose links make the
  *   service's recursive pin keep every record. Otherwise one upload per block, as in `record` mode.
  *   Fewer jobs and requests; records wait for their anchor.
  *
@@ -26,9 +26,9 @@ import { connectionOf } from "../internal/store-handle.js";
 import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
-import { type PinningService, pinBatch, pinBlock } from "./adapter.js";
-import { batchCar, type RawBlock } from "./batch-directory.js";
+import { type PinningService, pinBlock, pinCar } from "./adapter.js";
 import { PinError } from "./errors.js";
+import { manifestCar, type RawBlock } from "./manifest-directory.js";
 
 /**
  * While the service fails as unavailable, one waiting job is tried at least this often even if its
@@ -375,9 +375,9 @@ export class Pinner {
   ): Promise<{ pinned: number; completed: boolean }> {
     const decoded = decodeManifest(manifest.bytes);
     const records = this.#manifestRecords(decoded.stream, decoded.from, decoded.records);
-    const car = batchCar({ manifest, from: decoded.from, records });
+    const car = manifestCar({ manifest, from: decoded.from, records });
     const root = car.directory.cid.toString();
-    await pinBatch(
+    await pinCar(
       this.#o.service,
       { root, bytes: car.bytes },
       { signal: AbortSignal.timeout(this.#o.timeoutMs ?? 30_000) },

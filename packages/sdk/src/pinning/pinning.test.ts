@@ -2,7 +2,7 @@
  * The Pinata and Kubo adapters against local HTTP servers on 127.0.0.1 that behave like the real APIs
  * (multipart upload, bearer auth with 401, 429 with Retry-After, 5xx, a CID computed from the uploaded
  * bytes or a wrong one), and the pinning worker's per-record retries through the outbox. Per-batch
- * pinning (one CAR per manifest) is tested in batch-pinning.test.ts.
+ * pinning (one CAR per manifest) is tested in manifest-pinning.test.ts.
  */
 import { computeCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";

@@ -4,8 +4,8 @@
  * choice is made by the gateway's first answer, so an auditor passes a URL and nothing else.
  */
 import { SourceError } from "../errors.js";
-import { batchGatewayFetcher } from "./batch-gateway.js";
 import { gatewayFetcher } from "./blocks.js";
+import { carGatewayFetcher } from "./car-gateway.js";
 import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
@@ -32,7 +32,7 @@ export function httpBlockFetcher(
   baseUrl: string,
   options: { timeoutMs?: number; headers?: Record<string, string> } = {},
 ): BlockFetcher {
-  const batch = batchGatewayFetcher(baseUrl, options);
+  const batch = carGatewayFetcher(baseUrl, options);
   const single = gatewayFetcher(baseUrl, { ...options, sha256: nodeSha256 });
   let batched = true;
   return async (cid, fetchOptions) => {

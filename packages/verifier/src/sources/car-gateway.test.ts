@@ -10,7 +10,7 @@ import { ArgumentError, computeCid, encodeVarint } from "@ancora/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SourceError } from "../errors.js";
-import { batchGatewayFetcher, readCarBlocks } from "./batch-gateway.js";
+import { carGatewayFetcher, readCarBlocks } from "./car-gateway.js";
 
 const block = (text: string) => new TextEncoder().encode(text);
 const blocks = Array.from({ length: 300 }, (_, i) => block(`{"i":${i}}`));
@@ -76,9 +76,9 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-describe("batchGatewayFetcher", () => {
+describe("carGatewayFetcher", () => {
   it("gathers concurrent fetches into batches and returns every block, checked", async () => {
-    const fetch = batchGatewayFetcher(base, { batchSize: 128 });
+    const fetch = carGatewayFetcher(base, { batchSize: 128 });
     const got = await Promise.all(cids.map((cid) => fetch(cid)));
     expect(got.map((b) => computeCid(b).toString())).toEqual(cids);
     expect(requests).toBe(3); // 300 CIDs in batches of 128
@@ -86,35 +86,35 @@ describe("batchGatewayFetcher", () => {
 
   it("bytes that hash to another CID fail that fetch alone with BLOCK_CID_MISMATCH", async () => {
     mode = "lie";
-    const fetch = batchGatewayFetcher(base);
+    const fetch = carGatewayFetcher(base);
     const outcomes = await Promise.all(cids.slice(0, 3).map((cid) => codeOf(fetch(cid))));
     expect(outcomes).toEqual(["BLOCK_CID_MISMATCH", "resolved", "resolved"]);
   });
 
   it("a block left out of the answer is BLOCK_NOT_FOUND for that CID only", async () => {
     mode = "omit-odd";
-    const fetch = batchGatewayFetcher(base);
+    const fetch = carGatewayFetcher(base);
     const outcomes = await Promise.all(cids.slice(0, 4).map((cid) => codeOf(fetch(cid))));
     expect(outcomes).toEqual(["resolved", "BLOCK_NOT_FOUND", "resolved", "BLOCK_NOT_FOUND"]);
   });
 
   it("a malformed CAR is SOURCE_INVALID; a gateway without the endpoint is SOURCE_UNREACHABLE", async () => {
     mode = "malformed";
-    expect(await codeOf(batchGatewayFetcher(base)(cids[0] as string))).toBe("SOURCE_INVALID");
+    expect(await codeOf(carGatewayFetcher(base)(cids[0] as string))).toBe("SOURCE_INVALID");
     mode = "no-endpoint";
-    expect(await codeOf(batchGatewayFetcher(base)(cids[0] as string))).toBe("SOURCE_UNREACHABLE");
+    expect(await codeOf(carGatewayFetcher(base)(cids[0] as string))).toBe("SOURCE_UNREACHABLE");
   });
 
   it("refuses a CID that is not an Ancora block CID before any request, and bad options", async () => {
-    expect(await codeOf(batchGatewayFetcher(base)("QmNotOurs"))).toBe("SOURCE_UNSUPPORTED_CID");
+    expect(await codeOf(carGatewayFetcher(base)("QmNotOurs"))).toBe("SOURCE_UNSUPPORTED_CID");
     expect(requests).toBe(0);
-    expect(() => batchGatewayFetcher(base, { batchSize: 0 })).toThrow(ArgumentError);
-    expect(() => batchGatewayFetcher(base, { batchSize: 1025 })).toThrow(ArgumentError);
-    expect(() => batchGatewayFetcher("http://user:pw@127.0.0.1/")).toThrow(ArgumentError);
+    expect(() => carGatewayFetcher(base, { batchSize: 0 })).toThrow(ArgumentError);
+    expect(() => carGatewayFetcher(base, { batchSize: 1025 })).toThrow(ArgumentError);
+    expect(() => carGatewayFetcher("http://user:pw@127.0.0.1/")).toThrow(ArgumentError);
   });
 
   it("a caller's abort rejects its own fetch with its reason; the others still resolve", async () => {
-    const fetch = batchGatewayFetcher(base);
+    const fetch = carGatewayFetcher(base);
     const controller = new AbortController();
     const reason = new Error("stop");
     const aborted = fetch(cids[0] as string, { signal: controller.signal });

@@ -9,13 +9,13 @@ import { UnixFS } from "ipfs-unixfs";
 import { describe, expect, it } from "vitest";
 import { readCar } from "../ipfs/car.js";
 import {
-  BATCH_MANIFEST_ENTRY,
-  batchCar,
-  batchDirectory,
-  batchEntryName,
   DAG_PB_CODEC,
-  MAX_BATCH_DIRECTORY_BYTES,
-} from "./batch-directory.js";
+  MANIFEST_ENTRY,
+  MAX_MANIFEST_DIRECTORY_BYTES,
+  manifestCar,
+  manifestDirectory,
+  manifestEntryName,
+} from "./manifest-directory.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const block = (s: string) => ({ cid: computeCid(text(s)), bytes: text(s) });
@@ -25,11 +25,11 @@ function cids(n: number): BlockCid[] {
   return Array.from({ length: n }, (_, i) => computeCid(text(`record ${i}`)));
 }
 
-describe("batchDirectory", () => {
+describe("manifestDirectory", () => {
   it("is a UnixFS directory linking every record by its padded seq, then the manifest", () => {
     const records = cids(12).map((cid, i) => ({ cid, size: 300 + i }));
     const manifest = { cid: computeCid(text("manifest")), size: 999 };
-    const dir = batchDirectory({ manifest, from: 95, records });
+    const dir = manifestDirectory({ manifest, from: 95, records });
     expect(dir.cid.version).toBe(1);
     expect(dir.cid.code).toBe(DAG_PB_CODEC);
     expect(dir.cid.multihash.code).toBe(0x12);
@@ -45,7 +45,7 @@ describe("batchDirectory", () => {
       expect(link?.Tsize).toBe(r.size);
     });
     const last = node.Links.at(-1);
-    expect(last?.Name).toBe(BATCH_MANIFEST_ENTRY);
+    expect(last?.Name).toBe(MANIFEST_ENTRY);
     expect(last?.Hash.equals(manifest.cid)).toBe(true);
     expect(last?.Tsize).toBe(999);
     // The CID names these bytes.
@@ -57,7 +57,7 @@ describe("batchDirectory", () => {
     const r0 = block('{"seq":7}');
     const r1 = block('{"seq":8}');
     const m = block('{"manifest":true}');
-    const dir = batchDirectory({
+    const dir = manifestDirectory({
       manifest: { cid: m.cid, size: m.bytes.length },
       from: 7,
       records: [
@@ -91,8 +91,8 @@ describe("batchDirectory", () => {
   it("fits a largest manifest in one block well under 1 MiB (under 256 KiB)", () => {
     const all = cids(MAX_MANIFEST_RECORDS);
     const manifest = { cid: computeCid(text("m")), size: 262_144 };
-    const typical = batchDirectory({ manifest, from: 0, records: all.map((cid) => ({ cid, size: 600 })) });
-    const worst = batchDirectory({
+    const typical = manifestDirectory({ manifest, from: 0, records: all.map((cid) => ({ cid, size: 600 })) });
+    const worst = manifestDirectory({
       manifest,
       from: 2 ** 52,
       records: all.map((cid) => ({ cid, size: 262_144 })),
@@ -100,7 +100,7 @@ describe("batchDirectory", () => {
     expect(typical.bytes.length).toBe(231_858);
     expect(worst.bytes.length).toBe(235_658);
     expect(worst.bytes.length).toBeLessThan(256 * 1024);
-    expect(worst.bytes.length).toBeLessThan(MAX_BATCH_DIRECTORY_BYTES / 4);
+    expect(worst.bytes.length).toBeLessThan(MAX_MANIFEST_DIRECTORY_BYTES / 4);
   });
 
   it("is deterministic, changes with any input and equals @ipld/dag-pb's encoding (property)", () => {
@@ -116,18 +116,18 @@ describe("batchDirectory", () => {
             from,
             records: sizes.map((size, i) => ({ cid: pool[i] as BlockCid, size })),
           };
-          const a = batchDirectory(input);
+          const a = manifestDirectory(input);
           // Equal inputs built from fresh objects give the same CID.
-          const b = batchDirectory({
+          const b = manifestDirectory({
             manifest: { ...input.manifest, cid: CID.decode(input.manifest.cid.bytes) as BlockCid },
             from,
             records: input.records.map((r) => ({ cid: CID.decode(r.cid.bytes) as BlockCid, size: r.size })),
           });
           expect(a.cid.equals(b.cid)).toBe(true);
-          const shifted = batchDirectory({ ...input, from: from + 1 });
+          const shifted = manifestDirectory({ ...input, from: from + 1 });
           expect(shifted.cid.equals(a.cid)).toBe(sizes.length === 0);
           const names = dagPb.decode(a.bytes).Links.map((l) => l.Name);
-          expect(names).toStrictEqual([...sizes.map((_, i) => batchEntryName(from + i)), "manifest"]);
+          expect(names).toStrictEqual([...sizes.map((_, i) => manifestEntryName(from + i)), "manifest"]);
           // Differential: the same bytes as @ipld/dag-pb's own encoder over the same node.
           const reference = dagPb.encode(
             dagPb.prepare({
@@ -135,7 +135,7 @@ describe("batchDirectory", () => {
               Links: [
                 { Name: "manifest", Hash: input.manifest.cid, Tsize: manifestSize },
                 ...input.records.map((r, i) => ({
-                  Name: batchEntryName(from + i),
+                  Name: manifestEntryName(from + i),
                   Hash: r.cid,
                   Tsize: r.size,
                 })),
@@ -167,7 +167,7 @@ describe("batchDirectory", () => {
     for (const input of cases) {
       let error: unknown;
       try {
-        batchDirectory(input);
+        manifestDirectory(input);
       } catch (e) {
         error = e;
       }
@@ -177,17 +177,17 @@ describe("batchDirectory", () => {
   });
 
   it("names entries by zero-padded seq", () => {
-    expect(batchEntryName(0)).toBe("0000000000000000");
-    expect(batchEntryName(42)).toBe("0000000000000042");
-    expect(batchEntryName(Number.MAX_SAFE_INTEGER)).toBe("9007199254740991");
+    expect(manifestEntryName(0)).toBe("0000000000000000");
+    expect(manifestEntryName(42)).toBe("0000000000000042");
+    expect(manifestEntryName(Number.MAX_SAFE_INTEGER)).toBe("9007199254740991");
   });
 });
 
-describe("batchCar", () => {
+describe("manifestCar", () => {
   it("is rooted at the directory and holds the directory, the manifest and the records in order", () => {
     const manifest = block("the manifest");
     const records = ["a", "b", "c"].map(block);
-    const car = batchCar({ manifest, from: 10, records });
+    const car = manifestCar({ manifest, from: 10, records });
     expect(car.blocks).toBe(5);
     const read = readCar(car.bytes);
     expect(read.roots.map(String)).toStrictEqual([car.directory.cid.toString()]);

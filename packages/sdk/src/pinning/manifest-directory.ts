@@ -6,7 +6,7 @@
  * manifest gets a linking root, a UnixFS directory (dag-pb, CIDv1, sha2-256) whose entries are
  *
  * - `manifest`: the manifest block;
- * - one entry per record, named by its seq in decimal, zero-padded to {@link BATCH_ENTRY_DIGITS}
+ * - one entry per record, named by its seq in decimal, zero-padded to {@link MANIFEST_ENTRY_DIGITS}
  *   digits (`0000000000000042`), so that byte order (which dag-pb requires of link names) is seq order,
  *
  * each a link to the raw block with the block's size as `Tsize`. The directory is a function of the
@@ -34,11 +34,11 @@ import { encodeCar } from "../ipfs/car.js";
 /** Multicodec code of dag-pb, the codec of the directory block. */
 export const DAG_PB_CODEC = 0x70;
 /** Name of the directory entry that links the manifest. */
-export const BATCH_MANIFEST_ENTRY = "manifest";
+export const MANIFEST_ENTRY = "manifest";
 /** Digits of a record entry's name: every safe integer seq (2^53 − 1 has 16) fits. */
-export const BATCH_ENTRY_DIGITS = 16;
+export const MANIFEST_ENTRY_DIGITS = 16;
 /** Largest directory block accepted: `ipfs dag import` refuses blocks over 1 MiB. */
-export const MAX_BATCH_DIRECTORY_BYTES = 1_048_576;
+export const MAX_MANIFEST_DIRECTORY_BYTES = 1_048_576;
 
 /** UnixFS `Data` of a plain directory: `Type = Directory` and nothing else (no mode, no mtime). */
 const DIRECTORY_DATA = new UnixFS({ type: "directory" }).marshal();
@@ -102,15 +102,15 @@ function encodeDagPb(links: readonly Link[], data: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * batchEntryName(42); // "0000000000000042"
+ * manifestEntryName(42); // "0000000000000042"
  * ```
  */
-export function batchEntryName(seq: number): string {
-  return String(seq).padStart(BATCH_ENTRY_DIGITS, "0");
+export function manifestEntryName(seq: number): string {
+  return String(seq).padStart(MANIFEST_ENTRY_DIGITS, "0");
 }
 
 /** What a batch directory is built from: the manifest and its records, with their sizes in bytes. */
-export interface BatchDirectoryInput {
+export interface ManifestDirectoryInput {
   manifest: { cid: BlockCid; size: number };
   /** Seq of the first record (the manifest's `from`). */
   from: number;
@@ -119,7 +119,7 @@ export interface BatchDirectoryInput {
 }
 
 /** A batch directory block: dag-pb bytes and their CID (v1, dag-pb, sha2-256). */
-export interface BatchDirectory {
+export interface ManifestDirectory {
   cid: CID;
   bytes: Uint8Array;
 }
@@ -138,7 +138,7 @@ function checkSize(size: number, what: string): void {
  * @example
  * ```ts
  * const m = decodeManifest(bytes);
- * const dir = batchDirectory({
+ * const dir = manifestDirectory({
  *   manifest: { cid: manifestCid, size: bytes.length },
  *   from: m.from,
  *   records: m.records.map((cid, i) => ({ cid, size: recordBytes[i].length })),
@@ -146,7 +146,7 @@ function checkSize(size: number, what: string): void {
  * dir.cid.toString(); // "bafybei…"
  * ```
  */
-export function batchDirectory(input: BatchDirectoryInput): BatchDirectory {
+export function manifestDirectory(input: ManifestDirectoryInput): ManifestDirectory {
   const { from, records } = input;
   if (records.length > MAX_MANIFEST_RECORDS) {
     throw new ArgumentError(`A manifest lists at most ${MAX_MANIFEST_RECORDS} records`, {
@@ -159,14 +159,14 @@ export function batchDirectory(input: BatchDirectoryInput): BatchDirectory {
   checkSize(input.manifest.size, "The manifest's size");
   const links: Link[] = records.map((r, i) => {
     checkSize(r.size, "A record's size");
-    return { name: batchEntryName(from + i), cid: r.cid.bytes, size: r.size };
+    return { name: manifestEntryName(from + i), cid: r.cid.bytes, size: r.size };
   });
   // dag-pb orders links by name bytes: fixed-width digits sort by seq, and before "m" (the manifest).
-  links.push({ name: BATCH_MANIFEST_ENTRY, cid: input.manifest.cid.bytes, size: input.manifest.size });
+  links.push({ name: MANIFEST_ENTRY, cid: input.manifest.cid.bytes, size: input.manifest.size });
   const bytes = encodeDagPb(links, DIRECTORY_DATA);
-  if (bytes.length > MAX_BATCH_DIRECTORY_BYTES) {
+  if (bytes.length > MAX_MANIFEST_DIRECTORY_BYTES) {
     throw new ArgumentError("The batch directory would exceed the block size services accept", {
-      evidence: { bytes: bytes.length, max: MAX_BATCH_DIRECTORY_BYTES },
+      evidence: { bytes: bytes.length, max: MAX_MANIFEST_DIRECTORY_BYTES },
     });
   }
   const digest = nodeSha256(bytes);
@@ -182,8 +182,8 @@ export interface RawBlock {
 }
 
 /** A manifest's pin upload: the CAR and the directory it is rooted at. */
-export interface BatchCar {
-  directory: BatchDirectory;
+export interface ManifestCar {
+  directory: ManifestDirectory;
   /** The CAR v1 bytes: header (root = directory), directory, manifest, records in seq order. */
   bytes: Uint8Array;
   /** Blocks in the CAR (records + 2). */
@@ -194,19 +194,19 @@ export interface BatchCar {
  * The CAR that pins a manifest and its records in one upload: rooted at the batch directory, whose
  * links make a recursive pin of the root keep every block.
  *
- * @throws {ArgumentError} as {@link batchDirectory}.
+ * @throws {ArgumentError} as {@link manifestDirectory}.
  * @example
  * ```ts
- * const car = batchCar({ manifest: { cid, bytes }, from: m.from, records });
- * await pinBatch(service, { root: car.directory.cid.toString(), bytes: car.bytes });
+ * const car = manifestCar({ manifest: { cid, bytes }, from: m.from, records });
+ * await pinCar(service, { root: car.directory.cid.toString(), bytes: car.bytes });
  * ```
  */
-export function batchCar(input: {
+export function manifestCar(input: {
   manifest: RawBlock;
   from: number;
   records: readonly RawBlock[];
-}): BatchCar {
-  const directory = batchDirectory({
+}): ManifestCar {
+  const directory = manifestDirectory({
     manifest: { cid: input.manifest.cid, size: input.manifest.bytes.length },
     from: input.from,
     records: input.records.map((r) => ({ cid: r.cid, size: r.bytes.length })),

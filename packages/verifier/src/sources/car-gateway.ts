@@ -24,18 +24,18 @@ import { nodeSha256 } from "./node-sha256.js";
 import type { BlockFetcher } from "./types.js";
 
 /** The gateway's batch path, relative to its base URL. */
-export const BATCH_GATEWAY_PATH = "ancora/v1/blocks";
+export const CAR_GATEWAY_PATH = "ancora/v1/blocks";
 /** CIDs per request unless told otherwise (the SDK gateway accepts up to 1,024). */
-export const DEFAULT_BATCH_SIZE = 256;
+export const DEFAULT_BLOCKS_PER_REQUEST = 256;
 /** A CAR header longer than this is not a header an Ancora gateway writes. */
 const MAX_CAR_HEADER = 1_024;
 /** Bytes of an Ancora block CID: version 1, raw codec, sha2-256, 32-byte digest. */
 const BLOCK_CID_PREFIX = [0x01, 0x55, 0x12, 0x20] as const;
 const BLOCK_CID_BYTES = 36;
 
-/** Options of {@link batchGatewayFetcher}. */
-export interface BatchGatewayFetcherOptions {
-  /** Most CIDs per request (default {@link DEFAULT_BATCH_SIZE}, at most 1,024). */
+/** Options of {@link carGatewayFetcher}. */
+export interface CarGatewayFetcherOptions {
+  /** Most CIDs per request (default {@link DEFAULT_BLOCKS_PER_REQUEST}, at most 1,024). */
   batchSize?: number;
   /** Time allowed per request, body included (default 30 s). */
   timeoutMs?: number;
@@ -103,12 +103,12 @@ export function readCarBlocks(car: Uint8Array, source: string): Map<string, Uint
  * @example
  * ```ts
  * const node = await startIpfsNode({ store, gateway: true }); // @ancora/sdk
- * const result = await verifyPublic({ registry, fetchBlock: batchGatewayFetcher(node.gatewayUrl!), concurrency: 512 });
+ * const result = await verifyPublic({ registry, fetchBlock: carGatewayFetcher(node.gatewayUrl!), concurrency: 512 });
  * ```
  */
-export function batchGatewayFetcher(baseUrl: string, options: BatchGatewayFetcherOptions = {}): BlockFetcher {
+export function carGatewayFetcher(baseUrl: string, options: CarGatewayFetcherOptions = {}): BlockFetcher {
   const base = gatewayUrl(baseUrl);
-  const batchSize = integerOption("batchSize", options.batchSize, DEFAULT_BATCH_SIZE, 1);
+  const batchSize = integerOption("batchSize", options.batchSize, DEFAULT_BLOCKS_PER_REQUEST, 1);
   if (batchSize > 1_024) {
     throw new ArgumentError("batchSize must be at most 1024", { evidence: { batchSize } });
   }
@@ -116,7 +116,7 @@ export function batchGatewayFetcher(baseUrl: string, options: BatchGatewayFetche
   const retries = integerOption("retries", options.retries, DEFAULT_GATEWAY_RETRIES, 0);
   const headers = { ...options.headers, "content-type": "text/plain", accept: "application/vnd.ipld.car" };
   const gateway = `${base.origin}${base.pathname}`;
-  const url = new URL(BATCH_GATEWAY_PATH, base);
+  const url = new URL(CAR_GATEWAY_PATH, base);
   let queue: Pending[] = [];
   let scheduled = false;
 

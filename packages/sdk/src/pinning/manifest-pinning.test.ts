@@ -28,10 +28,10 @@ import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { openStore } from "../store.js";
 import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
-import { type PinningService, pinBatch } from "./adapter.js";
-import { batchCar } from "./batch-directory.js";
+import { type PinningService, pinCar } from "./adapter.js";
 import { PinError } from "./errors.js";
 import { kuboService } from "./kubo.js";
+import { manifestCar } from "./manifest-directory.js";
 import { pinataService } from "./pinata.js";
 import { createPinner } from "./pinner.js";
 
@@ -105,7 +105,7 @@ function smallCar() {
     const bytes = new TextEncoder().encode(s);
     return { cid: computeCid(bytes), bytes };
   };
-  const car = batchCar({ manifest: b("manifest"), from: 3, records: [b("r3"), b("r4")] });
+  const car = manifestCar({ manifest: b("manifest"), from: 3, records: [b("r3"), b("r4")] });
   return { root: car.directory.cid.toString(), bytes: car.bytes, car };
 }
 
@@ -119,7 +119,7 @@ describe.each(["pinata", "kubo"] as const)("%s adapter: CAR uploads", (flavour) 
   it("imports the CAR in one request; the reported root equals the local directory CID", async () => {
     const { d, url } = await double(flavour);
     const car = smallCar();
-    await pinBatch(services[flavour](url), car);
+    await pinCar(services[flavour](url), car);
     expect(d.requests).toBe(1);
     expect(d.uploads).toStrictEqual([
       {
@@ -133,7 +133,7 @@ describe.each(["pinata", "kubo"] as const)("%s adapter: CAR uploads", (flavour) 
 
   it("maps 401, 429, 5xx and another root to typed errors without the credentials or URL", async () => {
     const { d, url } = await double(flavour);
-    const e401 = await pinBatch(services[flavour](url, "wrong-jwt"), smallCar()).catch((e: unknown) => e);
+    const e401 = await pinCar(services[flavour](url, "wrong-jwt"), smallCar()).catch((e: unknown) => e);
     expect(e401).toMatchObject({ code: "PIN_UNAUTHORIZED", status: 401 });
     const service = services[flavour](url);
     d.script = [
@@ -141,17 +141,17 @@ describe.each(["pinata", "kubo"] as const)("%s adapter: CAR uploads", (flavour) 
       { status: 500 },
       { status: 200, wrongCid: true },
     ];
-    const e429 = await pinBatch(service, smallCar()).catch((e: unknown) => e);
+    const e429 = await pinCar(service, smallCar()).catch((e: unknown) => e);
     // The Pinata SDK hides Retry-After (the adapter waits rateLimitWaitMs); Kubo's is honoured.
     expect(e429).toMatchObject({
       code: "PIN_RATE_LIMITED",
       status: 429,
       retryAfterMs: flavour === "pinata" ? 1234 : 2000,
     });
-    const e500 = await pinBatch(service, smallCar()).catch((e: unknown) => e);
+    const e500 = await pinCar(service, smallCar()).catch((e: unknown) => e);
     expect(e500).toMatchObject({ code: "PIN_UNAVAILABLE", status: 500 });
     const car = smallCar();
-    const mismatch = await pinBatch(service, car).catch((e: unknown) => e);
+    const mismatch = await pinCar(service, car).catch((e: unknown) => e);
     expect(mismatch).toBeInstanceOf(PinError);
     expect(mismatch).toMatchObject({
       code: "PIN_CID_MISMATCH",
@@ -170,13 +170,13 @@ describe.each(["pinata", "kubo"] as const)("%s adapter: CAR uploads", (flavour) 
       ...blocks.slice(0, -1),
       { cid: blocks.at(-1)?.cid as BlockCid, bytes: new TextEncoder().encode("tampered") },
     ]);
-    const bad = await pinBatch(service, { root: car.directory.cid.toString(), bytes: corrupted }).catch(
+    const bad = await pinCar(service, { root: car.directory.cid.toString(), bytes: corrupted }).catch(
       (e: unknown) => e,
     );
     // Kubo answers a failed import with 500 (its error shape); Pinata refuses the upload.
     expect(bad).toMatchObject({ code: flavour === "kubo" ? "PIN_UNAVAILABLE" : "PIN_REJECTED" });
     const incomplete = encodeCar(car.directory.cid, blocks.slice(0, -1));
-    const partial = await pinBatch(service, {
+    const partial = await pinCar(service, {
       root: car.directory.cid.toString(),
       bytes: incomplete,
     }).catch((e: unknown) => e);
