@@ -17,36 +17,22 @@
  * - Failures (chain down, fee above cap, a revert) fail the job with exponential backoff and jitter;
  *   `log()` never waits for any of this.
  */
-import {
-  type AnchorEvent,
-  createRegistryReader,
-  encodeStreamId,
-  planConfirmations,
-  type RegistryReader,
-  type StreamState,
-  UnknownStreamError,
-} from "@ancora/contracts";
-import { type BlockCid, manifestCidFromDigest } from "@ancora/core";
+import { createRegistryReader, planConfirmations, type RegistryReader } from "@ancora/contracts";
 import type Database from "better-sqlite3";
-import { type Hash, type Hex, hexToBytes, toHex } from "viem";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
+import { processJob, submitAnchors } from "./anchor-job.js";
 import {
   type AnchoredCheckpoint,
-  type AnchorRecord,
   completeJobs,
-  getAnchor,
   jobBacklog,
   latestCheckpointSize,
   listAnchors,
   type OpenAnchorJob,
   openAnchorJobs,
   recordTime,
-  setAnchorLink,
   streamIdOf,
-  updateAnchorState,
-  upsertAnchor,
 } from "./anchor-store.js";
 import {
   type AnchorErrorContext,
@@ -56,12 +42,10 @@ import {
   parseOptions,
 } from "./anchorer-options.js";
 import { AnchorError, describeError } from "./errors.js";
-import { buildManifests } from "./manifests.js";
-import { misstatedSize } from "./misstated.js";
 import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.js";
 import type { PassContext } from "./pass-context.js";
-import { backfillLinks, linkFromReceipt, ReorgWatch } from "./reorgs.js";
-import { anchorCalldata, type PreparedAnchor, TransactionSender } from "./transactions.js";
+import { backfillLinks, ReorgWatch } from "./reorgs.js";
+import { type PreparedAnchor, TransactionSender } from "./transactions.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
 export type { Recovery } from "./anchorer-options.js";
@@ -108,9 +92,6 @@ const emptyTick = (): TickResult => ({
   reorged: 0,
   failed: 0,
 });
-
-/** What happened to a job in one pass. */
-type Outcome = "submitted" | "waiting" | "confirmed" | "recognised" | "superseded" | "prepared";
 
 /** The job an anchor answers (an outbox row of kind `anchor`). */
 type AnchorJob = OpenAnchorJob;
@@ -353,7 +334,7 @@ export class Anchorer {
         if ((this.#recheckAt.get(job.id) ?? 0) > this.#now()) break; // its transaction was just looked at
         const size = job.size;
         try {
-          const outcome = await this.#process(job, stream, size, (prepared) =>
+          const outcome = await processJob(pass, job, stream, size, (prepared) =>
             fresh.push({ job, prepared, covered }),
           );
           if (outcome === "prepared") break;
@@ -378,7 +359,7 @@ export class Anchorer {
       }
     }
     for (let i = 0; i < fresh.length; i += MAX_BATCH_ANCHORS) {
-      await this.#submit(fresh.slice(i, i + MAX_BATCH_ANCHORS), result);
+      await this.#submit(pass, fresh.slice(i, i + MAX_BATCH_ANCHORS), result);
     }
     // The first success also ends the backoff of jobs an outage left behind that the probe never saw
     // (the chain went away and came back between two passes).
@@ -418,7 +399,7 @@ export class Anchorer {
    * Which job of a stream to work on. A transaction in flight is followed up first (a second one could
    * only revert as stale). Otherwise the newest checkpoint is anchored, with one consistency proof from
    * the chain's size, and the older jobs are covered by it: a backlog of N checkpoints costs one
-   * transaction, not N (its records are listed in a chain of manifests, see #buildManifests).
+   * transaction, not N (its records are listed in a chain of manifests, see ./manifests.ts).
    */
   #plan(stream: string): { job: AnchorJob; covered: number[] } | undefined {
     const id = streamIdOf(this.#db, stream);
@@ -451,7 +432,7 @@ export class Anchorer {
    * is all or nothing on chain, so when its simulation reverts (one stream stale or retired) each anchor
    * is sent on its own and only the failing one backs off.
    */
-  async #submit(batch: PendingSend[], result: TickResult): Promise<void> {
+  async #submit(pass: PassContext, batch: PendingSend[], result: TickResult): Promise<void> {
     const succeeded = (items: PendingSend[]) => {
       for (const { job, covered } of items) {
         result.submitted++;
@@ -465,7 +446,10 @@ export class Anchorer {
     };
     if (batch.length > 1) {
       try {
-        await this.#sendPrepared(batch.map((b) => b.prepared));
+        await submitAnchors(
+          pass,
+          batch.map((b) => b.prepared),
+        );
         succeeded(batch);
         return;
       } catch (error) {
@@ -477,42 +461,12 @@ export class Anchorer {
     }
     for (const item of batch) {
       try {
-        await this.#sendPrepared([item.prepared]);
+        await submitAnchors(pass, [item.prepared]);
         succeeded([item]);
       } catch (error) {
         failed(item, error);
       }
     }
-  }
-
-  /** Sends one transaction for `prepared` and records a `submitted` row per anchor before broadcasting. */
-  async #sendPrepared(prepared: PreparedAnchor[], replacing?: AnchorRecord): Promise<void> {
-    const sent = await this.#sender.send(anchorCalldata(prepared), replacing);
-    const chainId = this.#chain.chainId as number;
-    for (const p of prepared) {
-      upsertAnchor(
-        this.#db,
-        {
-          streamId: streamIdOf(this.#db, p.stream) as number,
-          size: p.size,
-          root: p.root,
-          manifestCid: p.manifestCid,
-          chainId,
-          registry: this.#registryKey,
-          status: "submitted",
-          origin: "submitted",
-          txHash: sent.hash,
-          nonce: sent.nonce,
-          maxFee: sent.maxFeePerGas,
-          blockNumber: null,
-          blockHash: null,
-          confirmations: 0,
-          submittedAt: this.#now(),
-        },
-        this.#isoNow(),
-      );
-    }
-    await sent.broadcast();
   }
 
   #recheckLater(jobId: number): void {
@@ -570,292 +524,6 @@ export class Anchorer {
 
   #iso(ms: number): string {
     return new Date(ms).toISOString();
-  }
-
-  async #process(
-    job: AnchorJob,
-    stream: string,
-    size: number,
-    collect: (prepared: PreparedAnchor) => void,
-  ): Promise<Outcome> {
-    const chainId = this.#chain.chainId as number;
-    const local = this.#store.checkpoints(stream).find((c) => c.size === size);
-    if (local === undefined || !Number.isSafeInteger(size)) {
-      throw new AnchorError("ANCHOR_INVALID_OPTION", `No local checkpoint of size ${size}`, {
-        evidence: { stream, size, job: job.id },
-      });
-    }
-    const existing = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
-    if (existing?.status === "confirmed") return "confirmed";
-    if (existing?.status === "submitted") {
-      const outcome = await this.#followUp(existing);
-      if (outcome !== undefined) return outcome;
-    }
-    return await this.#anchorFresh(stream, size, local.root, undefined, collect);
-  }
-
-  /** A submitted anchor: confirmed, still waiting, replaced when stuck, or dropped (→ undefined). */
-  async #followUp(anchor: AnchorRecord): Promise<Outcome | undefined> {
-    const client = this.#options.publicClient;
-    const chainId = this.#chain.chainId as number;
-    const key = { chainId, registry: this.#registryKey, stream: anchor.stream, size: anchor.size };
-    const receipt = await this.#sender.receipt(anchor.txHash as Hash);
-    if (receipt !== undefined) {
-      if (receipt.status !== "success") {
-        // Reverted on chain (e.g. another anchorer got there first): re-derive from the chain.
-        updateAnchorState(
-          this.#db,
-          key,
-          {
-            status: "dropped",
-            blockNumber: Number(receipt.blockNumber),
-            blockHash: receipt.blockHash,
-            confirmations: 0,
-          },
-          this.#isoNow(),
-        );
-        this.#sender.resetNonces();
-        return undefined;
-      }
-      // The pass's probe read the head moments ago; ask again only if the receipt is from a later block.
-      const head =
-        this.#chain.head !== undefined && this.#chain.head >= Number(receipt.blockNumber)
-          ? this.#chain.head
-          : Number(await client.getBlockNumber({ cacheTime: 0 }));
-      const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
-      const done = confirmations >= (this.#confirmations ?? this.#o.confirmations);
-      const state = {
-        status: done ? ("confirmed" as const) : ("submitted" as const),
-        blockNumber: Number(receipt.blockNumber),
-        blockHash: receipt.blockHash,
-        confirmations,
-      };
-      if (!done) {
-        // Written only when something changed: a pass that finds the same block writes nothing.
-        if (
-          anchor.blockHash !== state.blockHash ||
-          anchor.blockNumber !== state.blockNumber ||
-          anchor.confirmations !== confirmations
-        ) {
-          updateAnchorState(this.#db, key, state, this.#isoNow());
-        }
-        return "waiting";
-      }
-      // The confirmation and the event's link fields in one transaction (one lock, one fsync).
-      this.#db.transaction(() => {
-        updateAnchorState(this.#db, key, state, this.#isoNow());
-        linkFromReceipt(this.#db, key, receipt);
-      })();
-      const confirmed = getAnchor(this.#db, chainId, this.#registryKey, anchor.stream, anchor.size);
-      if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
-      return anchor.origin === "recognised" ? "recognised" : "confirmed";
-    }
-    if (await this.#sender.isPending(anchor.txHash as Hash)) {
-      if (this.#now() - anchor.submittedAt < this.#o.replaceAfterMs) return "waiting";
-      // Stuck below the fee market: replace it with the same nonce (handled by #anchorFresh's reuse).
-      return await this.#anchorFresh(anchor.stream, anchor.size, anchor.root, anchor);
-    }
-    // Neither mined nor pending: dropped from the mempool, or removed by a reorg.
-    updateAnchorState(
-      this.#db,
-      key,
-      { status: "dropped", blockNumber: null, blockHash: null, confirmations: 0 },
-      this.#isoNow(),
-    );
-    this.#sender.resetNonces();
-    return undefined;
-  }
-
-  /** Reads the chain, recognises what it already holds, otherwise builds the manifest and sends the anchor. */
-  async #anchorFresh(
-    stream: string,
-    size: number,
-    root: Uint8Array,
-    replacing?: AnchorRecord,
-    collect?: (prepared: PreparedAnchor) => void,
-  ): Promise<Outcome> {
-    const chainId = this.#chain.chainId as number;
-    const streamId = encodeStreamId(stream);
-    let state: StreamState;
-    try {
-      state = await this.#reader.streamState(streamId);
-    } catch (error) {
-      if (error instanceof UnknownStreamError) {
-        throw new AnchorError(
-          "ANCHOR_STREAM_NOT_REGISTERED",
-          `Stream "${stream}" is not registered in the registry`,
-          {
-            hint: "Register it with registerStream (admin) first.",
-            evidence: { stream, streamId },
-            cause: error,
-          },
-        );
-      }
-      throw error;
-    }
-    if (state.status !== "active") {
-      throw new AnchorError("ANCHOR_STREAM_NOT_REGISTERED", `Stream "${stream}" is retired in the registry`, {
-        evidence: { stream, streamId },
-      });
-    }
-    const chainSize = Number(state.treeSize);
-    const rootHex = toHex(root);
-    if (chainSize >= size) {
-      const event = await this.#findAnchorEvent(streamId, size, state.lastAnchorBlock);
-      if (event === undefined) return "superseded"; // covered by a later anchor, provable by consistency
-      if (event.root !== rootHex) {
-        await this.#throwIfMisstated(stream, event);
-        throw new AnchorError("ANCHOR_FORK", `The chain holds another root at size ${size} of "${stream}"`, {
-          hint: "The local log and the anchored history disagree: stop and investigate (verify both).",
-          evidence: {
-            stream,
-            size,
-            localRoot: rootHex,
-            chainRoot: event.root,
-            txHash: event.transactionHash,
-          },
-        });
-      }
-      const head = Number(await this.#options.publicClient.getBlockNumber({ cacheTime: 0 }));
-      const confirmations = Math.max(0, head - Number(event.blockNumber) + 1);
-      const done = confirmations >= (this.#confirmations ?? this.#o.confirmations);
-      const sid = streamIdOf(this.#db, stream) as number;
-      const previous = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
-      const ours = previous?.txHash.toLowerCase() === event.transactionHash.toLowerCase();
-      upsertAnchor(
-        this.#db,
-        {
-          streamId: sid,
-          size,
-          root,
-          manifestCid: manifestCidFromDigest(hexToBytes(event.manifestDigest)).toString(),
-          chainId,
-          registry: this.#registryKey,
-          status: done ? "confirmed" : "submitted",
-          origin: ours ? (previous?.origin ?? "submitted") : "recognised",
-          txHash: event.transactionHash,
-          nonce: ours ? (previous?.nonce ?? null) : null,
-          maxFee: ours ? (previous?.maxFee ?? null) : null,
-          blockNumber: Number(event.blockNumber),
-          blockHash: null,
-          confirmations,
-          submittedAt: previous?.submittedAt ?? this.#now(),
-        },
-        this.#isoNow(),
-      );
-      // Store the block hash for reorg checks.
-      const receipt = await this.#sender.receipt(event.transactionHash);
-      if (receipt !== undefined) {
-        updateAnchorState(
-          this.#db,
-          { chainId, registry: this.#registryKey, stream, size },
-          {
-            status: done ? "confirmed" : "submitted",
-            blockNumber: Number(receipt.blockNumber),
-            blockHash: receipt.blockHash,
-            confirmations,
-          },
-          this.#isoNow(),
-        );
-      }
-      if (!done) return "waiting";
-      setAnchorLink(
-        this.#db,
-        { chainId, registry: this.#registryKey, stream, size },
-        {
-          sequence: Number(event.sequence),
-          anchorer: event.anchorer,
-          consistencyChecked: event.consistencyChecked,
-        },
-      );
-      const confirmed = getAnchor(this.#db, chainId, this.#registryKey, stream, size);
-      if (confirmed !== undefined) this.#options.onAnchored?.(confirmed);
-      return ours ? "confirmed" : "recognised";
-    }
-
-    // The chain is behind: anchor the records since its latest checkpoint, proving consistency with it.
-    let prevManifest: BlockCid | undefined;
-    if (chainSize > 0) {
-      const localAtChain = this.#store.consistencyProof(stream, chainSize, size);
-      if (toHex(localAtChain.root1) !== state.root) {
-        const latest = await this.#findAnchorEvent(streamId, chainSize, state.lastAnchorBlock);
-        if (latest !== undefined) await this.#throwIfMisstated(stream, latest);
-        throw new AnchorError(
-          "ANCHOR_FORK",
-          `The chain's root at size ${chainSize} of "${stream}" is not the local one`,
-          {
-            hint: "The local log and the anchored history disagree: stop and investigate (verify both).",
-            evidence: {
-              stream,
-              size: chainSize,
-              localRoot: toHex(localAtChain.root1),
-              chainRoot: state.root,
-            },
-          },
-        );
-      }
-      const last = await this.#findAnchorEvent(streamId, chainSize, state.lastAnchorBlock);
-      if (last !== undefined) prevManifest = manifestCidFromDigest(hexToBytes(last.manifestDigest));
-    }
-    const sink = { db: this.#db, store: this.#store, onManifest: this.#options.onManifest };
-    const manifest = await buildManifests(sink, stream, chainSize, size, root, prevManifest);
-    const prepared: PreparedAnchor = {
-      stream,
-      streamId,
-      size,
-      root,
-      manifestCid: manifest.cid,
-      manifestDigest: manifest.digest,
-      proof:
-        chainSize > 0 ? this.#store.consistencyProof(stream, chainSize, size).proof.map((h) => toHex(h)) : [],
-    };
-    // A replacement keeps its own transaction (same nonce); anything else may join this pass's batch.
-    if (replacing === undefined && collect !== undefined) {
-      collect(prepared);
-      return "prepared";
-    }
-    await this.#sendPrepared([prepared], replacing);
-    return "submitted";
-  }
-
-  /**
-   * A chain root that is not the log's at the anchor's size, but is the log's root at another size, is
-   * a misstated anchor (./misstated.ts), not a fork: the log is intact and the operator can anchor past
-   * it with the admin key, so it gets its own code and a hint naming the command.
-   */
-  async #throwIfMisstated(stream: string, event: AnchorEvent): Promise<void> {
-    const trueSize = await misstatedSize(this.#db, this.#reader, stream, event);
-    if (trueSize === undefined) return;
-    throw new AnchorError(
-      "ANCHOR_SIZE_MISSTATED",
-      `Anchor ${event.sequence} of "${stream}" states size ${event.treeSize} but commits the log's root at size ${trueSize}`,
-      {
-        hint: `The anchorer key misstated the size; the log is intact. With the registry's admin key (ANCORA_DEPLOYER_KEY), run \`ancora anchor --after-misstated-anchor --stream ${stream}\` to anchor past it (docs/operations.md, "A misstated anchor").`,
-        evidence: {
-          stream,
-          sequence: Number(event.sequence),
-          statedSize: Number(event.treeSize),
-          trueSize,
-          chainRoot: event.root,
-          txHash: event.transactionHash,
-        },
-      },
-    );
-  }
-
-  /** Walks the stream's anchors backwards (through `previousAnchorBlock`) to the one of `size`. */
-  async #findAnchorEvent(streamId: Hex, size: number, fromBlock: bigint): Promise<AnchorEvent | undefined> {
-    let block = fromBlock;
-    for (let hops = 0; hops < 100_000 && block > 0n; hops++) {
-      const events = await this.#reader.anchorHistory(streamId, { fromBlock: block, toBlock: block });
-      if (events.length === 0) return undefined;
-      const match = events.find((e) => Number(e.treeSize) === size);
-      if (match !== undefined) return match;
-      const first = events[0] as AnchorEvent;
-      if (Number(first.treeSize) < size) return undefined; // skipped: no anchor of exactly this size
-      block = first.previousAnchorBlock;
-    }
-    return undefined;
   }
 }
 
