@@ -17,7 +17,7 @@
  * - Failures (chain down, fee above cap, a revert) fail the job with exponential backoff and jitter;
  *   `log()` never waits for any of this.
  */
-import { createRegistryReader, planConfirmations, type RegistryReader } from "@ancora/contracts";
+import { createRegistryReader, type RegistryReader } from "@ancora/contracts";
 import type Database from "better-sqlite3";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
@@ -37,7 +37,6 @@ import {
 import {
   type AnchorErrorContext,
   type AnchorerOptions,
-  type AnchorNotice,
   type ParsedOptions,
   parseOptions,
 } from "./anchorer-options.js";
@@ -133,8 +132,6 @@ export class Anchorer {
   readonly #reorgs = new ReorgWatch();
   readonly #now: () => number;
   readonly #random: () => number;
-  /** The confirmations this chain gets, planned when it first answers (see {@link AnchorNotice}). */
-  #confirmations: number | undefined;
   /**
    * Jobs whose transaction is in flight, and when to look at it again. Kept in memory, not in the
    * outbox: a write per job per pass would take the store's write lock (and an fsync) many times a
@@ -170,6 +167,8 @@ export class Anchorer {
         };
       },
       onRecovered: (recovery) => this.#options.onRecovered?.(recovery),
+      confirmations: this.#o.confirmations,
+      onNotice: (notice) => this.#options.onNotice?.(notice),
     });
     this.#sender = new TransactionSender({
       publicClient: options.publicClient,
@@ -287,7 +286,7 @@ export class Anchorer {
       registryKey: this.#registryKey,
       streams: this.#o.streams,
       head: this.#chain.head,
-      confirmations: this.#confirmations ?? this.#o.confirmations,
+      confirmations: this.#chain.confirmations ?? this.#o.confirmations,
       reorgDepth: this.#o.reorgDepth,
       replaceAfterMs: this.#o.replaceAfterMs,
       now: () => this.#now(),
@@ -306,7 +305,7 @@ export class Anchorer {
     // anchor after a long outage would wait minutes with the chain healthy.
     const head = await this.#chain.probe();
     if (head === undefined) return result;
-    if (this.#confirmations === undefined && !(await this.#planConfirmations())) return result;
+    if (this.#chain.confirmations === undefined && !(await this.#chain.planConfirmations())) return result;
     const pass = this.#pass();
     try {
       result.reorged = await this.#reorgs.check(pass, head);
@@ -365,34 +364,6 @@ export class Anchorer {
     // (the chain went away and came back between two passes).
     if (result.submitted + result.confirmed + result.recognised > 0) this.#retryBackedOff();
     return result;
-  }
-
-  /**
-   * Once per anchorer, when the chain first answers: on a node that mines only on demand nothing would
-   * ever make the block after an anchor's, so its confirmations are 1, said once through `onNotice`.
-   * False (jobs wait for the next pass) when the node did not answer the question.
-   */
-  async #planConfirmations(): Promise<boolean> {
-    try {
-      const plan = await planConfirmations(this.#options.publicClient, this.#o.confirmations);
-      this.#confirmations = plan.confirmations;
-      if (plan.notice !== undefined) {
-        try {
-          this.#options.onNotice?.({
-            code: "CHAIN_MINES_ON_DEMAND",
-            message: plan.notice,
-            requested: plan.requested,
-            confirmations: plan.confirmations,
-          });
-        } catch {
-          // A failing handler must not stop anchoring.
-        }
-      }
-      return true;
-    } catch (error) {
-      this.#report(error, { nextAttemptAt: this.#iso(this.#now() + this.#o.pollIntervalMs) });
-      return false;
-    }
   }
 
   /**

@@ -1,14 +1,22 @@
 /**
  * When the chain fails. The health probe each pass reads the head block; while it fails the anchorer
  * tries no job, and the outage is reported once per backoff step, not once per pass. The first answer
- * ends the backoff the outage gave the jobs (they are all due at once) and calls `onRecovered`. Failed
- * jobs back off exponentially, with jitter. A failure reaches `onError` redacted unless it is typed.
+ * ends the backoff the outage gave the jobs (they are all due at once) and calls `onRecovered`; the
+ * very first also plans the confirmations the chain gets. Failed jobs back off exponentially, with
+ * jitter. A failure reaches `onError` redacted unless it is typed.
  */
+import { planConfirmations } from "@ancora/contracts";
 import { AncoraError } from "@ancora/core";
 import type Database from "better-sqlite3";
 import type { PublicClient } from "viem";
 import { retryBackedOffJobs } from "./anchor-store.js";
-import type { AnchorErrorContext, AnchorerOptions, ParsedOptions, Recovery } from "./anchorer-options.js";
+import type {
+  AnchorErrorContext,
+  AnchorerOptions,
+  AnchorNotice,
+  ParsedOptions,
+  Recovery,
+} from "./anchorer-options.js";
 import { AnchorError, describeError } from "./errors.js";
 
 /**
@@ -74,13 +82,20 @@ export interface ProbeIo {
   /** What waited when the chain came back: jobs, and records not covered by a confirmed anchor. */
   waiting: () => { jobs: number; unanchoredRecords: number };
   onRecovered: (recovery: Recovery) => void;
+  /** The confirmations asked for, and where to say that the chain gets fewer (see {@link AnchorNotice}). */
+  confirmations: number;
+  onNotice: (notice: AnchorNotice) => void;
 }
 
-/** The health probe, and what it learnt: the chain id (read once) and this pass's head block. */
+/**
+ * The health probe, and what it learnt: the chain id (read once), this pass's head block, and the
+ * confirmations the chain gets.
+ */
 export class ChainProbe {
   readonly #io: ProbeIo;
   #chainId: number | undefined;
   #head: number | undefined;
+  #confirmations: number | undefined;
   /**
    * Set while the health probe fails: since when, and when to report it next (the report backs off like
    * a job: one line per step, not one per pass).
@@ -103,6 +118,11 @@ export class ChainProbe {
     return this.#head;
   }
 
+  /** The confirmations this chain gets, once planned (see {@link ChainProbe.planConfirmations}). */
+  get confirmations(): number | undefined {
+    return this.#confirmations;
+  }
+
   /**
    * The chain id (once) and the head block. Returns the head, or undefined while the chain is
    * unreachable (reported once per backoff step). The first answer after an outage makes every job the
@@ -122,7 +142,7 @@ export class ChainProbe {
       const outage = this.#outage;
       if (now >= outage.nextReportAt) {
         outage.nextReportAt = now + io.backoffMs(outage.reports++);
-        io.report(error, { nextAttemptAt: new Date(now + io.pollIntervalMs).toISOString() });
+        io.report(error, { nextAttemptAt: this.#nextAttemptAt(now) });
       }
       return undefined;
     }
@@ -146,5 +166,39 @@ export class ChainProbe {
       }
     }
     return head;
+  }
+
+  /**
+   * Once per anchorer, when the chain first answers: on a node that mines only on demand nothing would
+   * ever make the block after an anchor's, so its confirmations are 1, said once through `onNotice`.
+   * False (jobs wait for the next pass) when the node did not answer the question.
+   */
+  async planConfirmations(): Promise<boolean> {
+    const io = this.#io;
+    try {
+      const plan = await planConfirmations(io.publicClient, io.confirmations);
+      this.#confirmations = plan.confirmations;
+      if (plan.notice !== undefined) {
+        try {
+          io.onNotice({
+            code: "CHAIN_MINES_ON_DEMAND",
+            message: plan.notice,
+            requested: plan.requested,
+            confirmations: plan.confirmations,
+          });
+        } catch {
+          // A failing handler must not stop anchoring.
+        }
+      }
+      return true;
+    } catch (error) {
+      io.report(error, { nextAttemptAt: this.#nextAttemptAt(io.now()) });
+      return false;
+    }
+  }
+
+  /** When the probe runs next, after a failure at `now` (ISO 8601). */
+  #nextAttemptAt(now: number): string {
+    return new Date(now + this.#io.pollIntervalMs).toISOString();
   }
 }
