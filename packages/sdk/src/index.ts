@@ -40,7 +40,7 @@ export {
   type AfterMisstatedResult,
   anchorAfterMisstatedAnchor,
 } from "./anchoring/misstated.js";
-export type { ReceiptOptions } from "./anchoring/receipt.js";
+export type { ReceiptOptions } from "./anchoring/receipt-builder.js";
 export {
   AnchoringWorker,
   type AnchoringWorkerOptions,

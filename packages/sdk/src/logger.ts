@@ -16,7 +16,7 @@ import {
 } from "@ancora/core";
 import type { VerificationResult } from "@ancora/verifier";
 import type Database from "better-sqlite3";
-import type { ReceiptOptions } from "./anchoring/receipt.js";
+import type { ReceiptOptions } from "./anchoring/receipt-builder.js";
 import { type ConsentRequirement, requireConsent } from "./consent/consent.js";
 import { indexSubject } from "./consent/subjects.js";
 import { ClosedError, InputError, LabelUnknownError } from "./errors.js";

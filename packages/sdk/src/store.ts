@@ -29,7 +29,7 @@ import {
 import { sqliteRecordSource } from "@ancora/verifier/node";
 import type Database from "better-sqlite3";
 import { type AnchoredCheckpoint, listAnchors } from "./anchoring/anchor-store.js";
-import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt.js";
+import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt-builder.js";
 import { type AppendBatchOptions, appendBatch, type BatchEntry, type BatchResult } from "./batch.js";
 import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
 import { crossCheck, parallelPass } from "./internal/cross-references.js";

@@ -47,7 +47,6 @@ import { backfillLinks, ReorgWatch } from "./reorgs.js";
 import { type PreparedAnchor, TransactionSender } from "./transactions.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
-export type { Recovery } from "./anchorer-options.js";
 
 /** Anchors per `anchorBatch` transaction: keeps a batch far below the block gas limit. */
 const MAX_BATCH_ANCHORS = 16;

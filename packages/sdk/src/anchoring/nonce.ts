@@ -5,7 +5,7 @@
  * the larger of the chain's pending count and the last nonce this process used plus one; any doubt (a
  * send that failed, a dropped or reorged transaction) resets the local view, and the next nonce comes
  * from the chain again. A transaction stuck below the fee market is replaced by re-using its own nonce
- * (see the anchorer), never by skipping ahead.
+ * (see transactions.ts), never by skipping ahead.
  */
 import type { Address, PublicClient } from "viem";
 

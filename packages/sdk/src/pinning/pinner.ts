@@ -20,7 +20,7 @@
 import { type BlockCid, decodeManifest, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { getManifestBytes, retryBackedOffJobs, streamIdOf } from "../anchoring/anchor-store.js";
-import type { Recovery } from "../anchoring/anchorer.js";
+import type { Recovery } from "../anchoring/anchorer-options.js";
 import { describeError } from "../anchoring/errors.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";

@@ -6,7 +6,7 @@
  */
 import { computeCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Recovery } from "../anchoring/anchorer.js";
+import type { Recovery } from "../anchoring/anchorer-options.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
