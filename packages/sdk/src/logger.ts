@@ -4,16 +4,7 @@
  */
 
 import type { Writable } from "node:stream";
-import {
-  AncoraError,
-  type Checkpoint,
-  type ConfigBody,
-  type DecisionBody,
-  type GenesisBody,
-  type ModelRef,
-  type Receipt,
-  type RegistryRef,
-} from "@ancora/core";
+import type { Checkpoint, ConfigBody, ModelRef, Receipt } from "@ancora/core";
 import type { VerificationResult } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import type { ReceiptOptions } from "./anchoring/receipt-builder.js";
@@ -23,14 +14,11 @@ import { ClosedError, InputError, LabelUnknownError } from "./errors.js";
 import { exportJsonl, type JsonlExportSummary } from "./evidence/jsonl-export.js";
 import { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
 import type { EvidencePack } from "./evidence/types.js";
-import { type CommitmentConfig, type CommitmentOption, commitmentConfig } from "./internal/commitments.js";
 import { openDatabase } from "./internal/database.js";
 import {
   checkConfigInput,
-  checkModel,
   configDrafts,
   configResult,
-  DEFAULT_MAX_INPUT_BYTES,
   type DecisionSettings,
   decisionDraft,
   decisionResult,
@@ -38,10 +26,8 @@ import {
   type PreparedDecision,
   prepareDecision,
   requireText,
-  STREAM_ID,
 } from "./internal/drafts.js";
 import {
-  type Clock,
   type Draft,
   type Entry,
   type Outcome,

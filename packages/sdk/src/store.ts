@@ -5,7 +5,6 @@
  * nothing; see batch.ts), both through internal/stream-writer.ts.
  */
 import {
-  type AncoraRecord,
   type Checkpoint,
   CompactRange,
   type CompactRangeState,

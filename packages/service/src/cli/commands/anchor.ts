@@ -26,8 +26,8 @@ import {
 } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, dbPath, loadConfig } from "../config.js";
-import { progressBar } from "../progress.js";
 import { openExistingStore } from "../open-store.js";
+import { progressBar } from "../progress.js";
 
 interface AnchorFlags {
   db?: string;

@@ -18,8 +18,8 @@ import {
 } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { dataDir, loadConfig, saveConfig } from "../config.js";
-import { grantCommand } from "../registry.js";
 import { storeStreams } from "../open-store.js";
+import { grantCommand } from "../registry.js";
 
 interface DeployFlags {
   dir?: string;

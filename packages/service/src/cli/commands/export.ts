@@ -22,8 +22,8 @@ import { RPC_TIMEOUT_MS, rpcEndpointsOf, unreachable } from "../chain.js";
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, CONFIG_FILE, dbPath, loadConfig } from "../config.js";
 import type { TextSink } from "../io.js";
-import { type Progress, progressBar } from "../progress.js";
 import { openExistingStore } from "../open-store.js";
+import { type Progress, progressBar } from "../progress.js";
 
 /** The formats `--format` takes. */
 export const EXPORT_FORMATS = ["jsonl", "eu-ai-act", "eu-ai-act-html", "eu-ai-act-bundle"] as const;

@@ -14,8 +14,8 @@ import { accountFromEnv, connectPublic, rpcEndpointsOf, unreachable } from "../c
 import { type CliContext, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
 import type { CliIo } from "../io.js";
-import { checkAnchorer, registryOf } from "../registry.js";
 import { storeStreams } from "../open-store.js";
+import { checkAnchorer, registryOf } from "../registry.js";
 
 interface ServeFlags {
   dir?: string;

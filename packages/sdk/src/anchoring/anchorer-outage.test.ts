@@ -1,0 +1,237 @@
+/**
+ * The anchorer through chain outages: reported once per backoff step, backlogs anchored in one
+ * transaction on return, backed-off jobs tried at once, dropped simulations, dead RPC URLs.
+ */
+/**
+ * The anchorer against Hardhat's in-process network (EDR), with real SQLite files: anchors land and
+ * match the local roots, manifests chain, restarts resume, an unreachable chain only grows the backlog,
+ * a checkpoint already on chain is recognised, a reorg that drops an anchor is detected and re-submitted,
+ * the fee cap holds, receipts verify offline and on chain, and an ethers signer can anchor.
+ */
+import { createRegistryReader, encodeStreamId, provenanceRegistryAbi, retireStream } from "@ancora/contracts";
+import { verifyConsistency } from "@ancora/core";
+import type {} from "@nomicfoundation/hardhat-toolbox-viem";
+import {
+  type AbiFunction,
+  createPublicClient,
+  getAbiItem,
+  hexToBytes,
+  http,
+  type PublicClient,
+  toFunctionSelector,
+} from "viem";
+import { hardhat } from "viem/chains";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  anchorerFor,
+  chain,
+  cleanUpAnchoring,
+  dueAt,
+  expectChainMatchesLocal,
+  log,
+  manualClock,
+  newLogger,
+  STREAM,
+  settle,
+  settleWithClock,
+  twoStreamsCheckpointed,
+} from "../testing/anchoring-chain.js";
+import type { AnchorErrorContext, Recovery } from "./anchorer-options.js";
+
+afterEach(cleanUpAnchoring);
+
+describe("anchorer", () => {
+  it("keeps logging while the chain is down, reporting the outage once per backoff step; on return one transaction anchors the backlog", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const errors: Array<{ error: unknown; context: AnchorErrorContext }> = [];
+    const recoveries: Recovery[] = [];
+    const clock = manualClock();
+    const anchorer = anchorerFor(c, logger, {
+      onError: (error, context) => errors.push({ error, context }),
+      onRecovered: (r) => recoveries.push(r),
+      now: clock.now,
+      random: () => 0,
+      pollIntervalMs: 1_000,
+      backoff: { baseMs: 1_000, maxMs: 300_000 },
+      confirmations: 1,
+    });
+    await log(logger, 120);
+    await settleWithClock(c, anchorer, clock);
+    c.flaky.down = true;
+    // A minute of outage, one pass a second, a checkpoint every 100 records.
+    for (let i = 0; i < 60; i++) {
+      if (i % 12 === 0) await log(logger, 100); // never blocked by the chain
+      clock.advance(1_000);
+      await anchorer.tick();
+    }
+    const backlog = anchorer.backlog();
+    expect(backlog.jobs).toBe(5);
+    // The jobs were not tried while the probe failed, so none has grown a backoff.
+    expect(backlog.failingJobs).toBe(0);
+    expect(backlog.lastError).not.toMatch(/secret|https?:/);
+    // Reported at passes 0, 1, 2, 4, 8, 16, 32 (steps of baseMs·2^n/2 with no jitter), not 60 times.
+    expect(errors.map((e) => e.context.nextAttemptAt)).toHaveLength(7);
+    const reportedAt = errors.map((e) => Date.parse(e.context.nextAttemptAt as string) - 1_000);
+    const gaps = reportedAt.slice(1).map((t, i) => t - (reportedAt[i] as number));
+    expect(gaps).toStrictEqual([...gaps].sort((a, b) => a - b));
+    expect(gaps.at(-1)).toBeGreaterThan(gaps[0] as number);
+    for (const { error } of errors) {
+      expect(error).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE", hint: expect.any(String) });
+      expect(`${String(error)} ${JSON.stringify(error)} ${String((error as Error).cause)}`).not.toMatch(
+        /secret|https?:/,
+      );
+    }
+    expect(recoveries).toHaveLength(0);
+    c.flaky.down = false;
+    clock.advance(1_000);
+    const first = await anchorer.tick();
+    // The first pass after the chain returns anchors the newest checkpoint, covering the four before it.
+    expect(first).toMatchObject({ submitted: 1, superseded: 4, failed: 0 });
+    expect(recoveries).toStrictEqual([
+      { service: "chain", unreachableMs: 60_000, jobs: 5, unanchoredRecords: 500 },
+    ]);
+    await settleWithClock(c, anchorer, clock);
+    const sizes = await expectChainMatchesLocal(c, logger);
+    const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
+    expect(checkpoints).toHaveLength(6);
+    expect(sizes).toStrictEqual([checkpoints[0], checkpoints.at(-1)]);
+    // Every checkpoint in between is provable against the root the coalesced anchor put on chain.
+    const state = await createRegistryReader(c.publicClient, c.registry).streamState(encodeStreamId(STREAM));
+    const last = Number(state.treeSize);
+    for (const checkpoint of logger.store.checkpoints(STREAM).slice(1, -1)) {
+      const { proof } = logger.store.consistencyProof(STREAM, checkpoint.size, last);
+      const input = { size1: checkpoint.size, size2: last, root1: checkpoint.root, proof };
+      expect(verifyConsistency({ ...input, root2: hexToBytes(state.root) })).toBe(true);
+      expect(verifyConsistency({ ...input, root2: new Uint8Array(32) })).toBe(false);
+    }
+  });
+
+  it("after an outage, a job backed off by earlier failures is tried at once, not after its grown delay", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const clock = manualClock();
+    const anchorer = anchorerFor(c, logger, {
+      now: clock.now,
+      random: () => 0,
+      pollIntervalMs: 1_000,
+      backoff: { baseMs: 1_000, maxMs: 300_000 },
+    });
+    await log(logger, 10);
+    logger.checkpoint();
+    // The provider answers reads but drops every transaction: the job fails and backs off, six times.
+    c.flaky.failMethod = (method) => method === "eth_sendRawTransaction";
+    for (let i = 0; i < 6; i++) {
+      const due = dueAt(logger);
+      clock.set(due);
+      expect(await anchorer.tick()).toMatchObject({ failed: 1 });
+    }
+    const waitedMs = dueAt(logger) - clock.now();
+    expect(waitedMs).toBe(16_000); // the sixth failure's 2^5 s, halved by the (zero) jitter
+    // Now the chain goes away and comes back: the probe sees both.
+    c.flaky.failMethod = undefined;
+    c.flaky.down = true;
+    clock.advance(1_000);
+    expect(await anchorer.tick()).toMatchObject({ submitted: 0, failed: 0 });
+    c.flaky.down = false;
+    clock.advance(1_000);
+    expect(dueAt(logger) - clock.now()).toBeGreaterThan(0); // still backed off before the probe
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1, failed: 0 });
+  });
+
+  it("a new anchorer on a store left backed off by an outage tries its jobs at once; a revert keeps its backoff", async () => {
+    const { c, loans, cards } = await twoStreamsCheckpointed();
+    const clock = manualClock();
+    const options = {
+      streams: ["loans", "cards"],
+      now: clock.now,
+      random: () => 0,
+      pollIntervalMs: 1_000,
+      backoff: { baseMs: 60_000, maxMs: 300_000 },
+    } as const;
+    const old = anchorerFor(c, loans, options);
+    // "cards" is retired (a typed failure an outage does not explain), "loans" cannot be sent: both
+    // back off for at least 30 s.
+    await retireStream(c.admin, c.publicClient, { registry: c.registry, streamId: encodeStreamId("cards") });
+    c.flaky.failMethod = (method) => method === "eth_sendRawTransaction";
+    expect(await old.tick()).toMatchObject({ failed: 2 });
+    await old.stop();
+    c.flaky.failMethod = undefined;
+    clock.advance(1_000);
+    const fresh = anchorerFor(c, cards, options);
+    const tick = await fresh.tick();
+    expect(tick).toMatchObject({ submitted: 1, failed: 0 });
+    expect(loans.store.anchors("loans")).toHaveLength(1);
+    expect(cards.store.anchors("cards")).toHaveLength(0);
+    const reverted = dueAt(cards, "cards") - clock.now();
+    expect(reverted).toBeGreaterThan(20_000);
+  });
+
+  it("a pass that confirms a stream's anchor in flight sends the stream's next one in the same pass", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
+    await log(logger, 10);
+    logger.checkpoint();
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1 });
+    await log(logger, 10);
+    logger.checkpoint();
+    await new Promise((r) => setTimeout(r, 5)); // past pollIntervalMs (1 ms): the anchor is looked at again
+    const calls = new Map<string, number>();
+    c.flaky.failMethod = (method) => {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      return false;
+    };
+    expect(await anchorer.tick()).toMatchObject({ confirmed: 1, submitted: 1, failed: 0 });
+    // The head is read once a pass (the probe's answer also counts the confirmations).
+    expect(calls.get("eth_blockNumber")).toBe(1);
+    c.flaky.failMethod = undefined;
+    await settle(c, anchorer);
+    const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
+    expect(checkpoints).toHaveLength(2);
+    expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);
+  });
+
+  it("a simulation the transport drops is retried once; dropped twice it is the chain unavailable, not a revert", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const errors: unknown[] = [];
+    const anchorer = anchorerFor(c, logger, { onError: (e) => errors.push(e), policy: false });
+    const selector = toFunctionSelector(
+      getAbiItem({ abi: provenanceRegistryAbi, name: "anchorWithConsistency" }) as AbiFunction,
+    );
+    let drops = 2;
+    let dropped = 0;
+    c.flaky.dropCall = (data) => {
+      if (!data.startsWith(selector) || drops === 0) return false;
+      drops--;
+      dropped++;
+      return true;
+    };
+    logger.checkpoint();
+    expect(await anchorer.tick()).toMatchObject({ submitted: 0, failed: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE" });
+    expect(JSON.stringify(errors[0])).not.toMatch(/secret|https?:/);
+    drops = 1; // the keep-alive connection closed once: the retry goes through
+    await new Promise((r) => setTimeout(r, 10)); // past the job's backoff (1–5 ms here)
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1, failed: 0 });
+    expect(dropped).toBe(3);
+  });
+
+  it("a dead RPC URL fails fast and leaves the jobs queued", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const dead = createPublicClient({
+      chain: hardhat,
+      transport: http("http://127.0.0.1:1", { retryCount: 0 }),
+    });
+    const anchorer = anchorerFor(c, logger, { publicClient: dead as PublicClient });
+    logger.checkpoint();
+    const started = Date.now();
+    await anchorer.tick();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(anchorer.backlog().jobs).toBe(1);
+    expect(anchorer.backlog().lastError).not.toMatch(/127\.0\.0\.1:1/);
+  });
+});
