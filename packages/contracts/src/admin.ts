@@ -1,6 +1,6 @@
 /**
  * Stream and role management (the admin's side) and anchoring (the anchorer's side). Every helper
- * simulates first, so a revert surfaces as a typed {@link RegistryRevertError} / {@link UnknownStreamError}
+ * simulates first, so a revert surfaces as a typed {@link RegistryRevertError} / {@link RegistryUnknownStreamError}
  * carrying the contract's custom error and arguments, then waits for the receipt.
  */
 import type { Address, Hex, PublicClient } from "viem";

@@ -28,8 +28,8 @@ export class RegistryError extends AncoraError<RegistryErrorCode> {
 }
 
 /** The stream id has never been registered in this registry. */
-export class UnknownStreamError extends RegistryError {
-  override name = "UnknownStreamError";
+export class RegistryUnknownStreamError extends RegistryError {
+  override name = "RegistryUnknownStreamError";
   readonly streamId: string;
   constructor(streamId: string, options: AncoraErrorOptions = {}) {
     super("REGISTRY_UNKNOWN_STREAM", `stream ${streamId} is not registered`, {

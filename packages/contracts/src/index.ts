@@ -54,8 +54,8 @@ export {
   RegistryError,
   type RegistryErrorCode,
   RegistryRevertError,
+  RegistryUnknownStreamError,
   StreamNameError,
-  UnknownStreamError,
 } from "./errors.js";
 export { provenanceRegistryAbi, provenanceRegistryBytecode } from "./generated/provenance-registry.js";
 export { type DecodedRevert, decodeRegistryRevert, describeRegistryRevert } from "./internal/revert.js";

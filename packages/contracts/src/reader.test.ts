@@ -18,7 +18,7 @@ import {
 } from "./admin.js";
 import { genesisHead, recomputeChainedHead } from "./chained-head.js";
 import { deployRegistry } from "./deploy.js";
-import { AnchorHistoryError, RegistryRevertError, UnknownStreamError } from "./errors.js";
+import { AnchorHistoryError, RegistryRevertError, RegistryUnknownStreamError } from "./errors.js";
 import { provenanceRegistryAbi } from "./generated/provenance-registry.js";
 import { createRegistryReader, type RegistryReader } from "./reader.js";
 import { encodeStreamId } from "./stream-id.js";
@@ -146,8 +146,8 @@ describe("deployRegistry and the management helpers", () => {
       errorName: "AccessControlUnauthorizedAccount",
     });
     const unknown = encodeStreamId("nope");
-    await expect(reader.latestCheckpoint(unknown)).rejects.toBeInstanceOf(UnknownStreamError);
-    await expect(reader.streamState(unknown)).rejects.toBeInstanceOf(UnknownStreamError);
+    await expect(reader.latestCheckpoint(unknown)).rejects.toBeInstanceOf(RegistryUnknownStreamError);
+    await expect(reader.streamState(unknown)).rejects.toBeInstanceOf(RegistryUnknownStreamError);
     await expect(
       anchorCheckpoint(anchorer, publicClient, registry, {
         streamId: unknown,
@@ -155,7 +155,7 @@ describe("deployRegistry and the management helpers", () => {
         root: manifest("r"),
         manifestDigest: manifest("m"),
       }),
-    ).rejects.toBeInstanceOf(UnknownStreamError);
+    ).rejects.toBeInstanceOf(RegistryUnknownStreamError);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   type PublicClient,
 } from "viem";
 import { type AnchorLinkWithPrevious, genesisHead, verifyAnchorChain } from "./chained-head.js";
-import { RegistryError, UnknownStreamError } from "./errors.js";
+import { RegistryError, RegistryUnknownStreamError } from "./errors.js";
 import { provenanceRegistryAbi } from "./generated/provenance-registry.js";
 import { toRegistryError } from "./internal/revert.js";
 
@@ -71,13 +71,13 @@ export interface VerifiedHistory {
 /** See {@link createRegistryReader}. */
 export interface RegistryReader {
   readonly address: Address;
-  /** The latest checkpoint, from storage. @throws {UnknownStreamError} */
+  /** The latest checkpoint, from storage. @throws {RegistryUnknownStreamError} */
   latestCheckpoint(streamId: Hex, at?: { blockNumber?: bigint }): Promise<Checkpoint>;
-  /** The chained head, from storage. @throws {UnknownStreamError} */
+  /** The chained head, from storage. @throws {RegistryUnknownStreamError} */
   chainedHead(streamId: Hex, at?: { blockNumber?: bigint }): Promise<Hex>;
-  /** The whole stored state. @throws {UnknownStreamError} */
+  /** The whole stored state. @throws {RegistryUnknownStreamError} */
   streamState(streamId: Hex, at?: { blockNumber?: bigint }): Promise<StreamState>;
-  /** The metadata the stream was registered with. @throws {UnknownStreamError} */
+  /** The metadata the stream was registered with. @throws {RegistryUnknownStreamError} */
   streamMetadata(streamId: Hex): Promise<string>;
   /**
    * Every registered stream id in registration order, from contract state (`streamCount` and
@@ -86,7 +86,7 @@ export interface RegistryReader {
    * `StreamRegistered` events instead.
    */
   registeredStreamIds(at?: { blockNumber?: bigint }): Promise<Hex[] | undefined>;
-  /** The stream's `CheckpointAnchored` events in sequence order. @throws {UnknownStreamError} */
+  /** The stream's `CheckpointAnchored` events in sequence order. @throws {RegistryUnknownStreamError} */
   anchorHistory(streamId: Hex, options?: AnchorHistoryOptions): Promise<AnchorEvent[]>;
   /**
    * Reads the whole history from events and checks that replaying it from the genesis head gives the
@@ -141,7 +141,7 @@ export function createRegistryReader(publicClient: PublicClient, address: Addres
       ...blockOption(at),
     });
     const status = STATUS[s.status];
-    if (status === undefined) throw new UnknownStreamError(streamId);
+    if (status === undefined) throw new RegistryUnknownStreamError(streamId);
     return {
       status,
       consistencyRequired: s.consistencyRequired,

@@ -123,10 +123,17 @@ export class BatchEntryError extends AncoraError<"BATCH_ENTRY_FAILED"> {
   }
 }
 
-/** Every code an SDK call can throw besides core's own. */
+/** Every code an SDK call can throw besides core's and the verifier's own. */
 export type SdkErrorCode =
   | InputErrorCode
   | StoreErrorCode
+  | AnchorErrorCode
+  | "NOT_ANCHORED"
+  | CapsuleErrorCode
+  | ConsentDeniedCode
+  | ConsentInputCode
+  | LineageErrorCode
+  | PinErrorCode
   | "CONFIG_MISSING"
   | "LABEL_UNKNOWN"
   | "STREAM_UNKNOWN"
@@ -147,5 +154,173 @@ export class IpfsIdentityError extends AncoraError<IpfsIdentityErrorCode> {
   override name = "IpfsIdentityError";
   constructor(code: IpfsIdentityErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
     super(code, shortMessage, options);
+  }
+}
+
+/** Codes of {@link AnchorError}. */
+export type AnchorErrorCode =
+  /** The chain holds a different root than the local log at the same size: a fork. Never retried away. */
+  | "ANCHOR_FORK"
+  /**
+   * The chain's anchor states one size but commits the log's root at another (misstated with the
+   * anchorer key): the log is intact; anchor past it with the admin key (docs/operations.md).
+   */
+  | "ANCHOR_SIZE_MISSTATED"
+  /** Anchoring past a misstated anchor was asked for, but the chain's latest anchor is not one. */
+  | "ANCHOR_NOT_MISSTATED"
+  /** Anchoring past a misstated anchor needs the log to have grown past the size it states. */
+  | "ANCHOR_LOG_TOO_SHORT"
+  /** The current base fee is above the configured cap: the anchor waits. */
+  | "ANCHOR_FEE_CAP"
+  /** The registry rejected the anchor (simulation or on-chain revert). */
+  | "ANCHOR_REVERTED"
+  /** The stream is not registered (or retired) in the registry. */
+  | "ANCHOR_STREAM_NOT_REGISTERED"
+  /** The RPC endpoint could not be reached or failed. */
+  | "ANCHOR_CHAIN_UNAVAILABLE"
+  /** Bad anchorer options. */
+  | "ANCHOR_INVALID_OPTION"
+  /** The anchoring worker thread could not start, crashed or was stopped while a call waited. */
+  | "ANCHOR_WORKER_FAILED";
+
+/** An anchoring failure. Messages and evidence hold sizes, roots, CIDs and hashes only. */
+export class AnchorError extends AncoraError<AnchorErrorCode> {
+  override name = "AnchorError";
+  constructor(code: AnchorErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** No confirmed anchor covers the record yet: there is no receipt to give (try again after anchoring). */
+export class NotAnchoredError extends AncoraError<"NOT_ANCHORED"> {
+  override name = "NotAnchoredError";
+  constructor(stream: string, seq: number) {
+    super("NOT_ANCHORED", `Record ${seq} of "${stream}" is not covered by a confirmed anchor yet`, {
+      hint: "Wait for the anchorer (see anchorer.backlog()), then ask again.",
+      evidence: { stream, seq },
+    });
+  }
+}
+
+/** Codes of {@link CapsuleError}. */
+export type CapsuleErrorCode =
+  /** The bytes are not a well-formed capsule v1 (format, sizes, unknown fields). */
+  | "CAPSULE_INVALID"
+  /** The key (or secret) and key salt do not derive this capsule's key: wrong key, wrong salt. */
+  | "CAPSULE_KEY_MISMATCH"
+  /** The key is right but AES-GCM authentication failed: ciphertext, nonce, tag or header changed. */
+  | "CAPSULE_TAMPERED"
+  /** The capsule's key salt was erased (or purged by retention): it can never be opened again. */
+  | "CAPSULE_ERASED"
+  /** The store holds no capsule with this CID. */
+  | "CAPSULE_UNKNOWN"
+  /** Bad sealing options: key too short, secret empty, metadata not encodable, scrypt parameters. */
+  | "CAPSULE_BAD_OPTION";
+
+/** A capsule could not be sealed or opened. */
+export class CapsuleError extends AncoraError<CapsuleErrorCode> {
+  override name = "CapsuleError";
+  constructor(code: CapsuleErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** Why consent was refused (docs/lineage.md, "Consent"). */
+export type ConsentDeniedCode =
+  /** No consent was ever granted for this subject. */
+  | "CONSENT_MISSING"
+  /** Consent exists for this subject, but for other purposes. */
+  | "CONSENT_PURPOSE_MISMATCH"
+  /** Consent for the purpose exists, but not for this role (controller, processor, ...). */
+  | "CONSENT_ROLE_MISMATCH"
+  /** Consent for the purpose starts after this decision. */
+  | "CONSENT_NOT_YET_VALID"
+  /** Consent for the purpose expired before this decision. */
+  | "CONSENT_EXPIRED"
+  /** Consent for the purpose was revoked (a consent-revocation record exists). */
+  | "CONSENT_REVOKED";
+
+/**
+ * A decision that required consent was refused: no decision was logged, a consent-denied record was
+ * (its seq and CID are in `evidence`), and a wrapped model function was not called.
+ */
+export class ConsentDeniedError extends AncoraError<ConsentDeniedCode> {
+  override name = "ConsentDeniedError";
+  constructor(code: ConsentDeniedCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, {
+      hint: "Do not make this decision for this subject, or record a grant with grantConsent first.",
+      ...options,
+    });
+  }
+}
+
+/** Codes of {@link ConsentInputError}. */
+export type ConsentInputCode =
+  /** A malformed argument: subject, purpose, role, actor or dates. */
+  | "CONSENT_INVALID"
+  /** revokeConsent named a policy that the store does not hold for this subject. */
+  | "CONSENT_POLICY_UNKNOWN"
+  /** revokeConsent named a policy recorded as not revocable. */
+  | "CONSENT_NOT_REVOCABLE";
+
+/** Bad arguments to a consent call. Nothing was written. */
+export class ConsentInputError extends AncoraError<ConsentInputCode> {
+  override name = "ConsentInputError";
+  constructor(
+    shortMessage: string,
+    options: AncoraErrorOptions = {},
+    code: ConsentInputCode = "CONSENT_INVALID",
+  ) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** Codes of {@link LineageError}. */
+export type LineageErrorCode =
+  /** No record with this CID (or stream and seq) in the store. */
+  | "LINEAGE_UNKNOWN"
+  /** The sample is in no dataset of a training run behind a model with decisions (no proof exists). */
+  | "SAMPLE_NOT_IN_TRAINING"
+  /** A stored off-log document does not match the digest on the log. */
+  | "DOCUMENT_MISMATCH"
+  /** The off-log document was removed by retention or erasure; its digest stays on the log. */
+  | "DOCUMENT_PURGED";
+
+/** A lineage query or an off-log document failed. */
+export class LineageError extends AncoraError<LineageErrorCode> {
+  override name = "LineageError";
+  constructor(code: LineageErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** Codes of {@link PinError}. */
+export type PinErrorCode =
+  /** The service reported another CID for the bytes than the local one (evidence: both). */
+  | "PIN_CID_MISMATCH"
+  /** 401/403: the credentials were refused. */
+  | "PIN_UNAUTHORIZED"
+  /** 429: rate limited; `retryAfterMs` when the service said (Retry-After). */
+  | "PIN_RATE_LIMITED"
+  /** 5xx, a network failure or a timeout: try again later. */
+  | "PIN_UNAVAILABLE"
+  /** Another 4xx: the service refused the upload. */
+  | "PIN_REJECTED"
+  /** Bad adapter options (a missing JWT or URL). */
+  | "PIN_INVALID_OPTION";
+
+/** A pinning failure. Carries the HTTP status (when there was one) and how long the service asked to wait. */
+export class PinError extends AncoraError<PinErrorCode> {
+  override name = "PinError";
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: PinErrorCode,
+    shortMessage: string,
+    options: AncoraErrorOptions & { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(code, shortMessage, options);
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }

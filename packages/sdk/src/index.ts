@@ -28,7 +28,6 @@ export {
   DEFAULT_REPLACE_AFTER_MS,
   type Recovery,
 } from "./anchoring/anchorer-options.js";
-export { AnchorError, type AnchorErrorCode, NotAnchoredError } from "./anchoring/errors.js";
 export {
   type EthersSignerLike,
   type EthersTransactionRequest,
@@ -67,7 +66,6 @@ export {
   type SealedCapsule,
   sealCapsule,
 } from "./capsules/capsule.js";
-export { CapsuleError, type CapsuleErrorCode } from "./capsules/errors.js";
 export {
   type LogCapsuleOptions,
   type LoggedCapsule,
@@ -83,12 +81,6 @@ export {
   revokeConsent,
 } from "./consent/consent.js";
 export {
-  type ConsentDeniedCode,
-  ConsentDeniedError,
-  type ConsentInputCode,
-  ConsentInputError,
-} from "./consent/errors.js";
-export {
   type ConsentDenialReason,
   type ConsentPolicyState,
   type ConsentRequest,
@@ -96,16 +88,29 @@ export {
   evaluateConsent,
 } from "./consent/evaluate.js";
 export {
+  AnchorError,
+  type AnchorErrorCode,
   BatchEntryError,
+  CapsuleError,
+  type CapsuleErrorCode,
   ClosedError,
   ConfigMissingError,
+  type ConsentDeniedCode,
+  ConsentDeniedError,
+  type ConsentInputCode,
+  ConsentInputError,
   ExportFileError,
   InputError,
   type InputErrorCode,
   IpfsIdentityError,
   type IpfsIdentityErrorCode,
   LabelUnknownError,
+  LineageError,
+  type LineageErrorCode,
   ModelUnknownError,
+  NotAnchoredError,
+  PinError,
+  type PinErrorCode,
   type SdkErrorCode,
   StoreError,
   type StoreErrorCode,
@@ -145,7 +150,6 @@ export {
 } from "./ipfs/gateway.js";
 export { DEFAULT_LISTEN, type IpfsNode, type IpfsNodeOptions, startIpfsNode } from "./ipfs/node.js";
 export { SqliteBlockstore } from "./ipfs/sqlite-blockstore.js";
-export { LineageError, type LineageErrorCode } from "./lineage/errors.js";
 export {
   LINEAGE_GRAPH_VERSION,
   type LineageEdge,
@@ -197,7 +201,7 @@ export {
   type LoggerOptions,
 } from "./logger-options.js";
 export { type PinBlock, type PinCar, type PinningService, pinBlock, pinCar } from "./pinning/adapter.js";
-export { PinError, type PinErrorCode, parseRetryAfter } from "./pinning/errors.js";
+export { parseRetryAfter } from "./pinning/http-status.js";
 export { kuboService } from "./pinning/kubo.js";
 export {
   DAG_PB_CODEC,

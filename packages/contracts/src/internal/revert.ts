@@ -1,5 +1,5 @@
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
-import { RegistryRevertError, UnknownStreamError } from "../errors.js";
+import { RegistryRevertError, RegistryUnknownStreamError } from "../errors.js";
 import { provenanceRegistryAbi } from "../generated/provenance-registry.js";
 import { ANCHORER_ROLE, DEFAULT_ADMIN_ROLE } from "../roles.js";
 
@@ -14,7 +14,7 @@ export function toRegistryError(error: unknown, functionName: string): unknown {
   const errorName = reverted.data?.errorName;
   const args = reverted.data?.args ?? [];
   if (errorName === "ProvenanceRegistryUnknownStream" && typeof args[0] === "string") {
-    return new UnknownStreamError(args[0], { cause: error });
+    return new RegistryUnknownStreamError(args[0], { cause: error });
   }
   return new RegistryRevertError(functionName, errorName, args, { cause: error });
 }

@@ -10,11 +10,12 @@ import {
   type AnchorEvent,
   encodeStreamId,
   type RegistryReader,
+  RegistryUnknownStreamError,
   type StreamState,
-  UnknownStreamError,
 } from "@ancora/contracts";
 import { type BlockCid, manifestCidFromDigest } from "@ancora/core";
 import { type Hash, type Hex, hexToBytes, toHex } from "viem";
+import { AnchorError } from "../errors.js";
 import {
   type AnchorRecord,
   getAnchor,
@@ -24,7 +25,6 @@ import {
   updateAnchorState,
   upsertAnchor,
 } from "./anchor-store.js";
-import { AnchorError } from "./errors.js";
 import { buildManifests } from "./manifests.js";
 import { misstatedSize } from "./misstated.js";
 import type { PassContext } from "./pass-context.js";
@@ -149,7 +149,7 @@ async function anchorFresh(
   try {
     state = await ctx.reader.streamState(streamId);
   } catch (error) {
-    if (error instanceof UnknownStreamError) {
+    if (error instanceof RegistryUnknownStreamError) {
       throw new AnchorError(
         "ANCHOR_STREAM_NOT_REGISTERED",
         `Stream "${stream}" is not registered in the registry`,

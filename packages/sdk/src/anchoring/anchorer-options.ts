@@ -4,9 +4,9 @@
  */
 import { encodeStreamId } from "@ancora/contracts";
 import type { Account, Address, Chain, PublicClient, Transport, WalletClient } from "viem";
+import { AnchorError } from "../errors.js";
 import type { AncoraStore } from "../store.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
-import { AnchorError } from "./errors.js";
 
 /**
  * Checkpoint every this many records by default. The time bound below caps how long a record waits for

@@ -19,6 +19,8 @@
  */
 import { createRegistryReader, type RegistryReader } from "@ancora/contracts";
 import type Database from "better-sqlite3";
+import { AnchorError } from "../errors.js";
+import { describeError } from "../internal/describe-error.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
@@ -40,7 +42,6 @@ import {
   type ParsedOptions,
   parseOptions,
 } from "./anchorer-options.js";
-import { AnchorError, describeError } from "./errors.js";
 import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.js";
 import type { PassContext } from "./pass-context.js";
 import { backfillLinks, ReorgWatch } from "./reorgs.js";

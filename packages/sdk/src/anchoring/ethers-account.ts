@@ -18,7 +18,7 @@ import {
   type TypedDataDefinition,
 } from "viem";
 import { toAccount } from "viem/accounts";
-import { AnchorError } from "./errors.js";
+import { AnchorError } from "../errors.js";
 
 /** The part of an ethers v6 `Signer` the adapter uses. */
 export interface EthersSignerLike {

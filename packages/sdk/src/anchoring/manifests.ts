@@ -5,10 +5,10 @@
  */
 import { type BlockCid, manifestBlock, parseBlockCid, splitManifestRanges } from "@ancora/core";
 import type Database from "better-sqlite3";
+import { AnchorError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import type { AncoraStore } from "../store.js";
 import { putManifest, recordCids, streamIdOf } from "./anchor-store.js";
-import { AnchorError } from "./errors.js";
 
 /** Receives each manifest block after it is stored (e.g. to pin it); its errors fail the anchor. */
 export type ManifestSink = (block: {

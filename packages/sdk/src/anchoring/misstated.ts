@@ -30,11 +30,11 @@ import {
   toHex,
   type WalletClient,
 } from "viem";
+import { AnchorError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import { streamIdOf } from "./anchor-store.js";
-import { AnchorError } from "./errors.js";
 import { buildManifests, type ManifestSink } from "./manifests.js";
 
 /** The anchor before `event` (sequence − 1), read from the block `event` names; undefined for the first. */

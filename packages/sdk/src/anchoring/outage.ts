@@ -9,6 +9,8 @@ import { planConfirmations } from "@ancora/contracts";
 import { AncoraError } from "@ancora/core";
 import type Database from "better-sqlite3";
 import type { PublicClient } from "viem";
+import { AnchorError } from "../errors.js";
+import { describeError } from "../internal/describe-error.js";
 import { retryBackedOffJobs } from "./anchor-store.js";
 import type {
   AnchorErrorContext,
@@ -17,7 +19,6 @@ import type {
   ParsedOptions,
   Recovery,
 } from "./anchorer-options.js";
-import { AnchorError, describeError } from "./errors.js";
 
 /**
  * Which failures of an anchor job an outage explains, as a condition on the outbox's `last_error`

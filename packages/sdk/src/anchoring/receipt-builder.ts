@@ -5,10 +5,9 @@
  */
 import { type Checkpoint, parseBlockCid, RECEIPT_VERSION, type Receipt, validateReceipt } from "@ancora/core";
 import type Database from "better-sqlite3";
-import { StoreError } from "../errors.js";
+import { NotAnchoredError, StoreError } from "../errors.js";
 import type { InclusionProofInfo, StoredRecordInfo } from "../store-types.js";
 import { listAnchors } from "./anchor-store.js";
-import { NotAnchoredError } from "./errors.js";
 
 /** Options of `store.receipt` / `logger.receipt`. */
 export interface ReceiptOptions {

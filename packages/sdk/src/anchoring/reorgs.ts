@@ -7,6 +7,7 @@
 import { encodeStreamId, provenanceRegistryAbi } from "@ancora/contracts";
 import type Database from "better-sqlite3";
 import { type Hash, parseEventLogs, type TransactionReceipt } from "viem";
+import { AnchorError } from "../errors.js";
 import {
   anchorsWithoutLink,
   hasPendingAnchorJob,
@@ -15,7 +16,6 @@ import {
   streamIdOf,
   updateAnchorState,
 } from "./anchor-store.js";
-import { AnchorError } from "./errors.js";
 import type { PassContext } from "./pass-context.js";
 
 /** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */

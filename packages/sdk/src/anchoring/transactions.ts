@@ -21,9 +21,10 @@ import {
   TransactionReceiptNotFoundError,
   toHex,
 } from "viem";
+import { AnchorError } from "../errors.js";
+import { describeError } from "../internal/describe-error.js";
 import type { AnchorRecord } from "./anchor-store.js";
 import type { AnchorWalletClient } from "./anchorer-options.js";
-import { AnchorError, describeError } from "./errors.js";
 import { NonceManager } from "./nonce.js";
 
 /** Gas limit over the estimate: storage costs can shift between estimation and inclusion. */

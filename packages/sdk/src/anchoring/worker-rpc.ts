@@ -9,8 +9,7 @@
 
 import type { MessagePort, Worker } from "node:worker_threads";
 import { AncoraError } from "@ancora/core";
-import { PinError, type PinErrorCode } from "../pinning/errors.js";
-import { AnchorError, type AnchorErrorCode } from "./errors.js";
+import { AnchorError, type AnchorErrorCode, PinError, type PinErrorCode } from "../errors.js";
 
 /** An error as it crosses threads: an AncoraError's fields, or a bare message for anything else. */
 export interface PortableError {

@@ -26,6 +26,8 @@ import type {
   TransactionSerializable,
   TypedDataDefinition,
 } from "viem";
+import { AnchorError } from "../errors.js";
+import { describeError } from "../internal/describe-error.js";
 import type { PinningService } from "../pinning/adapter.js";
 import { portableSpec } from "../pinning/portable.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
@@ -37,7 +39,6 @@ import {
   type Recovery,
   tuningOf,
 } from "./anchorer-options.js";
-import { AnchorError, describeError } from "./errors.js";
 import { fromPortable, type PortableError, Rpc } from "./worker-rpc.js";
 import type { ThreadInit } from "./worker-thread.js";
 

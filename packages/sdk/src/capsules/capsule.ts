@@ -18,8 +18,8 @@ import {
   timingSafeEqual,
 } from "node:crypto";
 import { type BlockCid, computeCid, decodeCanonical, EncodingError, encodeCanonical } from "@ancora/core";
+import { CapsuleError } from "../errors.js";
 import { nodeSha256, plain, randomBytes } from "../internal/crypto.js";
-import { CapsuleError } from "./errors.js";
 
 /** Capsule format version. */
 export const CAPSULE_VERSION = 1;

@@ -5,13 +5,13 @@
  */
 import { documentDigest, parseBlockCid, toHex } from "@ancora/core";
 import { indexSubject, subjectRef } from "../consent/subjects.js";
+import { CapsuleError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { appendKinds, only } from "../lineage/append.js";
 import type { AncoraStore } from "../store.js";
 import type { StreamLedger } from "../stream-ledger.js";
 import { type CapsuleKeySource, type CapsuleMeta, openCapsule, sealCapsule } from "./capsule.js";
-import { CapsuleError } from "./errors.js";
 
 /** Options of {@link logCapsule}. */
 export interface LogCapsuleOptions {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ConsentDeniedError } from "../errors.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { checkConsent, grantConsent, revokeConsent } from "./consent.js";
-import { ConsentDeniedError } from "./errors.js";
 
 let temp: ReturnType<typeof tempStore>;
 let logger: ProvenanceLogger;

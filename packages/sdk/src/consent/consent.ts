@@ -7,10 +7,10 @@
  */
 import { type BlockCid, decodeRecord, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
+import { type ConsentDeniedCode, ConsentDeniedError, ConsentInputError } from "../errors.js";
 import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { appendKinds, only } from "../lineage/append.js";
 import type { StreamLedger } from "../stream-ledger.js";
-import { type ConsentDeniedCode, ConsentDeniedError, ConsentInputError } from "./errors.js";
 import { type ConsentPolicyState, type ConsentVerdict, evaluateConsent } from "./evaluate.js";
 import { indexSubject, subjectRecords, subjectRef } from "./subjects.js";
 

@@ -4,7 +4,7 @@
  * it over the log's consent records get the same answer.
  */
 import type { ConsentDenialReason } from "@ancora/core";
-import type { ConsentDeniedCode } from "./errors.js";
+import type { ConsentDeniedCode } from "../errors.js";
 
 /** The `reason` of a consent-denied record: core's type, re-exported for the SDK's callers. */
 export type { ConsentDenialReason };

@@ -7,7 +7,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
-import { ConsentInputError } from "./errors.js";
+import { ConsentInputError } from "../errors.js";
 
 const PEPPER = "subject-pepper";
 const PEPPER_BYTES = 32;

@@ -19,13 +19,12 @@ import {
   type Sha256Digest,
   toHex,
 } from "@ancora/core";
-import { InputError } from "../errors.js";
+import { InputError, LineageError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import type { StreamLedger } from "../stream-ledger.js";
 import { type AppendContext, appendKinds, only } from "./append.js";
-import { LineageError } from "./errors.js";
 
 /** A written lineage record. */
 export interface RecordedLineage {

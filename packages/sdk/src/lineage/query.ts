@@ -13,12 +13,11 @@ import {
   toHex,
 } from "@ancora/core";
 import type Database from "better-sqlite3";
-import { InputError } from "../errors.js";
+import { InputError, LineageError } from "../errors.js";
 import { findRecordByCid } from "../internal/cid-index.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
-import { LineageError } from "./errors.js";
 import {
   LINEAGE_GRAPH_VERSION,
   type LineageEdge,

@@ -9,7 +9,7 @@
  * Secrets (JWTs, API keys) come from options or the environment and never appear in errors: adapters
  * map a service's failure to a {@link PinError} with a status code and never copy its message or URL.
  */
-import { PinError } from "./errors.js";
+import { PinError } from "../errors.js";
 
 /** One block to pin: its exact bytes and local CID. */
 export interface PinBlock {

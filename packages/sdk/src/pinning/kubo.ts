@@ -8,8 +8,9 @@
  * `PinErrorMsg` means the root could not be pinned, typically because a block it links is missing.
  */
 import { create } from "kubo-rpc-client";
+import { PinError } from "../errors.js";
 import type { PinBlock, PinCar, PinningService } from "./adapter.js";
-import { PinError, parseRetryAfter, pinErrorForStatus } from "./errors.js";
+import { parseRetryAfter, pinErrorForStatus } from "./http-status.js";
 import type { KuboServiceOptions } from "./options.js";
 import { markPortable } from "./portable.js";
 

@@ -9,8 +9,9 @@
  * CAR's root.
  */
 import { PinataSDK } from "pinata";
+import { PinError } from "../errors.js";
 import type { PinBlock, PinCar, PinningService } from "./adapter.js";
-import { PinError, pinErrorForStatus } from "./errors.js";
+import { pinErrorForStatus } from "./http-status.js";
 import type { PinataServiceOptions } from "./options.js";
 import { markPortable } from "./portable.js";
 

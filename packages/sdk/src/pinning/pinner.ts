@@ -21,13 +21,13 @@ import { type BlockCid, decodeManifest, parseBlockCid } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { getManifestBytes, retryBackedOffJobs, streamIdOf } from "../anchoring/anchor-store.js";
 import type { Recovery } from "../anchoring/anchorer-options.js";
-import { describeError } from "../anchoring/errors.js";
+import { PinError } from "../errors.js";
+import { describeError } from "../internal/describe-error.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { SqliteBlockstore } from "../ipfs/sqlite-blockstore.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
 import { type PinningService, pinBlock, pinCar } from "./adapter.js";
-import { PinError } from "./errors.js";
 import { manifestCar, type RawBlock } from "./manifest-directory.js";
 
 /**

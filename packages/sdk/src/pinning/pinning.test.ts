@@ -7,12 +7,13 @@
 import { computeCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Recovery } from "../anchoring/anchorer-options.js";
+import { PinError } from "../errors.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { createLogger, type ProvenanceLogger } from "../logger.js";
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { PinningDouble } from "../testing/pinning-double.js";
 import { type PinningService, pinBlock } from "./adapter.js";
-import { PinError, parseRetryAfter } from "./errors.js";
+import { parseRetryAfter } from "./http-status.js";
 import { kuboService } from "./kubo.js";
 import { pinataService } from "./pinata.js";
 import { createPinner, PIN_PROBE_MAX_MS } from "./pinner.js";

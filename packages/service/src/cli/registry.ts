@@ -9,7 +9,7 @@ import {
   DEFAULT_ADMIN_ROLE,
   encodeStreamId,
   provenanceRegistryAbi,
-  UnknownStreamError,
+  RegistryUnknownStreamError,
 } from "@ancora/contracts";
 import type { Address, Hex, PublicClient } from "viem";
 import { CliError } from "../errors.js";
@@ -104,7 +104,7 @@ export async function checkAnchorer(options: {
     try {
       status = (await reader.streamState(encodeStreamId(stream))).status;
     } catch (error) {
-      if (!(error instanceof UnknownStreamError)) throw error;
+      if (!(error instanceof RegistryUnknownStreamError)) throw error;
       status = "unregistered";
     }
     if (status !== "active") {

@@ -34,7 +34,7 @@ export interface RegistryView {
   streams(): Promise<RegistryStream[]>;
   /**
    * One stream's state; rejects with an error whose code is `UNKNOWN_STREAM` when it is not registered
-   * (`registryView` rejects with @ancora/contracts' `UnknownStreamError`, code `REGISTRY_UNKNOWN_STREAM`:
+   * (`registryView` rejects with @ancora/contracts' `RegistryUnknownStreamError`, code `REGISTRY_UNKNOWN_STREAM`:
    * callers accept both codes).
    */
   stream(streamId: Hex): Promise<RegistryStream>;

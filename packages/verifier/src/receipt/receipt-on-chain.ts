@@ -9,7 +9,7 @@ import {
   createRegistryReader,
   encodeStreamId,
   provenanceRegistryAbi,
-  UnknownStreamError,
+  RegistryUnknownStreamError,
 } from "@ancora/contracts";
 import {
   type AnchorLocation,
@@ -253,7 +253,7 @@ export async function verifyReceiptOnChain(
   if (state.status === "rejected") {
     const reason = state.reason;
     const noStream =
-      reason instanceof UnknownStreamError ||
+      reason instanceof RegistryUnknownStreamError ||
       (reason instanceof BaseError &&
         reason.walk(
           (e) => e instanceof ContractFunctionZeroDataError || e instanceof ContractFunctionRevertedError,

@@ -1,39 +1,8 @@
 /**
- * Pinning failures: {@link PinError} with its code union, and how an adapter turns an HTTP status and a
- * Retry-After header into one (never copying the service's message or URL, which may echo a secret).
+ * How a pinning adapter turns an HTTP status and a Retry-After header into a {@link PinError}, never
+ * copying the service's message or URL (they may echo a secret).
  */
-import { AncoraError, type AncoraErrorOptions } from "@ancora/core";
-
-/** Codes of {@link PinError}. */
-export type PinErrorCode =
-  /** The service reported another CID for the bytes than the local one (evidence: both). */
-  | "PIN_CID_MISMATCH"
-  /** 401/403: the credentials were refused. */
-  | "PIN_UNAUTHORIZED"
-  /** 429: rate limited; `retryAfterMs` when the service said (Retry-After). */
-  | "PIN_RATE_LIMITED"
-  /** 5xx, a network failure or a timeout: try again later. */
-  | "PIN_UNAVAILABLE"
-  /** Another 4xx: the service refused the upload. */
-  | "PIN_REJECTED"
-  /** Bad adapter options (a missing JWT or URL). */
-  | "PIN_INVALID_OPTION";
-
-/** A pinning failure. Carries the HTTP status (when there was one) and how long the service asked to wait. */
-export class PinError extends AncoraError<PinErrorCode> {
-  override name = "PinError";
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
-  constructor(
-    code: PinErrorCode,
-    shortMessage: string,
-    options: AncoraErrorOptions & { status?: number; retryAfterMs?: number } = {},
-  ) {
-    super(code, shortMessage, options);
-    this.status = options.status;
-    this.retryAfterMs = options.retryAfterMs;
-  }
-}
+import { PinError } from "../errors.js";
 
 /** Parses an HTTP Retry-After header (seconds or an HTTP date) into milliseconds. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
