@@ -13,7 +13,7 @@ import {
   RegistryUnknownStreamError,
   type StreamState,
 } from "@ancora/contracts";
-import { type BlockCid, manifestCidFromDigest } from "@ancora/core";
+import { type BlockCid, manifestCidFromDigest, parseBlockCid } from "@ancora/core";
 import { type Hash, type Hex, hexToBytes, toHex } from "viem";
 import { AnchorError } from "../errors.js";
 import {
@@ -62,8 +62,27 @@ export async function processJob(
   return await anchorFresh(ctx, stream, size, local.root, undefined, collect);
 }
 
-/** A submitted anchor: confirmed, still waiting, replaced when stuck, or dropped (→ undefined). */
-async function followUp(ctx: PassContext, anchor: AnchorRecord): Promise<Outcome | undefined> {
+/**
+ * Right after a send: the anchor's receipt read once, and the anchor confirmed when it is mined with
+ * enough confirmations. A node that mines at once (a local chain, some rollups) has it already, so the
+ * anchor is confirmed in the pass that sent it instead of the next one, a poll interval later; anywhere
+ * else this costs one request and the next pass follows the anchor up as usual.
+ */
+export async function confirmIfMined(ctx: PassContext, stream: string, size: number): Promise<Outcome> {
+  const anchor = getAnchor(ctx.db, ctx.chainId, ctx.registryKey, stream, size);
+  if (anchor?.status !== "submitted") return "waiting";
+  return (await followUp(ctx, anchor, { minedOnly: true })) ?? "waiting";
+}
+
+/**
+ * A submitted anchor: confirmed, still waiting, replaced when stuck, or dropped (→ undefined). With
+ * `minedOnly`, an anchor without a receipt is "waiting" (nothing more is asked).
+ */
+async function followUp(
+  ctx: PassContext,
+  anchor: AnchorRecord,
+  options: { minedOnly?: boolean } = {},
+): Promise<Outcome | undefined> {
   const client = ctx.publicClient;
   const chainId = ctx.chainId;
   const key = { chainId, registry: ctx.registryKey, stream: anchor.stream, size: anchor.size };
@@ -85,11 +104,15 @@ async function followUp(ctx: PassContext, anchor: AnchorRecord): Promise<Outcome
       ctx.sender.resetNonces();
       return undefined;
     }
-    // The pass's probe read the head moments ago; ask again only if the receipt is from a later block.
+    // The pass's probe read the head moments ago; ask again only if the receipt is from a later block
+    // and more than the receipt's own block is needed (one confirmation is the block itself).
+    const mined = Number(receipt.blockNumber);
     const head =
-      ctx.head !== undefined && ctx.head >= Number(receipt.blockNumber)
+      ctx.head !== undefined && ctx.head >= mined
         ? ctx.head
-        : Number(await client.getBlockNumber({ cacheTime: 0 }));
+        : ctx.confirmations <= 1
+          ? mined
+          : Number(await client.getBlockNumber({ cacheTime: 0 }));
     const confirmations = Math.max(0, head - Number(receipt.blockNumber) + 1);
     const done = confirmations >= ctx.confirmations;
     const state = {
@@ -118,6 +141,7 @@ async function followUp(ctx: PassContext, anchor: AnchorRecord): Promise<Outcome
     if (confirmed !== undefined) ctx.onAnchored(confirmed);
     return anchor.origin === "recognised" ? "recognised" : "confirmed";
   }
+  if (options.minedOnly === true) return "waiting";
   if (await ctx.sender.isPending(anchor.txHash as Hash)) {
     if (ctx.now() - anchor.submittedAt < ctx.replaceAfterMs) return "waiting";
     // Stuck below the fee market: replace it with the same nonce (handled by anchorFresh's reuse).
@@ -263,8 +287,7 @@ async function anchorFresh(
         },
       );
     }
-    const last = await findAnchorEvent(ctx.reader, streamId, chainSize, state.lastAnchorBlock);
-    if (last !== undefined) prevManifest = manifestCidFromDigest(hexToBytes(last.manifestDigest));
+    prevManifest = await previousManifest(ctx, stream, streamId, chainSize, state);
   }
   const sink = { db: ctx.db, store: ctx.store, onManifest: ctx.onManifest };
   const manifest = await buildManifests(sink, stream, chainSize, size, root, prevManifest);
@@ -285,6 +308,33 @@ async function anchorFresh(
   }
   await submitAnchors(ctx, [prepared], replacing);
   return "submitted";
+}
+
+/**
+ * The manifest of the chain's latest anchor, which the new manifest links to. When that anchor is this
+ * log's own, confirmed, with the sequence number the registry gave the latest anchor (`anchorCount − 1`)
+ * and the same size and root, its manifest is the one recorded locally: no event search. Otherwise it
+ * is read from the anchor's `CheckpointAnchored` event.
+ */
+async function previousManifest(
+  ctx: PassContext,
+  stream: string,
+  streamId: Hex,
+  chainSize: number,
+  state: StreamState,
+): Promise<BlockCid | undefined> {
+  const local = getAnchor(ctx.db, ctx.chainId, ctx.registryKey, stream, chainSize);
+  if (
+    local?.status === "confirmed" &&
+    local.sequence !== null &&
+    BigInt(local.sequence) === state.anchorCount - 1n &&
+    toHex(local.root) === state.root
+  ) {
+    const cid = parseBlockCid(local.manifestCid);
+    if (cid !== undefined) return cid;
+  }
+  const last = await findAnchorEvent(ctx.reader, streamId, chainSize, state.lastAnchorBlock);
+  return last === undefined ? undefined : manifestCidFromDigest(hexToBytes(last.manifestDigest));
 }
 
 /**

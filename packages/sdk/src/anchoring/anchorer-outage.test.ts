@@ -167,26 +167,52 @@ describe("anchorer", () => {
     expect(reverted).toBeGreaterThan(20_000);
   });
 
+  it("an anchor is confirmed in the pass that sent it when the node mines at once, reading the head once a pass", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
+    const calls = new Map<string, number>();
+    c.flaky.failMethod = (method) => {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      return false;
+    };
+    for (let pass = 1; pass <= 3; pass++) {
+      await log(logger, 10);
+      logger.checkpoint();
+      calls.clear();
+      expect(await anchorer.tick()).toMatchObject({ submitted: 1, confirmed: 1, failed: 0 });
+      // The receipt right after the send is the one confirmation asked for; from the second pass on, the
+      // reorg check also reads the previous anchor's once (it was confirmed after that pass's check), and
+      // none older: their blocks are under the head of the last check, which is still on the chain.
+      expect(calls.get("eth_getTransactionReceipt")).toBe(pass === 1 ? 1 : 2);
+      // After the first pass (which also plans the confirmations): the probe's head only, and the nonce
+      // and the previous manifest known locally.
+      if (pass > 1) {
+        expect(calls.get("eth_blockNumber")).toBe(1);
+        expect(calls.get("eth_getTransactionCount") ?? 0).toBe(0);
+        expect(calls.get("eth_getLogs") ?? 0).toBe(0);
+      }
+    }
+    c.flaky.failMethod = undefined;
+    const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
+    expect(checkpoints).toHaveLength(3);
+    expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);
+  });
+
   it("a pass that confirms a stream's anchor in flight sends the stream's next one in the same pass", async () => {
     const c = await chain();
     const logger = newLogger();
     const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
     await log(logger, 10);
     logger.checkpoint();
-    expect(await anchorer.tick()).toMatchObject({ submitted: 1 });
+    await c.provider.request({ method: "evm_setAutomine", params: [false] });
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1, confirmed: 0 });
+    await c.mine();
+    await c.provider.request({ method: "evm_setAutomine", params: [true] });
     await log(logger, 10);
     logger.checkpoint();
     await new Promise((r) => setTimeout(r, 5)); // past pollIntervalMs (1 ms): the anchor is looked at again
-    const calls = new Map<string, number>();
-    c.flaky.failMethod = (method) => {
-      calls.set(method, (calls.get(method) ?? 0) + 1);
-      return false;
-    };
-    expect(await anchorer.tick()).toMatchObject({ confirmed: 1, submitted: 1, failed: 0 });
-    // The head is read once a pass (the probe's answer also counts the confirmations).
-    expect(calls.get("eth_blockNumber")).toBe(1);
-    c.flaky.failMethod = undefined;
-    await settle(c, anchorer);
+    expect(await anchorer.tick()).toMatchObject({ confirmed: 2, submitted: 1, failed: 0 });
     const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
     expect(checkpoints).toHaveLength(2);
     expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);

@@ -26,7 +26,7 @@ import type { AnchoredCheckpoint } from "./anchor-store.js";
 afterEach(cleanUpAnchoring);
 
 describe("anchorer", () => {
-  it("re-reads recent anchors' receipts for reorgs only when the head block changed", async () => {
+  it("re-reads recent anchors' receipts only when the chain below the last check changed", async () => {
     const c = await chain();
     const logger = newLogger();
     const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
@@ -40,13 +40,23 @@ describe("anchorer", () => {
       if (method === "eth_getTransactionReceipt") receipts++;
       return false;
     };
-    // The pass that confirmed the last anchor checked at this head: the same head, no receipt read.
+    // The last anchor was confirmed after the last check (in the pass that sent it): read once.
     await anchorer.tick();
+    expect(receipts).toBe(1);
+    // The same head as the last check: no receipt read.
+    await anchorer.tick();
+    expect(receipts).toBe(1);
+    receipts = 0;
+    const snapshot = await c.provider.request({ method: "evm_snapshot" });
+    // The chain grew and the head of the last check is still on it: nothing below it moved.
+    await c.mine();
     await anchorer.tick();
     expect(receipts).toBe(0);
-    await c.mine(); // a new head: every recent anchor is looked at again, once
+    // The head of the last check is gone (the chain went back): every recent anchor is read again, once.
+    await c.provider.request({ method: "evm_revert", params: [snapshot] });
     await anchorer.tick();
     expect(receipts).toBe(3);
+    await c.mine();
     await anchorer.tick();
     expect(receipts).toBe(3);
   });

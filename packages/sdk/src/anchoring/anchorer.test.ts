@@ -131,9 +131,12 @@ describe("anchorer", () => {
     const first = anchorerFor(c, logger);
     await log(logger, 10);
     logger.checkpoint();
+    // Nothing mines while the first process runs, so it stops with its transaction in flight.
+    await c.provider.request({ method: "evm_setAutomine", params: [false] });
     const tick = await first.tick();
-    expect(tick.submitted).toBe(1);
+    expect(tick).toMatchObject({ submitted: 1, confirmed: 0 });
     await first.stop();
+    await c.provider.request({ method: "evm_setAutomine", params: [true] });
     await logger.close();
     // A new process: the store from the file, a new anchorer (with a fresh nonce manager).
     const store = openStore({ path: temp.path });

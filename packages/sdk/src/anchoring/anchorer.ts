@@ -24,7 +24,7 @@ import { describeError } from "../internal/describe-error.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import type { OutboxJob } from "../store-types.js";
-import { processJob, submitAnchors } from "./anchor-job.js";
+import { confirmIfMined, processJob, submitAnchors } from "./anchor-job.js";
 import {
   type AnchoredCheckpoint,
   completeJobs,
@@ -184,18 +184,23 @@ export class Anchorer {
     return connectionOf(this.#store);
   }
 
-  /** Starts the background loop (one tick every `pollIntervalMs`; ticks never overlap). */
+  /**
+   * Starts the background loop: a tick starts every `pollIntervalMs` (counted from the start of the
+   * previous one, so a pass's own round trips do not add to the interval), at once when a pass took
+   * longer; ticks never overlap.
+   */
   start(): void {
     if (this.#timer !== undefined) return;
     this.#stopped = false;
-    const loop = (): void => {
+    const loop = (delay: number): void => {
       this.#timer = setTimeout(async () => {
+        const started = Date.now();
         await this.tick().catch(() => undefined);
-        if (!this.#stopped) loop();
-      }, this.#o.pollIntervalMs);
+        if (!this.#stopped) loop(Math.max(0, this.#o.pollIntervalMs - (Date.now() - started)));
+      }, delay);
       this.#timer.unref?.();
     };
-    loop();
+    loop(this.#o.pollIntervalMs);
   }
 
   /** Stops the loop and waits for a tick in progress. Queued jobs stay in the outbox. */
@@ -357,8 +362,20 @@ export class Anchorer {
         }
       }
     }
+    const sent: PendingSend[] = [];
     for (let i = 0; i < fresh.length; i += MAX_BATCH_ANCHORS) {
-      await this.#submit(pass, fresh.slice(i, i + MAX_BATCH_ANCHORS), result);
+      sent.push(...(await this.#submit(pass, fresh.slice(i, i + MAX_BATCH_ANCHORS), result)));
+    }
+    for (const { job, prepared } of sent) {
+      try {
+        const outcome = await confirmIfMined(pass, prepared.stream, prepared.size);
+        if (outcome === "confirmed" || outcome === "recognised") {
+          this.#store.completeJob(job.id);
+          result[outcome]++;
+        }
+      } catch {
+        // The next pass follows the anchor up and reports what fails.
+      }
     }
     // The first success also ends the backoff of jobs an outage left behind that the probe never saw
     // (the chain went away and came back between two passes).
@@ -399,12 +416,14 @@ export class Anchorer {
   }
 
   /**
-   * Sends prepared anchors: one `anchorWithConsistency` for one, one `anchorBatch` for several. A batch
-   * is all or nothing on chain, so when its simulation reverts (one stream stale or retired) each anchor
-   * is sent on its own and only the failing one backs off.
+   * Sends prepared anchors: one `anchorWithConsistency` for one, one `anchorBatch` for several; returns
+   * those sent. A batch is all or nothing on chain, so when its simulation reverts (one stream stale or
+   * retired) each anchor is sent on its own and only the failing one backs off.
    */
-  async #submit(pass: PassContext, batch: PendingSend[], result: TickResult): Promise<void> {
+  async #submit(pass: PassContext, batch: PendingSend[], result: TickResult): Promise<PendingSend[]> {
+    const sent: PendingSend[] = [];
     const succeeded = (items: PendingSend[]) => {
+      sent.push(...items);
       for (const { job, covered } of items) {
         result.submitted++;
         result.superseded += this.#completeCovered(covered);
@@ -422,11 +441,11 @@ export class Anchorer {
           batch.map((b) => b.prepared),
         );
         succeeded(batch);
-        return;
+        return sent;
       } catch (error) {
         if (!(error instanceof AnchorError && error.code === "ANCHOR_REVERTED")) {
           for (const item of batch) failed(item, error);
-          return;
+          return sent;
         }
       }
     }
@@ -438,6 +457,7 @@ export class Anchorer {
         failed(item, error);
       }
     }
+    return sent;
   }
 
   #recheckLater(jobId: number): void {

@@ -21,10 +21,15 @@ import type { PassContext } from "./pass-context.js";
 /** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
 const LINK_BACKFILL_PER_TICK = 20;
 
-/** Watches the recent confirmed anchors for reorgs; remembers the head of its last full check. */
+/**
+ * Watches the recent confirmed anchors for reorgs. A block's hash commits to every block before it, so
+ * while the head of the last check is still on the chain, nothing at or below it moved: the anchors
+ * checked then are skipped and only those confirmed since are re-read (one receipt each). Any other
+ * change of the chain (the last head gone, or the chain shorter) re-reads every recent anchor.
+ */
 export class ReorgWatch {
-  /** The head block whose chain the last reorg check found the recent anchors on. */
-  #checkedAt: Hash | undefined;
+  /** The head of the last check, and the anchors (by transaction) found on the chain at that check. */
+  #last: { number: number; hash: Hash; verified: Set<string> } | undefined;
 
   /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
   async check(ctx: PassContext, head: number): Promise<number> {
@@ -33,14 +38,31 @@ export class ReorgWatch {
       ctx.streams.includes(a.stream),
     );
     if (candidates.length === 0) return 0;
-    // A reorg always changes the head block: while it is the one of the last full check, nothing below
-    // it moved, and one request replaces a receipt per recent anchor (dozens a pass for a busy stream).
     const headHash = (await ctx.publicClient.getBlock({ blockNumber: BigInt(head) })).hash;
-    if (headHash !== null && headHash === this.#checkedAt) return 0;
+    const last = this.#last;
+    let unchangedUpTo = -1;
+    if (last !== undefined && last.number <= head) {
+      const then =
+        last.number === head
+          ? headHash
+          : (await ctx.publicClient.getBlock({ blockNumber: BigInt(last.number) })).hash;
+      if (then === last.hash) unchangedUpTo = last.number;
+    }
+    const verified = new Set<string>();
     let reorged = 0;
     for (const anchor of candidates) {
+      const tx = anchor.txHash.toLowerCase();
+      const seen =
+        last?.verified.has(tx) === true && anchor.blockNumber !== null && anchor.blockNumber <= unchangedUpTo;
+      if (seen) {
+        verified.add(tx);
+        continue;
+      }
       const receipt = await ctx.sender.receipt(anchor.txHash as Hash);
-      if (receipt !== undefined && receipt.blockHash === anchor.blockHash) continue;
+      if (receipt !== undefined && receipt.blockHash === anchor.blockHash) {
+        verified.add(tx);
+        continue;
+      }
       const key = { chainId, registry: ctx.registryKey, stream: anchor.stream, size: anchor.size };
       if (receipt !== undefined && receipt.status === "success") {
         // Re-mined in another block: still anchored, confirmations count from the new block.
@@ -56,6 +78,7 @@ export class ReorgWatch {
           ctx.isoNow(),
         );
         linkFromReceipt(ctx.db, key, receipt);
+        verified.add(tx);
         continue;
       }
       updateAnchorState(
@@ -85,7 +108,7 @@ export class ReorgWatch {
       );
       reorged++;
     }
-    this.#checkedAt = headHash ?? undefined;
+    this.#last = headHash === null ? undefined : { number: head, hash: headHash, verified };
     return reorged;
   }
 }

@@ -205,7 +205,15 @@ export class TransactionSender {
         evidence: { baseFeePerGas: baseFee.toString(), maxFeePerGas: cap.toString() },
       });
     }
-    const estimate = await publicClient.estimateFeesPerGas();
+    // The block just read is handed on so viem does not read it again: its estimateFeesPerGas takes a
+    // `block` (viem 2.x, internal_estimateFeesPerGas) and reads the latest block only without one. One
+    // round trip less per anchor, the same fees (chain-specific fee rules included); a viem that ignored
+    // the argument would read the block itself, as before.
+    const estimateWithBlock = publicClient.estimateFeesPerGas as unknown as (args: {
+      block: typeof block;
+      type: "eip1559";
+    }) => Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }>;
+    const estimate = await estimateWithBlock({ block, type: "eip1559" });
     let priority = estimate.maxPriorityFeePerGas;
     if (this.#io.maxPriorityFeePerGas !== undefined && priority > this.#io.maxPriorityFeePerGas) {
       priority = this.#io.maxPriorityFeePerGas;
