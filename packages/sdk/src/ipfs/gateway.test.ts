@@ -35,7 +35,7 @@ async function setup(): Promise<{ logger: ProvenanceLogger; node: IpfsNode; url:
 }
 
 describe("block gateway", () => {
-  it("serves every record in CAR batches; the verifier's batch fetcher checks each", async () => {
+  it("serves every record, many per CAR; the verifier's CAR gateway fetcher checks each", async () => {
     const { logger, url, cids } = await setup();
     const fetch = carGatewayFetcher(url, { batchSize: 16 });
     const got = await Promise.all(cids.map((cid) => fetch(cid)));
