@@ -1,6 +1,6 @@
 /**
  * The embedded node's HTTP block gateway on a real SQLite store and real HTTP on 127.0.0.1: raw blocks
- * as the trustless gateway spec says, CAR batches read back by the verifier's batch fetcher (which
+ * as the trustless gateway spec says, CARs read back by the verifier's CAR gateway fetcher (which
  * checks every block), and the answers to bad requests.
  */
 import { ArgumentError, computeCid } from "@ancora/core";

@@ -58,7 +58,7 @@ export interface AncoraConfig {
     announce: string[];
     /** The node's private key file, relative to the data directory (mode 0600); null: a new peer id each start. */
     identityFile: string | null;
-    /** The HTTP block gateway (raw blocks and CAR batches by CID). */
+    /** The HTTP block gateway (raw blocks, and many at once as one CAR). */
     gateway: { enabled: boolean; host: string; port: number };
   };
   /** Remote pinning: `pinata` (PINATA_JWT) or `kubo` (url, or KUBO_RPC_URL). */

@@ -1,5 +1,5 @@
 /**
- * The batch gateway fetcher against a real HTTP server on 127.0.0.1 that answers honestly, lies about
+ * The CAR gateway fetcher against a real HTTP server on 127.0.0.1 that answers honestly, lies about
  * bytes, leaves blocks out, sends malformed CAR or has no batch endpoint; and the CAR reader against
  * arbitrary bytes (it fails with SOURCE_INVALID, never with anything else).
  */

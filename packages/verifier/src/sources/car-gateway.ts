@@ -85,7 +85,7 @@ export function readCarBlocks(car: Uint8Array, source: string): Map<string, Uint
 }
 
 /**
- * A {@link BlockFetcher} over an Ancora node's batch gateway. Concurrent fetches are gathered into
+ * A {@link BlockFetcher} over an Ancora node's CAR gateway. Concurrent fetches are gathered into
  * requests of at most `batchSize` CIDs; run it under `verifyPublic` or `fetchAll` with a concurrency of
  * a few hundred to fill the batches.
  *

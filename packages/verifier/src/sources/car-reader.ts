@@ -1,6 +1,6 @@
 /**
  * The one CAR v1 reader (https://ipld.io/specs/transport/car/carv1/): `varint(len) header`, then per
- * section `varint(len) cid block`. The batch gateway source reads the gateway's answers with it (header
+ * section `varint(len) cid block`. The CAR gateway source reads the gateway's answers with it (header
  * skipped, sections checked as block CIDs there), and the SDK reads the CARs it writes with it (header
  * parsed, sections' CIDs decoded there). Nothing is checked against a CID here.
  *
