@@ -6,8 +6,8 @@ import { AncoraError } from "@ancora/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClosedError, ConfigMissingError, InputError, StoreError, StreamUnknownError } from "./errors.js";
-import { createLogger, type DecisionEntry, type ProvenanceLogger } from "./logger.js";
-import { openStore } from "./store.js";
+import { createLogger, type DecisionEntry, ProvenanceLogger } from "./logger.js";
+import { AncoraStore, openStore } from "./store.js";
 import { CONFIG, MODEL, tempStore } from "./testing/fixtures.js";
 
 let temp: ReturnType<typeof tempStore>;
@@ -311,5 +311,31 @@ describe("bad input: typed error, nothing written", () => {
     const reset = new Database(temp.path);
     reset.pragma("user_version = 1");
     reset.close();
+  });
+});
+
+describe("made the wrong way", () => {
+  it("refuses a logger or a store made with new: InputError INVALID_OPTION naming the function to call", () => {
+    const Logger = ProvenanceLogger as unknown as new (key: symbol, parts: object) => unknown;
+    const Store = AncoraStore as unknown as new (
+      db: object,
+      path: string,
+      clock: object,
+      key: symbol,
+    ) => unknown;
+    for (const make of [
+      () => new Logger(Symbol("key"), {}),
+      () => new Store({}, "x.db", {}, Symbol("key")),
+    ]) {
+      let thrown: unknown;
+      try {
+        make();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(InputError);
+      expect((thrown as InputError).code).toBe("INVALID_OPTION");
+      expect((thrown as InputError).hint).toMatch(/createLogger|openStore/);
+    }
   });
 });

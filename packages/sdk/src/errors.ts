@@ -123,9 +123,24 @@ export class BatchEntryError extends AncoraError<"BATCH_ENTRY_FAILED"> {
   }
 }
 
+/**
+ * A condition the SDK itself guarantees did not hold: a bug in Ancora, never the caller's input or the
+ * state of the store. `evidence` says where; report it with the message.
+ */
+export class InternalError extends AncoraError<"INTERNAL_INVARIANT"> {
+  override name = "InternalError";
+  constructor(shortMessage: string, options: AncoraErrorOptions = {}) {
+    super("INTERNAL_INVARIANT", shortMessage, {
+      hint: "This is a bug in Ancora: please report it with this message; nothing was written.",
+      ...options,
+    });
+  }
+}
+
 /** Every code an SDK call can throw besides core's and the verifier's own. */
 export type SdkErrorCode =
   | InputErrorCode
+  | "INTERNAL_INVARIANT"
   | StoreErrorCode
   | AnchorErrorCode
   | "NOT_ANCHORED"

@@ -102,6 +102,7 @@ export {
   ExportFileError,
   InputError,
   type InputErrorCode,
+  InternalError,
   IpfsIdentityError,
   type IpfsIdentityErrorCode,
   LabelUnknownError,

@@ -138,7 +138,11 @@ export class ProvenanceLogger {
       resolved: ResolvedLoggerOptions;
     },
   ) {
-    if (key !== LOGGER_KEY) throw new TypeError("Use createLogger() to create a logger");
+    if (key !== LOGGER_KEY) {
+      throw new InputError("INVALID_OPTION", "A logger is made by createLogger()", {
+        hint: "Call createLogger({ path, stream, model }) instead of new ProvenanceLogger().",
+      });
+    }
     const { resolved } = parts;
     this.stream = resolved.stream;
     this.model = resolved.settings.model;

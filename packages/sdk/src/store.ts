@@ -73,7 +73,11 @@ export class AncoraStore {
 
   /** @internal Use {@link openStore}. */
   constructor(db: Database.Database, path: string, clock: Clock, key: symbol) {
-    if (key !== STORE_KEY) throw new TypeError("Use openStore() to open a store");
+    if (key !== STORE_KEY) {
+      throw new InputError("INVALID_OPTION", "A store is opened by openStore()", {
+        hint: "Call openStore({ path }) instead of new AncoraStore().",
+      });
+    }
     this.#db = db;
     this.path = path;
     this.#clock = clock;

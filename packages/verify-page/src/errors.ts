@@ -9,6 +9,7 @@ import { AncoraError } from "@ancora/core";
  * - `PAGE_FRAGMENT_INVALID`: the link's `#receipt=` is not base64url of UTF-8 text.
  * - `PAGE_RPC_URL_MISSING`, `PAGE_RPC_URL_INVALID`: no chain endpoint, or not an http(s) URL.
  * - `PAGE_GATEWAY_URL_INVALID`: the IPFS gateway is not an http(s) base URL.
+ * - `PAGE_BUILD_BROKEN`: the page's HTML lacks an element its script needs (a broken build).
  */
 export type VerifyPageErrorCode =
   | "PAGE_NO_RECEIPT"
@@ -16,7 +17,8 @@ export type VerifyPageErrorCode =
   | "PAGE_FRAGMENT_INVALID"
   | "PAGE_RPC_URL_MISSING"
   | "PAGE_RPC_URL_INVALID"
-  | "PAGE_GATEWAY_URL_INVALID";
+  | "PAGE_GATEWAY_URL_INVALID"
+  | "PAGE_BUILD_BROKEN";
 
 /**
  * The page cannot use its input; `hint` says what to do, in words for the person at the page.

@@ -33,7 +33,11 @@ const STATE_TEXT: Record<StepState, string> = {
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
-  if (element === null) throw new Error(`the page lacks #${id}`);
+  if (element === null) {
+    throw new VerifyPageError("PAGE_BUILD_BROKEN", `The page lacks #${id}`, {
+      hint: "Rebuild the page (pnpm run build:verify-page) from an unmodified checkout.",
+    });
+  }
   return element as T;
 }
 

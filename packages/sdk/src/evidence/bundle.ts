@@ -6,6 +6,7 @@
  * a stream (the decisions are read twice, once to size them for the tar header), so its size is not
  * bounded by memory. `verifyEvidenceBundle` (`ancora-verify --pack FILE`) checks it against the chain.
  */
+
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
@@ -18,6 +19,7 @@ import {
   tarHeader,
   tarPadding,
 } from "@ancora/verifier";
+import { InternalError } from "../errors.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import { type EvidencePackOptions, evidencePack } from "./pack.js";
@@ -119,7 +121,11 @@ export async function writeEvidenceBundle(
       await write(chunk);
     }
     // The log is append-only and read below the pack's size: a second pass gives the same bytes.
-    if (written !== size) throw new Error(`bundle file ${path}: ${written} bytes written, ${size} announced`);
+    if (written !== size) {
+      throw new InternalError("A bundle file's bytes differ from the size announced in its header", {
+        evidence: { path, written, size },
+      });
+    }
     await write(tarPadding(size));
     sums.push(`${hash.digest("hex")}  ${path.slice(BUNDLE_FILES.dir.length + 1)}`);
     files++;

@@ -3,9 +3,11 @@
  * ADDRESS` runs (the verifier's `verifyAgainstChain`, registry read at one block), plus the times of
  * the anchors' blocks as the chain reports them.
  */
+
 import { registryView, verifyAgainstChain } from "@ancora/verifier";
 import { nodeSha256, openLocalLog } from "@ancora/verifier/node";
 import type { Address, PublicClient } from "viem";
+import { InternalError } from "../errors.js";
 import type { EvidenceChainCheck } from "./types.js";
 
 /** What {@link checkAgainstChain} found. */
@@ -52,7 +54,11 @@ export async function checkAgainstChain(options: {
     local.close();
   }
   const stream = result.streams[0];
-  if (stream === undefined) throw new Error(`verifyAgainstChain returned no result for ${options.stream}`);
+  if (stream === undefined) {
+    throw new InternalError("The chain check returned no result for the stream", {
+      evidence: { stream: options.stream },
+    });
+  }
   const blockTimes = new Map<number, string>();
   const wanted = [...new Set(options.blocks)].filter((b) => BigInt(b) <= view.blockNumber);
   for (let i = 0; i < wanted.length; i += BLOCK_READS_IN_FLIGHT) {

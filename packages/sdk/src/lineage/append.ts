@@ -6,7 +6,7 @@
  * rows are committed together or not at all.
  */
 import type Database from "better-sqlite3";
-import { StreamUnknownError } from "../errors.js";
+import { InternalError, StreamUnknownError } from "../errors.js";
 import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { type Draft, StreamWriter, type Written } from "../internal/stream-writer.js";
 import type { StreamLedger } from "../stream-ledger.js";
@@ -89,6 +89,6 @@ export function appendKinds<T>(
 /** The CID text and seq of the single record a call wrote. */
 export function only(written: readonly Written[]): { seq: number; cid: string; ts: string } {
   const w = written[0];
-  if (w === undefined) throw new TypeError("no record was written");
+  if (w === undefined) throw new InternalError("An append wrote no record");
   return { seq: w.seq, cid: w.cid.toString(), ts: w.record.ts };
 }
