@@ -7,8 +7,7 @@
  * hashing and storage, and a JSON form ({@link checkpointToJSON}; root as 0x-hex, head as a CID string)
  * that survives JSON.stringify for APIs and files.
  */
-import { decodeCanonical } from "./canonical/decode.js";
-import { encodeCanonical } from "./canonical/encode.js";
+import { validatedCodec } from "./canonical/validated-codec.js";
 import type { BlockCid } from "./cid.js";
 import { toHex } from "./internal/binary-text.js";
 import {
@@ -88,9 +87,7 @@ export function validateCheckpoint(value: unknown, path = "$"): Checkpoint {
  * ```
  */
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
-  const bytes = encodeCanonical(checkpoint, { maxBytes: MAX_CHECKPOINT_BYTES });
-  validateCheckpoint(checkpoint);
-  return bytes;
+  return checkpointCodec.encode(checkpoint);
 }
 
 /**
@@ -102,8 +99,10 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
  * ```
  */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
-  return validateCheckpoint(decodeCanonical(bytes, { maxBytes: MAX_CHECKPOINT_BYTES }));
+  return checkpointCodec.decode(bytes);
 }
+
+const checkpointCodec = validatedCodec(validateCheckpoint, MAX_CHECKPOINT_BYTES);
 
 /**
  * The JSON form of a checkpoint (validated first).

@@ -10,9 +10,9 @@
  * Core checks the offline part ({@link verifyReceiptOffline}). That the checkpoint really is anchored
  * at `anchor` needs an RPC endpoint and belongs to `@ancora/verifier`.
  */
-import { decodeCanonical } from "./canonical/decode.js";
-import { encodeCanonical } from "./canonical/encode.js";
+
 import { childPath } from "./canonical/path.js";
+import { validatedCodec } from "./canonical/validated-codec.js";
 import {
   type Checkpoint,
   type CheckpointJSON,
@@ -254,9 +254,7 @@ export function validateReceipt(value: unknown, path = "$"): AnyReceipt {
  * ```
  */
 export function encodeReceipt(receipt: AnyReceipt): Uint8Array {
-  const bytes = encodeCanonical(receipt, { maxBytes: MAX_RECEIPT_BYTES });
-  validateReceipt(receipt);
-  return bytes;
+  return receiptCodec.encode(receipt);
 }
 
 /**
@@ -268,8 +266,10 @@ export function encodeReceipt(receipt: AnyReceipt): Uint8Array {
  * ```
  */
 export function decodeReceipt(bytes: Uint8Array): AnyReceipt {
-  return validateReceipt(decodeCanonical(bytes, { maxBytes: MAX_RECEIPT_BYTES }));
+  return receiptCodec.decode(bytes);
 }
+
+const receiptCodec = validatedCodec<AnyReceipt>(validateReceipt, MAX_RECEIPT_BYTES);
 
 /**
  * The JSON form of a receipt (validated first), in the receipt's own version.

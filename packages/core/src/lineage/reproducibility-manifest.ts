@@ -4,8 +4,7 @@
  * format faster than records); a `reproducibility` record holds its digest, `sha256:` + hex of the
  * document's canonical DAG-JSON bytes, and the CID of the model or training record it reproduces.
  */
-import { decodeCanonical } from "../canonical/decode.js";
-import { encodeCanonical } from "../canonical/encode.js";
+import { validatedCodec } from "../canonical/validated-codec.js";
 import { sha256 as defaultSha256, type Sha256 } from "../hash.js";
 import {
   expectKeys,
@@ -86,9 +85,7 @@ export function validateReproducibilityManifest(value: unknown): Reproducibility
  * ```
  */
 export function encodeReproducibilityManifest(manifest: ReproducibilityManifest): Uint8Array {
-  const bytes = encodeCanonical(manifest, { maxBytes: MAX_REPRODUCIBILITY_MANIFEST_BYTES });
-  validateReproducibilityManifest(manifest);
-  return bytes;
+  return manifestCodec.encode(manifest);
 }
 
 /**
@@ -101,10 +98,10 @@ export function encodeReproducibilityManifest(manifest: ReproducibilityManifest)
  * ```
  */
 export function decodeReproducibilityManifest(bytes: Uint8Array): ReproducibilityManifest {
-  return validateReproducibilityManifest(
-    decodeCanonical(bytes, { maxBytes: MAX_REPRODUCIBILITY_MANIFEST_BYTES }),
-  );
+  return manifestCodec.decode(bytes);
 }
+
+const manifestCodec = validatedCodec(validateReproducibilityManifest, MAX_REPRODUCIBILITY_MANIFEST_BYTES);
 
 /**
  * The digest a `reproducibility` record carries for a manifest: `sha256:` + hex of its canonical bytes.

@@ -32,7 +32,6 @@ import {
   manualClock,
   newLogger,
   STREAM,
-  settle,
   settleWithClock,
   twoStreamsCheckpointed,
 } from "../testing/anchoring-chain.js";

@@ -3,11 +3,12 @@
  * on demand) `confirmations: 2` drains without another block, saying so once through `onNotice`; on a
  * node that does not automine the requested confirmations stand and the anchor waits for each block.
  */
+
 import { createPublicClient, createWalletClient, http, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../logger.js";
-import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
+import { configuredLogger } from "../testing/configured-logger.js";
+import { DEV_KEY_1 } from "../testing/fixtures.js";
 import { type HttpChain, httpChain } from "../testing/http-chain.js";
 import { createAnchorer } from "./anchorer.js";
 import type { AnchorNotice } from "./anchorer-options.js";
@@ -21,12 +22,7 @@ afterEach(async () => {
 async function setup() {
   const c = await httpChain({ streams: [STREAM], anchorers: [DEV_KEY_1] });
   cleanups.push(() => c.rpc.stop());
-  const temp = tempStore();
-  cleanups.push(() => temp.cleanup());
-  const logger = createLogger({ path: temp.path, stream: STREAM, model: MODEL, commitment: "plain" });
-  cleanups.push(() => logger.close());
-  logger.setConfig(CONFIG);
-  await logger.record({ features: { income: 52_000 }, output: { label: "approve" }, score: 0.7 });
+  const logger = await configuredLogger(cleanups, { stream: STREAM, decisions: 1 });
   logger.checkpoint();
   const notices: AnchorNotice[] = [];
   const anchorer = createAnchorer({

@@ -7,8 +7,8 @@
 import type { AncoraError } from "@ancora/core";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../logger.js";
-import { CONFIG, DEV_KEY_1, MODEL, tempStore } from "../testing/fixtures.js";
+import { configuredLogger } from "../testing/configured-logger.js";
+import { DEV_KEY_1 } from "../testing/fixtures.js";
 import { httpChain } from "../testing/http-chain.js";
 import type { AnchorErrorContext, Recovery } from "./anchorer-options.js";
 import { startAnchoringWorker } from "./worker.js";
@@ -23,12 +23,7 @@ describe("anchoring worker through an outage", () => {
   it("reports the outage with its next attempt, tries no job, and calls onRecovered when the chain answers", async () => {
     const c = await httpChain({ streams: [STREAM], anchorers: [DEV_KEY_1] });
     cleanups.push(() => c.rpc.stop());
-    const temp = tempStore();
-    cleanups.push(() => temp.cleanup());
-    const logger = createLogger({ path: temp.path, stream: STREAM, model: MODEL, commitment: "plain" });
-    cleanups.push(() => logger.close());
-    logger.setConfig(CONFIG);
-    await logger.record({ features: { a: 1 }, output: 1, score: 0.9 });
+    const logger = await configuredLogger(cleanups, { stream: STREAM, decisions: 1 });
     logger.checkpoint();
     const errors: Array<{ error: AncoraError; context: AnchorErrorContext }> = [];
     const recoveries: Recovery[] = [];

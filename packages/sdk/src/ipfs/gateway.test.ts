@@ -3,11 +3,12 @@
  * as the trustless gateway spec says, CARs read back by the verifier's CAR gateway fetcher (which
  * checks every block), and the answers to bad requests.
  */
+
 import { ArgumentError, computeCid } from "@ancora/core";
 import { carGatewayFetcher, readCarBlocks } from "@ancora/verifier/node";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import type { ProvenanceLogger } from "../logger.js";
+import { configuredLogger } from "../testing/configured-logger.js";
 import { MAX_GATEWAY_BATCH } from "./gateway.js";
 import { type IpfsNode, startIpfsNode } from "./node.js";
 
@@ -17,14 +18,7 @@ afterEach(async () => {
 });
 
 async function setup(): Promise<{ logger: ProvenanceLogger; node: IpfsNode; url: string; cids: string[] }> {
-  const temp = tempStore();
-  cleanups.push(temp.cleanup);
-  const logger = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
-  cleanups.push(() => logger.close());
-  logger.setConfig(CONFIG);
-  await Promise.all(
-    Array.from({ length: 60 }, (_, i) => logger.record({ features: { i }, output: { i }, score: i / 60 })),
-  );
+  const logger = await configuredLogger(cleanups, { decisions: 60 });
   const node = await startIpfsNode({ store: logger.store, gateway: true });
   cleanups.push(() => node.stop());
   const url = node.gatewayUrl as string;

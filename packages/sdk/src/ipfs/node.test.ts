@@ -2,12 +2,13 @@
  * Two Helia nodes on loopback, no bootstrap or discovery: one serves a store's records and manifests
  * straight from SQLite, the other fetches them by CID over bitswap and checks their hashes.
  */
+
 import { type BlockCid, computeCid, decodeManifest, manifestBlock, parseBlockCid } from "@ancora/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { putManifest } from "../anchoring/anchor-store.js";
 import { connectionOf } from "../internal/store-handle.js";
-import { createLogger, type ProvenanceLogger } from "../logger.js";
-import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import type { ProvenanceLogger } from "../logger.js";
+import { configuredLogger } from "../testing/configured-logger.js";
 import { type IpfsNode, startIpfsNode } from "./node.js";
 import { SqliteBlockstore } from "./sqlite-blockstore.js";
 
@@ -17,14 +18,7 @@ afterEach(async () => {
 });
 
 async function setup(): Promise<{ logger: ProvenanceLogger; server: IpfsNode; client: IpfsNode }> {
-  const temp = tempStore();
-  cleanups.push(temp.cleanup);
-  const logger = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain" });
-  cleanups.push(() => logger.close());
-  logger.setConfig(CONFIG);
-  await Promise.all(
-    Array.from({ length: 40 }, (_, i) => logger.record({ features: { i }, output: { i }, score: i / 40 })),
-  );
+  const logger = await configuredLogger(cleanups, { decisions: 40 });
   const server = await startIpfsNode({ store: logger.store });
   cleanups.push(() => server.stop());
   expect(server.addresses.every((a) => a.startsWith("/ip4/127.0.0.1/tcp/"))).toBe(true);
