@@ -1,15 +1,16 @@
 /**
- * Every ```ts block of README.md and docs/*.md type-checks against the workspace's sources, with the
- * repository's compiler settings (strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess, …), as
- * a reader would paste it into a module of their own. A block that cannot stand alone (a fragment) says
- * so on the line above it, `<!-- illustrative: why -->`; those are counted and skipped, and any other
- * block that does not compile fails the test with the compiler's message and the block's place.
+ * Every ```ts block of README.md, docs/*.md and each package's README.md type-checks against the
+ * workspace's sources, with the repository's compiler settings (strict, exactOptionalPropertyTypes,
+ * noUncheckedIndexedAccess, …), as a reader would paste it into a module of their own. A block that
+ * cannot stand alone (a fragment) says so on the line above it, `<!-- illustrative: why -->`; those are
+ * counted and skipped, and any other block that does not compile fails the test with the compiler's
+ * message and the block's place. Each package's README has at least one block that type-checks.
  *
  * Every other block (shell, Python, JSON, SQL, text) says on the line above it either which test runs it as written,
  * `<!-- tested: test/e2e/file.test.ts -->` (the file must exist and read that page), or why it is an
  * example only, `<!-- illustrative: why -->`; an unmarked shell block fails the test.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -64,11 +65,15 @@ function fencedBlocks(file: string, markdown: string, lang: string): (Block & { 
   return blocks;
 }
 
+/** README.md, docs/*.md and each package's README.md (the page npm shows; a package without one fails). */
 const PAGES = (): string[] => [
   "README.md",
   ...readdirSync(join(ROOT, "docs"))
     .filter((f) => f.endsWith(".md"))
     .map((f) => `docs/${f}`),
+  ...readdirSync(join(ROOT, "packages"))
+    .filter((dir) => existsSync(join(ROOT, "packages", dir, "package.json")))
+    .map((dir) => `packages/${dir}/README.md`),
 ];
 
 function allBlocks(): Block[] {
@@ -195,6 +200,12 @@ describe("the documentation's TypeScript", () => {
     const checked = blocks.filter((b) => b.illustrative === undefined);
     const skipped = blocks.filter((b) => b.illustrative !== undefined);
     expect(checked.length).toBeGreaterThan(0);
+    // Each package's README shows a minimal example that compiles.
+    const packagePages = PAGES().filter((page) => page.startsWith("packages/"));
+    const withoutExample = packagePages.filter(
+      (page) => !checked.some((b) => b.place.startsWith(`${page}:`)),
+    );
+    expect(withoutExample, "package READMEs without a type-checked ```ts example").toEqual([]);
     const failures = [...typeCheck(checked)].filter(([, errors]) => errors.length > 0);
     expect(failures.map(([place, errors]) => `${place}\n  ${errors.join("\n  ")}`).join("\n")).toBe("");
     console.info(`${checked.length} TypeScript blocks type-checked, ${skipped.length} illustrative skipped`);
