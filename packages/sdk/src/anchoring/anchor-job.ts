@@ -289,7 +289,7 @@ async function anchorFresh(
     }
     prevManifest = await previousManifest(ctx, stream, streamId, chainSize, state);
   }
-  const sink = { db: ctx.db, store: ctx.store, onManifest: ctx.onManifest };
+  const sink = { db: ctx.db, store: ctx.store, onManifest: ctx.onManifest, cache: ctx.manifests };
   const manifest = await buildManifests(sink, stream, chainSize, size, root, prevManifest);
   const prepared: PreparedAnchor = {
     stream,

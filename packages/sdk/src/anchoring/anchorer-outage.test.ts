@@ -9,19 +9,22 @@
  * the fee cap holds, receipts verify offline and on chain, and an ethers signer can anchor.
  */
 import { createRegistryReader, encodeStreamId, provenanceRegistryAbi, retireStream } from "@ancora/contracts";
-import { verifyConsistency } from "@ancora/core";
+import { decodeManifest, MAX_MANIFEST_RECORDS, manifestCidFromDigest, verifyConsistency } from "@ancora/core";
 import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import {
   type AbiFunction,
   createPublicClient,
   getAbiItem,
+  type Hex,
   hexToBytes,
   http,
   type PublicClient,
   toFunctionSelector,
+  toHex,
 } from "viem";
 import { hardhat } from "viem/chains";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectionOf } from "../internal/store-handle.js";
 import {
   anchorerFor,
   chain,
@@ -32,9 +35,11 @@ import {
   manualClock,
   newLogger,
   STREAM,
+  settle,
   settleWithClock,
   twoStreamsCheckpointed,
 } from "../testing/anchoring-chain.js";
+import { getManifestBytes } from "./anchor-store.js";
 import type { AnchorErrorContext, Recovery } from "./anchorer-options.js";
 
 afterEach(cleanUpAnchoring);
@@ -215,6 +220,59 @@ describe("anchorer", () => {
     const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
     expect(checkpoints).toHaveLength(2);
     expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);
+  });
+
+  it("builds the backlog's full manifests while the chain is down; the anchor after it builds only the last", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const announced: string[] = [];
+    const anchorer = anchorerFor(c, logger, {
+      confirmations: 1,
+      policy: false,
+      onManifest: (m) => {
+        announced.push(m.cid);
+      },
+    });
+    await log(logger, 10);
+    logger.checkpoint();
+    await settle(c, anchorer);
+    const first = announced.at(-1);
+    const db = connectionOf(logger.store);
+    const stored = () => db.prepare("SELECT count(*) FROM manifests").pluck().get() as number;
+    const before = stored();
+    c.flaky.down = true;
+    await log(logger, 2 * MAX_MANIFEST_RECORDS + 50);
+    logger.checkpoint();
+    await anchorer.tick();
+    // The two full manifests are built and stored, the partial one is left; nothing is announced.
+    expect(stored()).toBe(before + 2);
+    expect(announced).toHaveLength(1);
+    c.flaky.down = false;
+    await settle(c, anchorer);
+    expect(stored()).toBe(before + 3);
+    expect(announced).toHaveLength(4); // every manifest of the anchor is announced (pinned) once
+    // The anchored manifest chains back through the two built ahead to the previous anchor's.
+    let cid = announced.at(-1) as string;
+    let records = 0;
+    while (cid !== first) {
+      const manifest = decodeManifest(getManifestBytes(db, cid) as Uint8Array);
+      for (const [i, record] of manifest.records.entries()) {
+        expect(record.toString()).toBe(logger.store.get(STREAM, manifest.from + i)?.cid);
+      }
+      records += manifest.records.length;
+      cid = manifest.prev?.toString() as string;
+    }
+    expect(records).toBe(2 * MAX_MANIFEST_RECORDS + 50);
+    // One anchor for the backlog, of the log's root, naming that last manifest.
+    const history = await createRegistryReader(c.publicClient, c.registry).verifyHistory(
+      encodeStreamId(STREAM),
+    );
+    const last = history.anchors.at(-1);
+    const size = logger.store.stream(STREAM).size;
+    expect(history.anchors).toHaveLength(2);
+    expect(Number(last?.treeSize)).toBe(size);
+    expect(last?.root).toBe(toHex(logger.store.consistencyProof(STREAM, size, size).root2));
+    expect(manifestCidFromDigest(hexToBytes(last?.manifestDigest as Hex)).toString()).toBe(announced.at(-1));
   });
 
   it("a simulation the transport drops is retried once; dropped twice it is the chain unavailable, not a revert", async () => {

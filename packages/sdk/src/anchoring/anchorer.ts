@@ -42,6 +42,7 @@ import {
   type ParsedOptions,
   parseOptions,
 } from "./anchorer-options.js";
+import { ManifestCache, prebuildManifests } from "./manifests.js";
 import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.js";
 import type { PassContext } from "./pass-context.js";
 import { backfillLinks, ReorgWatch } from "./reorgs.js";
@@ -51,6 +52,8 @@ import { type PreparedAnchor, TransactionSender } from "./transactions.js";
 
 /** Anchors per `anchorBatch` transaction: keeps a batch far below the block gas limit. */
 const MAX_BATCH_ANCHORS = 16;
+/** Manifests built ahead per pass while the chain is unreachable (each lists 3,800 records). */
+const PREBUILD_PER_PASS = 64;
 
 /** What one {@link Anchorer.tick} did. */
 export interface TickResult {
@@ -130,6 +133,7 @@ export class Anchorer {
   readonly #sender: TransactionSender;
   readonly #chain: ChainProbe;
   readonly #reorgs = new ReorgWatch();
+  readonly #manifests = new ManifestCache();
   readonly #now: () => number;
   readonly #random: () => number;
   /**
@@ -299,6 +303,7 @@ export class Anchorer {
       report: (error, context) => this.#report(error, context),
       onAnchored: (anchor) => options.onAnchored?.(anchor),
       onManifest: options.onManifest,
+      manifests: this.#manifests,
     };
   }
 
@@ -309,7 +314,10 @@ export class Anchorer {
     // touched: they could only fail too, and their backoff would grow with the outage, so the first
     // anchor after a long outage would wait minutes with the chain healthy.
     const head = await this.#chain.probe();
-    if (head === undefined) return result;
+    if (head === undefined) {
+      this.#prebuild();
+      return result;
+    }
     if (this.#chain.confirmations === undefined && !(await this.#chain.planConfirmations())) return result;
     const pass = this.#pass();
     try {
@@ -424,7 +432,8 @@ export class Anchorer {
     const sent: PendingSend[] = [];
     const succeeded = (items: PendingSend[]) => {
       sent.push(...items);
-      for (const { job, covered } of items) {
+      for (const { job, covered, prepared } of items) {
+        this.#manifests.forget(prepared.stream); // built ahead for this anchor: used now
         result.submitted++;
         result.superseded += this.#completeCovered(covered);
         this.#recheckLater(job.id);
@@ -482,6 +491,33 @@ export class Anchorer {
 
   #report(error: unknown, context: AnchorErrorContext): void {
     this.#lastError = reportError(this.#options, error, context);
+  }
+
+  /**
+   * While the chain is unreachable, the manifests the next anchors will need are built a few at a time
+   * (./manifests.ts, prebuildManifests), so that the first anchor after an outage of any length has
+   * only its last manifest left to build. Only once the chain has answered (its anchors are known).
+   */
+  #prebuild(): void {
+    const chainId = this.#chain.chainId;
+    if (chainId === undefined) return;
+    const db = this.#db;
+    for (const stream of this.#o.streams) {
+      const id = streamIdOf(db, stream);
+      if (id === undefined) continue;
+      try {
+        const anchored = listAnchors(db, stream, this.#where("confirmed")).at(-1);
+        prebuildManifests(
+          { db, store: this.#store, cache: this.#manifests },
+          stream,
+          anchored,
+          latestCheckpointSize(db, id),
+          PREBUILD_PER_PASS,
+        );
+      } catch (error) {
+        this.#report(error, { stream });
+      }
+    }
   }
 
   /** Checkpoints every stream whose policy is due; returns how many checkpoints were made. */

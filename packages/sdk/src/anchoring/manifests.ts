@@ -3,12 +3,19 @@
  * split where one manifest would list too many, chained through `prev` from the previous anchor's.
  * Shared by the anchorer and by anchoring past a misstated anchor (./misstated.ts).
  */
-import { type BlockCid, manifestBlock, parseBlockCid, splitManifestRanges } from "@ancora/core";
+import {
+  type BlockCid,
+  computeCid,
+  MAX_MANIFEST_RECORDS,
+  manifestBlock,
+  parseBlockCid,
+  splitManifestRanges,
+} from "@ancora/core";
 import type Database from "better-sqlite3";
 import { AnchorError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import type { AncoraStore } from "../store.js";
-import { putManifest, recordCids, streamIdOf } from "./anchor-store.js";
+import { getManifestBytes, putManifest, recordCids, streamIdOf } from "./anchor-store.js";
 
 /** Receives each manifest block after it is stored (e.g. to pin it); its errors fail the anchor. */
 export type ManifestSink = (block: {
@@ -16,6 +23,112 @@ export type ManifestSink = (block: {
   cid: string;
   bytes: Uint8Array;
 }) => Promise<void> | void;
+
+/**
+ * Manifests built ahead of their anchor (while the chain was unreachable, see {@link prebuildManifests}),
+ * by stream, range and previous manifest. Only CIDs are kept: the bytes are in the store, and a reused
+ * manifest's bytes are checked against its CID before use.
+ */
+export class ManifestCache {
+  readonly #built = new Map<string, string>();
+
+  static key(stream: string, from: number, size: number, prev: BlockCid | undefined): string {
+    return `${stream}\u0000${from}\u0000${size}\u0000${prev?.toString() ?? ""}`;
+  }
+
+  get(key: string): string | undefined {
+    return this.#built.get(key);
+  }
+
+  set(key: string, cid: string): void {
+    this.#built.set(key, cid);
+  }
+
+  /** Forgets a stream's manifests (after its anchor, or when the chain moved elsewhere). */
+  forget(stream: string): void {
+    for (const key of this.#built.keys()) if (key.startsWith(`${stream}\u0000`)) this.#built.delete(key);
+  }
+}
+
+/** One manifest of records `from` … `size` − 1 (not stored). */
+function oneManifest(
+  ctx: { db: Database.Database; store: AncoraStore },
+  stream: string,
+  streamId: number,
+  range: { from: number; size: number },
+  root: Uint8Array,
+  prev: BlockCid | undefined,
+): { cid: BlockCid; bytes: Uint8Array } {
+  const cids = recordCids(ctx.db, streamId, range.from, range.size).map((text) => {
+    const cid = parseBlockCid(text);
+    if (cid === undefined) throw new AnchorError("ANCHOR_INVALID_OPTION", "A stored record CID is malformed");
+    return cid;
+  });
+  const block = manifestBlock(
+    {
+      v: 1,
+      stream,
+      from: range.from,
+      size: range.size,
+      root,
+      head: cids[cids.length - 1] as BlockCid,
+      records: cids,
+      ...(prev === undefined ? {} : { prev }),
+    },
+    nodeSha256,
+  );
+  return { cid: block.cid, bytes: block.bytes };
+}
+
+/** A manifest built ahead and stored, when its stored bytes still hash to its CID. */
+function reuse(db: Database.Database, cache: ManifestCache | undefined, key: string) {
+  const text = cache?.get(key);
+  if (text === undefined) return undefined;
+  const bytes = getManifestBytes(db, text);
+  if (bytes === undefined) return undefined;
+  const cid = computeCid(bytes, nodeSha256);
+  return cid.toString() === text ? { cid, bytes } : undefined;
+}
+
+/**
+ * While the chain is unreachable: builds and stores, a few per call, the full manifests (exactly
+ * {@link MAX_MANIFEST_RECORDS} records each) that the stream's next anchor will need, chained from its
+ * last confirmed anchor, so that after an outage of any length the first anchor only builds its last,
+ * partial manifest. Nothing is pinned or announced until an anchor names them; if the chain moved on
+ * elsewhere in the meantime, they are not used.
+ */
+export function prebuildManifests(
+  ctx: { db: Database.Database; store: AncoraStore; cache: ManifestCache },
+  stream: string,
+  anchored: { size: number; manifestCid: string } | undefined,
+  checkpointed: number,
+  budget: number,
+): number {
+  const streamId = streamIdOf(ctx.db, stream);
+  if (streamId === undefined) return 0;
+  const from = anchored?.size ?? 0;
+  if (checkpointed <= from) return 0;
+  let prev = anchored === undefined ? undefined : parseBlockCid(anchored.manifestCid);
+  if (anchored !== undefined && prev === undefined) return 0;
+  let built = 0;
+  for (const range of splitManifestRanges(from, checkpointed)) {
+    if (range.size - range.from < MAX_MANIFEST_RECORDS) break; // the last, partial one changes
+    const key = ManifestCache.key(stream, range.from, range.size, prev);
+    const known = reuse(ctx.db, ctx.cache, key);
+    if (known !== undefined) {
+      prev = known.cid;
+      continue;
+    }
+    if (built >= budget) break;
+    const root = ctx.store.consistencyProof(stream, range.size, range.size).root2;
+    const manifest = oneManifest(ctx, stream, streamId, range, root, prev);
+    putManifest(ctx.db, streamId, { cid: manifest.cid.toString(), ...range, bytes: manifest.bytes });
+    ctx.cache.set(key, manifest.cid.toString());
+    prev = manifest.cid;
+    built++;
+  }
+  return built;
+}
 
 /**
  * Builds (and stores) the manifests for seqs `from` … `size` − 1, chained from `prev`: one, or several
@@ -28,7 +141,12 @@ export type ManifestSink = (block: {
  * ```
  */
 export async function buildManifests(
-  ctx: { db: Database.Database; store: AncoraStore; onManifest?: ManifestSink | undefined },
+  ctx: {
+    db: Database.Database;
+    store: AncoraStore;
+    onManifest?: ManifestSink | undefined;
+    cache?: ManifestCache | undefined;
+  },
   stream: string,
   from: number,
   size: number,
@@ -41,27 +159,11 @@ export async function buildManifests(
   let last: { cid: string; digest: Uint8Array } | undefined;
   const built: Array<{ cid: string; from: number; size: number; bytes: Uint8Array }> = [];
   for (const range of splitManifestRanges(from, size)) {
-    const cids = recordCids(db, streamId, range.from, range.size).map((text) => {
-      const cid = parseBlockCid(text);
-      if (cid === undefined)
-        throw new AnchorError("ANCHOR_INVALID_OPTION", "A stored record CID is malformed");
-      return cid;
-    });
-    const rangeRoot =
+    const key = ManifestCache.key(stream, range.from, range.size, previous);
+    const rangeRoot = () =>
       range.size === size ? root : store.consistencyProof(stream, range.size, range.size).root2;
-    const block = manifestBlock(
-      {
-        v: 1,
-        stream,
-        from: range.from,
-        size: range.size,
-        root: rangeRoot,
-        head: cids[cids.length - 1] as BlockCid,
-        records: cids,
-        ...(previous === undefined ? {} : { prev: previous }),
-      },
-      nodeSha256,
-    );
+    const block =
+      reuse(db, ctx.cache, key) ?? oneManifest(ctx, stream, streamId, range, rangeRoot(), previous);
     const cid = block.cid.toString();
     built.push({ cid, from: range.from, size: range.size, bytes: block.bytes });
     previous = block.cid;

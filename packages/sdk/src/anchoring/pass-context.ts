@@ -9,7 +9,7 @@ import type { PublicClient } from "viem";
 import type { AncoraStore } from "../store.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import type { AnchorErrorContext } from "./anchorer-options.js";
-import type { ManifestSink } from "./manifests.js";
+import type { ManifestCache, ManifestSink } from "./manifests.js";
 import type { TransactionSender } from "./transactions.js";
 
 export interface PassContext {
@@ -35,4 +35,6 @@ export interface PassContext {
   report: (error: unknown, context: AnchorErrorContext) => void;
   onAnchored: (anchor: AnchoredCheckpoint) => void;
   onManifest: ManifestSink | undefined;
+  /** Manifests built ahead of their anchor while the chain was unreachable. */
+  manifests: ManifestCache;
 }
