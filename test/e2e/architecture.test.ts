@@ -1,8 +1,9 @@
 /**
  * docs/architecture.md is held to the tree: the packages and what each may import (the table, each
  * package.json and every `@ancora/*` import in its sources agree), every folder of every package's
- * `src/` is described under its package and every folder the page names exists, and no source file
- * outside generated code exceeds the size where one file starts to hold several jobs.
+ * `src/` is described under its package and every folder the page names exists, every error class of
+ * a package is in its errors.ts and every throw is typed, and no source file outside generated code
+ * exceeds the size where one file starts to hold several jobs.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -133,6 +134,27 @@ describe("docs/architecture.md matches the tree", () => {
     for (const m of PAGE.matchAll(/`((?:packages|test|bench|scripts|contracts|docs)\/[^`\s]+\.[a-z]+)`/g)) {
       expect(existsSync(join(ROOT, m[1] as string)), `${m[1]} exists`).toBe(true);
     }
+  });
+
+  it("keeps every exported error class of a package in its errors.ts, and every throw typed", () => {
+    const misplaced: string[] = [];
+    const untyped: string[] = [];
+    for (const row of rows) {
+      for (const file of filesUnder(join(ROOT, row.folder, "src"), isSource)) {
+        const path = relative(ROOT, file);
+        if (/\.test\.ts$|\/testing\/|\/generated\//.test(path)) continue;
+        const lines = readFileSync(file, "utf8").split("\n");
+        for (const [i, line] of lines.entries()) {
+          if (/^\s*(\*|\/\/)/.test(line)) continue; // comments and examples
+          if (/\bexport class \w+ extends \w*Error\b/.test(line) && !path.endsWith("/errors.ts")) {
+            misplaced.push(`${path}:${i + 1}`);
+          }
+          if (/\bthrow new (Error|TypeError|RangeError)\(/.test(line)) untyped.push(`${path}:${i + 1}`);
+        }
+      }
+    }
+    expect(misplaced).toEqual([]);
+    expect(untyped).toEqual([]);
   });
 
   it(`keeps every source file under ${MAX_LINES} lines, generated code aside`, () => {

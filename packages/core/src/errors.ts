@@ -160,3 +160,14 @@ export class InvariantError extends AncoraError<"INTERNAL_INVARIANT"> {
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new InvariantError(message);
 }
+
+/** Codes of {@link ManifestError}. */
+export type ManifestErrorCode = "MANIFEST_TOO_MANY_RECORDS";
+
+/** A manifest cannot be built as asked (a range too long for one block: split it). */
+export class ManifestError extends AncoraError<ManifestErrorCode> {
+  override name = "ManifestError";
+  constructor(code: ManifestErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}

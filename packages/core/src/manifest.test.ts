@@ -3,14 +3,13 @@ import { readFileSync } from "node:fs";
 import * as dagJson from "@ipld/dag-json";
 import { describe, expect, test } from "vitest";
 import { type BlockCid, computeCid, parseBlockCid } from "./cid.js";
-import { EncodingError, SchemaError } from "./errors.js";
+import { EncodingError, ManifestError, SchemaError } from "./errors.js";
 import {
   decodeManifest,
   encodeManifest,
   MAX_MANIFEST_BYTES,
   MAX_MANIFEST_RECORDS,
   type Manifest,
-  ManifestError,
   manifestBlock,
   manifestCidFromDigest,
   manifestDigest,

@@ -13,13 +13,14 @@
  * {@link MAX_MANIFEST_RECORDS} records; a longer range is split into a chain of manifests, each closing
  * at an intermediate checkpoint ({@link splitManifestRanges}), and only the last one is anchored.
  */
+
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 import { decodeCanonical } from "./canonical/decode.js";
 import { encodeCanonical } from "./canonical/encode.js";
 import { childPath } from "./canonical/path.js";
 import { type BlockCid, computeCid, parseBlockCid, RAW_CODEC, SHA2_256_CODE } from "./cid.js";
-import { AncoraError, type AncoraErrorOptions, ArgumentError, SchemaError } from "./errors.js";
+import { ArgumentError, ManifestError, SchemaError } from "./errors.js";
 import type { Sha256 } from "./hash.js";
 import {
   expectBlockCid,
@@ -70,17 +71,6 @@ export interface ManifestBlock {
   manifest: Manifest;
   bytes: Uint8Array;
   cid: BlockCid;
-}
-
-/** Codes of {@link ManifestError}. */
-export type ManifestErrorCode = "MANIFEST_TOO_MANY_RECORDS";
-
-/** A manifest cannot be built as asked (a range too long for one block: split it). */
-export class ManifestError extends AncoraError<ManifestErrorCode> {
-  override name = "ManifestError";
-  constructor(code: ManifestErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
-    super(code, shortMessage, options);
-  }
 }
 
 const REQUIRED = ["v", "stream", "from", "size", "root", "head", "records"] as const;

@@ -123,20 +123,6 @@ export class BatchEntryError extends AncoraError<"BATCH_ENTRY_FAILED"> {
   }
 }
 
-/**
- * A condition the SDK itself guarantees did not hold: a bug in Ancora, never the caller's input or the
- * state of the store. `evidence` says where; report it with the message.
- */
-export class InternalError extends AncoraError<"INTERNAL_INVARIANT"> {
-  override name = "InternalError";
-  constructor(shortMessage: string, options: AncoraErrorOptions = {}) {
-    super("INTERNAL_INVARIANT", shortMessage, {
-      hint: "This is a bug in Ancora: please report it with this message; nothing was written.",
-      ...options,
-    });
-  }
-}
-
 /** Every code an SDK call can throw besides core's and the verifier's own. */
 export type SdkErrorCode =
   | InputErrorCode
@@ -338,4 +324,25 @@ export class PinError extends AncoraError<PinErrorCode> {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }
+}
+
+/** Codes of {@link CarError}. */
+export type CarErrorCode = "CAR_INVALID";
+
+/** A malformed CAR: what is wrong and where (`evidence.offset`). */
+export class CarError extends AncoraError<CarErrorCode> {
+  override name = "CarError";
+  constructor(shortMessage: string, options: AncoraErrorOptions = {}) {
+    super("CAR_INVALID", shortMessage, {
+      hint: "The bytes are not a CAR v1 stream (header { roots, version: 1 }, then length-prefixed sections).",
+      ...options,
+    });
+  }
+}
+
+/** The error `interface-store` specifies for a missing key (matched by name by Helia). */
+export class BlockNotFoundError extends Error {
+  static override name = "NotFoundError";
+  override name = "NotFoundError";
+  readonly code = "ERR_NOT_FOUND";
 }

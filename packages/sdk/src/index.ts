@@ -8,7 +8,9 @@ export {
   type RpcEndpoints,
   rpcEndpointsProblem,
   rpcTransport,
+  type SampleChainVerification,
   splitRpcUrls,
+  verifySampleChain,
 } from "@ancora/verifier";
 export type { AnchoredCheckpoint, AnchorStatus } from "./anchoring/anchor-store.js";
 export { type AnchorBacklog, Anchorer, createAnchorer, type TickResult } from "./anchoring/anchorer.js";
@@ -102,7 +104,6 @@ export {
   ExportFileError,
   InputError,
   type InputErrorCode,
-  InternalError,
   IpfsIdentityError,
   type IpfsIdentityErrorCode,
   LabelUnknownError,
@@ -192,7 +193,7 @@ export {
   renderLineage,
   svgOfLineage,
 } from "./lineage/render.js";
-export { type SampleChainVerification, verifySampleChain } from "./lineage/verify-chain.js";
+
 export { createLogger, type DecisionEntry, ProvenanceLogger, type WrapOptions } from "./logger.js";
 export {
   DEFAULT_MAX_BATCH,

@@ -128,3 +128,40 @@ export class CliError extends AncoraError<CliErrorCode> {
 
 /** Every code @ancora/service throws itself (SDK, verifier and core codes pass through). */
 export type AnyServiceErrorCode = ServiceErrorCode | CliErrorCode;
+
+/** Codes of {@link IngestError}. */
+export type IngestErrorCode =
+  | "INGEST_BAD_JSON"
+  | "INGEST_NOT_OBJECT"
+  | "INGEST_UNKNOWN_KIND"
+  | "INGEST_MISSING_FIELD"
+  | "INGEST_UNKNOWN_FIELD"
+  | "INGEST_BAD_FIELD"
+  | "INGEST_BAD_STREAM"
+  | "INGEST_BAD_MODEL"
+  | "INGEST_NOT_ENCODABLE"
+  | "INGEST_EMPTY"
+  | "INGEST_CONFIG_MISSING"
+  | "INGEST_LABEL_UNKNOWN";
+
+/**
+ * A line of `ancora ingest` input that cannot be logged. `evidence.line` is its 1-based line number;
+ * messages and evidence name fields, never values (inputs may be personal data).
+ */
+export class IngestError extends AncoraError<IngestErrorCode> {
+  override name = "IngestError";
+  readonly line: number | undefined;
+  constructor(
+    code: IngestErrorCode,
+    line: number | undefined,
+    shortMessage: string,
+    options: AncoraErrorOptions = {},
+  ) {
+    super(code, line === undefined ? shortMessage : `line ${line}: ${shortMessage}`, {
+      hint: "Fix the line and run ingest again: nothing from this input was written.",
+      ...options,
+      evidence: { ...(line === undefined ? {} : { line }), ...options.evidence },
+    });
+    this.line = line;
+  }
+}

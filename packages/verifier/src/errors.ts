@@ -161,4 +161,52 @@ export type VerifierErrorCode =
   | ChainVerifyErrorCode
   | PublicVerifyErrorCode
   | ParallelOptionErrorCode
-  | UsageErrorCode;
+  | UsageErrorCode
+  | OffLogDocumentErrorCode
+  | "TAR_INVALID"
+  | "RANGE_WORKER_FAILED";
+
+/** Ways an off-log document can fail against its record. */
+export type OffLogDocumentErrorCode =
+  /** The record bytes are not a canonical, valid v1 record. */
+  | "DOCUMENT_RECORD_INVALID"
+  /** The record is of a kind that commits to no off-log document. */
+  | "DOCUMENT_RECORD_KIND"
+  /** SHA-256 of the document is not the digest on the record. */
+  | "DOCUMENT_DIGEST_MISMATCH"
+  /** The capsule's length is not the size on the record. */
+  | "DOCUMENT_SIZE_MISMATCH"
+  /** The digest matches, but the document is not a valid reproducibility manifest v1. */
+  | "DOCUMENT_INVALID";
+
+/** An off-log document does not match its record; `evidence` holds digests, sizes and the record CID. */
+export class OffLogDocumentError extends AncoraError<OffLogDocumentErrorCode> {
+  override name = "OffLogDocumentError";
+  constructor(code: OffLogDocumentErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
+    super(code, shortMessage, options);
+  }
+}
+
+/** A tar archive that cannot be read as a bundle; `offset` is where in the archive reading failed. */
+export class TarFormatError extends AncoraError<"TAR_INVALID"> {
+  override name = "TarFormatError";
+  /** Byte offset in the archive where reading failed. */
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super("TAR_INVALID", message, {
+      hint: "The file is not an Ancora bundle as written (truncated, or changed): ask for it again.",
+      evidence: { offset },
+    });
+    this.offset = offset;
+  }
+}
+
+/** Why a range could not be checked on a worker thread (the caller then verifies it serially). */
+export class RangeWorkerError extends AncoraError<"RANGE_WORKER_FAILED"> {
+  override name = "RangeWorkerError";
+  constructor(message: string) {
+    super("RANGE_WORKER_FAILED", message, {
+      hint: "Nothing to do: the range is verified on the calling thread instead.",
+    });
+  }
+}

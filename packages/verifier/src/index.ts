@@ -3,7 +3,7 @@
  * and never opens a database or socket itself; a store, IPFS or a test supplies a record source.
  */
 export { BUNDLE_DIR, BUNDLE_FILES, BUNDLE_MANIFESTS, BUNDLE_RECEIPTS } from "./bundle/format.js";
-export { readTar, TAR_BLOCK, TAR_END, TarFormatError, tarHeader, tarPadding } from "./bundle/tar.js";
+export { readTar, TAR_BLOCK, TAR_END, tarHeader, tarPadding } from "./bundle/tar.js";
 export {
   type BundleFailure,
   type BundleVerification,
@@ -42,18 +42,27 @@ export { type IndexColumns, indexColumns } from "./columns.js";
 export {
   ChainVerifyError,
   type ChainVerifyErrorCode,
+  OffLogDocumentError,
+  type OffLogDocumentErrorCode,
   PublicVerifyError,
   type PublicVerifyErrorCode,
+  RangeWorkerError,
   SourceError,
   type SourceErrorCode,
   StreamVerifierError,
   type StreamVerifierErrorCode,
+  TarFormatError,
   type VerifierErrorCode,
 } from "./errors.js";
 export { withFailures } from "./failures.js";
 export {
-  OffLogDocumentError,
-  type OffLogDocumentErrorCode,
+  type ChainLink,
+  type LineageProof,
+  type SampleChain,
+  type SampleChainVerification,
+  verifySampleChain,
+} from "./lineage-chain.js";
+export {
   type OffLogDocumentKind,
   type OffLogDocumentResult,
   verifyOffLogDocument,

@@ -10,7 +10,8 @@ import {
 } from "@ancora/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OffLogDocumentError, verifyOffLogDocument } from "./lineage-documents.js";
+import { OffLogDocumentError } from "./errors.js";
+import { verifyOffLogDocument } from "./lineage-documents.js";
 
 const TS = "2025-02-01T09:00:00.000Z";
 const PREV = computeCid(new Uint8Array([1])) as BlockCid;

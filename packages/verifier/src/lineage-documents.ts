@@ -4,8 +4,8 @@
  * log (and anchored); the document is handed over later by whoever holds it, so both arrive as
  * untrusted bytes and every way they can fail is a typed result, never an exception.
  */
+
 import {
-  AncoraError,
   type AncoraErrorOptions,
   type AncoraRecord,
   type BlockCid,
@@ -15,27 +15,7 @@ import {
   documentDigest,
   type Sha256,
 } from "@ancora/core";
-
-/** Ways an off-log document can fail against its record. */
-export type OffLogDocumentErrorCode =
-  /** The record bytes are not a canonical, valid v1 record. */
-  | "DOCUMENT_RECORD_INVALID"
-  /** The record is of a kind that commits to no off-log document. */
-  | "DOCUMENT_RECORD_KIND"
-  /** SHA-256 of the document is not the digest on the record. */
-  | "DOCUMENT_DIGEST_MISMATCH"
-  /** The capsule's length is not the size on the record. */
-  | "DOCUMENT_SIZE_MISMATCH"
-  /** The digest matches, but the document is not a valid reproducibility manifest v1. */
-  | "DOCUMENT_INVALID";
-
-/** An off-log document does not match its record; `evidence` holds digests, sizes and the record CID. */
-export class OffLogDocumentError extends AncoraError<OffLogDocumentErrorCode> {
-  override name = "OffLogDocumentError";
-  constructor(code: OffLogDocumentErrorCode, shortMessage: string, options: AncoraErrorOptions = {}) {
-    super(code, shortMessage, options);
-  }
-}
+import { OffLogDocumentError, type OffLogDocumentErrorCode } from "./errors.js";
 
 /** The kinds whose records commit to an off-log document. */
 export type OffLogDocumentKind = "reproducibility" | "capsule";

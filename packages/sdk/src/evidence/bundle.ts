@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { receiptToJSON } from "@ancora/core";
+import { InvariantError, receiptToJSON } from "@ancora/core";
 import {
   BUNDLE_FILES,
   BUNDLE_MANIFESTS,
@@ -19,7 +19,6 @@ import {
   tarHeader,
   tarPadding,
 } from "@ancora/verifier";
-import { InternalError } from "../errors.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import { type EvidencePackOptions, evidencePack } from "./pack.js";
@@ -122,7 +121,7 @@ export async function writeEvidenceBundle(
     }
     // The log is append-only and read below the pack's size: a second pass gives the same bytes.
     if (written !== size) {
-      throw new InternalError("A bundle file's bytes differ from the size announced in its header", {
+      throw new InvariantError("A bundle file's bytes differ from the size announced in its header", {
         evidence: { path, written, size },
       });
     }

@@ -4,10 +4,10 @@
  * the anchors' blocks as the chain reports them.
  */
 
+import { InvariantError } from "@ancora/core";
 import { registryView, verifyAgainstChain } from "@ancora/verifier";
 import { nodeSha256, openLocalLog } from "@ancora/verifier/node";
 import type { Address, PublicClient } from "viem";
-import { InternalError } from "../errors.js";
 import type { EvidenceChainCheck } from "./types.js";
 
 /** What {@link checkAgainstChain} found. */
@@ -55,7 +55,7 @@ export async function checkAgainstChain(options: {
   }
   const stream = result.streams[0];
   if (stream === undefined) {
-    throw new InternalError("The chain check returned no result for the stream", {
+    throw new InvariantError("The chain check returned no result for the stream", {
       evidence: { stream: options.stream },
     });
   }

@@ -5,7 +5,8 @@
 import { CID, computeCid } from "@ancora/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CarError, carHeader, carSection, encodeCar, readCar } from "./car.js";
+import { CarError } from "../errors.js";
+import { carHeader, carSection, encodeCar, readCar } from "./car.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const dagPbCid = CID.parse("bafybeiezeyx7h7pdosanovqb32gcuoi5ny6btkozfoatom3wljah43rrve");

@@ -8,22 +8,10 @@
  * form above, any number of roots) and the sections, and leaves checking each block against its CID
  * to the caller.
  */
-import { AncoraError, type AncoraErrorOptions, CID, encodeVarint } from "@ancora/core";
+
+import { CID, encodeVarint } from "@ancora/core";
 import { readCar as readCarSections } from "@ancora/verifier/node";
-
-/** Codes of {@link CarError}. */
-export type CarErrorCode = "CAR_INVALID";
-
-/** A malformed CAR: what is wrong and where (`evidence.offset`). */
-export class CarError extends AncoraError<CarErrorCode> {
-  override name = "CarError";
-  constructor(shortMessage: string, options: AncoraErrorOptions = {}) {
-    super("CAR_INVALID", shortMessage, {
-      hint: "The bytes are not a CAR v1 stream (header { roots, version: 1 }, then length-prefixed sections).",
-      ...options,
-    });
-  }
-}
+import { CarError } from "../errors.js";
 
 /** A CID as the framing needs it: its binary form. */
 interface CidBytes {

@@ -8,22 +8,17 @@
  * transaction each), then looks again. Blocks that are not Ancora's (put by Helia, e.g. fetched for a
  * caller) live in memory only.
  */
+
 import type { CID } from "@ancora/core";
 import type Database from "better-sqlite3";
 import type { Blockstore, InputPair, Pair } from "interface-blockstore";
+import { BlockNotFoundError } from "../errors.js";
 
 type AbortOptions = { signal?: AbortSignal };
 
 import { indexNewRecords, prefixOf } from "../internal/cid-index.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
-
-/** The error `interface-store` specifies for a missing key (matched by name by Helia). */
-export class BlockNotFoundError extends Error {
-  static override name = "NotFoundError";
-  override name = "NotFoundError";
-  readonly code = "ERR_NOT_FOUND";
-}
 
 async function concat(
   bytes: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,

@@ -5,8 +5,9 @@
  * subject index, blobs, capsule keys) are inserted in that same transaction: a record and its index
  * rows are committed together or not at all.
  */
+import { InvariantError } from "@ancora/core";
 import type Database from "better-sqlite3";
-import { InternalError, StreamUnknownError } from "../errors.js";
+import { StreamUnknownError } from "../errors.js";
 import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { type Draft, StreamWriter, type Written } from "../internal/stream-writer.js";
 import type { StreamLedger } from "../stream-ledger.js";
@@ -89,6 +90,6 @@ export function appendKinds<T>(
 /** The CID text and seq of the single record a call wrote. */
 export function only(written: readonly Written[]): { seq: number; cid: string; ts: string } {
   const w = written[0];
-  if (w === undefined) throw new InternalError("An append wrote no record");
+  if (w === undefined) throw new InvariantError("An append wrote no record");
   return { seq: w.seq, cid: w.cid.toString(), ts: w.record.ts };
 }

@@ -4,27 +4,15 @@
  * pure proof functions of @ancora/core. Format: docs/lineage.md, "Lineage graphs".
  */
 
+import type { LineageProof } from "@ancora/verifier";
+
+export type { LineageProof };
+
 /** Format version of {@link LineageGraph}. */
 export const LINEAGE_GRAPH_VERSION = 1;
 
 /** What a node is: a record kind of the log, or an external source a dataset names. */
 export type LineageNodeKind = "source" | "dataset" | "training" | "model" | "decision" | "reproducibility";
-
-/** An RFC 9162 inclusion proof of a node's record in its stream's tree, hashes as 0x-hex. */
-export interface LineageProof {
-  /** Leaf index (the record's seq). */
-  index: number;
-  /** Tree size the proof is for: the latest checkpoint's size, or the head's when none covers it. */
-  size: number;
-  /** 0x-hex SHA-256(0x00 ‖ CID bytes). */
-  leafHash: string;
-  /** 0x-hex hashes, leaf to root. */
-  proof: string[];
-  /** 0x-hex root the proof leads to. */
-  root: string;
-  /** True when `size` is a stored checkpoint (which anchoring commits on chain); false: the live head. */
-  checkpointed: boolean;
-}
 
 /** One node: a record (with its CID, place in the log and proof) or an external source. */
 export interface LineageNode {

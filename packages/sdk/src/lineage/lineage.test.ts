@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { hashLeaf, parseBlockCid, verifyInclusion } from "@ancora/core";
+import { verifySampleChain } from "@ancora/verifier";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { logCapsule, openLoggedCapsule } from "../capsules/logged-capsule.js";
@@ -23,7 +24,6 @@ import {
 } from "./kinds.js";
 import { lineageGraph, proveSampleInTraining } from "./query.js";
 import { renderLineage } from "./render.js";
-import { verifySampleChain } from "./verify-chain.js";
 
 const D = (s: string) => sha256Digest(new TextEncoder().encode(s));
 const sample = (i: number) => new Uint8Array(createHash("sha256").update(`sample-${i}`).digest());

@@ -12,6 +12,7 @@ import {
   MemoryNodeStore,
   toHex,
 } from "@ancora/core";
+import type { ChainLink, SampleChain } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import { InputError, LineageError } from "../errors.js";
 import { findRecordByCid } from "../internal/cid-index.js";
@@ -26,6 +27,8 @@ import {
   type LineageNodeKind,
   type LineageProof,
 } from "./graph.js";
+
+export type { ChainLink, SampleChain };
 
 /** Default number of descendant decisions listed in a graph. */
 export const DEFAULT_LINEAGE_DECISIONS = 20;
@@ -299,30 +302,6 @@ function modelDecisions(db: Database.Database, model: ModelView): Located[] {
     if (record.kind === "decision" && record.body.model.hash === model.weights) out.push({ ...row, record });
   }
   return out;
-}
-
-/** One link of a sample's proof chain: a record, its CID, and its inclusion proof in its stream. */
-export interface ChainLink {
-  cid: string;
-  stream: string;
-  seq: number;
-  /** The record's canonical bytes, base64 (RFC 4648 §4, padded). */
-  record: string;
-  proof: LineageProof;
-}
-
-/** The proof that a sample was used: sample → dataset root → training run → model → decision. */
-export interface SampleChain {
-  v: 1;
-  /** 0x-hex of the sample's 32-byte hash. */
-  sample: string;
-  dataset: ChainLink;
-  /** The sample's RFC 9162 proof in the dataset's tree (hashes 0x-hex). */
-  sampleProof: { index: number; size: number; proof: string[] };
-  training: ChainLink;
-  model: ChainLink;
-  /** A decision the model made (the one asked for, else its first); absent when it made none. */
-  decision?: ChainLink;
 }
 
 function chainLink(store: AncoraStore, located: Located): ChainLink {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IngestError, parseIngestInput, parseLine } from "./ingest-parse.js";
+import { IngestError } from "../errors.js";
+import { parseIngestInput, parseLine } from "./ingest-parse.js";
 
 const MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
 const decision = (extra: Record<string, unknown> = {}) => ({

@@ -6,10 +6,9 @@
  * Validation reuses core's record validators (a probe record around the line's fields) and core's
  * canonical encoder with the SDK's input limit: a line accepted here is a line the SDK accepts.
  */
+
 import { STREAM_NAME_PATTERN } from "@ancora/contracts";
 import {
-  AncoraError,
-  type AncoraErrorOptions,
   computeCid,
   EncodingError,
   encodeCanonical,
@@ -18,43 +17,7 @@ import {
   validateRecord,
 } from "@ancora/core";
 import { DEFAULT_MAX_INPUT_BYTES } from "@ancora/sdk";
-
-/** Codes of {@link IngestError}. */
-export type IngestErrorCode =
-  | "INGEST_BAD_JSON"
-  | "INGEST_NOT_OBJECT"
-  | "INGEST_UNKNOWN_KIND"
-  | "INGEST_MISSING_FIELD"
-  | "INGEST_UNKNOWN_FIELD"
-  | "INGEST_BAD_FIELD"
-  | "INGEST_BAD_STREAM"
-  | "INGEST_BAD_MODEL"
-  | "INGEST_NOT_ENCODABLE"
-  | "INGEST_EMPTY"
-  | "INGEST_CONFIG_MISSING"
-  | "INGEST_LABEL_UNKNOWN";
-
-/**
- * A line of `ancora ingest` input that cannot be logged. `evidence.line` is its 1-based line number;
- * messages and evidence name fields, never values (inputs may be personal data).
- */
-export class IngestError extends AncoraError<IngestErrorCode> {
-  override name = "IngestError";
-  readonly line: number | undefined;
-  constructor(
-    code: IngestErrorCode,
-    line: number | undefined,
-    shortMessage: string,
-    options: AncoraErrorOptions = {},
-  ) {
-    super(code, line === undefined ? shortMessage : `line ${line}: ${shortMessage}`, {
-      hint: "Fix the line and run ingest again: nothing from this input was written.",
-      ...options,
-      evidence: { ...(line === undefined ? {} : { line }), ...options.evidence },
-    });
-    this.line = line;
-  }
-}
+import { IngestError, type IngestErrorCode } from "../errors.js";
 
 /** A decision line. `input` is committed to (never stored), as the SDK's `features`. */
 export interface DecisionLine {

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { createLogger, openStore } from "@ancora/sdk";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { IngestError } from "../errors.js";
 import { ingest } from "./ingest.js";
-import { IngestError, parseIngestInput } from "./ingest-parse.js";
+import { parseIngestInput } from "./ingest-parse.js";
 
 const MODEL = { id: "loan_scorer", version: "2.3.1", hash: `sha256:${"ab".repeat(32)}` };
 const config = (stream = "loans", extra: Record<string, unknown> = {}) =>

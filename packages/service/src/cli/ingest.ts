@@ -11,7 +11,8 @@
  */
 import { existsSync } from "node:fs";
 import { type BatchEntry, BatchEntryError, type CommitmentOption, openStore } from "@ancora/sdk";
-import { IngestError, type IngestLine, LABEL_ID_PATTERN } from "./ingest-parse.js";
+import { IngestError } from "../errors.js";
+import { type IngestLine, LABEL_ID_PATTERN } from "./ingest-parse.js";
 import type { Progress } from "./progress.js";
 
 /** Options of {@link ingest}. */

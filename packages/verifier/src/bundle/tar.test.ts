@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readTar, TAR_END, TarFormatError, tarHeader, tarPadding } from "./tar.js";
+import { TarFormatError } from "../errors.js";
+import { readTar, TAR_END, tarHeader, tarPadding } from "./tar.js";
 
 let dir: string;
 beforeEach(() => {

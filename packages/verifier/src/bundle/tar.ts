@@ -5,23 +5,13 @@
  * or `..` names, duplicates) as malformed: a bundle is attacker-controlled input. Pure (no I/O), so the
  * SDK writes with the same header code the auditor reads with.
  */
+import { TarFormatError } from "../errors.js";
 
 /** Tar's unit: headers and file contents are padded to 512-byte blocks. */
 export const TAR_BLOCK = 512;
 const NAME_BYTES = 100;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** A tar archive that cannot be read as a bundle; `offset` is where in the archive. */
-export class TarFormatError extends Error {
-  override name = "TarFormatError";
-  /** Byte offset in the archive where reading failed. */
-  readonly offset: number;
-  constructor(message: string, offset: number) {
-    super(message);
-    this.offset = offset;
-  }
-}
 
 function putOctal(header: Uint8Array, at: number, width: number, value: number): void {
   const text = value.toString(8).padStart(width - 1, "0");

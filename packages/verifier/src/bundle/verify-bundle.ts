@@ -21,11 +21,12 @@ import type { PublicClient } from "viem";
 import { proveHistoryFromEvents } from "../chain/history-proof.js";
 import { listsCid, type ManifestSummary, summariseManifests } from "../chain/manifest-checks.js";
 import { registryView } from "../chain/viem-registry.js";
+import { TarFormatError } from "../errors.js";
 import { toHex0x } from "../internal/hex.js";
 import { verifyReceiptOnChain } from "../receipt/receipt-on-chain.js";
 import type { BundleFailureCode } from "../result.js";
 import { BUNDLE_FILES, BUNDLE_MANIFESTS, BUNDLE_RECEIPTS } from "./format.js";
-import { readTar, TarFormatError } from "./tar.js";
+import { readTar } from "./tar.js";
 
 /** One finding, with the file (and seq) it concerns and what was expected and found. */
 export interface BundleFailure {

@@ -9,9 +9,10 @@
  * reason in {@link VerifyPool.broken}. Nothing here can make a check pass: a rejection only ever sends
  * a stream to the serial path.
  */
+
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { ParallelOptionError } from "../errors.js";
+import { ParallelOptionError, RangeWorkerError } from "../errors.js";
 import type { RangeChecker, RangeFacts, RecordsRange } from "../range-checker.js";
 import { jobRecords, type LocalRangeJob, packRecords, type RangeJob } from "./range-jobs.js";
 import { RANGE_WORKER_EXEC_ARGV, RANGE_WORKER_URL } from "./worker-script.js";
@@ -93,11 +94,6 @@ interface Slot {
   /** Whether it ever answered: one that never did and dies could not start. */
   answered: boolean;
   dead: boolean;
-}
-
-/** Why a range could not be checked on a worker (the caller verifies serially). */
-export class RangeWorkerError extends Error {
-  override name = "RangeWorkerError";
 }
 
 /**

@@ -4,7 +4,46 @@
  * dishonest writer fails here. Whether each link's root is anchored on chain is the verifier's step.
  */
 import { computeCid, decodeRecord, fromHex, hashLeaf, verifyInclusion } from "@ancora/core";
-import type { ChainLink, SampleChain } from "./query.js";
+
+/** An RFC 9162 inclusion proof of a node's record in its stream's tree, hashes as 0x-hex. */
+export interface LineageProof {
+  /** Leaf index (the record's seq). */
+  index: number;
+  /** Tree size the proof is for: the latest checkpoint's size, or the head's when none covers it. */
+  size: number;
+  /** 0x-hex SHA-256(0x00 ‖ CID bytes). */
+  leafHash: string;
+  /** 0x-hex hashes, leaf to root. */
+  proof: string[];
+  /** 0x-hex root the proof leads to. */
+  root: string;
+  /** True when `size` is a stored checkpoint (which anchoring commits on chain); false: the live head. */
+  checkpointed: boolean;
+}
+
+/** One link of a sample's proof chain: a record, its CID, and its inclusion proof in its stream. */
+export interface ChainLink {
+  cid: string;
+  stream: string;
+  seq: number;
+  /** The record's canonical bytes, base64 (RFC 4648 §4, padded). */
+  record: string;
+  proof: LineageProof;
+}
+
+/** The proof that a sample was used: sample → dataset root → training run → model → decision. */
+export interface SampleChain {
+  v: 1;
+  /** 0x-hex of the sample's 32-byte hash. */
+  sample: string;
+  dataset: ChainLink;
+  /** The sample's RFC 9162 proof in the dataset's tree (hashes 0x-hex). */
+  sampleProof: { index: number; size: number; proof: string[] };
+  training: ChainLink;
+  model: ChainLink;
+  /** A decision the model made (the one asked for, else its first); absent when it made none. */
+  decision?: ChainLink;
+}
 
 /** The result of {@link verifySampleChain}: every failed check, by name. */
 export interface SampleChainVerification {
