@@ -91,7 +91,7 @@ function reuse(db: Database.Database, cache: ManifestCache | undefined, key: str
 }
 
 /**
- * While the chain is unreachable: builds and stores, a few per call, the full manifests (exactly
+ * While the chain is unreachable: builds and stores, until `deadline` (a `Date.now()` time), the full manifests (exactly
  * {@link MAX_MANIFEST_RECORDS} records each) that the stream's next anchor will need, chained from its
  * last confirmed anchor, so that after an outage of any length the first anchor only builds its last,
  * partial manifest. Nothing is pinned or announced until an anchor names them; if the chain moved on
@@ -102,7 +102,7 @@ export function prebuildManifests(
   stream: string,
   anchored: { size: number; manifestCid: string } | undefined,
   checkpointed: number,
-  budget: number,
+  deadline: number,
 ): number {
   const streamId = streamIdOf(ctx.db, stream);
   if (streamId === undefined) return 0;
@@ -119,7 +119,7 @@ export function prebuildManifests(
       prev = known.cid;
       continue;
     }
-    if (built >= budget) break;
+    if (Date.now() >= deadline) break;
     const root = ctx.store.consistencyProof(stream, range.size, range.size).root2;
     const manifest = oneManifest(ctx, stream, streamId, range, root, prev);
     putManifest(ctx.db, streamId, { cid: manifest.cid.toString(), ...range, bytes: manifest.bytes });
