@@ -114,9 +114,12 @@ export function prebuildManifests(
   for (const range of splitManifestRanges(from, checkpointed)) {
     if (range.size - range.from < MAX_MANIFEST_RECORDS) break; // the last, partial one changes
     const key = ManifestCache.key(stream, range.from, range.size, prev);
-    const known = reuse(ctx.db, ctx.cache, key);
-    if (known !== undefined) {
-      prev = known.cid;
+    // Built on an earlier pass: its bytes are checked against its CID when an anchor uses it, not on
+    // every pass (that would re-read and re-hash the whole backlog's manifests each second).
+    const known = ctx.cache.get(key);
+    const knownCid = known === undefined ? undefined : parseBlockCid(known);
+    if (knownCid !== undefined) {
+      prev = knownCid;
       continue;
     }
     if (Date.now() >= deadline) break;
