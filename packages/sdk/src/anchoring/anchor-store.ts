@@ -94,28 +94,41 @@ export function streamIdOf(db: Database.Database, stream: string): number | unde
   return db.prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck().get(stream);
 }
 
+/** The anchors of a stream, of one chain, registry and status when given. */
+const OF_STREAM = `WHERE s.name = @stream AND (@chainId IS NULL OR a.chain_id = @chainId)
+         AND (@registry IS NULL OR a.registry = @registry) AND (@status IS NULL OR a.status = @status)`;
+
+type AnchorFilter = { chainId?: number; registry?: string; status?: AnchorStatus };
+
+function filterParams(stream: string, where: AnchorFilter) {
+  return {
+    stream,
+    chainId: where.chainId ?? null,
+    registry: where.registry ?? null,
+    status: where.status ?? null,
+  };
+}
+
 /** Anchors of a stream (optionally of one registry), by size. */
-export function listAnchors(
+export function listAnchors(db: Database.Database, stream: string, where: AnchorFilter = {}): AnchorRecord[] {
+  return db
+    .prepare<[ReturnType<typeof filterParams>], AnchorRow>(`${SELECT} ${OF_STREAM} ORDER BY a.size`)
+    .all(filterParams(stream, where))
+    .map(fromRow);
+}
+
+/** The largest anchor of a stream that {@link listAnchors} would list, without reading the others. */
+export function latestAnchor(
   db: Database.Database,
   stream: string,
-  where: { chainId?: number; registry?: string; status?: AnchorStatus } = {},
-): AnchorRecord[] {
-  return db
-    .prepare<
-      [{ stream: string; chainId: number | null; registry: string | null; status: string | null }],
-      AnchorRow
-    >(
-      `${SELECT} WHERE s.name = @stream AND (@chainId IS NULL OR a.chain_id = @chainId)
-         AND (@registry IS NULL OR a.registry = @registry) AND (@status IS NULL OR a.status = @status)
-         ORDER BY a.size`,
+  where: AnchorFilter = {},
+): AnchorRecord | undefined {
+  const row = db
+    .prepare<[ReturnType<typeof filterParams>], AnchorRow>(
+      `${SELECT} ${OF_STREAM} ORDER BY a.size DESC LIMIT 1`,
     )
-    .all({
-      stream,
-      chainId: where.chainId ?? null,
-      registry: where.registry ?? null,
-      status: where.status ?? null,
-    })
-    .map(fromRow);
+    .get(filterParams(stream, where));
+  return row === undefined ? undefined : fromRow(row);
 }
 
 export function getAnchor(

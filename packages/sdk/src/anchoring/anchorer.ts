@@ -29,6 +29,7 @@ import {
   type AnchoredCheckpoint,
   completeJobs,
   jobBacklog,
+  latestAnchor,
   latestCheckpointSize,
   listAnchors,
   type OpenAnchorJob,
@@ -254,9 +255,10 @@ export class Anchorer {
       const id = streamIdOf(db, stream);
       const size = id === undefined ? 0 : this.#store.stream(stream).size;
       const checkpointed = id === undefined ? 0 : latestCheckpointSize(db, id);
-      const confirmed =
-        this.#chain.chainId === undefined ? [] : listAnchors(db, stream, this.#where("confirmed"));
-      const anchored = confirmed.at(-1)?.size ?? 0;
+      const anchored =
+        this.#chain.chainId === undefined
+          ? 0
+          : (latestAnchor(db, stream, this.#where("confirmed"))?.size ?? 0);
       return { stream, size, checkpointed, anchored, unanchoredRecords: size - anchored };
     });
     return {
@@ -510,7 +512,7 @@ export class Anchorer {
       const id = streamIdOf(db, stream);
       if (id === undefined) continue;
       try {
-        const anchored = listAnchors(db, stream, this.#where("confirmed")).at(-1);
+        const anchored = latestAnchor(db, stream, this.#where("confirmed"));
         prebuildManifests(
           { db, store: this.#store, cache: this.#manifests },
           stream,
