@@ -163,6 +163,7 @@ export type VerifierErrorCode =
   | ParallelOptionErrorCode
   | UsageErrorCode
   | OffLogDocumentErrorCode
+  | OptionalDependencyErrorCode
   | "TAR_INVALID"
   | "RANGE_WORKER_FAILED";
 
@@ -208,5 +209,40 @@ export class RangeWorkerError extends AncoraError<"RANGE_WORKER_FAILED"> {
     super("RANGE_WORKER_FAILED", message, {
       hint: "Nothing to do: the range is verified on the calling thread instead.",
     });
+  }
+}
+
+/** Codes of {@link OptionalDependencyError}. */
+export type OptionalDependencyErrorCode = "OPTIONAL_DEPENDENCY_MISSING";
+
+/**
+ * A feature needs a package that is an optional peer dependency and is not installed (the embedded
+ * IPFS node and bitswap need Helia and libp2p; Kubo pinning needs kubo-rpc-client; SVG lineage needs
+ * Graphviz). The message names the `npm install` command to run; `evidence` names the feature and the
+ * packages it needs, with their version ranges.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await startBitswapFetcher({ peers });
+ * } catch (error) {
+ *   if (error instanceof OptionalDependencyError) console.error(error.install); // npm install helia@^7.1.15 …
+ * }
+ * ```
+ */
+export class OptionalDependencyError extends AncoraError<OptionalDependencyErrorCode> {
+  override name = "OptionalDependencyError";
+  /** The command that installs what the feature needs, e.g. `npm install kubo-rpc-client@^7.1.0`. */
+  readonly install: string;
+  constructor(feature: string, packages: Readonly<Record<string, string>>, cause?: unknown) {
+    const install = `npm install ${Object.entries(packages)
+      .map(([name, range]) => `${name}@${range}`)
+      .join(" ")}`;
+    super("OPTIONAL_DEPENDENCY_MISSING", `${feature} needs optional packages that are not installed`, {
+      hint: `Run \`${install}\` in your project (they are optional peer dependencies, left out of a lean install).`,
+      evidence: { feature, packages: { ...packages } },
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.install = install;
   }
 }

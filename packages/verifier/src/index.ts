@@ -44,6 +44,8 @@ export {
   type ChainVerifyErrorCode,
   OffLogDocumentError,
   type OffLogDocumentErrorCode,
+  OptionalDependencyError,
+  type OptionalDependencyErrorCode,
   PublicVerifyError,
   type PublicVerifyErrorCode,
   RangeWorkerError,

@@ -4,11 +4,19 @@
  * they read; every block is checked against its CID before it is returned.
  */
 export {
+  OptionalDependencyError,
+  type OptionalDependencyErrorCode,
   ParallelOptionError,
   type ParallelOptionErrorCode,
   SourceError,
   type SourceErrorCode,
 } from "./errors.js";
+export {
+  assertInstalled,
+  HELIA_PACKAGES,
+  importOptional,
+  isMissingPackage,
+} from "./optional-dependency.js";
 export {
   type BlockingOutcome,
   type BlockingVerifyOptions,
@@ -65,6 +73,7 @@ export {
 export {
   DEFAULT_HELIA_LISTEN,
   type OfflineHelia,
+  type OfflineHeliaKey,
   type OfflineHeliaOptions,
   startOfflineHelia,
 } from "./sources/helia-node.js";

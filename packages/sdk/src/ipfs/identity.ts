@@ -7,8 +7,10 @@
 import { randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { importOptional } from "@ancora/verifier/node";
 import type { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { IpfsIdentityError } from "../errors.js";
+import { IPFS_NODE_PACKAGES } from "../optional-packages.js";
 
 /** A libp2p private key (what `privateKeyFromProtobuf` gives). */
 export type PrivateKey = ReturnType<typeof privateKeyFromProtobuf>;
@@ -23,7 +25,11 @@ export type PrivateKey = ReturnType<typeof privateKeyFromProtobuf>;
  * ```
  */
 export async function loadOrCreateIdentity(path: string): Promise<PrivateKey> {
-  const keys = await import("@libp2p/crypto/keys");
+  const keys = await importOptional(
+    "The IPFS node's identity file",
+    IPFS_NODE_PACKAGES,
+    () => import("@libp2p/crypto/keys"),
+  );
   const existing = read(path);
   if (existing !== undefined) return decode(keys, existing, path);
   const key: PrivateKey = await keys.generateKeyPair("Ed25519");

@@ -6,8 +6,9 @@
  */
 
 import { ArgumentError, type CID, computeCid, VerificationError } from "@ancora/core";
-import { DEFAULT_HELIA_LISTEN, startOfflineHelia } from "@ancora/verifier/node";
+import { DEFAULT_HELIA_LISTEN, importOptional, startOfflineHelia } from "@ancora/verifier/node";
 import type { Blockstore } from "interface-blockstore";
+import { IPFS_NODE_PACKAGES } from "../optional-packages.js";
 import type { AncoraStore } from "../store.js";
 import { type BlockGateway, type BlockGatewayOptions, startBlockGateway } from "./gateway.js";
 import { loadOrCreateIdentity } from "./identity.js";
@@ -59,7 +60,9 @@ export interface IpfsNode {
 }
 
 /**
- * Starts an embedded IPFS node on loopback.
+ * Starts an embedded IPFS node on loopback. Helia and libp2p are optional peer dependencies of the SDK:
+ * without them this throws `OPTIONAL_DEPENDENCY_MISSING` (an `OptionalDependencyError` whose message
+ * names the `npm install` to run).
  *
  * @example
  * ```ts
@@ -70,7 +73,11 @@ export interface IpfsNode {
 export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<IpfsNode> {
   // Loaded on first use, so `import "@ancora/sdk"` does not pay for libp2p (startOfflineHelia loads
   // the rest).
-  const { multiaddr } = await import("@multiformats/multiaddr");
+  const [{ multiaddr }, { MemoryBlockstore }] = await importOptional(
+    "The embedded IPFS node (startIpfsNode)",
+    IPFS_NODE_PACKAGES,
+    () => Promise.all([import("@multiformats/multiaddr"), import("blockstore-core")]),
+  );
   const sqlite = options.store === undefined ? undefined : new SqliteBlockstore(options.store);
   if (options.gateway !== undefined && options.gateway !== false && sqlite === undefined) {
     throw new ArgumentError("An IPFS node's gateway serves a store: pass `store` with `gateway`", {
@@ -94,8 +101,7 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
   }
   const privateKey =
     options.identityFile === undefined ? undefined : await loadOrCreateIdentity(options.identityFile);
-  const blockstore: Blockstore =
-    sqlite ?? options.blockstore ?? new (await import("blockstore-core")).MemoryBlockstore();
+  const blockstore: Blockstore = sqlite ?? options.blockstore ?? new MemoryBlockstore();
   const helia = await startOfflineHelia({
     blockstore,
     listen: options.listen ?? DEFAULT_LISTEN,
@@ -103,7 +109,7 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
     ...(privateKey === undefined ? {} : { privateKey }),
   });
   const connect = async (address: string): Promise<void> => {
-    await helia.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) });
+    await helia.dial(address, { signal: AbortSignal.timeout(10_000) });
   };
   let gateway: BlockGateway | undefined;
   try {
@@ -119,14 +125,14 @@ export async function startIpfsNode(options: IpfsNodeOptions = {}): Promise<Ipfs
     throw error;
   }
   return {
-    addresses: helia.libp2p.getMultiaddrs().map((a) => a.toString()),
-    peerId: helia.libp2p.peerId.toString(),
+    addresses: helia.addresses(),
+    peerId: helia.peerId,
     ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
     connect,
     async fetch(cid, fetchOptions = {}) {
       const signal = AbortSignal.timeout(fetchOptions.timeoutMs ?? 10_000);
       const parts: Uint8Array[] = [];
-      for await (const part of helia.blockstore.get(cid, { signal })) parts.push(part);
+      for await (const part of helia.get(cid, { signal })) parts.push(part);
       const bytes = new Uint8Array(Buffer.concat(parts));
       if (!computeCid(bytes).equals(cid)) {
         throw new VerificationError("CID_MISMATCH", "A fetched block does not hash to its CID", {

@@ -3,8 +3,10 @@
  * WebAssembly, `@viz-js/viz`), Mermaid, or JSON. Kinds are told apart by shape and colour, CIDs are
  * shortened, and labels carry name, version and place in the log (stream#seq).
  */
+import { importOptional } from "@ancora/verifier/node";
 import { InputError } from "../errors.js";
 import { plural } from "../evidence/document.js";
+import { GRAPHVIZ_PACKAGES } from "../optional-packages.js";
 import { type LineageGraph, type LineageNode, type LineageNodeKind, shortCid } from "./graph.js";
 
 /** Output formats of {@link renderLineage}. */
@@ -180,12 +182,22 @@ let vizPromise: Promise<import("@viz-js/viz").Viz> | undefined;
 
 /** Graphviz (WebAssembly) is loaded once per process, on the first SVG. */
 async function viz(): Promise<import("@viz-js/viz").Viz> {
-  vizPromise ??= import("@viz-js/viz").then((m) => m.instance());
+  vizPromise ??= importOptional(
+    "Lineage as SVG (Graphviz)",
+    GRAPHVIZ_PACKAGES,
+    () => import("@viz-js/viz"),
+  ).then((m) => m.instance());
+  // A failed load is not kept: installing the package and trying again works without a restart.
+  vizPromise.catch(() => {
+    vizPromise = undefined;
+  });
   return vizPromise;
 }
 
 /**
  * The graph as an SVG document, laid out by Graphviz (`dot` engine) running as WebAssembly.
+ * `@viz-js/viz` is an optional peer dependency: without it this throws `OPTIONAL_DEPENDENCY_MISSING`
+ * (the message names the `npm install` to run). The other formats need nothing extra.
  *
  * @example
  * ```ts

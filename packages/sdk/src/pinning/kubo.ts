@@ -7,15 +7,21 @@
  * dist/src/dag/import.js reads exactly that; ipfs/ipfs-docs#1980 documents the NDJSON shape). A non-empty
  * `PinErrorMsg` means the root could not be pinned, typically because a block it links is missing.
  */
-import { create } from "kubo-rpc-client";
+import { assertInstalled, importOptional, OptionalDependencyError } from "@ancora/verifier/node";
+import type { KuboRPCClient } from "kubo-rpc-client";
 import { PinError } from "../errors.js";
+import { KUBO_PACKAGES } from "../optional-packages.js";
 import type { PinBlock, PinCar, PinningService } from "./adapter.js";
 import { parseRetryAfter, pinErrorForStatus } from "./http-status.js";
 import type { KuboServiceOptions } from "./options.js";
 import { markPortable } from "./portable.js";
 
+/** What needs kubo-rpc-client, as its absence is reported. */
+const FEATURE = "Pinning to Kubo (kuboService)";
+
 /**
- * A Kubo RPC adapter.
+ * A Kubo RPC adapter. `kubo-rpc-client` is an optional peer dependency: checked here (a missing one
+ * throws `OPTIONAL_DEPENDENCY_MISSING`, naming the `npm install` to run), loaded at the first upload.
  *
  * @example
  * ```ts
@@ -29,13 +35,20 @@ export function kuboService(options: KuboServiceOptions = {}): PinningService {
   if (url === undefined || url === "") {
     throw new PinError("PIN_INVALID_OPTION", "Kubo needs an RPC URL (option `url` or KUBO_RPC_URL)");
   }
-  const client = create({
-    url,
-    timeout: options.timeoutMs ?? 30_000,
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-  });
-  const failure = (error: unknown): PinError => {
-    if (error instanceof PinError) return error;
+  assertInstalled(FEATURE, KUBO_PACKAGES, () => import.meta.resolve("kubo-rpc-client"));
+  let loaded: Promise<KuboRPCClient> | undefined;
+  const connect = (): Promise<KuboRPCClient> => {
+    loaded ??= importOptional(FEATURE, KUBO_PACKAGES, () => import("kubo-rpc-client")).then(({ create }) =>
+      create({
+        url,
+        timeout: options.timeoutMs ?? 30_000,
+        ...(options.headers === undefined ? {} : { headers: options.headers }),
+      }),
+    );
+    return loaded;
+  };
+  const failure = (error: unknown): PinError | OptionalDependencyError => {
+    if (error instanceof PinError || error instanceof OptionalDependencyError) return error;
     const response = (error as { response?: { status?: number; headers?: Headers } }).response;
     const status = typeof response?.status === "number" ? response.status : undefined;
     return pinErrorForStatus("kubo", status, parseRetryAfter(response?.headers?.get("retry-after")), error);
@@ -46,6 +59,7 @@ export function kuboService(options: KuboServiceOptions = {}): PinningService {
       async uploadCar(car: PinCar, uploadOptions = {}) {
         try {
           let root: string | undefined;
+          const client = await connect();
           for await (const result of client.dag.import([new Uint8Array(car.bytes)], {
             pinRoots: true,
             ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
@@ -71,6 +85,7 @@ export function kuboService(options: KuboServiceOptions = {}): PinningService {
       },
       async upload(block: PinBlock, uploadOptions = {}) {
         try {
+          const client = await connect();
           const result = await client.add(new Uint8Array(block.bytes), {
             cidVersion: 1,
             rawLeaves: true,

@@ -5,7 +5,9 @@
  * only by Helia, so the guarantee does not depend on a library's defaults.
  */
 import { ArgumentError } from "@ancora/core";
+import type { Blockstore } from "interface-blockstore";
 import { SourceError } from "../errors.js";
+import { HELIA_PACKAGES, importOptional } from "../optional-dependency.js";
 import { checkBlock, requireBlockCid, throwIfAborted } from "./block-check.js";
 import { startOfflineHelia } from "./helia-node.js";
 import { nodeSha256 } from "./node-sha256.js";
@@ -49,10 +51,8 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return v;
 }
 
-type Store = InstanceType<typeof import("blockstore-core").MemoryBlockstore>;
-
 /** `store`, dropping its oldest blocks once it holds more than `limit` bytes. */
-export function boundedBlockstore<S extends Store>(store: S, limit = BITSWAP_KEPT_BYTES): S {
+export function boundedBlockstore<S extends Blockstore>(store: S, limit = BITSWAP_KEPT_BYTES): S {
   const kept: Array<{ cid: Parameters<S["put"]>[0]; size: number }> = [];
   let bytes = 0;
   const put = store.put.bind(store);
@@ -79,7 +79,8 @@ async function collect(parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>):
 
 /**
  * Starts a client-only Helia node, dials every peer, and returns a {@link BlockFetcher} that asks them
- * for blocks over bitswap.
+ * for blocks over bitswap. Helia and libp2p are optional peer dependencies: without them this throws
+ * `OPTIONAL_DEPENDENCY_MISSING` (an `OptionalDependencyError` naming the `npm install` to run).
  *
  * - A peer that cannot be dialled at start: `SOURCE_UNREACHABLE` (evidence `peer`), node stopped.
  * - A block no connected peer provides within `timeoutMs`: `BLOCK_NOT_FOUND` (evidence `timeoutMs`).
@@ -107,16 +108,17 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
   const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_BITSWAP_TIMEOUT_MS);
   const dialTimeoutMs = positiveInteger("dialTimeoutMs", options.dialTimeoutMs, DEFAULT_DIAL_TIMEOUT_MS);
   // Loaded on first use, so importing the verifier does not pay for libp2p (nor does helia-node.ts).
-  const [{ multiaddr }, { MemoryBlockstore }] = await Promise.all([
-    import("@multiformats/multiaddr"),
-    import("blockstore-core"),
-  ]);
+  const [{ multiaddr }, { MemoryBlockstore }] = await importOptional(
+    "Fetching blocks over bitswap",
+    HELIA_PACKAGES,
+    () => Promise.all([import("@multiformats/multiaddr"), import("blockstore-core")]),
+  );
   if (!Array.isArray(options.peers) || options.peers.length === 0) {
     throw new ArgumentError("startBitswapFetcher needs at least one peer", {
       hint: "Pass the multiaddrs of the nodes serving the log, e.g. an SDK IPFS node's `addresses`.",
     });
   }
-  const peers = options.peers.map((peer) => {
+  const peers: string[] = options.peers.map((peer) => {
     let address: ReturnType<typeof multiaddr>;
     try {
       address = multiaddr(peer);
@@ -129,7 +131,7 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
         evidence: { peer },
       });
     }
-    return { text: peer, address };
+    return peer;
   });
 
   const helia = await startOfflineHelia({ blockstore: boundedBlockstore(new MemoryBlockstore()) });
@@ -141,17 +143,16 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
   };
   for (const peer of peers) {
     try {
-      await helia.libp2p.dial(peer.address, { signal: AbortSignal.timeout(dialTimeoutMs) });
+      await helia.dial(peer, { signal: AbortSignal.timeout(dialTimeoutMs) });
     } catch (error) {
       await close();
       throw new SourceError("SOURCE_UNREACHABLE", "A bitswap peer cannot be dialled", {
         hint: "Check that the node serving the log is running and that its address and peer id are right.",
         cause: error,
-        evidence: { peer: peer.text, dialTimeoutMs },
+        evidence: { peer, dialTimeoutMs },
       });
     }
   }
-  const peerTexts = peers.map((p) => p.text);
 
   const fetch: BlockFetcher = async (cidText, fetchOptions = {}) => {
     const cid = requireBlockCid(cidText);
@@ -167,21 +168,21 @@ export async function startBitswapFetcher(options: BitswapFetcherOptions): Promi
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     const parts: Uint8Array[] = [];
     try {
-      for await (const part of helia.blockstore.get(cid, { signal: combined })) parts.push(part);
+      for await (const part of helia.get(cid, { signal: combined })) parts.push(part);
     } catch (error) {
       throwIfAborted(signal);
-      const connected = !closed && helia.libp2p.getConnections().length > 0;
+      const connected = !closed && helia.connections() > 0;
       if (timeout.aborted && connected) {
         throw new SourceError("BLOCK_NOT_FOUND", `No peer provided the block within ${timeoutMs} ms`, {
           hint: "Check that the peers serve this log (and are caught up), or raise timeoutMs.",
           cause: error,
-          evidence: { cid: cidText, peers: peerTexts, timeoutMs },
+          evidence: { cid: cidText, peers, timeoutMs },
         });
       }
       throw new SourceError("SOURCE_UNREACHABLE", "The bitswap peers are no longer reachable", {
         hint: "Check that the node serving the log is still running, then start a new fetcher.",
         cause: error,
-        evidence: { cid: cidText, peers: peerTexts },
+        evidence: { cid: cidText, peers },
       });
     }
     const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : new Uint8Array(Buffer.concat(parts));
