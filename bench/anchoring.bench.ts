@@ -42,7 +42,17 @@ import {
   startAnchoringWorker,
 } from "../packages/sdk/dist/index.js";
 import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { CONFIG, decisionEntries, type Measurement, MODEL, option, report } from "./lib.ts";
+import {
+  CONFIG,
+  decisionEntries,
+  type Measurement,
+  MODEL,
+  option,
+  printMachineHeader,
+  report,
+} from "./lib.ts";
+
+printMachineHeader();
 
 const RECORDS = option("records", 20_000);
 const IN_FLIGHT = 256;

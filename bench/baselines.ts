@@ -8,15 +8,14 @@
  *     append to find the last hash, then appended to.
  *
  * Both hash the same decision payload (features, output, score) that Ancora commits to.
+ *
+ * And the floors of this machine and disk, which no layout can beat (issue 19): a raw one-table insert
+ * (`RawTableFloor`, in the group commit's transaction size, or one row per transaction for recordSync)
+ * and reading every record's bytes and hashing them (`ReadHashFloor`, for verify).
  */
-import { hash } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import type BetterSqlite3 from "../packages/sdk/node_modules/@types/better-sqlite3/index.d.ts";
-
-// better-sqlite3 is a dependency of @ancora/sdk only; load the copy the SDK uses.
-const requireFromSdk = createRequire(new URL("../packages/sdk/package.json", import.meta.url));
-const Database = requireFromSdk("better-sqlite3") as typeof BetterSqlite3;
+import { type BetterSqlite3, Database } from "./lib.ts";
 
 export interface Payload {
   features: Record<string, unknown>;
@@ -80,5 +79,111 @@ export class JsonlLedger {
     const digest = sha256Hex(JSON.stringify(entry));
     appendFileSync(this.#path, `${JSON.stringify({ ...entry, hash: digest })}\n`);
     return digest;
+  }
+}
+
+/**
+ * The pragmas an Ancora store runs with, as packages/sdk/src/internal/database.ts sets them: WAL, and
+ * synchronous=FULL (the WAL is fsynced at every commit: what the SDK calls durable). Written out here
+ * because `synchronous` belongs to a connection and cannot be read from another one; keep them in step.
+ */
+export const STORE_PRAGMAS = ["journal_mode = WAL", "synchronous = FULL"] as const;
+
+/**
+ * The floor of a durable append on this machine and disk: one table with an INTEGER PRIMARY KEY and
+ * one BLOB of `rowBytes` (one b-tree insert per row), with the store's pragmas, committed in
+ * transactions of `perTransaction` rows (1: the fsync floor of recordSync).
+ */
+export class RawTableFloor {
+  readonly #db: BetterSqlite3.Database;
+  readonly #write: (rows: number) => void;
+  readonly #blobs: Buffer[];
+  #next = 0;
+
+  constructor(path: string, rowBytes: number) {
+    this.#db = new Database(path);
+    for (const pragma of STORE_PRAGMAS) this.#db.pragma(pragma);
+    this.#db.exec("CREATE TABLE IF NOT EXISTS floor (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL) STRICT");
+    // Distinct random rows, made before timing starts: the floor measures SQLite, not a generator.
+    this.#blobs = Array.from({ length: 256 }, () => randomBytes(Math.max(1, Math.round(rowBytes))));
+    const insert = this.#db.prepare<[Buffer]>("INSERT INTO floor (bytes) VALUES (?)");
+    this.#write = this.#db.transaction((rows: number) => {
+      for (let i = 0; i < rows; i++) insert.run(this.#blobs[this.#next++ & 255] as Buffer);
+    });
+  }
+
+  /** Inserts `rows` rows, `perTransaction` to a transaction (each one committed durably). */
+  insert(rows: number, perTransaction: number): void {
+    for (let done = 0; done < rows; done += perTransaction)
+      this.#write(Math.min(perTransaction, rows - done));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
+
+/**
+ * The one place in bench/ that knows how a store lays its records out (issue 19 changes it; every
+ * other figure comes through @ancora/sdk's public API): the table and column holding each record's
+ * encoded bytes. Today: `records.bytes`, one row per record, `kind` = 'decision' for decisions.
+ */
+const RECORDS = { table: "records", bytes: "bytes", decisions: "kind = 'decision'" } as const;
+
+function checkLayout(db: BetterSqlite3.Database): void {
+  const columns = db
+    .prepare<[], string>(`SELECT name FROM pragma_table_info('${RECORDS.table}')`)
+    .pluck()
+    .all();
+  if (!columns.includes(RECORDS.bytes)) {
+    throw new Error(
+      `bench/baselines.ts RECORDS names ${RECORDS.table}.${RECORDS.bytes}, which this store does not have: update it to the new layout`,
+    );
+  }
+}
+
+/** Average size in bytes of a decision record's encoding in the store at `path` (the floor's row size). */
+export function decisionRecordBytes(path: string): number {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    checkLayout(db);
+    return db
+      .prepare<[], number>(
+        `SELECT avg(length(${RECORDS.bytes})) FROM ${RECORDS.table} WHERE ${RECORDS.decisions}`,
+      )
+      .pluck()
+      .get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The floor of verify on one thread: one SELECT over every record's bytes in the store's file, and
+ * SHA-256 of each (what any check of a record's CID must do at least).
+ */
+export class ReadHashFloor {
+  readonly #db: BetterSqlite3.Database;
+  readonly #all: BetterSqlite3.Statement<[], Buffer>;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { readonly: true, fileMustExist: true });
+    checkLayout(this.#db);
+    this.#all = this.#db.prepare<[], Buffer>(`SELECT ${RECORDS.bytes} FROM ${RECORDS.table}`).pluck();
+  }
+
+  /** Reads and hashes every record; returns how many (and a byte of the last digest, so none is skipped). */
+  run(): { records: number; sink: number } {
+    let records = 0;
+    let sink = 0;
+    for (const bytes of this.#all.iterate()) {
+      sink ^= hash("sha256", bytes, "buffer")[0] as number;
+      records++;
+    }
+    return { records, sink };
+  }
+
+  close(): void {
+    this.#db.close();
   }
 }

@@ -2,8 +2,18 @@
  * Tiny benchmark harness: every benchmark prints its figure beside a baseline measured in the same
  * run, so a ratio is meaningful even on a noisy shared machine. Timings never gate tests.
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { DecisionEntry } from "@ancora/sdk";
+import type { DecisionEntry, ProvenanceLogger } from "@ancora/sdk";
+import type BetterSqlite3 from "../packages/sdk/node_modules/@types/better-sqlite3/index.d.ts";
+
+// better-sqlite3 is a dependency of @ancora/sdk only; load the copy the SDK uses, so the floors and the
+// header's SQLite version are those of the library the store runs on.
+const requireFromSdk = createRequire(new URL("../packages/sdk/package.json", import.meta.url));
+export const Database = requireFromSdk("better-sqlite3") as typeof BetterSqlite3;
+export type { BetterSqlite3 };
 
 export interface Measurement {
   name: string;
@@ -127,4 +137,99 @@ export function report(
 /** Prints one progress line to stderr (kept off stdout so the tables stay clean). */
 export function progress(message: string): void {
   process.stderr.write(`  … ${message}\n`);
+}
+
+/**
+ * What a run ran on: CPU model, whether it has SHA extensions (x86 `sha_ni`, arm `sha2`: SHA-256 is
+ * several times faster with them, so floors and ratios depend on it), cores, load average, Node and
+ * SQLite versions. Figures from two machines compare only through their ratios to floors.
+ */
+export function machineHeader(): string[] {
+  let info = "";
+  try {
+    info = readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    // Not Linux: the SHA extensions stay unknown.
+  }
+  const flags = new Set((/^(?:flags|Features)\s*:(.*)$/m.exec(info)?.[1] ?? "").trim().split(/\s+/));
+  const sha = info === "" ? "unknown" : flags.has("sha_ni") || flags.has("sha2") ? "yes" : "no";
+  const memory = new Database(":memory:");
+  const sqlite = memory.prepare<[], string>("select sqlite_version()").pluck().get();
+  memory.close();
+  return [
+    `CPU: ${cpus()[0]?.model.trim() ?? "unknown"}; SHA extensions (sha_ni/sha2): ${sha}; cores: ${availableParallelism()}`,
+    `load average (1/5/15 min): ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" ")}; node ${process.version}; SQLite ${sqlite}; tmp dir ${tmpdir()}`,
+  ];
+}
+
+/** Prints {@link machineHeader} first thing in a benchmark (and at its end, where load may have moved). */
+export function printMachineHeader(): void {
+  console.log(machineHeader().join("  \n"));
+}
+
+/** Median of a list of numbers (NaN when empty). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** p50 and p99 of latency samples. */
+export function percentiles(samples: readonly number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** Resident set size in MiB, after a full GC when the process runs with --expose-gc. */
+export function rssMiB(): number {
+  globalThis.gc?.();
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+/** One timed piece of work: wall time, and CPU time of this process (all its threads). */
+export interface Sample {
+  ops: number;
+  /** Operations per second, wall time. */
+  opsPerSec: number;
+  /** CPU microseconds (user + system, all threads) per operation. */
+  cpuUsPerOp: number;
+}
+
+/**
+ * Times `fn` by wall and CPU time; `fn` returns how many operations it performed. A full GC first
+ * (with --expose-gc), so one case's garbage is not collected on the next case's time.
+ */
+export async function timed(fn: () => number | Promise<number>): Promise<Sample> {
+  globalThis.gc?.();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const ops = await fn();
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ops, opsPerSec: (ops / ms) * 1000, cpuUsPerOp: (used.user + used.system) / ops };
+}
+
+/**
+ * Logs `n` decisions with `inFlight` concurrent `log()` calls at a time (a busy service): each group is
+ * issued in one event-loop turn, so group commit writes it in one transaction (up to the logger's
+ * maxBatch), and the next group starts when all of them are durable.
+ */
+export async function appendConcurrently(
+  logger: ProvenanceLogger,
+  n: number,
+  inFlight: number,
+  next: () => DecisionEntry,
+): Promise<void> {
+  for (let done = 0; done < n; done += inFlight) {
+    const k = Math.min(inFlight, n - done);
+    const calls: Promise<unknown>[] = new Array(k);
+    for (let i = 0; i < k; i++) calls[i] = logger.log(next());
+    await Promise.all(calls);
+  }
 }

@@ -21,7 +21,9 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "@ancora/core";
-import { type Measurement, measure, progress, report } from "./lib.ts";
+import { type Measurement, measure, printMachineHeader, progress, report } from "./lib.ts";
+
+printMachineHeader();
 
 const nodeCreateHash: Sha256 = (data) => createHash("sha256").update(data).digest();
 const nodeOneShot: Sha256 = (data) => hash("sha256", data, "buffer");

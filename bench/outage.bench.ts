@@ -32,7 +32,9 @@ import {
 } from "../packages/sdk/dist/index.js";
 import { TcpProxy } from "../packages/sdk/src/testing/tcp-proxy.ts";
 import { deployLocalRegistry, HARDHAT_DEV_KEY, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { CONFIG, decisionEntries, MODEL, option, progress } from "./lib.ts";
+import { CONFIG, decisionEntries, MODEL, option, printMachineHeader, progress } from "./lib.ts";
+
+printMachineHeader();
 
 const SECONDS = option("seconds", 20);
 const EVERY = option("every", 200);

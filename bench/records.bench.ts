@@ -31,7 +31,9 @@ import {
 } from "@ancora/core";
 import { nodeSha256 as sdkSha256 } from "@ancora/verifier/node";
 import { slabAllocator } from "../packages/sdk/dist/internal/byte-slabs.js";
-import { type Measurement, measure, report } from "./lib.ts";
+import { type Measurement, measure, printMachineHeader, report } from "./lib.ts";
+
+printMachineHeader();
 
 // @ipld/dag-json is a dependency of @ancora/core only; load the copy core uses.
 const requireFromCore = createRequire(new URL("../packages/core/package.json", import.meta.url));

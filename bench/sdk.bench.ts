@@ -20,7 +20,20 @@ import { performance } from "node:perf_hooks";
 import { verifyConsistency, verifyInclusion } from "../packages/core/dist/index.js";
 import { createLogger, type DecisionEntry, type ProvenanceLogger } from "../packages/sdk/dist/index.js";
 import { JsonlLedger, type Payload, SeedChain } from "./baselines.ts";
-import { CONFIG, type Measurement, MODEL, measure, measureAsync, option, progress, report } from "./lib.ts";
+import {
+  appendConcurrently,
+  CONFIG,
+  type Measurement,
+  MODEL,
+  measure,
+  measureAsync,
+  option,
+  percentiles,
+  printMachineHeader,
+  progress,
+  report,
+  rssMiB,
+} from "./lib.ts";
 
 const SIZE = option("size", 100_000);
 const LATENCY_SAMPLES = option("latency", 500);
@@ -41,22 +54,6 @@ function logger(): ProvenanceLogger {
   const created = createLogger({ path: join(dir, `ancora-${stores++}.db`), stream: "credit", model: MODEL });
   created.setConfig(CONFIG);
   return created;
-}
-
-/** Appends `n` records with `inFlight` concurrent record() calls at a time (a busy service). */
-async function appendConcurrently(l: ProvenanceLogger, n: number, inFlight: number): Promise<void> {
-  for (let done = 0; done < n; done += inFlight) {
-    const k = Math.min(inFlight, n - done);
-    const calls: Promise<unknown>[] = new Array(k);
-    for (let i = 0; i < k; i++) calls[i] = l.record(payload());
-    await Promise.all(calls);
-  }
-}
-
-function percentiles(samples: number[]): { p50: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99) };
 }
 
 function latencies(samples: number, fn: () => unknown): { p50: number; p99: number } {
@@ -82,10 +79,7 @@ async function latenciesAsync(
   return percentiles(times);
 }
 
-const rssMiB = () => {
-  globalThis.gc?.();
-  return process.memoryUsage().rss / 2 ** 20;
-};
+printMachineHeader();
 
 console.log(`store files in ${dir}; --size=${SIZE.toLocaleString("en-US")}`);
 
@@ -153,7 +147,7 @@ console.log(`store files in ${dir}; --size=${SIZE.toLocaleString("en-US")}`);
       await measureAsync(
         `Ancora group commit, ${inFlight} in flight (FULL)`,
         inFlight * 4,
-        (n) => appendConcurrently(l, n, inFlight),
+        (n) => appendConcurrently(l, n, inFlight, payload),
         3000,
       ),
     );
@@ -204,7 +198,7 @@ const big = logger();
     for (let w = 0; w < 3; w++) {
       const start = performance.now();
       const cpu = process.cpuUsage();
-      await appendConcurrently(big, WINDOW, IN_FLIGHT);
+      await appendConcurrently(big, WINDOW, IN_FLIGHT, payload);
       const used = process.cpuUsage(cpu);
       rates.push((WINDOW / (performance.now() - start)) * 1000);
       cpus.push((used.user + used.system) / WINDOW);
@@ -214,7 +208,7 @@ const big = logger();
   };
   // Records 4 .. 5k warm the JIT and the page cache up (their CPU time per record is about twice the
   // steady state's); "at 10k" is then measured over records 5k .. 20k.
-  await appendConcurrently(big, WINDOW, IN_FLIGHT);
+  await appendConcurrently(big, WINDOW, IN_FLIGHT, payload);
   const early = await windowRate();
   const earlyRss = rssMiB();
   let written = 4 * WINDOW;
@@ -223,7 +217,7 @@ const big = logger();
   let since = { at: performance.now(), cpu: process.cpuUsage(), written };
   while (written < target) {
     const n = Math.min(50_000, target - written);
-    await appendConcurrently(big, n, IN_FLIGHT);
+    await appendConcurrently(big, n, IN_FLIGHT, payload);
     written += n;
     if (written - reported >= SIZE / 20) {
       reported = written;

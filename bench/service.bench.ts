@@ -26,7 +26,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "../packages/sdk/dist/index.js";
 import { createApiKey, startService } from "../packages/service/dist/index.js";
-import { CONFIG, type Measurement, MODEL, option, progress, report } from "./lib.ts";
+import { CONFIG, type Measurement, MODEL, option, printMachineHeader, progress, report } from "./lib.ts";
+
+printMachineHeader();
 
 const BATCH = 1000;
 const decision = (i: number) => ({

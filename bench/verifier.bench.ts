@@ -51,7 +51,9 @@ import {
   verifyLocalLog,
 } from "../packages/verifier/dist/node.js";
 import { localClients, startLocalChain } from "../scripts/lib/local-chain.ts";
-import { CONFIG, type Measurement, MODEL, option, progress, report } from "./lib.ts";
+import { CONFIG, type Measurement, MODEL, option, printMachineHeader, progress, report } from "./lib.ts";
+
+printMachineHeader();
 
 const SIZE = option("size", 100_000);
 const PUBLIC = option("public", 20_000);

@@ -12,6 +12,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Rollup } from "vite";
+import { printMachineHeader } from "./lib.ts";
+
+printMachineHeader();
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
