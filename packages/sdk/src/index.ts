@@ -4,6 +4,8 @@
  */
 
 export {
+  OptionalDependencyError,
+  type OptionalDependencyErrorCode,
   parseRpcHeaders,
   type RpcEndpoints,
   rpcEndpointsProblem,
