@@ -77,7 +77,13 @@ function logger(path: string): ProvenanceLogger {
   return created;
 }
 
-// --- Growth: one stream to SIZE records, first, so its RSS is this process's own ---------------------
+// --- Warm-up: the rounds' store gets its first records, and the JIT gets warm before "at 10k" -------
+const ancoraPath = join(dir, "ancora.db");
+const ancora = logger(ancoraPath);
+progress("warming up");
+await appendConcurrently(ancora, Math.max(IN_FLIGHT, RECORDS), IN_FLIGHT, next);
+
+// --- Growth: one stream to SIZE records, before the rounds, so its RSS is its own ------------------
 const growPath = join(dir, "grow.db");
 const grow = logger(growPath);
 const WINDOW = Math.max(1, Math.min(5000, Math.floor(SIZE / 4)));
@@ -95,8 +101,7 @@ const windows = async () => {
   return { rate: median(list.map((s) => s.opsPerSec)), cpu: median(list.map((s) => s.cpuUsPerOp)) };
 };
 progress(`growing one stream to ${SIZE.toLocaleString("en-US")} records`);
-// The first window warms the JIT and this store's pages up; "at 10k" is then the median over records
-// 5k .. 20k.
+// The first window warms this store's pages up; "at 10k" is then the median over records 5k .. 20k.
 await appendConcurrently(grow, WINDOW, IN_FLIGHT, next);
 const early = await windows();
 const earlyRss = rssMiB();
@@ -124,11 +129,7 @@ peakRss = Math.max(peakRss, lateRss);
 const grown = grow.store.stream(STREAM).size;
 await grow.close();
 
-// --- Setup: a store with decisions in it (its average record size sizes the floors' rows) ---------
-const ancoraPath = join(dir, "ancora.db");
-const ancora = logger(ancoraPath);
-progress("warming up");
-await appendConcurrently(ancora, Math.max(IN_FLIGHT, Math.round(RECORDS / 4)), IN_FLIGHT, next);
+// --- Floors: sized from the store the warm-up wrote (its average decision record) ------------------
 const rowBytes = decisionRecordBytes(ancoraPath);
 /** Records per group-commit transaction: every group of IN_FLIGHT calls is issued in one turn. */
 const perTransaction = Math.min(IN_FLIGHT, DEFAULT_MAX_BATCH);
