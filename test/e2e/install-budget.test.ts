@@ -5,6 +5,10 @@
  * - `@ancora/sdk`, for a service that logs, anchors and pins to Pinata.
  * - `@ancora/verifier`, for an auditor's chain, receipt and gateway modes (and `ancora-verify --help`).
  *
+ * A consumer's TypeScript type-checks against the installed declarations, `skipLibCheck` off: the
+ * `## Example` block of the SDK's and of the verifier's README, and a file that names the optional
+ * features' APIs (whose declarations must not need the optional peers).
+ *
  * Neither install holds the optional peers (Helia/libp2p, kubo-rpc-client, Graphviz): the features that
  * need them throw OPTIONAL_DEPENDENCY_MISSING naming the `npm install` to run, checked here from the
  * installed tarballs. Sizes are the sum of file sizes (what npm's "unpacked size" counts), the same on
@@ -32,6 +36,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -107,6 +112,15 @@ function install(name: string, packages: readonly string[]): Install {
   return { dir, packages: installed, ...treeSize(join(dir, "node_modules")) };
 }
 
+/** The first ```ts block under a README's `## Example` heading. */
+function exampleOf(readme: string): string {
+  const text = readFileSync(join(ROOT, readme), "utf8");
+  const section = text.slice(text.indexOf("\n## Example\n"));
+  const code = section.match(/```ts\n([\s\S]*?)```/)?.[1];
+  if (code === undefined) throw new Error(`${readme}: no \`## Example\` TypeScript block`);
+  return code;
+}
+
 /** `node_modules/a/node_modules/@b/c` → `@b/c`. */
 const nameOf = (key: string) => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
 
@@ -180,6 +194,54 @@ describe("installing the packages with npm, from their tarballs", () => {
     });
     expect(help).toContain("--receipt");
     expect(help).toContain("--rpc");
+  });
+
+  it("type-checks a consumer's TypeScript against the installed declarations, skipLibCheck off", () => {
+    const files = {
+      "sdk-example.ts": exampleOf("packages/sdk/README.md"),
+      "verifier-example.ts": exampleOf("packages/verifier/README.md"),
+      // The optional features' APIs, without their packages installed.
+      "optional.ts": `
+        import { type IpfsNode, kuboService, OptionalDependencyError, startIpfsNode, svgOfLineage } from "@ancora/sdk";
+        import { type BitswapFetcher, gatewayFetcher, startBitswapFetcher } from "@ancora/verifier/node";
+        export async function start(): Promise<[IpfsNode, BitswapFetcher] | string> {
+          try {
+            const node = await startIpfsNode({ listen: ["/ip4/127.0.0.1/tcp/0"] });
+            return [node, await startBitswapFetcher({ peers: node.addresses })];
+          } catch (error) {
+            if (error instanceof OptionalDependencyError) return error.install;
+            throw error;
+          }
+        }
+        export const kubo = () => kuboService({ url: "http://127.0.0.1:5001/api/v0" });
+        export const svg = svgOfLineage;
+        export const gateway = gatewayFetcher("https://gateway.example.org");
+      `,
+      // The check is not a no-op: the installed declarations refuse this.
+      "wrong.ts": `import { createLogger } from "@ancora/sdk";\ncreateLogger({ path: 42, stream: "loans" });\n`,
+    };
+    for (const [name, code] of Object.entries(files)) writeFileSync(join(sdk.dir, name), code);
+    const program = ts.createProgram(
+      Object.keys(files).map((name) => join(sdk.dir, name)),
+      {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        types: ["node"],
+      },
+    );
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+      const where = d.file === undefined ? "" : `${d.file.fileName.slice(sdk.dir.length + 1)}: `;
+      return `${where}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+    });
+    expect(errors.filter((error) => !error.startsWith("wrong.ts"))).toEqual([]);
+    expect(errors.filter((error) => error.startsWith("wrong.ts"))).toHaveLength(1);
+    // The check reads the tarballs' declarations, not the workspace's sources.
+    const sdkTypes = program.getSourceFiles().find((f) => f.fileName.endsWith("@ancora/sdk/dist/index.d.ts"));
+    expect(sdkTypes?.fileName.startsWith(sdk.dir)).toBe(true);
   });
 
   it("names the npm install to run when a feature needs a missing optional peer", () => {
