@@ -29,6 +29,7 @@ interface Manifest {
   license?: string;
   engines?: { node?: string };
   repository?: { type?: string; url?: string; directory?: string };
+  publishConfig?: { access?: string };
   exports?: Record<string, string | Record<string, string>>;
   bin?: Record<string, string>;
   dependencies?: Record<string, string>;
@@ -167,9 +168,11 @@ describe("the packages' tarballs (pnpm pack)", () => {
     expect(packed.find((p) => p.dir === "verify-page")?.files).toContain("site/index.html");
   });
 
-  it("are publishable: not private, with engines.node, license and repository", () => {
+  it("are publishable: not private, public on first publish, with engines.node, license and repository", () => {
     for (const { dir, manifest } of packed) {
       expect(manifest.private, dir).toBeUndefined();
+      // A scoped package is published restricted unless told otherwise.
+      expect(manifest.publishConfig?.access, dir).toBe("public");
       expect(manifest.engines?.node, dir).toBe(">=22.12");
       expect(manifest.license, dir).toBe("Apache-2.0");
       expect(manifest.repository, dir).toEqual({
