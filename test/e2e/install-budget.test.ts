@@ -6,8 +6,11 @@
  * - `@ancora/verifier`, for an auditor's chain, receipt and gateway modes (and `ancora-verify --help`).
  *
  * A consumer's TypeScript type-checks against the installed declarations, `skipLibCheck` off: the
- * `## Example` block of the SDK's and of the verifier's README, and a file that names the optional
- * features' APIs (whose declarations must not need the optional peers).
+ * `## Example` block of the SDK's and of the verifier's README, a file that names the optional
+ * features' APIs (whose declarations must not need the optional peers), and a program that deploys a
+ * registry, logs decisions and anchors them; that program then runs from the install (Node strips its
+ * types) against `hardhat node` on loopback, and the installed `ancora-verify` verifies its log
+ * against the chain.
  *
  * Neither install holds the optional peers (Helia/libp2p, kubo-rpc-client, Graphviz): the features that
  * need them throw OPTIONAL_DEPENDENCY_MISSING naming the `npm install` to run, checked here from the
@@ -38,6 +41,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HARDHAT_DEV_KEY, startLocalChain } from "../../scripts/lib/local-chain.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Megabytes as npm counts them (10^6 bytes). */
@@ -126,6 +130,67 @@ const nameOf = (key: string) => key.slice(key.lastIndexOf("node_modules/") + "no
 
 const report = (label: string, i: Install) =>
   `${label}: ${i.packages.length} packages, ${(i.bytes / MB).toFixed(1)} MB (${(i.diskBytes / MB).toFixed(1)} MB on disk)`;
+
+/**
+ * A service's program as the SDK's docs write it: deploy a registry, log decisions through a wrapped
+ * model, anchor them. Run with ANCORA_RPC_URL and ANCORA_PRIVATE_KEY; prints the registry's address.
+ */
+const ANCHOR_PROGRAM = `
+import { deployRegistry, encodeStreamId, grantAnchorer, registerStream } from "@ancora/contracts";
+import { createAnchorer, createLogger } from "@ancora/sdk";
+import { createPublicClient, createWalletClient, defineChain, type Hex, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+const url = process.env.ANCORA_RPC_URL ?? "";
+const chain = defineChain({
+  id: 31337,
+  name: "local",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [url] } },
+});
+const account = privateKeyToAccount(process.env.ANCORA_PRIVATE_KEY as Hex);
+const publicClient = createPublicClient({ chain, transport: http(url) });
+const walletClient = createWalletClient({ account, chain, transport: http(url) });
+
+const { address: registry } = await deployRegistry(walletClient, publicClient, { admin: account.address });
+await registerStream(walletClient, publicClient, {
+  registry,
+  streamId: encodeStreamId("loans"),
+  metadata: JSON.stringify({ name: "loans" }),
+});
+await grantAnchorer(walletClient, publicClient, { registry, account: account.address });
+
+const model = { score: async (applicant: { income: number }) => ({ probability: applicant.income / 100 }) };
+const logger = createLogger({
+  path: "ancora.db",
+  stream: "loans",
+  model: { id: "loan_scorer", version: "2.3.1", hash: "sha256:${"ab".repeat(32)}" },
+});
+logger.setConfig({
+  threshold: 0.6,
+  aboveLabel: "approved",
+  belowLabel: "denied",
+  changedBy: "risk-team",
+  changeReason: "initial credit policy",
+});
+const score = logger.wrap(model.score, { score: (output) => output.probability });
+for (let i = 0; i < 10; i++) await score({ income: i * 10 });
+logger.checkpoint();
+const anchorer = createAnchorer({
+  store: logger.store,
+  streams: "loans",
+  registry,
+  publicClient,
+  walletClient,
+  policy: false,
+  confirmations: 1,
+  pollIntervalMs: 50,
+});
+const anchored = await anchorer.drain({ timeoutMs: 60_000 });
+await anchorer.stop();
+await logger.close();
+console.log(JSON.stringify({ registry, anchored }));
+`;
 
 let sdk: Install;
 let verifier: Install;
@@ -217,6 +282,7 @@ describe("installing the packages with npm, from their tarballs", () => {
         export const svg = svgOfLineage;
         export const gateway = gatewayFetcher("https://gateway.example.org");
       `,
+      "anchor.ts": ANCHOR_PROGRAM,
       // The check is not a no-op: the installed declarations refuse this.
       "wrong.ts": `import { createLogger } from "@ancora/sdk";\ncreateLogger({ path: 42, stream: "loans" });\n`,
     };
@@ -242,6 +308,41 @@ describe("installing the packages with npm, from their tarballs", () => {
     // The check reads the tarballs' declarations, not the workspace's sources.
     const sdkTypes = program.getSourceFiles().find((f) => f.fileName.endsWith("@ancora/sdk/dist/index.d.ts"));
     expect(sdkTypes?.fileName.startsWith(sdk.dir)).toBe(true);
+  });
+
+  it("runs the program from the install against a local chain, and ancora-verify verifies its log", async () => {
+    // anchor.ts was written and type-checked by the test above.
+    expect(existsSync(join(sdk.dir, "anchor.ts"))).toBe(true);
+    const chain = await startLocalChain();
+    try {
+      // Hardhat's well-known development key, on the local chain only.
+      const out = execFileSync(process.execPath, ["anchor.ts"], {
+        cwd: sdk.dir,
+        env: { ...ENV, ANCORA_RPC_URL: chain.url, ANCORA_PRIVATE_KEY: HARDHAT_DEV_KEY },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const { registry, anchored } = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as {
+        registry: string;
+        anchored: boolean;
+      };
+      expect(anchored).toBe(true);
+      const report = execFileSync(
+        join(verifier.dir, "node_modules/.bin/ancora-verify"),
+        ["--db", join(sdk.dir, "ancora.db"), "--registry", registry, "--json"],
+        { cwd: verifier.dir, env: { ...ENV, ANCORA_RPC_URL: chain.url }, encoding: "utf8" },
+      );
+      const result = JSON.parse(report) as {
+        ok: boolean;
+        mode: string;
+        records: number;
+        failures: unknown[];
+      };
+      expect(result).toMatchObject({ ok: true, mode: "chain", failures: [] });
+      expect(result.records).toBeGreaterThanOrEqual(10);
+    } finally {
+      await chain.stop();
+    }
   });
 
   it("names the npm install to run when a feature needs a missing optional peer", () => {
