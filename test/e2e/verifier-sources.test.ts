@@ -39,7 +39,8 @@ beforeAll(async () => {
   logger = createLogger({ path, stream: STREAM, model: MODEL, commitment: "plain" });
   logger.setConfig(CONFIG);
   await Promise.all(
-    Array.from({ length: 80 }, (_, i) => logger.record({ features: { i }, output: { i }, score: i / 80 })),
+    // Past one full Merkle tile (256 records), so that the store keeps tiles to tamper with.
+    Array.from({ length: 300 }, (_, i) => logger.record({ features: { i }, output: { i }, score: i / 300 })),
   );
   logger.checkpoint();
 });
@@ -71,7 +72,7 @@ describe("bitswap fetcher against the SDK's embedded IPFS node", () => {
     const log = openLocalLog(path);
     const records = [...log.source.records(STREAM)];
     log.close();
-    expect(records.length).toBeGreaterThan(80);
+    expect(records.length).toBeGreaterThan(300);
     const bitswap = await startBitswapFetcher({ peers: node.addresses, timeoutMs: 10_000 });
     try {
       let progress = 0;
@@ -177,8 +178,9 @@ describe("the verifier and the SDK agree on tampered copies", () => {
     ],
     ["a deleted record", "DELETE FROM records WHERE seq = 52"],
     ["an edited CID", "UPDATE records SET cid = (SELECT cid FROM records WHERE seq = 3) WHERE seq = 11"],
-    ["a dropped leaf", "DELETE FROM merkle_nodes WHERE level = 0 AND idx = 20"],
-    ["a dropped node", "DELETE FROM merkle_nodes WHERE level = 3 AND idx = 2"],
+    ["a dropped leaf tile", "DELETE FROM merkle_tiles WHERE level = 0 AND idx = 0"],
+    ["a dropped level-8 tile", "DELETE FROM merkle_tiles WHERE level = 1"],
+    ["a shortened leaf tile", "UPDATE merkle_tiles SET hashes = substr(hashes, 1, 640) WHERE level = 0 AND idx = 0"],
     ["a corrupt tree_state", "UPDATE streams SET tree_state = 'garbage'"],
     ["a truncated log", "DELETE FROM records WHERE seq >= 70"],
   ];

@@ -111,6 +111,17 @@ export { MemoryNodeStore, type MerkleNode, type MerkleNodeReader } from "./merkl
 export { consistencyProof, inclusionProof, rootAt } from "./merkle/proof.js";
 export { consistencyProofShape, consistencyProofSizes, type SizeRange } from "./merkle/proof-shape.js";
 export {
+  type PartialTile,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  TileBuilder,
+  type TileCoordinates,
+  TileNodeReader,
+  type TileWrite,
+  tileCoordinates,
+  tileSubtree,
+} from "./merkle/tiles.js";
+export {
   assertConsistency,
   assertInclusion,
   type ConsistencyProofInput,

@@ -19,8 +19,8 @@ function snapshot(): string {
   const dump = JSON.stringify([
     db.prepare("SELECT * FROM streams ORDER BY id").all(),
     db.prepare("SELECT stream_id, seq, cid, hex(bytes) FROM records ORDER BY stream_id, seq").all(),
-    db.prepare("SELECT count(*) FROM merkle_nodes").pluck().get(),
-    db.prepare("SELECT count(*) FROM salts").pluck().get(),
+    db.prepare("SELECT stream_id, level, idx, hex(hashes) FROM merkle_tiles ORDER BY 1, 2, 3").all(),
+    db.prepare("SELECT count(salt_input), count(salt_output) FROM records").raw().get(),
     db.prepare("SELECT count(*) FROM outbox").pluck().get(),
   ]);
   db.close();

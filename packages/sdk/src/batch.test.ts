@@ -49,8 +49,7 @@ function snapshot(path: string): unknown {
     return {
       streams: dump("SELECT * FROM streams ORDER BY id"),
       records: dump("SELECT * FROM records ORDER BY stream_id, seq"),
-      nodes: dump("SELECT * FROM merkle_nodes ORDER BY stream_id, level, idx"),
-      salts: dump("SELECT * FROM salts ORDER BY stream_id, seq, field"),
+      tiles: dump("SELECT * FROM merkle_tiles ORDER BY stream_id, level, idx"),
       checkpoints: dump("SELECT * FROM checkpoints ORDER BY stream_id, size"),
       outbox: dump("SELECT * FROM outbox ORDER BY id"),
     };

@@ -6,9 +6,10 @@
 import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { verifyConsistency, verifyInclusion } from "@ancora/core";
+import { CID, CompactRange, TileBuilder, verifyConsistency, verifyInclusion } from "@ancora/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { nodeSha256 } from "./internal/crypto.js";
 import { SCHEMA_VERSION } from "./internal/schema.js";
 import { createLogger } from "./logger.js";
 import { openStore } from "./store.js";
@@ -108,6 +109,56 @@ describe("store-v1.db", () => {
     expect(logger.defineLabel("decline")).toMatchObject({ id: "L003" });
     logger.checkpoint();
     expect(logger.store.verify()).toMatchObject({ ok: true, checked: 61 + 2 + 14 + 9 });
+    await logger.close();
+  });
+});
+
+describe("store-v4-tiles.db (a v4 store whose credit stream holds 761 records)", () => {
+  it("migrates its Merkle nodes to exactly the tiles the writer keeps, and goes on writing", async () => {
+    const path = copy("store-v4-tiles.db");
+    const store = openStore({ path });
+    const db = new Database(path, { readonly: true });
+    const id = db.prepare("SELECT id FROM streams WHERE name = 'credit'").pluck().get() as number;
+    const cids = db
+      .prepare<[number], string>("SELECT cid FROM records WHERE stream_id = ? ORDER BY seq")
+      .pluck()
+      .all(id);
+    expect(cids).toHaveLength(761);
+    // What the writer would have written: full level-0 tiles, level-1 tiles full or partial.
+    const tiles = new TileBuilder(0, []);
+    tiles.add(new CompactRange(nodeSha256).appendLeaves(cids.map((c) => CID.parse(c).bytes)).nodes);
+    const expected = tiles.take().map((t) => [t.tileLevel, t.index, Buffer.from(t.hashes).toString("hex")]);
+    expect(expected.map(([level, index]) => [level, index])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+    ]);
+    expect(
+      db
+        .prepare<[number], [number, number, string]>(
+          "SELECT level, idx, hex(hashes) FROM merkle_tiles WHERE stream_id = ? ORDER BY level, idx",
+        )
+        .raw()
+        .all(id)
+        .map(([level, idx, hex]) => [level, idx, String(hex).toLowerCase()]),
+    ).toEqual(expected);
+    db.close();
+    expect(store.verify()).toMatchObject({ ok: true, failures: [] });
+    store.close();
+
+    const logger = createLogger({
+      path,
+      stream: "credit",
+      model: { id: "credit-risk", version: "2.4.0", hash: `sha256:${"ef".repeat(32)}` },
+      create: false,
+    });
+    for (let i = 0; i < 300; i++) logger.log({ features: { i }, output: 1, score: 0.9 });
+    await logger.flush();
+    const checkpoint = logger.checkpoint();
+    expect(checkpoint.size).toBe(1061);
+    expect(logger.verify()).toMatchObject({ ok: true, checked: 1061 });
+    const proof = logger.store.inclusionProof("credit", 700);
+    expect(verifyInclusion({ ...proof, index: 700, root: checkpoint.root })).toBe(true);
     await logger.close();
   });
 });

@@ -116,14 +116,27 @@ describe("parallel verify()", () => {
       db
         .prepare("UPDATE records SET ts = '2000-01-01T00:00:00.000Z' WHERE stream_id = 1 AND seq = ?")
         .run(seq),
-    "merkle node": (db, seq) =>
+    "merkle tile hash": (db, seq) => {
+      // A leaf (tile level 0) or a level-8 hash (tile level 1) of the record's tiles.
+      const level = seq % 2;
+      const index = level === 0 ? seq : seq >> 8;
+      const select = db.prepare(
+        "SELECT hashes FROM merkle_tiles WHERE stream_id = 1 AND level = ? AND idx = ?",
+      );
+      const tile = select.pluck().get(level, index >> 8) as Buffer | undefined;
+      if (tile === undefined || tile.length < ((index % 256) + 1) * 32) return;
+      const edited = Buffer.from(tile);
+      edited.fill(0, (index % 256) * 32, (index % 256) * 32 + 32);
+      db.prepare("UPDATE merkle_tiles SET hashes = ? WHERE stream_id = 1 AND level = ? AND idx = ?").run(
+        edited,
+        level,
+        index >> 8,
+      );
+    },
+    "deleted merkle tile": (db, seq) =>
       db
-        .prepare("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE stream_id = 1 AND level = ? AND idx = ?")
-        .run(seq % 8, seq >> (seq % 8)),
-    "deleted merkle node": (db, seq) =>
-      db
-        .prepare("DELETE FROM merkle_nodes WHERE stream_id = 1 AND level = ? AND idx = ?")
-        .run(seq % 9, seq >> (seq % 9)),
+        .prepare("DELETE FROM merkle_tiles WHERE stream_id = 1 AND level = ? AND idx = ?")
+        .run(seq % 2, seq >> (8 * (1 + (seq % 2)))),
     "checkpoint root": (db, seq) =>
       db
         .prepare(

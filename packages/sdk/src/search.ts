@@ -6,6 +6,7 @@
 import { type AncoraRecord, decodeRecord, type RecordKind } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { InputError } from "./errors.js";
+import { searchTable } from "./internal/record-index.js";
 
 /** Records per page unless `limit` says otherwise, and the largest `limit` accepted. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -153,10 +154,12 @@ export function searchRecords(
     where.sql += " AND (r.stream_id > ? OR (r.stream_id = ? AND r.seq > ?))";
     where.params.push(afterStream, afterStream, afterSeq);
   }
+  const table = searchTable(db);
   const rows = db
     .prepare<unknown[], Row>(
-      `SELECT r.stream_id, s.name AS stream, r.seq, r.cid, r.kind, r.ts, r.label, r.model_id, r.model_version, r.bytes
-       FROM records r JOIN streams s ON s.id = r.stream_id
+      `SELECT r.stream_id, s.name AS stream, r.seq, x.cid, r.kind, r.ts, r.label, r.model_id, r.model_version, x.bytes
+       FROM ${table} r JOIN records x ON x.stream_id = r.stream_id AND x.seq = r.seq
+       JOIN streams s ON s.id = r.stream_id
        WHERE ${where.sql}
        ORDER BY r.stream_id, r.seq
        LIMIT ?`,
@@ -186,8 +189,9 @@ export function countRecords(
   streamId: (name: string) => number,
 ): number {
   const where = conditions(query, streamId);
+  const table = searchTable(db);
   return db
-    .prepare<unknown[], number>(`SELECT count(*) FROM records r WHERE ${where.sql}`)
+    .prepare<unknown[], number>(`SELECT count(*) FROM ${table} r WHERE ${where.sql}`)
     .pluck()
     .get(...where.params) as number;
 }

@@ -35,8 +35,10 @@ import { crossCheck, parallelPass } from "./internal/cross-references.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
+import { forgetSalts } from "./internal/salts.js";
 import { attachStoreHandle, detachStoreHandle } from "./internal/store-handle.js";
 import type { Clock } from "./internal/stream-writer.js";
+import { TileCache, tileNodeReader } from "./internal/tile-reader.js";
 import { countRecords, type SearchPage, type SearchQuery, searchRecords } from "./search.js";
 import type {
   ConsistencyProofInfo,
@@ -49,9 +51,6 @@ import type {
 } from "./store-types.js";
 
 const STORE_KEY = Symbol("AncoraStore");
-/** Nodes at this level and above (covering >= 256 leaves) are cached: at most n/256 of them exist. */
-const NODE_CACHE_MIN_LEVEL = 8;
-const NODE_CACHE_SIZE = 65_536;
 /** Package-internal (not exported from index.ts): a store over a logger's own connection. */
 export function storeOverDatabase(db: Database.Database, path: string, clock: Clock): AncoraStore {
   return new AncoraStore(db, path, clock, STORE_KEY);
@@ -67,8 +66,8 @@ export class AncoraStore {
   readonly #clock: Clock;
   readonly #ids = new Map<string, number>();
   readonly #statements = new Map<string, Database.Statement>();
-  /** Upper Merkle nodes read so far: perfect subtrees never change, and every proof reads the top ones. */
-  readonly #nodeCache = new Map<string, Uint8Array>();
+  /** Full Merkle tiles read so far: they never change, and every proof reads the top ones. */
+  readonly #tiles = new TileCache();
   #closed = false;
 
   /** @internal Use {@link openStore}. */
@@ -110,25 +109,7 @@ export class AncoraStore {
   }
 
   #nodes(streamId: number): MerkleNodeReader {
-    const select = this.#prepare<[number, number, number], Buffer>(
-      "SELECT hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx = ?",
-    ).pluck();
-    const cache = this.#nodeCache;
-    return {
-      node: (level, index) => {
-        if (level < NODE_CACHE_MIN_LEVEL) return select.get(streamId, level, index);
-        const key = `${streamId}/${level}/${index}`;
-        let hash = cache.get(key);
-        if (hash === undefined) {
-          hash = select.get(streamId, level, index);
-          if (hash !== undefined) {
-            if (cache.size >= NODE_CACHE_SIZE) cache.clear();
-            cache.set(key, hash);
-          }
-        }
-        return hash;
-      },
-    };
+    return tileNodeReader(this.#open, streamId, this.#tiles);
   }
 
   /**
@@ -394,11 +375,12 @@ export class AncoraStore {
 
   /** The salts of a record's `salted` commitments (what opens them), if still kept. */
   salts(stream: string, seq: number): { input?: Uint8Array; output?: Uint8Array } {
-    const rows = this.#prepare<[number, number], { field: "input" | "output"; salt: Buffer }>(
-      "SELECT field, salt FROM salts WHERE stream_id = ? AND seq = ?",
-    ).all(this.#id(stream), seq);
+    const row = this.#prepare<[number, number], { input: Buffer | null; output: Buffer | null }>(
+      "SELECT salt_input AS input, salt_output AS output FROM records WHERE stream_id = ? AND seq = ?",
+    ).get(this.#id(stream), seq);
     const out: { input?: Uint8Array; output?: Uint8Array } = {};
-    for (const row of rows) out[row.field] = new Uint8Array(row.salt);
+    if (row?.input != null) out.input = new Uint8Array(row.input);
+    if (row?.output != null) out.output = new Uint8Array(row.output);
     return out;
   }
 
@@ -408,8 +390,7 @@ export class AncoraStore {
    * Returns the number of salts deleted.
    */
   forgetSalts(stream: string, seq: number): number {
-    return this.#prepare("DELETE FROM salts WHERE stream_id = ? AND seq = ?").run(this.#id(stream), seq)
-      .changes;
+    return forgetSalts(this.#open, this.#id(stream), seq);
   }
 
   #enqueue(kind: string, streamId: number | null, payload: unknown, at: number): number {
@@ -496,7 +477,6 @@ export class AncoraStore {
     this.#closed = true;
     detachStoreHandle(this);
     this.#statements.clear();
-    this.#nodeCache.clear();
     this.#db.close();
   }
 }

@@ -265,7 +265,11 @@ export function stitchRanges(
         for (let i = 1; i < nodes.length; i++) {
           const node = nodes[i] as (typeof nodes)[number];
           const found = lookup?.(RANGE_BLOCK_LEVEL + node.level, node.index);
-          if (lookup !== undefined && (found === undefined || !bytesEqual(found, node.hash)))
+          if (
+            lookup !== undefined &&
+            found !== null &&
+            (found === undefined || !bytesEqual(found, node.hash))
+          )
             return undefined;
         }
       }

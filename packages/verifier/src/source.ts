@@ -25,7 +25,8 @@ export interface StoredRecord {
   readonly ts?: string;
   /**
    * The stored Merkle leaf node (level 0) for this record, when the source keeps a node store:
-   * checked against SHA-256(0x00 || CID bytes). `null` means the node is missing.
+   * checked against SHA-256(0x00 || CID bytes). `null` means the node is missing; leave it out
+   * (undefined) when the store keeps no leaf for this record.
    */
   readonly leafHash?: Uint8Array | null;
 }
@@ -72,9 +73,11 @@ export interface RecordSource {
   head?(stream: string): StoredHead | undefined;
   /**
    * A stored Merkle node above the leaves (level >= 1), when the store keeps a node store: every
-   * node the recomputed tree completes is compared with it. `undefined` means the node is missing.
+   * node the recomputed tree completes is compared with it. `undefined` means the node is missing;
+   * `null` means the store does not keep nodes of that position (a tiled store keeps levels 8, 16, …
+   * only), so there is nothing to compare.
    */
-  node?(stream: string, level: number, index: number): Uint8Array | undefined;
+  node?(stream: string, level: number, index: number): Uint8Array | null | undefined;
 }
 
 /** A record source that may be asynchronous (IPFS, HTTP, a file read in chunks). */

@@ -16,4 +16,4 @@ export interface VerifyOptions {
 }
 
 /** Reads a stored Merkle node above the leaves; see {@link RecordSource.node}. */
-export type NodeLookup = (level: number, index: number) => Uint8Array | undefined;
+export type NodeLookup = (level: number, index: number) => Uint8Array | null | undefined;

@@ -19,6 +19,7 @@ import {
   tarHeader,
   tarPadding,
 } from "@ancora/verifier";
+import { searchTable } from "../internal/record-index.js";
 import { connectionOf } from "../internal/store-handle.js";
 import type { AncoraStore } from "../store.js";
 import { type EvidencePackOptions, evidencePack } from "./pack.js";
@@ -137,10 +138,14 @@ export async function writeEvidenceBundle(
     .get(pack.scope.stream);
   const below = pack.system.streamSize;
   const { model } = pack.scope;
-  const modelFilter = model.version === undefined ? "" : " AND model_version = ?";
+  const modelFilter = model.version === undefined ? "" : " AND r.model_version = ?";
   const modelParams: unknown[] = model.version === undefined ? [model.id] : [model.id, model.version];
+  const table = searchTable(db);
   const decisionRows = db.prepare<unknown[], { seq: number; cid: string; bytes: Buffer }>(
-    `SELECT seq, cid, bytes FROM records WHERE stream_id = ? AND model_id = ?${modelFilter} AND kind = 'decision' AND seq >= 0 AND seq < ? ORDER BY seq`,
+    `SELECT r.seq AS seq, x.cid AS cid, x.bytes AS bytes FROM ${table} r
+       JOIN records x ON x.stream_id = r.stream_id AND x.seq = r.seq
+      WHERE r.stream_id = ? AND r.model_id = ?${modelFilter} AND r.kind = 'decision' AND r.seq >= 0 AND r.seq < ?
+      ORDER BY r.seq`,
   );
   const controlRows = db.prepare<unknown[], { seq: number; cid: string; bytes: Buffer }>(
     "SELECT seq, cid, bytes FROM records WHERE stream_id = ? AND kind IN ('genesis', 'config', 'label') AND seq >= 0 AND seq < ? ORDER BY seq",
@@ -187,7 +192,7 @@ export async function writeEvidenceBundle(
   if (pack.chain !== null && anchoredSize > 0 && wanted > 0) {
     const anchoredSeqs = db
       .prepare<unknown[], number>(
-        `SELECT seq FROM records WHERE stream_id = ? AND model_id = ?${modelFilter} AND kind = 'decision' AND seq >= 0 AND seq < ? ORDER BY seq`,
+        `SELECT r.seq FROM ${table} r WHERE r.stream_id = ? AND r.model_id = ?${modelFilter} AND r.kind = 'decision' AND r.seq >= 0 AND r.seq < ? ORDER BY r.seq`,
       )
       .pluck()
       .all(streamId, ...modelParams, anchoredSize);

@@ -10,6 +10,7 @@ import type Database from "better-sqlite3";
 import { bytesToHex as hex0x } from "viem";
 import { ModelUnknownError, StreamUnknownError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
+import { searchTable } from "../internal/record-index.js";
 import type { EvidenceConfig, EvidencePack } from "./types.js";
 
 /** A confirmed anchor of the stream as the local log records it. */
@@ -59,6 +60,8 @@ export function readLocalFacts(
   stream: string,
   model: { id: string; version?: string },
 ): LocalFacts {
+  // Catch the search index up first: inside the read transaction below it could not write.
+  const table = searchTable(db);
   return db.transaction((): LocalFacts => {
     const id = db.prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck().get(stream);
     if (id === undefined) throw new StreamUnknownError(stream);
@@ -77,13 +80,13 @@ export function readLocalFacts(
         { version: string; decisions: number; first: string; last: string; maxSeq: number }
       >(
         `SELECT model_version AS version, count(*) AS decisions, min(ts) AS first, max(ts) AS last, max(seq) AS maxSeq
-         FROM records WHERE stream_id = ? AND model_id = ?${modelFilter} GROUP BY model_version ORDER BY min(seq)`,
+         FROM ${table} WHERE stream_id = ? AND model_id = ?${modelFilter} GROUP BY model_version ORDER BY min(seq)`,
       )
       .all(...modelParams);
     if (versions.length === 0) {
       const known = db
         .prepare<[number], { id: string; version: string }>(
-          "SELECT DISTINCT model_id AS id, model_version AS version FROM records WHERE stream_id = ? AND model_id IS NOT NULL ORDER BY 1, 2",
+          `SELECT DISTINCT model_id AS id, model_version AS version FROM ${table} WHERE stream_id = ? AND model_id IS NOT NULL ORDER BY 1, 2`,
         )
         .all(id)
         .map((m) => `${m.id}@${m.version}`);
@@ -98,7 +101,7 @@ export function readLocalFacts(
       .map((row) => ({ ...row, record: decodeRecord(row.bytes) }));
     const countBetween = db
       .prepare<unknown[], number>(
-        `SELECT count(*) FROM records WHERE stream_id = ? AND model_id = ?${modelFilter} AND seq >= ? AND seq < ?`,
+        `SELECT count(*) FROM ${table} WHERE stream_id = ? AND model_id = ?${modelFilter} AND seq >= ? AND seq < ?`,
       )
       .pluck();
     const decisionsBetween = (from: number, to: number) => countBetween.get(...modelParams, from, to) ?? 0;
@@ -161,7 +164,7 @@ export function readLocalFacts(
     });
     const distribution = db
       .prepare<unknown[], { label: string; version: string; decisions: number }>(
-        `SELECT label, model_version AS version, count(*) AS decisions FROM records
+        `SELECT label, model_version AS version, count(*) AS decisions FROM ${table}
          WHERE stream_id = ? AND model_id = ?${modelFilter} GROUP BY label, model_version ORDER BY label, model_version`,
       )
       .all(...modelParams)

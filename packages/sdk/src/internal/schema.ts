@@ -251,8 +251,119 @@ function v4(db: Database.Database): void {
   `);
 }
 
+/**
+ * Schema version 5: the lean write path. A decision costs one row and one key insert at write time.
+ *
+ * - Salts move into the record's row (`salt_input`, `salt_output`): erasure and retention set them to
+ *   NULL, which makes the commitments unopenable exactly as deleting a `salts` row did.
+ * - The search indexes (label, model, time, kind) leave `records`: `record_index` holds the same
+ *   columns keyed by (stream, seq), with its indexes, and is filled in batches by a catch-up indexer
+ *   (internal/record-index.ts) that every search, count and evidence query runs first, so answers are
+ *   never stale; `record_index_state` holds how far per stream. `records_control` (non-decision rows
+ *   only) stays: decisions never enter it.
+ * - Merkle hashes are stored as tiles (C2SP tlog-tiles: tile (level L, index N) holds the hashes of
+ *   tree level 8L with indexes 256N … 256N + 255): `merkle_tiles` replaces `merkle_nodes`. A level-0
+ *   tile is written when its 256th leaf is appended; the leaves of the stream's last, partial level-0
+ *   tile are derived from the records' CIDs. Tiles of level ≥ 1 are written (and rewritten while
+ *   partial) when a tile below them fills, so the tree costs about 1/255 of a row per record. Proofs
+ *   hash the few levels between two stored levels.
+ */
+function v5(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE records ADD COLUMN salt_input BLOB;
+    ALTER TABLE records ADD COLUMN salt_output BLOB;
+    UPDATE records SET
+      salt_input = (SELECT salt FROM salts s WHERE s.stream_id = records.stream_id AND s.seq = records.seq AND s.field = 'input'),
+      salt_output = (SELECT salt FROM salts s WHERE s.stream_id = records.stream_id AND s.seq = records.seq AND s.field = 'output')
+     WHERE (stream_id, seq) IN (SELECT stream_id, seq FROM salts);
+    DROP TABLE salts;
+
+    DROP INDEX records_by_label;
+    DROP INDEX records_by_model;
+    DROP INDEX records_by_ts;
+    CREATE TABLE record_index (
+      stream_id     INTEGER NOT NULL,
+      seq           INTEGER NOT NULL,
+      kind          TEXT    NOT NULL,
+      ts            TEXT    NOT NULL,
+      label         TEXT,
+      model_id      TEXT,
+      model_version TEXT,
+      PRIMARY KEY (stream_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX record_index_by_label ON record_index (stream_id, label, seq) WHERE label IS NOT NULL;
+    CREATE INDEX record_index_by_model ON record_index (stream_id, model_id, seq) WHERE model_id IS NOT NULL;
+    CREATE INDEX record_index_by_ts ON record_index (stream_id, ts);
+    CREATE TABLE record_index_state (
+      stream_id INTEGER PRIMARY KEY REFERENCES streams (id),
+      size      INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE merkle_tiles (
+      stream_id INTEGER NOT NULL,
+      level     INTEGER NOT NULL,
+      idx       INTEGER NOT NULL,
+      hashes    BLOB    NOT NULL,
+      PRIMARY KEY (stream_id, level, idx)
+    ) STRICT;
+  `);
+  tilesFromNodes(db);
+  db.exec("DROP TABLE merkle_nodes");
+}
+
+/**
+ * Fills `merkle_tiles` from a v4 `merkle_nodes` table: per stream and tile level, the stored hashes of
+ * tree level 8L grouped by 256. Level-0 tiles are written when full only (the last partial one is
+ * derived from the records, as the writer does); tiles of higher levels also when partial.
+ */
+function tilesFromNodes(db: Database.Database): void {
+  const levels = db
+    .prepare<[], [number, number]>(
+      "SELECT DISTINCT stream_id, level FROM merkle_nodes WHERE level % 8 = 0 ORDER BY stream_id, level",
+    )
+    .raw()
+    .all();
+  // Read a window of tiles at a time (better-sqlite3 cannot write while a read iterates).
+  const window = db
+    .prepare<[number, number, number, number], [number, Buffer]>(
+      "SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+    )
+    .raw();
+  const insert = db.prepare<[number, number, number, Buffer]>(
+    "INSERT INTO merkle_tiles (stream_id, level, idx, hashes) VALUES (?, ?, ?, ?)",
+  );
+  const span = TILE_WIDTH * TILE_WIDTH;
+  for (const [stream, level] of levels) {
+    for (let from = 0; ; from += span) {
+      const rows = window.all(stream, level, from, from + span);
+      let tile = from / TILE_WIDTH;
+      let hashes: Buffer[] = [];
+      const flush = () => {
+        if (hashes.length === TILE_WIDTH || (level > 0 && hashes.length > 0)) {
+          insert.run(stream, level / 8, tile, Buffer.concat(hashes));
+        }
+      };
+      for (const [idx, hash] of rows) {
+        const at = Math.floor(idx / TILE_WIDTH);
+        if (at !== tile) {
+          flush();
+          tile = at;
+          hashes = [];
+        }
+        // Nodes are contiguous from index 0 in a well-formed store; a gap ends what can be tiled.
+        if (idx % TILE_WIDTH === hashes.length) hashes.push(hash);
+      }
+      flush();
+      if (rows.length < span) break;
+    }
+  }
+}
+
+/** Hashes per Merkle tile, and tree levels per tile level (C2SP tlog-tiles, height 8). */
+export const TILE_WIDTH = 256;
+
 /** Migrations in order: MIGRATIONS[i] takes schema version i to i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4, v5];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

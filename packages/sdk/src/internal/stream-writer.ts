@@ -18,14 +18,18 @@ import {
   computeCid,
   decodeRecord,
   encodeRecordBlock,
+  type PartialTile,
   parseBlockCid,
   type RecordKind,
+  TILE_WIDTH,
+  TileBuilder,
 } from "@ancora/core";
 import { indexColumns } from "@ancora/verifier";
 import type Database from "better-sqlite3";
 import { StoreError, StreamUnknownError } from "../errors.js";
 import { slabAllocator } from "./byte-slabs.js";
 import { nodeSha256 } from "./crypto.js";
+import { leafTile } from "./tile-reader.js";
 
 /** The stream as of the last committed transaction this connection has seen. */
 export interface StreamState {
@@ -35,6 +39,8 @@ export interface StreamState {
   head: BlockCid | undefined;
   headText: string | null;
   tree: CompactRange;
+  /** The tiles of the Merkle tree being filled (see core's merkle/tiles.ts). */
+  tiles: TileBuilder;
   config: CurrentConfig | undefined;
   /** Label id → current display name. */
   labels: Map<string, string>;
@@ -51,7 +57,7 @@ export type Draft = {
   [K in RecordKind]: {
     kind: K;
     body: Extract<AncoraRecord, { kind: K }>["body"];
-    /** Salts of `salted` commitments, stored apart from the record. */
+    /** Salts of `salted` commitments, stored in the record's row apart from its bytes. */
     salts?: { input?: Uint8Array; output?: Uint8Array };
   };
 }[RecordKind];
@@ -124,8 +130,9 @@ export class StreamWriter {
   readonly #selectFullHead: Database.Statement<[number], HeadRow>;
   readonly #updateHead: Database.Statement<[number, string | null, string, number | null, number]>;
   readonly #records: RowBatch;
-  readonly #nodes: RowBatch;
-  readonly #salts: RowBatch;
+  readonly #putTile: Database.Statement<[number, number, number, Uint8Array]>;
+  readonly #selectTile: Database.Statement<[number, number, number], Buffer>;
+  readonly #selectCids: Database.Statement<[number, number, number], string>;
   readonly #selectRecordBytes: Database.Statement<[number, number], Buffer>;
   readonly #selectLabels: Database.Statement<[number], Buffer>;
   /** Where encoded records go until their rows are inserted (see byte-slabs.ts for why that is safe). */
@@ -145,11 +152,23 @@ export class StreamWriter {
     );
     this.#records = new RowBatch(
       db,
-      "INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes) VALUES",
-      9,
+      "INSERT INTO records (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes, salt_input, salt_output) VALUES",
+      11,
     );
-    this.#nodes = new RowBatch(db, "INSERT INTO merkle_nodes (stream_id, level, idx, hash) VALUES", 4);
-    this.#salts = new RowBatch(db, "INSERT INTO salts (stream_id, seq, field, salt) VALUES", 4);
+    // A partial tile of level >= 1 is rewritten as it grows; level-0 tiles are written once, full.
+    this.#putTile = db.prepare(
+      "INSERT OR REPLACE INTO merkle_tiles (stream_id, level, idx, hashes) VALUES (?, ?, ?, ?)",
+    );
+    this.#selectTile = db
+      .prepare<[number, number, number], Buffer>(
+        "SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
+      )
+      .pluck();
+    this.#selectCids = db
+      .prepare<[number, number, number], string>(
+        "SELECT cid FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+      )
+      .pluck();
     this.#selectRecordBytes = db
       .prepare<[number, number], Buffer>("SELECT bytes FROM records WHERE stream_id = ? AND seq = ?")
       .pluck();
@@ -200,8 +219,6 @@ export class StreamWriter {
     } finally {
       // Rows left over by a failure belong to the transaction being rolled back, never to the next.
       this.#records.clear();
-      this.#nodes.clear();
-      this.#salts.clear();
     }
   }
 
@@ -254,11 +271,10 @@ export class StreamWriter {
           columns.modelId,
           columns.modelVersion,
           bytes,
+          draft.salts?.input ?? null,
+          draft.salts?.output ?? null,
         );
         leaves.push(cid.bytes);
-        const salts = draft.salts;
-        if (salts?.input !== undefined) this.#salts.add(id, seq, "input", salts.input);
-        if (salts?.output !== undefined) this.#salts.add(id, seq, "output", salts.output);
         if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
         if (record.kind === "config") {
           state.config = { cid, seq, body: record.body };
@@ -271,15 +287,14 @@ export class StreamWriter {
       outcomes.push({ ok: true, value: entry.done(written) });
     }
     // One batch append for the whole transaction, level by level: the same nodes as one append per
-    // record (core's appendLeaves).
-    for (const node of state.tree.appendLeaves(leaves).nodes)
-      this.#nodes.add(this.#id, node.level, node.index, node.hash);
+    // record (core's appendLeaves). Only the tiles they fill (or grow, above level 0) are written.
+    state.tiles.add(state.tree.appendLeaves(leaves).nodes);
     // Rows are gathered above and written here in multi-row INSERTs: one statement per CHUNK_ROWS
     // rows instead of one per row (same rows, same transaction; a failing insert fails the whole
     // transaction exactly as before).
     this.#records.flush();
-    this.#nodes.flush();
-    this.#salts.flush();
+    for (const tile of state.tiles.take())
+      this.#putTile.run(this.#id, tile.tileLevel, tile.index, tile.hashes);
     this.#updateHead.run(
       state.size,
       state.headText,
@@ -339,6 +354,7 @@ export class StreamWriter {
       }
       config = { cid: computeCid(bytes, nodeSha256), seq: row.config_seq, body: record.body };
     }
+    const tiles = new TileBuilder(row.size, this.#partialTiles(row.size));
     const labels = new Map<string, string>();
     for (const bytes of this.#selectLabels.iterate(this.#id)) {
       const record = decodeRecord(bytes);
@@ -351,9 +367,41 @@ export class StreamWriter {
       head,
       headText: row.head_cid,
       tree,
+      tiles,
       config,
       labels,
     };
+  }
+
+  /**
+   * The rightmost partial tile of every level at `size`: level 0's from the last records' CIDs (never
+   * stored), the others as stored.
+   */
+  #partialTiles(size: number): PartialTile[] {
+    const partials: PartialTile[] = [];
+    for (let level = 0, count = size; count > 0; level++, count = Math.floor(count / TILE_WIDTH)) {
+      const width = count % TILE_WIDTH;
+      if (width === 0) continue;
+      const index = Math.floor(count / TILE_WIDTH);
+      let hashes: Uint8Array | undefined;
+      if (level === 0) {
+        hashes = leafTile(this.#selectCids.all(this.#id, index * TILE_WIDTH, size));
+      } else {
+        hashes = this.#selectTile.get(this.#id, level, index);
+      }
+      if (hashes === undefined || hashes.length !== width * 32) {
+        throw new StoreError(
+          "STORE_CORRUPT",
+          `Stream "${this.#name}" lacks the Merkle hashes of its last records`,
+          {
+            evidence: { level, index, width, found: hashes === undefined ? 0 : hashes.length / 32 },
+            hint: "Run verify() to find what was changed.",
+          },
+        );
+      }
+      partials.push({ tileLevel: level, index, hashes: new Uint8Array(hashes) });
+    }
+    return partials;
   }
 }
 

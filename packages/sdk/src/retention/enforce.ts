@@ -12,6 +12,7 @@
  */
 import { decodeRecord, parseBlockCid } from "@ancora/core";
 import { InputError } from "../errors.js";
+import { forgetDecisionSaltsBefore } from "../internal/salts.js";
 import { clockOf, connectionOf } from "../internal/store-handle.js";
 import { appendKinds, type KindDraft } from "../lineage/append.js";
 import { asInput } from "../lineage/kinds.js";
@@ -156,12 +157,7 @@ export function enforceRetention(logger: StreamLedger, options: RetentionOptions
 /** Deletes the payloads of `kind` from before `before`; returns how many went (salts count singly). */
 function purge(db: ReturnType<typeof connectionOf>, kind: PurgedKind, before: string, ts: string): number {
   if (kind === "decision") {
-    return db
-      .prepare(
-        `DELETE FROM salts WHERE (stream_id, seq) IN
-           (SELECT stream_id, seq FROM records WHERE kind = 'decision' AND ts < ?)`,
-      )
-      .run(before).changes;
+    return forgetDecisionSaltsBefore(db, before);
   }
   const blobKind = kind === "capsule" ? "capsule" : "document";
   const cids = db

@@ -6,6 +6,7 @@
  */
 import { parseBlockCid } from "@ancora/core";
 import { subjectRef } from "../consent/subjects.js";
+import { forgetSalts } from "../internal/salts.js";
 import { connectionOf } from "../internal/store-handle.js";
 import { appendKinds } from "../lineage/append.js";
 import type { StreamLedger } from "../stream-ledger.js";
@@ -75,8 +76,7 @@ export function eraseSubject(
     },
     ({ db, stream, written, ts }) => {
       let salts = 0;
-      const deleteSalts = db.prepare("DELETE FROM salts WHERE stream_id = ? AND seq = ?");
-      for (const d of decisions) salts += deleteSalts.run(d.streamId, d.seq).changes;
+      for (const d of decisions) salts += forgetSalts(db, d.streamId, d.seq);
       const blobs = db
         .prepare<[string], string>(
           "SELECT cid FROM blobs WHERE subject = ? AND kind = 'capsule' AND bytes IS NOT NULL",

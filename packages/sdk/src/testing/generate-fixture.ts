@@ -11,7 +11,8 @@
  * two streams whose references cross: "datasets" (dataset splits) and "governance" (model, training,
  * reproducibility, consent and its revocation, a consent-denied attempt, ownership, retention, an
  * access grant, a capsule and an erasure). Those records take their time from the wall clock (the
- * lineage API has no clock), so their bytes differ from run to run.
+ * lineage API has no clock), so their bytes differ from run to run. From schema v5 on it also holds a
+ * "bulk" stream of 603 records, past two full Merkle tiles.
  */
 import { existsSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -184,11 +185,32 @@ try {
 revokeConsent(governance, { subject, actor: "privacy-desk" });
 eraseSubject(governance, { subject, basis: "GDPR Art. 17(1)(b)", actor: "privacy-desk" });
 
+// From schema v5 on: a stream past two full Merkle tiles (256 records each), so that the fixture
+// holds level-0 tiles, a partial level-1 tile and a partial level-0 tile derived from the records.
+const bulk = createLogger({ path: out, stream: "bulk", model: MODEL_B, commitment: "salted", clock });
+bulk.setConfig({
+  threshold: 0.5,
+  aboveLabel: "flag",
+  belowLabel: "pass",
+  changedBy: "ops",
+  changeReason: "launch",
+});
+for (let i = 0; i < 600; i++) bulk.log({ features: { n: i }, output: i % 2, score: (i % 100) / 100 });
+await bulk.flush();
+bulk.checkpoint();
+
 const jobs = credit.store.dueJobs({ now: new Date(now) });
 const first = jobs[0];
 if (first !== undefined) credit.store.failJob(first.id, "rpc unavailable", new Date(now + 60_000));
 
-await Promise.all([credit.close(), fraud.close(), salted.close(), datasets.close(), governance.close()]);
+await Promise.all([
+  credit.close(),
+  fraud.close(),
+  salted.close(),
+  datasets.close(),
+  governance.close(),
+  bulk.close(),
+]);
 const store = openStore({ path: out });
 const result = store.verify();
 console.log(

@@ -99,7 +99,7 @@ export function runRangeJob(job: RangeJob, onProgress?: (records: number) => voi
 function check(
   job: RangeJob,
   records: Iterable<StoredRecord>,
-  node: ((stream: string, level: number, index: number) => Uint8Array | undefined) | undefined,
+  node: ((stream: string, level: number, index: number) => Uint8Array | null | undefined) | undefined,
   onProgress: ((records: number) => void) | undefined,
 ): RangeFacts {
   const verifier = StreamVerifier.range(job.stream, job.start, {

@@ -1,10 +1,15 @@
 /**
  * The verifier's own reader of an SDK store (an SQLite file), read-only. It does not import the SDK:
- * its SQL is written against the store's schema (versions 1 to 4, see docs/sdk.md) and it presents the
+ * its SQL is written against the store's schema (versions 1 to 5, see docs/sdk.md) and it presents the
  * rows exactly as stored, so the verifier judges the store and not the writer's idea of it.
+ *
+ * Merkle hashes: up to version 4 every perfect subtree's hash is a `merkle_nodes` row. From version 5
+ * they are tiles (`merkle_tiles`, C2SP tlog-tiles of height 8): the store keeps the hashes of levels
+ * 0, 8, 16, … (level 0 for full tiles only; the last partial level-0 tile is derived from the records
+ * by the writer), and this reader presents exactly those, saying "not kept" (`null`) for the others.
  */
 import { statSync } from "node:fs";
-import { CompactRange, type CompactRangeState } from "@ancora/core";
+import { CompactRange, type CompactRangeState, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from "@ancora/core";
 import Database from "better-sqlite3";
 import { SourceError } from "../errors.js";
 import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
@@ -14,10 +19,11 @@ import type { LocalAnchor, LocalLog, LocalManifest } from "./types.js";
 /**
  * The newest store schema this reader knows (`PRAGMA user_version`). Version 3 added the anchors' link
  * columns (read when present); version 4 added lineage, consent and capsule tables that local
- * verification does not read. A later version may change what is read here, so it is refused until
- * this reader has been checked against it.
+ * verification does not read; version 5 moved salts into the records' rows, the search columns' indexes
+ * to a catch-up table and the Merkle hashes to tiles. A later version may change what is read here, so
+ * it is refused until this reader has been checked against it.
  */
-export const MAX_STORE_SCHEMA = 4;
+export const MAX_STORE_SCHEMA = 5;
 
 /** Stored Merkle nodes of one level read per query by the node lookup. */
 const NODE_WINDOW = 1024;
@@ -44,7 +50,7 @@ type RecordRow = [
 
 const ANCHOR_STATUSES = new Set(["submitted", "confirmed", "dropped"]);
 const SCHEMA_V3_COLUMNS = ["sequence", "anchorer", "consistency_checked"] as const;
-const REQUIRED_TABLES = ["streams", "records", "merkle_nodes", "checkpoints"] as const;
+const REQUIRED_TABLES = ["streams", "records", "checkpoints"] as const;
 const ANCHORING_TABLES = ["anchors", "manifests"] as const;
 
 /**
@@ -122,6 +128,8 @@ interface Schema {
   anchoring: boolean;
   /** Whether `anchors` has the schema-v3 link columns. */
   anchorLinks: boolean;
+  /** Whether Merkle hashes are schema-v5 tiles (else v1–v4 `merkle_nodes` rows). */
+  tiles: boolean;
 }
 
 function checkFile(path: string): void {
@@ -161,8 +169,11 @@ function readSchema(db: Database.Database, path: string): Schema {
   const tables = new Set(
     db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all(),
   );
-  const required: readonly string[] =
-    version >= 2 ? [...REQUIRED_TABLES, ...ANCHORING_TABLES] : REQUIRED_TABLES;
+  const required: readonly string[] = [
+    ...REQUIRED_TABLES,
+    version >= 5 ? "merkle_tiles" : "merkle_nodes",
+    ...(version >= 2 ? ANCHORING_TABLES : []),
+  ];
   const missing = required.filter((t) => !tables.has(t));
   if (version < 1 || missing.length > 0) {
     throw new SourceError("SOURCE_INVALID", "The file is an SQLite database but not an Ancora store", {
@@ -182,6 +193,7 @@ function readSchema(db: Database.Database, path: string): Schema {
     version,
     anchoring: version >= 2,
     anchorLinks: SCHEMA_V3_COLUMNS.every((c) => anchorColumns.has(c)),
+    tiles: version >= 5,
   };
 }
 
@@ -250,7 +262,7 @@ class SqliteLocalLog implements LocalRangeLog {
       ids.set(String(name), id);
     }
     this.#ids = ids;
-    this.source = sqliteRecordSource(db, ids, path);
+    this.source = sqliteRecordSource(db, ids, path, schema.tiles);
   }
 
   streams(): string[] {
@@ -286,7 +298,8 @@ class SqliteLocalLog implements LocalRangeLog {
   }
 
   rangeRecords(stream: string, from: number, to: number): Iterable<StoredRecord> {
-    return readRecords(this.#db, this.#idOf(stream), this.#path, { from, to });
+    const tiledSize = this.#schema.tiles ? this.#claimedSize(stream) : undefined;
+    return readRecords(this.#db, this.#idOf(stream), this.#path, tiledSize, { from, to });
   }
 
   controlRecords(stream: string): Array<{ seq: number; bytes: Uint8Array }> {
@@ -329,6 +342,12 @@ class SqliteLocalLog implements LocalRangeLog {
 
   #idOf(stream: string): number {
     return streamIdOf(this.#ids, stream, this.#path);
+  }
+
+  /** The stream's size as its `streams` row claims it. */
+  #claimedSize(stream: string): number {
+    const size = this.source.head?.(stream)?.size;
+    return Number.isSafeInteger(size) ? (size as number) : 0;
   }
 
   #anchor(stream: string, row: Record<string, unknown>): LocalAnchor {
@@ -378,12 +397,14 @@ class SqliteLocalLog implements LocalRangeLog {
  * used by the SDK's own `verify()` and exports inside their read transactions, so that the writer's
  * checks read exactly the rows an auditor's do (every row of a stream, whatever its seq or column
  * types). `streams` maps stream names to their ids in the `streams` table; SQLite errors become
- * {@link SourceError}s naming `path`.
+ * {@link SourceError}s naming `path`. `tiles`: whether the store keeps its Merkle hashes as schema-v5
+ * tiles (default: read the schema version).
  */
 export function sqliteRecordSource(
   db: Database.Database,
   streams: ReadonlyMap<string, number>,
   path: string = db.name,
+  tiles: boolean = (db.pragma("user_version", { simple: true }) as number) >= 5,
 ): RecordSource {
   const read = <T>(f: () => T): T => {
     try {
@@ -397,14 +418,20 @@ export function sqliteRecordSource(
     .prepare("SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size")
     .raw();
   const head = db.prepare("SELECT size, head_cid, tree_state FROM streams WHERE id = ?").raw();
-  const window = db
-    .prepare("SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ?")
-    .raw();
-  /** Per stream and level: the window [from, from + NODE_WINDOW) of stored nodes last read. */
-  const windows = new Map<string, { from: number; nodes: Map<number, Uint8Array> }>();
+  const storedHead = (stream: string): StoredHead | undefined => {
+    const row = read(() => head.get(idOf(stream)) as [number, unknown, unknown] | undefined);
+    if (row === undefined) return undefined;
+    const [size, headCid, treeState] = row;
+    return { size, head: headCid === null ? null : String(headCid), root: stateRoot(treeState) };
+  };
+  /** The size the store claims: it says which level-0 tiles must be stored (the full ones). */
+  const claimedSize = (stream: string): number => {
+    const size = storedHead(stream)?.size;
+    return Number.isSafeInteger(size) ? (size as number) : 0;
+  };
   return {
     records(stream: string): Iterable<StoredRecord> {
-      return readRecords(db, idOf(stream), path);
+      return readRecords(db, idOf(stream), path, tiles ? claimedSize(stream) : undefined);
     },
     checkpoints(stream: string): Iterable<StoredCheckpoint> {
       const rows = read(() => checkpoints.all(idOf(stream)) as [number, unknown, unknown, unknown][]);
@@ -415,28 +442,74 @@ export function sqliteRecordSource(
         ts: String(ts),
       }));
     },
-    head(stream: string): StoredHead | undefined {
-      const row = read(() => head.get(idOf(stream)) as [number, unknown, unknown] | undefined);
-      if (row === undefined) return undefined;
-      const [size, headCid, treeState] = row;
-      return { size, head: headCid === null ? null : String(headCid), root: stateRoot(treeState) };
-    },
-    // The verifier asks for nodes level by level in increasing index order (it completes them left
-    // to right), so one query per window of NODE_WINDOW indexes answers as one point query per node.
-    node(stream: string, level: number, index: number): Uint8Array | undefined {
-      const key = `${stream}\u0000${level}`;
-      let cached = windows.get(key);
-      if (cached === undefined || index < cached.from || index >= cached.from + NODE_WINDOW) {
-        const nodes = new Map<number, Uint8Array>();
-        const rows = read(
-          () => window.all(idOf(stream), level, index, index + NODE_WINDOW) as [number, unknown][],
-        );
-        for (const [idx, hash] of rows) nodes.set(idx, toBytes(hash));
-        cached = { from: index, nodes };
-        windows.set(key, cached);
-      }
-      return cached.nodes.get(index);
-    },
+    head: storedHead,
+    node: tiles ? tileNodes(db, idOf, read) : nodeRows(db, idOf, read),
+  };
+}
+
+type NodeOf = (stream: string, level: number, index: number) => Uint8Array | null | undefined;
+
+/**
+ * Schema v1–v4: one `merkle_nodes` row per node. The verifier asks for nodes level by level in
+ * increasing index order (it completes them left to right), so one query per window of NODE_WINDOW
+ * indexes answers as one point query per node.
+ */
+function nodeRows(
+  db: Database.Database,
+  idOf: (stream: string) => number,
+  read: <T>(f: () => T) => T,
+): NodeOf {
+  const window = db
+    .prepare("SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = ? AND idx >= ? AND idx < ?")
+    .raw();
+  /** Per stream and level: the window [from, from + NODE_WINDOW) of stored nodes last read. */
+  const windows = new Map<string, { from: number; nodes: Map<number, Uint8Array> }>();
+  return (stream, level, index) => {
+    const key = `${stream}\u0000${level}`;
+    let cached = windows.get(key);
+    if (cached === undefined || index < cached.from || index >= cached.from + NODE_WINDOW) {
+      const nodes = new Map<number, Uint8Array>();
+      const rows = read(
+        () => window.all(idOf(stream), level, index, index + NODE_WINDOW) as [number, unknown][],
+      );
+      for (const [idx, hash] of rows) nodes.set(idx, toBytes(hash));
+      cached = { from: index, nodes };
+      windows.set(key, cached);
+    }
+    return cached.nodes.get(index);
+  };
+}
+
+/**
+ * Schema v5: the hashes of levels 8, 16, … as their tiles hold them (every node of those levels is
+ * stored, in a full or partial tile); the levels in between are not kept (`null`). Level 0 comes with
+ * the records ({@link readRecords}). The tile last read per stream and level is kept: the verifier
+ * asks in increasing index order.
+ */
+function tileNodes(
+  db: Database.Database,
+  idOf: (stream: string) => number,
+  read: <T>(f: () => T) => T,
+): NodeOf {
+  const select = db
+    .prepare("SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?")
+    .pluck();
+  const last = new Map<string, { index: number; hashes: Uint8Array | undefined }>();
+  return (stream, level, index) => {
+    if (level === 0 || level % TILE_HEIGHT !== 0) return null;
+    const tileLevel = level / TILE_HEIGHT;
+    const tile = Math.floor(index / TILE_WIDTH);
+    const key = `${stream}\u0000${tileLevel}`;
+    let cached = last.get(key);
+    if (cached === undefined || cached.index !== tile) {
+      const row = read(() => select.get(idOf(stream), tileLevel, tile));
+      cached = { index: tile, hashes: row === undefined ? undefined : toBytes(row) };
+      last.set(key, cached);
+    }
+    const offset = (index - tile * TILE_WIDTH) * HASH_SIZE;
+    const hashes = cached.hashes;
+    if (hashes === undefined || hashes.length < offset + HASH_SIZE) return undefined;
+    return hashes.subarray(offset, offset + HASH_SIZE);
   };
 }
 
@@ -453,15 +526,18 @@ function streamIdOf(streams: ReadonlyMap<string, number>, stream: string, path: 
 }
 
 /**
- * A stream's records in seq order, each with its stored leaf node. Both tables are read sequentially:
- * the level-0 nodes in a second cursor merged by seq, which gives what a `LEFT JOIN` on
- * (level 0, idx = seq) gives without a b-tree seek per record. Statements are prepared per call, so
- * two streams (or the same stream twice) can be iterated at once.
+ * A stream's records in seq order, each with its stored leaf hash. Both tables are read sequentially:
+ * the leaves (v1–v4 level-0 `merkle_nodes` rows, or v5 level-0 tiles) in a second cursor merged by
+ * seq, which gives what a `LEFT JOIN` gives without a b-tree seek per record. With tiles (`tiledSize`,
+ * the size the store claims), a record of a full tile whose leaf is not stored gets `null` (missing),
+ * one of the last partial tile none (the store keeps no leaf for it). Statements are prepared per call,
+ * so two streams (or the same stream twice) can be iterated at once.
  */
 function* readRecords(
   db: Database.Database,
   id: number,
   path: string,
+  tiledSize: number | undefined,
   range?: { from: number; to: number },
 ): Generator<StoredRecord> {
   let recordRows: IterableIterator<RecordRow> | undefined;
@@ -469,6 +545,16 @@ function* readRecords(
   const seqs = range === undefined ? "" : " AND seq >= ? AND seq < ?";
   const idxs = range === undefined ? "" : " AND idx >= ? AND idx < ?";
   const bounds = range === undefined ? [] : [range.from, range.to];
+  const leafSql =
+    tiledSize === undefined
+      ? `SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = 0${idxs} ORDER BY idx`
+      : `SELECT idx, hashes FROM merkle_tiles WHERE stream_id = ? AND level = 0${idxs} ORDER BY idx`;
+  const leafBounds =
+    range === undefined || tiledSize === undefined
+      ? bounds
+      : [Math.floor(range.from / TILE_WIDTH), Math.ceil(range.to / TILE_WIDTH)];
+  /** Below this seq every leaf must be in a stored (full) tile. */
+  const tiledBelow = tiledSize === undefined ? 0 : Math.floor(tiledSize / TILE_WIDTH) * TILE_WIDTH;
   try {
     recordRows = db
       .prepare(
@@ -477,14 +563,29 @@ function* readRecords(
       .raw()
       .iterate(id, ...bounds) as IterableIterator<RecordRow>;
     leafRows = db
-      .prepare(`SELECT idx, hash FROM merkle_nodes WHERE stream_id = ? AND level = 0${idxs} ORDER BY idx`)
+      .prepare(leafSql)
       .raw()
-      .iterate(id, ...bounds) as IterableIterator<[number, unknown]>;
+      .iterate(id, ...leafBounds) as IterableIterator<[number, unknown]>;
     let leaf = leafRows.next();
+    let tile: Uint8Array | undefined;
     for (let row = recordRows.next(); !row.done; row = recordRows.next()) {
       const r = row.value;
       const seq = r[0];
-      while (!leaf.done && leaf.value[0] < seq) leaf = leafRows.next();
+      let leafHash: Uint8Array | null | undefined;
+      if (tiledSize === undefined) {
+        while (!leaf.done && leaf.value[0] < seq) leaf = leafRows.next();
+        leafHash = !leaf.done && leaf.value[0] === seq ? toBytes(leaf.value[1]) : null;
+      } else if (Number.isSafeInteger(seq) && seq >= 0) {
+        const at = Math.floor(seq / TILE_WIDTH);
+        while (!leaf.done && leaf.value[0] < at) leaf = leafRows.next();
+        tile = !leaf.done && leaf.value[0] === at ? toBytes(leaf.value[1]) : undefined;
+        const offset = (seq - at * TILE_WIDTH) * HASH_SIZE;
+        if (tile !== undefined && tile.length >= offset + HASH_SIZE) {
+          leafHash = tile.subarray(offset, offset + HASH_SIZE);
+        } else if (seq < tiledBelow) {
+          leafHash = null;
+        }
+      }
       yield {
         seq,
         bytes: toBytes(r[1]),
@@ -494,7 +595,7 @@ function* readRecords(
         modelId: r[5],
         modelVersion: r[6],
         ts: r[7],
-        leafHash: !leaf.done && leaf.value[0] === seq ? toBytes(leaf.value[1]) : null,
+        ...(leafHash === undefined ? {} : { leafHash }),
       };
     }
   } catch (error) {
