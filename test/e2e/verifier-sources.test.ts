@@ -180,7 +180,10 @@ describe("the verifier and the SDK agree on tampered copies", () => {
     ["an edited CID", "UPDATE records SET cid = (SELECT cid FROM records WHERE seq = 3) WHERE seq = 11"],
     ["a dropped leaf tile", "DELETE FROM merkle_tiles WHERE level = 0 AND idx = 0"],
     ["a dropped level-8 tile", "DELETE FROM merkle_tiles WHERE level = 1"],
-    ["a shortened leaf tile", "UPDATE merkle_tiles SET hashes = substr(hashes, 1, 640) WHERE level = 0 AND idx = 0"],
+    [
+      "a shortened leaf tile",
+      "UPDATE merkle_tiles SET hashes = substr(hashes, 1, 640) WHERE level = 0 AND idx = 0",
+    ],
     ["a corrupt tree_state", "UPDATE streams SET tree_state = 'garbage'"],
     ["a truncated log", "DELETE FROM records WHERE seq >= 70"],
   ];

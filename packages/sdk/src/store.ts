@@ -477,6 +477,8 @@ export class AncoraStore {
     this.#closed = true;
     detachStoreHandle(this);
     this.#statements.clear();
+    this.#tiles.tiles.clear();
+    this.#tiles.nodes.clear();
     this.#db.close();
   }
 }

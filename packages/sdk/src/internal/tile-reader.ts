@@ -1,34 +1,37 @@
 /**
  * Reading a stream's Merkle tree from its tiles (schema v5, see schema.ts and core's merkle/tiles.ts):
  * full tiles as stored, the last partial level-0 tile derived from the records' CIDs, as the writer
- * derives it. Full tiles never change, so they are kept in a cache shared by the store's readers.
+ * derives it. What never changes is kept in a cache shared by the store's readers: full tiles, the
+ * leaves derived so far of a partial tile (records are append-only: they are only ever extended), and
+ * the nodes computed from a tile's entries (perfect subtrees never change).
  */
 import {
   HASH_SIZE,
   hashLeaf,
   type MerkleNodeReader,
   parseBlockCid,
+  TILE_HEIGHT,
   TILE_WIDTH,
   TileNodeReader,
 } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { nodeSha256 } from "./crypto.js";
 
-/** Full tiles kept per store: 8 KiB each, so at most 8 MiB. */
+/** Tiles kept per store: 8 KiB each, so at most 8 MiB. */
 const TILE_CACHE_SIZE = 1024;
+/** Computed nodes kept per store (those covering 16 or more tile entries). */
+const NODE_CACHE_SIZE = 65_536;
+const NODE_CACHE_MIN_WIDTH = 16;
 
-/** Full tiles read so far, by stream, level and index. */
+/** What a store's tile readers keep between calls. */
 export class TileCache {
-  readonly #tiles = new Map<string, Uint8Array>();
+  readonly tiles = new Map<string, Uint8Array>();
+  readonly nodes = new Map<string, Uint8Array>();
+}
 
-  get(key: string): Uint8Array | undefined {
-    return this.#tiles.get(key);
-  }
-
-  set(key: string, hashes: Uint8Array): void {
-    if (this.#tiles.size >= TILE_CACHE_SIZE) this.#tiles.clear();
-    this.#tiles.set(key, hashes);
-  }
+function remember(map: Map<string, Uint8Array>, limit: number, key: string, value: Uint8Array): void {
+  if (map.size >= limit) map.clear();
+  map.set(key, value);
 }
 
 /**
@@ -50,18 +53,48 @@ export function tileNodeReader(db: Database.Database, streamId: number, cache: T
   const tile = (level: number, index: number): Uint8Array | undefined => {
     const key = `${streamId}/${level}/${index}`;
     if (seen.has(key)) return seen.get(key);
-    let hashes = cache.get(key);
-    if (hashes === undefined) {
+    let hashes = cache.tiles.get(key);
+    if (hashes === undefined || hashes.length < TILE_WIDTH * HASH_SIZE) {
       const stored = selectTile.get(streamId, level, index);
-      if (stored !== undefined) hashes = new Uint8Array(stored);
-      else if (level === 0)
-        hashes = leafTile(selectCids.all(streamId, index * TILE_WIDTH, (index + 1) * TILE_WIDTH));
-      if (hashes !== undefined && hashes.length === TILE_WIDTH * HASH_SIZE) cache.set(key, hashes);
+      if (stored !== undefined) {
+        hashes = new Uint8Array(stored);
+      } else if (level === 0) {
+        // The partial tile's leaves: those derived before, extended by the records appended since.
+        const known = hashes ?? new Uint8Array(0);
+        const from = index * TILE_WIDTH + known.length / HASH_SIZE;
+        const more = leafTile(selectCids.all(streamId, from, (index + 1) * TILE_WIDTH));
+        hashes = more === undefined ? known : concat(known, more);
+        if (hashes.length === 0) hashes = undefined;
+      } else {
+        hashes = undefined;
+      }
+      if (hashes !== undefined && (level === 0 || hashes.length === TILE_WIDTH * HASH_SIZE)) {
+        remember(cache.tiles, TILE_CACHE_SIZE, key, hashes);
+      }
     }
     seen.set(key, hashes);
     return hashes;
   };
-  return new TileNodeReader(tile, nodeSha256);
+  const tiles = new TileNodeReader(tile, nodeSha256);
+  return {
+    node: (level, index) => {
+      if (2 ** (level % TILE_HEIGHT) < NODE_CACHE_MIN_WIDTH) return tiles.node(level, index);
+      const key = `${streamId}/${level}/${index}`;
+      let hash = cache.nodes.get(key);
+      if (hash === undefined) {
+        hash = tiles.node(level, index);
+        if (hash !== undefined) remember(cache.nodes, NODE_CACHE_SIZE, key, hash);
+      }
+      return hash;
+    },
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
