@@ -118,6 +118,7 @@ export type {
 } from "./result.js";
 export type {
   AsyncRecordSource,
+  IndexedColumns,
   RecordSource,
   StoredCheckpoint,
   StoredHead,

@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { OptionalDependencyError } from "./errors.js";
-import { assertInstalled, HELIA_PACKAGES, importOptional, isMissingPackage } from "./optional-dependency.js";
+import {
+  assertInstalled,
+  HELIA_PACKAGES,
+  importOptional,
+  isMissingPackage,
+  requireOptional,
+  SQLITE_PACKAGES,
+} from "./optional-dependency.js";
 
 /** A package that is installed nowhere, imported for real: Node's own "Cannot find package" results. */
 const MISSING = "@ancora/no-such-optional-package";
@@ -47,6 +55,35 @@ describe("importOptional", () => {
   });
 });
 
+describe("requireOptional", () => {
+  const require = createRequire(import.meta.url);
+
+  it("turns Node's CommonJS 'Cannot find module' into OPTIONAL_DEPENDENCY_MISSING naming the npm install", () => {
+    let error: unknown;
+    try {
+      requireOptional("Testing", { [MISSING]: "^2.0.0" }, () => require(MISSING));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OptionalDependencyError);
+    expect((error as OptionalDependencyError).install).toBe(`npm install ${MISSING}@^2.0.0`);
+    expect(((error as OptionalDependencyError).cause as { code?: string }).code).toBe("MODULE_NOT_FOUND");
+  });
+
+  it("returns the module when it is installed, and passes on a missing package it was not told about", () => {
+    const Database = requireOptional("Testing", SQLITE_PACKAGES, () => require("better-sqlite3")) as unknown;
+    expect(typeof Database).toBe("function");
+    let error: unknown;
+    try {
+      requireOptional("Testing", SQLITE_PACKAGES, () => require(MISSING));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).not.toBeInstanceOf(OptionalDependencyError);
+    expect((error as { code?: string }).code).toBe("MODULE_NOT_FOUND");
+  });
+});
+
 describe("assertInstalled", () => {
   it("throws OPTIONAL_DEPENDENCY_MISSING for a package that does not resolve, and nothing for one that does", () => {
     expect(() =>
@@ -76,12 +113,17 @@ describe("the verifier's manifest", () => {
     peerDependenciesMeta: Record<string, { optional?: boolean }>;
   };
 
-  it("declares HELIA_PACKAGES as optional peers with the same ranges (and as devDependencies for its tests)", () => {
-    expect(manifest.peerDependencies).toEqual(HELIA_PACKAGES);
-    for (const name of Object.keys(HELIA_PACKAGES)) {
+  it("declares HELIA_PACKAGES and SQLITE_PACKAGES as optional peers with the same ranges (and as devDependencies for its tests)", () => {
+    const optional = { ...HELIA_PACKAGES, ...SQLITE_PACKAGES };
+    expect(manifest.peerDependencies).toEqual(optional);
+    for (const [name, range] of Object.entries(optional)) {
       expect(manifest.peerDependenciesMeta[name], name).toEqual({ optional: true });
-      expect(manifest.devDependencies[name], name).toBe(HELIA_PACKAGES[name]);
+      expect(manifest.devDependencies[name], name).toBe(range);
       expect(manifest.dependencies[name], name).toBeUndefined();
     }
+  });
+
+  it("keeps the types of better-sqlite3 a dependency: sqliteRecordSource's declaration names them", () => {
+    expect(manifest.dependencies["@types/better-sqlite3"]).toBeDefined();
   });
 });

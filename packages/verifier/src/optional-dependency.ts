@@ -25,8 +25,20 @@ export const HELIA_PACKAGES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether `error` is Node's "Cannot find package" for one of `names` (not for a package one of them
- * imports: a broken install of a present package is reported as it is, not as a missing one).
+ * What reading a local log (an SDK store, `openLocalLog` and `ancora-verify --db`) needs, with the
+ * range `package.json#peerDependencies` declares (a test holds them equal). An auditor who verifies
+ * from a chain, a receipt, a gateway or an export opens no database, so the native SQLite binding
+ * (about 28 MB installed) is an optional peer too. The SDK depends on it and hands its connections to
+ * `sqliteRecordSource`, which loads nothing.
+ */
+export const SQLITE_PACKAGES: Readonly<Record<string, string>> = {
+  "better-sqlite3": "^13.2.0",
+};
+
+/**
+ * Whether `error` is Node's "Cannot find package" (`import`) or "Cannot find module" (`require`) for
+ * one of `names` (not for a package one of them imports: a broken install of a present package is
+ * reported as it is, not as a missing one).
  */
 export function isMissingPackage(error: unknown, names: readonly string[]): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -55,6 +67,34 @@ export async function importOptional<T>(
 ): Promise<T> {
   try {
     return await load();
+  } catch (error) {
+    if (isMissingPackage(error, Object.keys(packages))) {
+      throw new OptionalDependencyError(feature, packages, error);
+    }
+    throw error;
+  }
+}
+
+/**
+ * {@link importOptional} for a synchronous load: `load` is a `require` of an optional CommonJS peer
+ * (made with `createRequire(import.meta.url)` in the package that declares it), for features whose
+ * API is synchronous (opening a local log). Node's "Cannot find module" for one of `packages` becomes
+ * an {@link OptionalDependencyError}; anything else, a missing package inside it included, is passed on.
+ *
+ * @throws {OptionalDependencyError} `OPTIONAL_DEPENDENCY_MISSING` when one of `packages` is not installed.
+ * @example
+ * ```ts
+ * const require = createRequire(import.meta.url);
+ * const Database = requireOptional("Reading a local log", SQLITE_PACKAGES, () => require("better-sqlite3"));
+ * ```
+ */
+export function requireOptional<T>(
+  feature: string,
+  packages: Readonly<Record<string, string>>,
+  load: () => T,
+): T {
+  try {
+    return load();
   } catch (error) {
     if (isMissingPackage(error, Object.keys(packages))) {
       throw new OptionalDependencyError(feature, packages, error);

@@ -136,6 +136,22 @@ function checkRules(
       fail(code, seq, `${column}=${show(columns[column])}`, `${column}=${show(found)}`);
     }
   }
+  const indexed = stored.indexed;
+  if (indexed === null) {
+    fail("SEARCH_INDEX_MISMATCH", seq, "a search index row", "missing");
+  } else if (indexed !== undefined) {
+    for (const [field, column] of INDEX_CHECKS) {
+      if (indexed[field] !== columns[column]) {
+        fail(
+          "SEARCH_INDEX_MISMATCH",
+          seq,
+          `${column}=${show(columns[column])}`,
+          `${column}=${show(indexed[field])}`,
+        );
+        break;
+      }
+    }
+  }
 
   switch (record.kind) {
     case "label":

@@ -28,6 +28,9 @@
  * - `CHECKPOINT_BEYOND_LOG`: a stored checkpoint covers records that are no longer there (truncation).
  * - `CHECKPOINT_INVALID`: a stored checkpoint is malformed (size < 1, root not 32 bytes).
  * - `HEAD_MISMATCH`: the store's recorded head (size, last CID, root) disagrees with its records.
+ * - `SEARCH_INDEX_MISMATCH`: the store's search index (schema v5 `record_index`) disagrees with the
+ *   record's bytes, or lacks the record although it claims to cover it: searches, counts and evidence
+ *   packs would not show the record as it is.
  *
  * References between records (lineage and governance kinds; docs/formats.md). `seq` is the referring
  * record's; `expected` names the field:
@@ -108,6 +111,7 @@ export type FailureCode =
   | "CHECKPOINT_BEYOND_LOG"
   | "CHECKPOINT_INVALID"
   | "HEAD_MISMATCH"
+  | "SEARCH_INDEX_MISMATCH"
   | ReferenceFailureCode
   | ChainFailureCode
   | ReceiptFailureCode

@@ -29,6 +29,22 @@ export interface StoredRecord {
    * (undefined) when the store keeps no leaf for this record.
    */
   readonly leafHash?: Uint8Array | null;
+  /**
+   * The record's row in the store's search index (schema v5 `record_index`), when the index claims to
+   * cover this seq: each column is checked against the bytes like the row's own columns. `null` means
+   * the index claims to cover the seq but has no row for it (a record hidden from searches); leave it
+   * out (undefined) when the store keeps no index or has not indexed this record yet.
+   */
+  readonly indexed?: IndexedColumns | null;
+}
+
+/** A record's search columns as a store's search index holds them. */
+export interface IndexedColumns {
+  readonly kind: string;
+  readonly ts: string;
+  readonly label: string | null;
+  readonly modelId: string | null;
+  readonly modelVersion: string | null;
 }
 
 /** A stored checkpoint of a stream: (size, root, head CID, time). */

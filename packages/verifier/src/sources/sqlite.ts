@@ -9,10 +9,12 @@
  * by the writer), and this reader presents exactly those, saying "not kept" (`null`) for the others.
  */
 import { statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { CompactRange, type CompactRangeState, HASH_SIZE, TILE_WIDTH } from "@ancora/core";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { SourceError } from "../errors.js";
-import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
+import { requireOptional, SQLITE_PACKAGES } from "../optional-dependency.js";
+import type { IndexedColumns, RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
 import { nodeSha256 } from "./node-sha256.js";
 import { nodeRows, tileNodes, toBytes } from "./sqlite-nodes.js";
 import type { LocalAnchor, LocalLog, LocalManifest } from "./types.js";
@@ -29,11 +31,36 @@ export const MAX_STORE_SCHEMA = 5;
 /** How long a read waits when a writer holds the WAL's recovery lock (default 5 s). */
 export const DEFAULT_LOCAL_BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * better-sqlite3, an optional peer (see {@link SQLITE_PACKAGES}), loaded by the first local log
+ * opened: `openLocalLog` is synchronous, so the CommonJS module is required rather than imported,
+ * from this package so that it resolves where the verifier is installed.
+ */
+let sqlite: typeof Database | undefined;
+
+function loadSqlite(): typeof Database {
+  sqlite ??= requireOptional(
+    "Reading a local log (--db)",
+    SQLITE_PACKAGES,
+    () => createRequire(import.meta.url)("better-sqlite3") as typeof Database,
+  );
+  return sqlite;
+}
+
 /** Options of {@link openLocalLog}. */
 export interface OpenLocalLogOptions {
   /** How long to wait for a lock held by a writer, in ms (default {@link DEFAULT_LOCAL_BUSY_TIMEOUT_MS}). */
   busyTimeoutMs?: number;
 }
+
+type IndexRow = [
+  seq: number,
+  kind: string,
+  ts: string,
+  label: string | null,
+  modelId: string | null,
+  modelVersion: string | null,
+];
 
 type RecordRow = [
   seq: number,
@@ -72,6 +99,8 @@ const ANCHORING_TABLES = ["anchors", "manifests"] as const;
  * @throws {SourceError} `SOURCE_NOT_FOUND` (no such file), `SOURCE_UNREADABLE` (cannot be opened for
  *   reading), `SOURCE_INVALID` (not an SQLite file or not an Ancora store), `SOURCE_UNSUPPORTED_VERSION`
  *   (schema newer than {@link MAX_STORE_SCHEMA}).
+ * @throws {OptionalDependencyError} `OPTIONAL_DEPENDENCY_MISSING` when better-sqlite3, an optional peer
+ *   of this package, is not installed (the message names the `npm install` to run).
  * @example
  * ```ts
  * const log = openLocalLog("ancora.db");
@@ -103,10 +132,12 @@ export interface LocalRangeLog extends LocalLog {
 /** {@link openLocalLog} with the range reads (see {@link LocalRangeLog}). */
 export function openLocalRangeLog(path: string, options: OpenLocalLogOptions = {}): LocalRangeLog {
   const timeout = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_LOCAL_BUSY_TIMEOUT_MS));
+  // Before the file's checks: a missing package is the same answer whatever the path.
+  const Sqlite = loadSqlite();
   checkFile(path);
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout });
+    db = new Sqlite(path, { readonly: true, fileMustExist: true, timeout });
   } catch (error) {
     throw sqliteError(error, path);
   }
@@ -126,7 +157,7 @@ interface Schema {
   anchoring: boolean;
   /** Whether `anchors` has the schema-v3 link columns. */
   anchorLinks: boolean;
-  /** Whether Merkle hashes are schema-v5 tiles (else v1–v4 `merkle_nodes` rows). */
+  /** Whether Merkle hashes are schema-v5 tiles (else v1–v4 `merkle_nodes` rows); v5 also has `record_index`. */
   tiles: boolean;
 }
 
@@ -468,6 +499,7 @@ function* readRecords(
 ): Generator<StoredRecord> {
   let recordRows: IterableIterator<RecordRow> | undefined;
   let leafRows: IterableIterator<[number, unknown]> | undefined;
+  let indexRows: IterableIterator<IndexRow> | undefined;
   const seqs = range === undefined ? "" : " AND seq >= ? AND seq < ?";
   const idxs = range === undefined ? "" : " AND idx >= ? AND idx < ?";
   const bounds = range === undefined ? [] : [range.from, range.to];
@@ -493,6 +525,21 @@ function* readRecords(
       .raw()
       .iterate(id, ...leafBounds) as IterableIterator<[number, unknown]>;
     let leaf = leafRows.next();
+    // Schema v5: the search index's rows, merged by seq like the leaves; below `indexedBelow` (how far
+    // the index claims to cover the stream) every record must have one.
+    let indexedBelow = 0;
+    if (tiledSize !== undefined) {
+      indexedBelow = Number(
+        db.prepare("SELECT size FROM record_index_state WHERE stream_id = ?").pluck().get(id) ?? 0,
+      );
+      indexRows = db
+        .prepare(
+          `SELECT seq, kind, ts, label, model_id, model_version FROM record_index WHERE stream_id = ?${seqs} ORDER BY seq`,
+        )
+        .raw()
+        .iterate(id, ...bounds) as IterableIterator<IndexRow>;
+    }
+    let index = indexRows?.next();
     let tile: Uint8Array | undefined;
     for (let row = recordRows.next(); !row.done; row = recordRows.next()) {
       const r = row.value;
@@ -512,6 +559,16 @@ function* readRecords(
           leafHash = null;
         }
       }
+      let indexed: IndexedColumns | null | undefined;
+      if (indexRows !== undefined && index !== undefined) {
+        while (!index.done && index.value[0] < seq) index = indexRows.next();
+        if (!index.done && index.value[0] === seq) {
+          const [, kind, ts, label, modelId, modelVersion] = index.value;
+          indexed = { kind, ts, label, modelId, modelVersion };
+        } else if (seq < indexedBelow) {
+          indexed = null;
+        }
+      }
       yield {
         seq,
         bytes: toBytes(r[1]),
@@ -522,11 +579,13 @@ function* readRecords(
         modelVersion: r[6],
         ts: r[7],
         ...(leafHash === undefined ? {} : { leafHash }),
+        ...(indexed === undefined ? {} : { indexed }),
       };
     }
   } catch (error) {
     throw sqliteError(error, path);
   } finally {
+    indexRows?.return?.();
     leafRows?.return?.();
     recordRows?.return?.();
   }
