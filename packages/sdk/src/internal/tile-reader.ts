@@ -29,6 +29,15 @@ export class TileCache {
   readonly nodes = new Map<string, Uint8Array>();
 }
 
+/** The statements a reader uses, prepared once per connection. */
+const prepared = new WeakMap<
+  Database.Database,
+  {
+    selectTile: Database.Statement<[number, number, number], Buffer>;
+    selectCids: Database.Statement<[number, number, number], string>;
+  }
+>();
+
 function remember(map: Map<string, Uint8Array>, limit: number, key: string, value: Uint8Array): void {
   if (map.size >= limit) map.clear();
   map.set(key, value);
@@ -39,16 +48,24 @@ function remember(map: Map<string, Uint8Array>, limit: number, key: string, valu
  * at most once per reader, full ones at most once per cache.
  */
 export function tileNodeReader(db: Database.Database, streamId: number, cache: TileCache): MerkleNodeReader {
-  const selectTile = db
-    .prepare<[number, number, number], Buffer>(
-      "SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
-    )
-    .pluck();
-  const selectCids = db
-    .prepare<[number, number, number], string>(
-      "SELECT cid FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
-    )
-    .pluck();
+  // Prepared once per connection: a proof is a few lookups, and preparing costs as much as they do.
+  let statements = prepared.get(db);
+  if (statements === undefined) {
+    statements = {
+      selectTile: db
+        .prepare<[number, number, number], Buffer>(
+          "SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
+        )
+        .pluck(),
+      selectCids: db
+        .prepare<[number, number, number], string>(
+          "SELECT cid FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+        )
+        .pluck(),
+    };
+    prepared.set(db, statements);
+  }
+  const { selectTile, selectCids } = statements;
   const seen = new Map<string, Uint8Array | undefined>();
   const tile = (level: number, index: number): Uint8Array | undefined => {
     const key = `${streamId}/${level}/${index}`;
