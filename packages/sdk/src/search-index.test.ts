@@ -4,6 +4,7 @@
  */
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { searchTable } from "./internal/record-index.js";
 import type { ProvenanceLogger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import { openStore } from "./store.js";
@@ -79,5 +80,16 @@ describe("the search index", () => {
       ["SEARCH_INDEX_MISMATCH", 30, "label=L001"],
     ]);
     logger = createLogger({ path: temp.path, stream: "credit", model: MODEL, create: false });
+  });
+});
+
+describe("the search index inside a caller's transaction", () => {
+  it("is not written there: the query reads the records themselves", () => {
+    const db = new Database(temp.path);
+    db.exec("BEGIN");
+    expect(searchTable(db)).toBe("records");
+    db.exec("COMMIT");
+    expect(searchTable(db)).toBe("record_index");
+    db.close();
   });
 });

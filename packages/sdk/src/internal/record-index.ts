@@ -13,10 +13,11 @@ const BATCH = 20_000;
 /**
  * Brings `record_index` up to date with every stream's committed records and returns the table to
  * query: `record_index`, or `records` itself (the same columns, without the indexes) when this
- * connection cannot write (a read-only store), so that answers are complete either way.
+ * connection cannot write now (a read-only store, or a caller's transaction already open, whose
+ * snapshot may be older than the index), so that answers are complete either way.
  */
 export function searchTable(db: Database.Database): "record_index" | "records" {
-  if (db.readonly) return "records";
+  if (db.readonly || db.inTransaction) return "records";
   const behind = db
     .prepare<[], { id: number; size: number; indexed: number }>(
       `SELECT s.id AS id, s.size AS size, coalesce(i.size, 0) AS indexed
