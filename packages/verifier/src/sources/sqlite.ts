@@ -569,7 +569,8 @@ function* readRecords(
           indexed = null;
         }
       }
-      yield {
+      // One object shape per record (no spreads on this path: it runs once per record of the log).
+      const stored: { -readonly [K in keyof StoredRecord]: StoredRecord[K] } = {
         seq,
         bytes: toBytes(r[1]),
         cid: typeof r[2] === "string" ? r[2] : String(r[2]),
@@ -578,9 +579,10 @@ function* readRecords(
         modelId: r[5],
         modelVersion: r[6],
         ts: r[7],
-        ...(leafHash === undefined ? {} : { leafHash }),
-        ...(indexed === undefined ? {} : { indexed }),
       };
+      if (leafHash !== undefined) stored.leafHash = leafHash;
+      if (indexed !== undefined) stored.indexed = indexed;
+      yield stored;
     }
   } catch (error) {
     throw sqliteError(error, path);
