@@ -93,3 +93,15 @@ describe("the search index inside a caller's transaction", () => {
     db.close();
   });
 });
+
+describe("indexForSearch", () => {
+  it("indexes at most maxRecords a call, then the rest, and refuses a bad bound", () => {
+    expect(logger.store.indexForSearch({ maxRecords: 20 })).toBe(20);
+    expect(indexed()).toEqual({ rows: 20, state: 20 });
+    expect(logger.store.indexForSearch()).toBe(34);
+    expect(logger.store.indexForSearch()).toBe(0);
+    expect(() => logger.store.indexForSearch({ maxRecords: Number.NaN })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
+  });
+});

@@ -35,6 +35,7 @@ import { crossCheck, parallelPass } from "./internal/cross-references.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
+import { catchUpRecordIndex } from "./internal/record-index.js";
 import { forgetSalts } from "./internal/salts.js";
 import { attachStoreHandle, detachStoreHandle } from "./internal/store-handle.js";
 import type { Clock } from "./internal/stream-writer.js";
@@ -51,6 +52,8 @@ import type {
 } from "./store-types.js";
 
 const STORE_KEY = Symbol("AncoraStore");
+/** Records the search index takes per transaction when caught up in the background. */
+const INDEX_BATCH = 5_000;
 /** Package-internal (not exported from index.ts): a store over a logger's own connection. */
 export function storeOverDatabase(db: Database.Database, path: string, clock: Clock): AncoraStore {
   return new AncoraStore(db, path, clock, STORE_KEY);
@@ -218,6 +221,28 @@ export class AncoraStore {
    */
   search(query: SearchQuery = {}): SearchPage {
     return searchRecords(this.#open, query, (name) => this.#id(name));
+  }
+
+  /**
+   * Brings the search index up to date with the records appended since it last was (at most
+   * `maxRecords` of them, in transactions of 5,000) and returns how many it indexed. Searches, counts
+   * and evidence packs do this themselves before they answer; a long-running process calls it off
+   * its request path (`ancora serve` does, on its anchoring thread) so that no query waits for a
+   * long backlog.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => store.indexForSearch({ maxRecords: 20_000 }), 1_000);
+   * ```
+   */
+  indexForSearch(options: { maxRecords?: number } = {}): number {
+    const max = options.maxRecords ?? Number.POSITIVE_INFINITY;
+    if (!(max >= 0)) {
+      throw new InputError("INVALID_OPTION", "maxRecords must be a number >= 0", {
+        evidence: { maxRecords: options.maxRecords },
+      });
+    }
+    return catchUpRecordIndex(this.#open, max, INDEX_BATCH);
   }
 
   /** Number of records matching a query (the same filters as {@link AncoraStore.search}). */

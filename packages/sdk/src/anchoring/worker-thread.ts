@@ -40,6 +40,10 @@ export interface ThreadInit {
   };
 }
 
+/** The search index's background catch-up: how often, and at most how many records a time. */
+const INDEX_INTERVAL_MS = 1_000;
+const INDEX_PER_TICK = 50_000;
+
 class AnchoringThread {
   readonly #init: ThreadInit;
   readonly #rpc: Rpc;
@@ -50,6 +54,7 @@ class AnchoringThread {
   #anchorer: Anchorer;
   #pinner: Pinner | undefined;
   #pinTimer: NodeJS.Timeout | undefined;
+  #indexTimer: NodeJS.Timeout | undefined;
   #pinning: Promise<unknown> = Promise.resolve();
   #stopped = false;
 
@@ -89,6 +94,7 @@ class AnchoringThread {
   start(): void {
     this.#anchorer.start();
     if (this.#pinner !== undefined) this.#pinLoop();
+    this.#indexLoop();
   }
 
   #makeAnchorer(): Anchorer {
@@ -127,6 +133,22 @@ class AnchoringThread {
         }),
       onRecovered: (recovery) => this.#rpc.emit("recovered", recovery),
     });
+  }
+
+  /**
+   * Keeps the search index caught up off the request path (see AncoraStore.indexForSearch): a
+   * second each, at most INDEX_PER_TICK records. A failure (a lock held too long) is left to the next
+   * tick, or to the first query, which catches up itself.
+   */
+  #indexLoop(): void {
+    this.#indexTimer = setTimeout(() => {
+      try {
+        this.#store.indexForSearch({ maxRecords: INDEX_PER_TICK });
+      } catch {
+        // retried on the next tick; queries catch up themselves
+      }
+      if (!this.#stopped) this.#indexLoop();
+    }, INDEX_INTERVAL_MS);
   }
 
   #pinLoop(): void {
@@ -176,6 +198,7 @@ class AnchoringThread {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#pinTimer);
+    clearTimeout(this.#indexTimer);
     await this.#anchorer.stop();
     await this.#pinning;
     this.#store.close();

@@ -173,6 +173,12 @@ describe("anchoring worker", { timeout: 60_000 }, () => {
     const backlog = await worker.backlog();
     expect(backlog.jobs).toBe(0);
     expect(backlog.pinJobs).toBe(0);
+    // The search index is caught up on the worker's thread (read with plain SQL: a query through the
+    // store would catch it up itself).
+    const indexedSize = connectionOf(logger.store).prepare(
+      "SELECT i.size FROM record_index_state i JOIN streams s ON s.id = i.stream_id WHERE s.name = ?",
+    );
+    await expect.poll(() => indexedSize.pluck().get(STREAM), { timeout: 30_000 }).toBe(size);
     expect(backlog.streams[0]?.unanchoredRecords).toBe(0);
   });
 

@@ -18,14 +18,26 @@ const BATCH = 20_000;
  */
 export function searchTable(db: Database.Database): "record_index" | "records" {
   if (db.readonly || db.inTransaction) return "records";
+  catchUpRecordIndex(db);
+  return "record_index";
+}
+
+/**
+ * Indexes the records appended since the last catch-up, at most `maxRecords` of them, in
+ * transactions of at most `batch` records, and returns how many it indexed.
+ */
+export function catchUpRecordIndex(
+  db: Database.Database,
+  maxRecords = Number.POSITIVE_INFINITY,
+  batch = BATCH,
+): number {
   const behind = db
-    .prepare<[], { id: number; size: number; indexed: number }>(
-      `SELECT s.id AS id, s.size AS size, coalesce(i.size, 0) AS indexed
-         FROM streams s LEFT JOIN record_index_state i ON i.stream_id = s.id
+    .prepare<[], { id: number }>(
+      `SELECT s.id AS id FROM streams s LEFT JOIN record_index_state i ON i.stream_id = s.id
         WHERE s.size > coalesce(i.size, 0)`,
     )
     .all();
-  if (behind.length === 0) return "record_index";
+  if (behind.length === 0) return 0;
   const copy = db.prepare<[number, number, number]>(
     `INSERT OR REPLACE INTO record_index (stream_id, seq, kind, ts, label, model_id, model_version)
      SELECT stream_id, seq, kind, ts, label, model_id, model_version FROM records
@@ -38,21 +50,23 @@ export function searchTable(db: Database.Database): "record_index" | "records" {
     .prepare<[number], number>("SELECT size FROM record_index_state WHERE stream_id = ?")
     .pluck();
   const size = db.prepare<[number], number>("SELECT size FROM streams WHERE id = ?").pluck();
+  let done = 0;
   for (const stream of behind) {
-    for (;;) {
+    while (done < maxRecords) {
       // Re-read under the write lock: another connection may have indexed (or appended) meanwhile.
-      const done = db
+      const count = db
         .transaction(() => {
           const from = indexed.get(stream.id) ?? 0;
-          const to = Math.min(size.get(stream.id) ?? 0, from + BATCH);
-          if (to <= from) return true;
+          const to = Math.min(size.get(stream.id) ?? 0, from + Math.min(batch, maxRecords - done));
+          if (to <= from) return 0;
           copy.run(stream.id, from, to);
           mark.run(stream.id, to);
-          return false;
+          return to - from;
         })
         .immediate();
-      if (done) break;
+      if (count === 0) break;
+      done += count;
     }
   }
-  return "record_index";
+  return done;
 }
