@@ -319,7 +319,7 @@ function v5(db: Database.Database): void {
 function tilesFromNodes(db: Database.Database): void {
   const levels = db
     .prepare<[], [number, number]>(
-      "SELECT DISTINCT stream_id, level FROM merkle_nodes WHERE level % 8 = 0 ORDER BY stream_id, level",
+      `SELECT DISTINCT stream_id, level FROM merkle_nodes WHERE level % ${TILE_HEIGHT} = 0 ORDER BY stream_id, level`,
     )
     .raw()
     .all();
@@ -340,7 +340,7 @@ function tilesFromNodes(db: Database.Database): void {
       let hashes: Buffer[] = [];
       const flush = () => {
         if (hashes.length === TILE_WIDTH || (level > 0 && hashes.length > 0)) {
-          insert.run(stream, level / 8, tile, Buffer.concat(hashes));
+          insert.run(stream, level / TILE_HEIGHT, tile, Buffer.concat(hashes));
         }
       };
       for (const [idx, hash] of rows) {
@@ -359,8 +359,12 @@ function tilesFromNodes(db: Database.Database): void {
   }
 }
 
-/** Hashes per Merkle tile, and tree levels per tile level (C2SP tlog-tiles, height 8). */
-export const TILE_WIDTH = 256;
+/**
+ * Hashes per Merkle tile in schema v5 (C2SP tlog-tiles, height 8: 256 hashes, 8 tree levels per tile
+ * level). A migration is history: it keeps its own copy rather than follow core's TILE_WIDTH.
+ */
+const TILE_WIDTH = 256;
+const TILE_HEIGHT = 8;
 
 /** Migrations in order: MIGRATIONS[i] takes schema version i to i + 1. */
 export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4, v5];
