@@ -93,6 +93,16 @@ export function anchorCalldata(prepared: readonly PreparedAnchor[]): Hex {
       });
 }
 
+/** `request()`, and once more if the request itself failed (not the node's answer). */
+async function retryTransportOnce<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!isTransportFailure(error)) throw error;
+    return await request();
+  }
+}
+
 /** Sends the registry's transactions from one account, with explicit nonces (./nonce.ts). */
 export class TransactionSender {
   readonly #io: SenderIo;
@@ -112,16 +122,23 @@ export class TransactionSender {
     const { publicClient, walletClient } = this.#io;
     const account = walletClient.account;
     // Simulate first: a revert (stale size, missing role) becomes a typed error before any gas is spent.
-    const simulate = () => publicClient.call({ account, to: this.#io.registry, data });
-    try {
-      await simulate().catch(async (error: unknown) => {
-        // Not a revert but the request failing: after the seconds a large backlog's manifests take to
-        // build, the node has usually closed the idle keep-alive connection (Node's server: 5 s), and the
-        // first request on it fails. One retry; a second failure is the chain being unreachable.
-        if (!isTransportFailure(error)) throw error;
-        await simulate();
-      });
-    } catch (error) {
+    // The fees and the gas estimate do not depend on it: the three requests go out together (one round
+    // trip instead of four in a row; each took 70–150 ms on a node sharing two busy cores), and a
+    // revert is still reported from the simulation. Each is retried once when the request itself
+    // failed: after the seconds a large backlog's manifests take to build, the node has usually closed
+    // the idle keep-alive connection (Node's server: 5 s), and the first request on it fails; a second
+    // failure is the chain being unreachable.
+    const [simulated, fees, estimate] = await Promise.allSettled([
+      retryTransportOnce(() => publicClient.call({ account, to: this.#io.registry, data })),
+      retryTransportOnce(() => this.#fees(replacing)),
+      // Against the latest block, never "pending" (some nodes' default): a replacement would be
+      // estimated on top of the very transaction it replaces and revert as a stale tree size.
+      retryTransportOnce(() =>
+        publicClient.estimateGas({ account, to: this.#io.registry, data, blockTag: "latest" }),
+      ),
+    ]);
+    if (simulated.status === "rejected") {
+      const error = simulated.reason;
       // Retried with the backoff of an outage, and reported as ANCHOR_CHAIN_UNAVAILABLE, never as a revert.
       if (isTransportFailure(error)) throw error;
       // A raw `call` has no ABI, so viem leaves the revert data undecoded: decode it with the registry's,
@@ -138,16 +155,9 @@ export class TransactionSender {
         },
       );
     }
-    const fees = await this.#fees(replacing);
+    if (fees.status === "rejected") throw fees.reason;
+    if (estimate.status === "rejected") throw estimate.reason;
     const nonce = replacing?.nonce ?? (await this.#nonces.next());
-    // Estimate against the latest block, never "pending" (some nodes' default): a replacement would be
-    // estimated on top of the very transaction it replaces and revert as a stale tree size.
-    const estimate = await publicClient.estimateGas({
-      account,
-      to: this.#io.registry,
-      data,
-      blockTag: "latest",
-    });
     const chainId = this.#io.chainId();
     const request = await walletClient.prepareTransactionRequest({
       account,
@@ -157,10 +167,10 @@ export class TransactionSender {
       to: this.#io.registry,
       data,
       nonce,
-      gas: (estimate * GAS_HEADROOM_PERCENT) / 100n,
+      gas: (estimate.value * GAS_HEADROOM_PERCENT) / 100n,
       type: "eip1559",
-      maxFeePerGas: fees.maxFeePerGas,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      maxFeePerGas: fees.value.maxFeePerGas,
+      maxPriorityFeePerGas: fees.value.maxPriorityFeePerGas,
     });
     // A wallet client without a chain object (e.g. the anchoring worker's, made before the node answered)
     // signs for the chain id the request was prepared with; `null` tells viem not to compare it with one.
@@ -171,7 +181,7 @@ export class TransactionSender {
       return {
         hash,
         nonce,
-        maxFeePerGas: fees.maxFeePerGas,
+        maxFeePerGas: fees.value.maxFeePerGas,
         broadcast: async () => {
           try {
             await publicClient.sendRawTransaction({ serializedTransaction });
@@ -191,7 +201,7 @@ export class TransactionSender {
       this.#nonces.reset();
       throw error;
     }
-    return { hash, nonce, maxFeePerGas: fees.maxFeePerGas, broadcast: async () => {} };
+    return { hash, nonce, maxFeePerGas: fees.value.maxFeePerGas, broadcast: async () => {} };
   }
 
   /** EIP-1559 fees from the node, capped; a replacement bumps the previous fees by 12.5 % (geth's minimum is 10 %). */
