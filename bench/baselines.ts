@@ -9,7 +9,7 @@
  *
  * Both hash the same decision payload (features, output, score) that Ancora commits to.
  *
- * And the floors of this machine and disk, which no layout can beat (issue 19): a raw one-table insert
+ * And the floors of this machine and disk, which no layout can beat: a raw one-table insert
  * (`RawTableFloor`, in the group commit's transaction size, or one row per transaction for recordSync)
  * and reading every record's bytes and hashing them (`ReadHashFloor`, for verify).
  */
@@ -124,7 +124,7 @@ export class RawTableFloor {
 }
 
 /**
- * The one place in bench/ that knows how a store lays its records out (issue 19 changes it; every
+ * The one place in bench/ that knows how a store lays its records out (a new store layout changes it; every
  * other figure comes through @ancora/sdk's public API): the table and column holding each record's
  * encoded bytes. Today: `records.bytes`, one row per record, `kind` = 'decision' for decisions.
  */

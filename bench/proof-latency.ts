@@ -1,5 +1,5 @@
 /**
- * Inclusion proof latency in a fresh process (issue 19: p99 <= 1 ms), run by write-path.bench.ts as a
+ * Inclusion proof latency in a fresh process (target: p99 <= 1 ms), run by write-path.bench.ts as a
  * child: opens the store read-only, as an auditor's process would, with nothing cached in SQLite or
  * the JIT, and times `samples` proofs of random records. Prints one JSON line on stdout.
  *

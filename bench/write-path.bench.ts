@@ -1,5 +1,5 @@
 /**
- * The write path and the verifier against this machine's floors (issue 19). Every target is a ratio
+ * The write path and the verifier against this machine's floors. Every target is a ratio
  * between figures measured in this run, on this machine, in interleaved rounds (A B, then B A, …;
  * medians), so a layout is judged against what SQLite and SHA-256 can do here, not against numbers
  * from another machine:
@@ -327,7 +327,7 @@ rows.push({
   target: "<= 1.2x",
   ok: late ? lateRss / earlyRss <= 1.2 : undefined,
 });
-console.log("\n### Issue 19 targets (ratios measured in this run)\n");
+console.log("\n### Write-path targets (ratios measured in this run)\n");
 console.log("| ratio | wall | CPU | target | |");
 console.log("|---|---:|---:|---|---|");
 for (const r of rows) {

@@ -1,5 +1,5 @@
 /**
- * The write-path benchmark (issue 19's measuring stick) still runs end to end against the built SDK,
+ * The write-path benchmark (the write path's measuring stick) still runs end to end against the built SDK,
  * at a tiny size: its floors read the store's file through one adapter (bench/baselines.ts `RECORDS`),
  * and a storage layout that moves the records must move that adapter too. Only that it runs and prints
  * every target is checked: timings never pass or fail a test.
