@@ -113,12 +113,15 @@ export { consistencyProofShape, consistencyProofSizes, type SizeRange } from "./
 export {
   type PartialTile,
   TILE_HEIGHT,
+  TILE_MID_LEVEL,
   TILE_WIDTH,
+  type Tile,
   TileBuilder,
   type TileCoordinates,
   TileNodeReader,
   type TileWrite,
   tileCoordinates,
+  tileMids,
   tileSubtree,
 } from "./merkle/tiles.js";
 export {

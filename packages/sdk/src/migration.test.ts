@@ -127,7 +127,14 @@ describe("store-v4-tiles.db (a v4 store whose credit stream holds 761 records)",
     // What the writer would have written: full level-0 tiles, level-1 tiles full or partial.
     const tiles = new TileBuilder(0, []);
     tiles.add(new CompactRange(nodeSha256).appendLeaves(cids.map((c) => CID.parse(c).bytes)).nodes);
-    const expected = tiles.take().map((t) => [t.tileLevel, t.index, Buffer.from(t.hashes).toString("hex")]);
+    const expected = tiles
+      .take()
+      .map((t) => [
+        t.tileLevel,
+        t.index,
+        Buffer.from(t.hashes).toString("hex"),
+        Buffer.from(t.mids).toString("hex"),
+      ]);
     expect(expected.map(([level, index]) => [level, index])).toEqual([
       [0, 0],
       [0, 1],
@@ -135,12 +142,12 @@ describe("store-v4-tiles.db (a v4 store whose credit stream holds 761 records)",
     ]);
     expect(
       db
-        .prepare<[number], [number, number, string]>(
-          "SELECT level, idx, hex(hashes) FROM merkle_tiles WHERE stream_id = ? ORDER BY level, idx",
+        .prepare<[number], [number, number, string, string]>(
+          "SELECT level, idx, hex(hashes), hex(mids) FROM merkle_tiles WHERE stream_id = ? ORDER BY level, idx",
         )
         .raw()
         .all(id)
-        .map(([level, idx, hex]) => [level, idx, String(hex).toLowerCase()]),
+        .map(([level, idx, hex, mids]) => [level, idx, hex.toLowerCase(), mids.toLowerCase()]),
     ).toEqual(expected);
     db.close();
     expect(store.verify()).toMatchObject({ ok: true, failures: [] });

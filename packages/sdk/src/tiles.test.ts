@@ -51,14 +51,15 @@ function setTileEntry(
   idx: number,
   entry: number,
   hash?: Uint8Array,
+  column: "hashes" | "mids" = "hashes",
 ): void {
   const tile = db
-    .prepare<[number, number], Buffer>("SELECT hashes FROM merkle_tiles WHERE level = ? AND idx = ?")
+    .prepare<[number, number], Buffer>(`SELECT ${column} FROM merkle_tiles WHERE level = ? AND idx = ?`)
     .pluck()
     .get(level, idx) as Buffer;
   const edited = Buffer.from(tile);
   edited.set(hash ?? new Uint8Array(32), entry * 32);
-  db.prepare("UPDATE merkle_tiles SET hashes = ? WHERE level = ? AND idx = ?").run(edited, level, idx);
+  db.prepare(`UPDATE merkle_tiles SET ${column} = ? WHERE level = ? AND idx = ?`).run(edited, level, idx);
 }
 
 /** Rewrites seq 10 and re-chains everything after it (CIDs, prev links, config links), as a forger would. */
@@ -95,10 +96,13 @@ describe("a stream's Merkle tiles", () => {
   it("are one full level-0 tile and one level-8 hash for 320 records; salts live in the records", () => {
     const db = new Database(temp.path, { readonly: true });
     expect(
-      db.prepare("SELECT level, idx, length(hashes) FROM merkle_tiles ORDER BY level, idx").raw().all(),
+      db
+        .prepare("SELECT level, idx, length(hashes), length(mids) FROM merkle_tiles ORDER BY level, idx")
+        .raw()
+        .all(),
     ).toEqual([
-      [0, 0, 256 * 32],
-      [1, 0, 32],
+      [0, 0, 256 * 32, 16 * 32],
+      [1, 0, 32, 0],
     ]);
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
     expect(tables).not.toContain("merkle_nodes");
@@ -135,11 +139,14 @@ describe("a stream's Merkle tiles", () => {
     await logger.close();
     const db = new Database(temp.path, { readonly: true });
     expect(
-      db.prepare("SELECT level, idx, length(hashes) FROM merkle_tiles ORDER BY 1, 2").raw().all(),
+      db
+        .prepare("SELECT level, idx, length(hashes), length(mids) FROM merkle_tiles ORDER BY 1, 2")
+        .raw()
+        .all(),
     ).toEqual([
-      [0, 0, 8192],
-      [0, 1, 8192],
-      [1, 0, 64],
+      [0, 0, 8192, 512],
+      [0, 1, 8192, 512],
+      [1, 0, 64, 0],
     ]);
     db.close();
   });
@@ -167,6 +174,11 @@ describe("tampering with Merkle tiles", () => {
     ]);
   });
 
+  it("an edited mid (level 4 in a tile): MERKLE_NODE_MISMATCH at the record completing it", () => {
+    sql((db) => setTileEntry(db, 0, 0, 2, undefined, "mids"));
+    expect(verify().failures.map((f) => [f.code, f.seq])).toEqual([["MERKLE_NODE_MISMATCH", 47]]);
+  });
+
   it("edited bytes with the CID column recomputed, in a full tile: MERKLE_LEAF_MISMATCH at that seq", () => {
     sql((db) => {
       const bytes = db.prepare("SELECT bytes FROM records WHERE seq = 10").pluck().get() as Buffer;
@@ -188,7 +200,7 @@ describe("tampering with Merkle tiles", () => {
     );
   });
 
-  it("a recomputed chain with its leaf hashes rewritten: the stored level-8 hash diverges", () => {
+  it("a recomputed chain with its leaf hashes rewritten: the tile's stored level-4 hash diverges", () => {
     sql((db) => {
       const cids = forgeFrom10(db);
       for (let seq = 10; seq < 256; seq++) {
@@ -196,7 +208,9 @@ describe("tampering with Merkle tiles", () => {
       }
     });
     const result = verify();
-    expect(result.failures[0]).toMatchObject({ code: "MERKLE_NODE_MISMATCH", seq: 255 });
+    // The mid over leaves 0-15 (seq 10 is one of them), then the level-8 hash over the whole tile.
+    expect(result.failures[0]).toMatchObject({ code: "MERKLE_NODE_MISMATCH", seq: 15 });
+    expect(result.failures.map((f) => [f.code, f.seq])).toContainEqual(["MERKLE_NODE_MISMATCH", 255]);
     expect(result.failures.map((f) => f.code)).toContain("CHECKPOINT_ROOT_MISMATCH");
   });
 
@@ -208,9 +222,9 @@ describe("tampering with Merkle tiles", () => {
       tiles.add(tree.appendLeaves(cids.map((c) => c.bytes)).nodes);
       db.prepare("DELETE FROM merkle_tiles").run();
       const insert = db.prepare(
-        "INSERT INTO merkle_tiles (stream_id, level, idx, hashes) VALUES (1, ?, ?, ?)",
+        "INSERT INTO merkle_tiles (stream_id, level, idx, hashes, mids) VALUES (1, ?, ?, ?, ?)",
       );
-      for (const t of tiles.take()) insert.run(t.tileLevel, t.index, t.hashes);
+      for (const t of tiles.take()) insert.run(t.tileLevel, t.index, t.hashes, t.mids);
       db.prepare("UPDATE streams SET tree_state = ?").run(JSON.stringify(tree.state()));
     });
     // Only the checkpoint's root (and, in production, its on-chain anchor) still says what was there.

@@ -4,7 +4,15 @@ import { sha256 } from "../hash.js";
 import { CompactRange } from "./compact-range.js";
 import { MemoryNodeStore } from "./node-store.js";
 import { consistencyProof, inclusionProof, rootAt } from "./proof.js";
-import { TILE_WIDTH, TileBuilder, TileNodeReader, tileCoordinates, tileSubtree } from "./tiles.js";
+import {
+  TILE_WIDTH,
+  type Tile,
+  TileBuilder,
+  TileNodeReader,
+  tileCoordinates,
+  tileMids,
+  tileSubtree,
+} from "./tiles.js";
 import { verifyConsistency, verifyInclusion } from "./verify.js";
 
 const leaf = (i: number) => new TextEncoder().encode(`leaf ${i}`);
@@ -13,7 +21,7 @@ const leaf = (i: number) => new TextEncoder().encode(`leaf ${i}`);
 function build(n: number, batch: number) {
   const tree = new CompactRange();
   const all = new MemoryNodeStore();
-  const tiles = new Map<string, Uint8Array>();
+  const tiles = new Map<string, Tile>();
   let builder = new TileBuilder(0, []);
   for (let i = 0; i < n; i += batch) {
     const leaves = [];
@@ -21,7 +29,8 @@ function build(n: number, batch: number) {
     const { nodes } = tree.appendLeaves(leaves);
     all.putAll(nodes);
     builder.add(nodes);
-    for (const t of builder.take()) tiles.set(`${t.tileLevel}/${t.index}`, t.hashes);
+    for (const t of builder.take())
+      tiles.set(`${t.tileLevel}/${t.index}`, { hashes: t.hashes, mids: t.mids });
     // Resuming from what a store holds (the level-0 partial tile derived, the others stored) must
     // continue identically.
     const partials = [];
@@ -52,11 +61,17 @@ describe("tiles", () => {
   ])("store every node of %i leaves (batches of %i) as tiles of levels 0, 8, 16", (n, batch) => {
     const { tree, all, tiles } = build(n, batch);
     // Only full level-0 tiles; level-1 tiles full or partial.
-    for (const [key, hashes] of tiles) {
+    for (const [key, { hashes, mids }] of tiles) {
       const [level, index] = key.split("/").map(Number) as [number, number];
       if (level === 0) expect(hashes.length).toBe(TILE_WIDTH * 32);
       const count = Math.floor(n / TILE_WIDTH ** level);
       expect(hashes.length / 32).toBe(Math.min(TILE_WIDTH, count - index * TILE_WIDTH));
+      // Mids: the nodes of level 8L + 4 inside the tile, one per complete group of 16 entries.
+      expect(mids?.length).toBe(Math.floor(hashes.length / 32 / 16) * 32);
+      for (let g = 0; g < (mids?.length ?? 0) / 32; g++) {
+        expect(mids?.subarray(g * 32, g * 32 + 32)).toEqual(all.node(8 * level + 4, index * 16 + g));
+      }
+      expect(mids).toEqual(tileMids(hashes, sha256));
     }
     // The level-0 partial tile is the leaves' hashes, as a store derives it from its records.
     const full = Math.floor(n / TILE_WIDTH);
@@ -65,7 +80,8 @@ describe("tiles", () => {
       partial.set(all.node(0, i) as Uint8Array, (i - full * TILE_WIDTH) * 32);
     const reader = new TileNodeReader(
       (level, index) =>
-        tiles.get(`${level}/${index}`) ?? (level === 0 && index === full ? partial : undefined),
+        tiles.get(`${level}/${index}`) ??
+        (level === 0 && index === full ? { hashes: partial, mids: tileMids(partial, sha256) } : undefined),
       sha256,
     );
     for (let level = 0; 2 ** level <= n; level++) {
@@ -104,13 +120,19 @@ describe("tiles", () => {
 
   it("refuse to resume from a partial tile that does not match the size", () => {
     expect(() => new TileBuilder(300, [])).toThrow(ArgumentError);
-    expect(() => new TileBuilder(300, [{ tileLevel: 0, index: 1, hashes: new Uint8Array(43 * 32) }])).toThrow(
-      ArgumentError,
-    );
+    expect(
+      () =>
+        new TileBuilder(300, [
+          { tileLevel: 0, index: 1, hashes: new Uint8Array(43 * 32), mids: new Uint8Array(0) },
+        ]),
+    ).toThrow(ArgumentError);
     // 256 leaves: a full level-0 tile and one hash of level 8, in the partial level-1 tile.
     expect(() => new TileBuilder(256, [])).toThrow(ArgumentError);
     expect(
-      () => new TileBuilder(256, [{ tileLevel: 1, index: 0, hashes: new Uint8Array(32) }]),
+      () =>
+        new TileBuilder(256, [
+          { tileLevel: 1, index: 0, hashes: new Uint8Array(32), mids: new Uint8Array(0) },
+        ]),
     ).not.toThrow();
   });
 });

@@ -23,6 +23,7 @@ import {
   type RecordKind,
   TILE_WIDTH,
   TileBuilder,
+  tileMids,
 } from "@ancora/core";
 import { indexColumns } from "@ancora/verifier";
 import type Database from "better-sqlite3";
@@ -130,8 +131,8 @@ export class StreamWriter {
   readonly #selectFullHead: Database.Statement<[number], HeadRow>;
   readonly #updateHead: Database.Statement<[number, string | null, string, number | null, number]>;
   readonly #records: RowBatch;
-  readonly #putTile: Database.Statement<[number, number, number, Uint8Array]>;
-  readonly #selectTile: Database.Statement<[number, number, number], Buffer>;
+  readonly #putTile: Database.Statement<[number, number, number, Uint8Array, Uint8Array]>;
+  readonly #selectTile: Database.Statement<[number, number, number], { hashes: Buffer; mids: Buffer }>;
   readonly #selectCids: Database.Statement<[number, number, number], string>;
   readonly #selectRecordBytes: Database.Statement<[number, number], Buffer>;
   readonly #selectLabels: Database.Statement<[number], Buffer>;
@@ -157,13 +158,11 @@ export class StreamWriter {
     );
     // A partial tile of level >= 1 is rewritten as it grows; level-0 tiles are written once, full.
     this.#putTile = db.prepare(
-      "INSERT OR REPLACE INTO merkle_tiles (stream_id, level, idx, hashes) VALUES (?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO merkle_tiles (stream_id, level, idx, hashes, mids) VALUES (?, ?, ?, ?, ?)",
     );
-    this.#selectTile = db
-      .prepare<[number, number, number], Buffer>(
-        "SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
-      )
-      .pluck();
+    this.#selectTile = db.prepare<[number, number, number], { hashes: Buffer; mids: Buffer }>(
+      "SELECT hashes, mids FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
+    );
     this.#selectCids = db
       .prepare<[number, number, number], string>(
         "SELECT cid FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
@@ -294,7 +293,7 @@ export class StreamWriter {
     // transaction exactly as before).
     this.#records.flush();
     for (const tile of state.tiles.take())
-      this.#putTile.run(this.#id, tile.tileLevel, tile.index, tile.hashes);
+      this.#putTile.run(this.#id, tile.tileLevel, tile.index, tile.hashes, tile.mids);
     this.#updateHead.run(
       state.size,
       state.headText,
@@ -383,13 +382,15 @@ export class StreamWriter {
       const width = count % TILE_WIDTH;
       if (width === 0) continue;
       const index = Math.floor(count / TILE_WIDTH);
-      let hashes: Uint8Array | undefined;
+      let tile: { hashes: Uint8Array; mids: Uint8Array } | undefined;
       if (level === 0) {
-        hashes = leafTile(this.#selectCids.all(this.#id, index * TILE_WIDTH, size));
+        const hashes = leafTile(this.#selectCids.all(this.#id, index * TILE_WIDTH, size));
+        tile = hashes === undefined ? undefined : { hashes, mids: tileMids(hashes, nodeSha256) };
       } else {
-        hashes = this.#selectTile.get(this.#id, level, index);
+        tile = this.#selectTile.get(this.#id, level, index);
       }
-      if (hashes === undefined || hashes.length !== width * 32) {
+      const hashes = tile?.hashes;
+      if (tile === undefined || hashes === undefined || hashes.length !== width * 32) {
         throw new StoreError(
           "STORE_CORRUPT",
           `Stream "${this.#name}" lacks the Merkle hashes of its last records`,
@@ -399,7 +400,12 @@ export class StreamWriter {
           },
         );
       }
-      partials.push({ tileLevel: level, index, hashes: new Uint8Array(hashes) });
+      partials.push({
+        tileLevel: level,
+        index,
+        hashes: new Uint8Array(hashes),
+        mids: new Uint8Array(tile.mids),
+      });
     }
     return partials;
   }

@@ -11,8 +11,11 @@ import {
   type MerkleNodeReader,
   parseBlockCid,
   TILE_HEIGHT,
+  TILE_MID_LEVEL,
   TILE_WIDTH,
+  type Tile,
   TileNodeReader,
+  tileMids,
 } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { nodeSha256 } from "./crypto.js";
@@ -25,7 +28,7 @@ const NODE_CACHE_MIN_WIDTH = 16;
 
 /** What a store's tile readers keep between calls. */
 export class TileCache {
-  readonly tiles = new Map<string, Uint8Array>();
+  readonly tiles = new Map<string, Tile>();
   readonly nodes = new Map<string, Uint8Array>();
 }
 
@@ -33,12 +36,12 @@ export class TileCache {
 const prepared = new WeakMap<
   Database.Database,
   {
-    selectTile: Database.Statement<[number, number, number], Buffer>;
+    selectTile: Database.Statement<[number, number, number], { hashes: Buffer; mids: Buffer }>;
     selectCids: Database.Statement<[number, number, number], string>;
   }
 >();
 
-function remember(map: Map<string, Uint8Array>, limit: number, key: string, value: Uint8Array): void {
+function remember<T>(map: Map<string, T>, limit: number, key: string, value: T): void {
   if (map.size >= limit) map.clear();
   map.set(key, value);
 }
@@ -52,11 +55,9 @@ export function tileNodeReader(db: Database.Database, streamId: number, cache: T
   let statements = prepared.get(db);
   if (statements === undefined) {
     statements = {
-      selectTile: db
-        .prepare<[number, number, number], Buffer>(
-          "SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
-        )
-        .pluck(),
+      selectTile: db.prepare<[number, number, number], { hashes: Buffer; mids: Buffer }>(
+        "SELECT hashes, mids FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?",
+      ),
       selectCids: db
         .prepare<[number, number, number], string>(
           "SELECT cid FROM records WHERE stream_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
@@ -66,31 +67,34 @@ export function tileNodeReader(db: Database.Database, streamId: number, cache: T
     prepared.set(db, statements);
   }
   const { selectTile, selectCids } = statements;
-  const seen = new Map<string, Uint8Array | undefined>();
-  const tile = (level: number, index: number): Uint8Array | undefined => {
+  const seen = new Map<string, Tile | undefined>();
+  const tile = (level: number, index: number): Tile | undefined => {
     const key = `${streamId}/${level}/${index}`;
     if (seen.has(key)) return seen.get(key);
-    let hashes = cache.tiles.get(key);
-    if (hashes === undefined || hashes.length < TILE_WIDTH * HASH_SIZE) {
+    let found = cache.tiles.get(key);
+    if (found === undefined || found.hashes.length < TILE_WIDTH * HASH_SIZE) {
       const stored = selectTile.get(streamId, level, index);
       if (stored !== undefined) {
-        hashes = new Uint8Array(stored);
+        found = { hashes: new Uint8Array(stored.hashes), mids: new Uint8Array(stored.mids) };
       } else if (level === 0) {
         // The partial tile's leaves: those derived before, extended by the records appended since.
-        const known = hashes ?? new Uint8Array(0);
-        const from = index * TILE_WIDTH + known.length / HASH_SIZE;
-        const more = leafTile(selectCids.all(streamId, from, (index + 1) * TILE_WIDTH));
-        hashes = more === undefined ? known : concat(known, more);
-        if (hashes.length === 0) hashes = undefined;
+        found = extendLeaves(
+          found,
+          selectCids.all(
+            streamId,
+            index * TILE_WIDTH + (found?.hashes.length ?? 0) / HASH_SIZE,
+            (index + 1) * TILE_WIDTH,
+          ),
+        );
       } else {
-        hashes = undefined;
+        found = undefined;
       }
-      if (hashes !== undefined && (level === 0 || hashes.length === TILE_WIDTH * HASH_SIZE)) {
-        remember(cache.tiles, TILE_CACHE_SIZE, key, hashes);
+      if (found !== undefined && (level === 0 || found.hashes.length === TILE_WIDTH * HASH_SIZE)) {
+        remember(cache.tiles, TILE_CACHE_SIZE, key, found);
       }
     }
-    seen.set(key, hashes);
-    return hashes;
+    seen.set(key, found);
+    return found;
   };
   const tiles = new TileNodeReader(tile, nodeSha256);
   return {
@@ -105,6 +109,21 @@ export function tileNodeReader(db: Database.Database, streamId: number, cache: T
       return hash;
     },
   };
+}
+
+/**
+ * A derived level-0 tile extended by the leaves of `cids` (the records after it), its mids extended
+ * by the groups of 16 that became complete; `undefined` when there is nothing.
+ */
+function extendLeaves(known: Tile | undefined, cids: readonly string[]): Tile | undefined {
+  const more = leafTile(cids);
+  if (more === undefined) return known;
+  const hashes = known === undefined ? more : concat(known.hashes, more);
+  const group = 2 ** TILE_MID_LEVEL * HASH_SIZE;
+  const done = known?.mids?.length ?? 0;
+  const from = (done / HASH_SIZE) * group;
+  const added = tileMids(hashes.subarray(from, Math.floor(hashes.length / group) * group), nodeSha256);
+  return { hashes, mids: concat(known?.mids ?? new Uint8Array(0), added) };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

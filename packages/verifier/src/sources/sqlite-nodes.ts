@@ -2,7 +2,7 @@
  * How the verifier's reader of an SDK store presents its stored Merkle nodes (see sqlite.ts): the
  * `node(stream, level, index)` lookup of a record source, over v1–v4 `merkle_nodes` rows or v5 tiles.
  */
-import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from "@ancora/core";
+import { HASH_SIZE, TILE_HEIGHT, TILE_MID_LEVEL, TILE_WIDTH } from "@ancora/core";
 import type Database from "better-sqlite3";
 
 /** Stored Merkle nodes of one level read per query by the node lookup. */
@@ -49,9 +49,11 @@ export function nodeRows(
 
 /**
  * Schema v5: the hashes of levels 8, 16, … as their tiles hold them (every node of those levels is
- * stored, in a full or partial tile); the levels in between are not kept (`null`). Level 0 comes with
- * the records ({@link readRecords}). The tile last read per stream and level is kept: the verifier
- * asks in increasing index order.
+ * stored, in a full or partial tile), and of levels 4, 12, 20, … as the tiles' mids hold them (a
+ * level-0 tile is stored once full, so a mid of the last, partial one is not kept: `null`, as for a
+ * deleted level-0 tile, whose leaves the records' checks report missing); the levels in between are
+ * not kept (`null`). Level 0 comes with the records. The tile last read per stream and level is kept:
+ * the verifier asks in increasing index order.
  */
 export function tileNodes(
   db: Database.Database,
@@ -59,23 +61,26 @@ export function tileNodes(
   read: <T>(f: () => T) => T,
 ): NodeOf {
   const select = db
-    .prepare("SELECT hashes FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?")
-    .pluck();
-  const last = new Map<string, { index: number; hashes: Uint8Array | undefined }>();
+    .prepare("SELECT hashes, mids FROM merkle_tiles WHERE stream_id = ? AND level = ? AND idx = ?")
+    .raw();
+  const last = new Map<string, { index: number; hashes: Uint8Array; mids: Uint8Array } | null>();
   return (stream, level, index) => {
-    if (level === 0 || level % TILE_HEIGHT !== 0) return null;
-    const tileLevel = level / TILE_HEIGHT;
-    const tile = Math.floor(index / TILE_WIDTH);
+    const within = level % TILE_HEIGHT;
+    if (level === 0 || (within !== 0 && within !== TILE_MID_LEVEL)) return null;
+    const tileLevel = (level - within) / TILE_HEIGHT;
+    const perTile = within === 0 ? TILE_WIDTH : TILE_WIDTH / 2 ** TILE_MID_LEVEL;
+    const tile = Math.floor(index / perTile);
     const key = `${stream}\u0000${tileLevel}`;
     let cached = last.get(key);
-    if (cached === undefined || cached.index !== tile) {
-      const row = read(() => select.get(idOf(stream), tileLevel, tile));
-      cached = { index: tile, hashes: row === undefined ? undefined : toBytes(row) };
+    if (cached === undefined || (cached !== null && cached.index !== tile) || cached === null) {
+      const row = read(() => select.get(idOf(stream), tileLevel, tile) as [unknown, unknown] | undefined);
+      cached = row === undefined ? null : { index: tile, hashes: toBytes(row[0]), mids: toBytes(row[1]) };
       last.set(key, cached);
     }
-    const offset = (index - tile * TILE_WIDTH) * HASH_SIZE;
-    const hashes = cached.hashes;
-    if (hashes === undefined || hashes.length < offset + HASH_SIZE) return undefined;
-    return hashes.subarray(offset, offset + HASH_SIZE);
+    if (cached === null) return within === TILE_MID_LEVEL && tileLevel === 0 ? null : undefined;
+    const entries = within === 0 ? cached.hashes : cached.mids;
+    const offset = (index - tile * perTile) * HASH_SIZE;
+    if (entries.length < offset + HASH_SIZE) return undefined;
+    return entries.subarray(offset, offset + HASH_SIZE);
   };
 }
