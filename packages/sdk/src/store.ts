@@ -503,7 +503,6 @@ export class AncoraStore {
     detachStoreHandle(this);
     this.#statements.clear();
     this.#tiles.tiles.clear();
-    this.#tiles.nodes.clear();
     this.#db.close();
   }
 }

@@ -1,16 +1,15 @@
 /**
  * Reading a stream's Merkle tree from its tiles (schema v5, see schema.ts and core's merkle/tiles.ts):
  * full tiles as stored, the last partial level-0 tile derived from the records' CIDs, as the writer
- * derives it. What never changes is kept in a cache shared by the store's readers: full tiles, the
- * leaves derived so far of a partial tile (records are append-only: they are only ever extended), and
- * the nodes computed from a tile's entries (perfect subtrees never change).
+ * derives it. What never changes is kept in a cache shared by the store's readers: full tiles, and
+ * the leaves derived so far of a partial tile (records are append-only: they are only ever extended).
+ * Nodes are not cached: with a tile's mids, any node costs at most 7 hashes.
  */
 import {
   HASH_SIZE,
   hashLeaf,
   type MerkleNodeReader,
   parseBlockCid,
-  TILE_HEIGHT,
   TILE_MID_LEVEL,
   TILE_WIDTH,
   type Tile,
@@ -22,14 +21,10 @@ import { nodeSha256 } from "./crypto.js";
 
 /** Tiles kept per store: 8 KiB each, so at most 8 MiB. */
 const TILE_CACHE_SIZE = 1024;
-/** Computed nodes kept per store (those covering 16 or more tile entries). */
-const NODE_CACHE_SIZE = 65_536;
-const NODE_CACHE_MIN_WIDTH = 16;
 
 /** What a store's tile readers keep between calls. */
 export class TileCache {
   readonly tiles = new Map<string, Tile>();
-  readonly nodes = new Map<string, Uint8Array>();
 }
 
 /** The statements a reader uses, prepared once per connection. */
@@ -96,19 +91,7 @@ export function tileNodeReader(db: Database.Database, streamId: number, cache: T
     seen.set(key, found);
     return found;
   };
-  const tiles = new TileNodeReader(tile, nodeSha256);
-  return {
-    node: (level, index) => {
-      if (2 ** (level % TILE_HEIGHT) < NODE_CACHE_MIN_WIDTH) return tiles.node(level, index);
-      const key = `${streamId}/${level}/${index}`;
-      let hash = cache.nodes.get(key);
-      if (hash === undefined) {
-        hash = tiles.node(level, index);
-        if (hash !== undefined) remember(cache.nodes, NODE_CACHE_SIZE, key, hash);
-      }
-      return hash;
-    },
-  };
+  return new TileNodeReader(tile, nodeSha256);
 }
 
 /**
