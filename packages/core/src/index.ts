@@ -65,6 +65,7 @@ export {
 export { type Sha256, sha256 } from "./hash.js";
 export { fromHex, toHex } from "./internal/binary-text.js";
 export { encodeVarint, varintLength, writeVarint } from "./internal/varint.js";
+export { parseJson } from "./json/parse-json.js";
 export {
   datasetRoot,
   type SampleProof,

@@ -11,6 +11,7 @@ import Fastify, { type FastifyError, type FastifyReply, LogController } from "fa
 import type { ServiceContext } from "./context.js";
 import { ServiceError } from "./errors.js";
 import { type HttpError, toHttpError } from "./http-errors.js";
+import { parseJsonBody } from "./json-body.js";
 import { allows } from "./keys.js";
 import type { Gauges } from "./metrics.js";
 import type { App } from "./routes/app-type.js";
@@ -200,6 +201,15 @@ export async function buildApp(
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // Fastify parses text/plain by default; the API takes JSON only, so any other body is a 415.
   app.removeContentTypeParser("text/plain");
+  // Bodies are read with parseJson, not the engine's JSON.parse: see json-body.ts.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -5,6 +5,7 @@
  * shape with its documented status, and never echoes the request's URL or values.
  */
 import { request } from "node:http";
+import { verifyOpening } from "@ancora/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG, decision, MODEL, type TestService, testService } from "./testing/test-service.js";
 
@@ -160,4 +161,54 @@ describe("model hashes", () => {
       expect(svc.service.store.stream("loans").size).toBe(before);
     },
   );
+});
+
+describe("JSON bodies", () => {
+  /** What the service recorded as a decision's input: its salted commitment must open to `input`. */
+  function recordedInputOpens(seq: number, input: unknown): boolean {
+    const stored = svc.service.store.get("loans", seq);
+    const salt = svc.service.store.salts("loans", seq).input;
+    if (stored === undefined || salt === undefined || stored.record.kind !== "decision") return false;
+    return verifyOpening(stored.record.body.input, { value: input, salt });
+  }
+
+  it("records keys with escapes exactly as sent, whatever bodies came before (V8's JSON.parse defect)", async () => {
+    // Node 24's JSON.parse can read {"\n":1} as {"\\":1} once it has parsed a "\\" key: bodies are
+    // read with parseJson instead.
+    const post = async (input: Record<string, number>) => {
+      const answer = await raw(
+        "/v1/streams/loans/decisions",
+        { ...auth(), "content-type": "application/json" },
+        { method: "POST", body: JSON.stringify({ ...decision(3), input }) },
+      );
+      expect(answer.status).toBe(201);
+      return (JSON.parse(answer.text) as { seq: number }).seq;
+    };
+    // The engine takes the wrong key when the object so far has one known next key that starts like
+    // it: a first key no other object in the process has ("zq_edges") makes that state certain.
+    await post({ zq_edges: 0, "\\": 1 });
+    for (const key of ["\n", '"', "\u001f", "\u0000"]) {
+      const input = { zq_edges: 0, [key]: 1 };
+      expect(recordedInputOpens(await post(input), input), JSON.stringify(key)).toBe(true);
+    }
+  });
+
+  it("refuses bodies that could pollute prototypes with 400 MALFORMED_JSON, writing nothing", async () => {
+    const before = svc.service.store.stream("loans").size;
+    for (const body of [
+      '{"__proto__":{"x":1}}',
+      String.raw`{"input":{"\u005f_proto__":{"x":1}}}`,
+      '{"input":{"constructor":{"prototype":{"x":1}}}}',
+      "",
+    ]) {
+      const answer = await raw(
+        "/v1/streams/loans/decisions",
+        { ...auth(), "content-type": "application/json" },
+        { method: "POST", body },
+      );
+      expect(answer.status, body).toBe(400);
+      expect(errorOf(answer).code).toBe("MALFORMED_JSON");
+    }
+    expect(svc.service.store.stream("loans").size).toBe(before);
+  });
 });

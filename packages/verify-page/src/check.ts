@@ -11,6 +11,7 @@ import {
   type ConfigBody,
   type ConfigRecord,
   decodeRecord,
+  parseJson,
   receiptFromJSON,
   resolveLabel,
   verifyReceiptOffline,
@@ -193,7 +194,7 @@ async function readIpfs(
 /** Whether core's offline checks pass (format, record CID, record, inclusion proof): a progress step only. */
 function passesOffline(text: string): boolean {
   try {
-    return verifyReceiptOffline(receiptFromJSON(JSON.parse(text))).ok;
+    return verifyReceiptOffline(receiptFromJSON(parseJson(text))).ok;
   } catch {
     return false;
   }

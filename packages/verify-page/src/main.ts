@@ -4,7 +4,7 @@
  * parsed as HTML: a receipt is attacker-controlled input.
  */
 import "./style.css";
-import { AncoraError } from "@ancora/core";
+import { AncoraError, parseJson } from "@ancora/core";
 import {
   type ConfigInForce,
   checkReceiptText,
@@ -423,7 +423,7 @@ function loadFragment(): void {
     if (params.receipt === undefined) return;
     fileInput.value = "";
     try {
-      receiptInput.value = JSON.stringify(JSON.parse(params.receipt), null, 2);
+      receiptInput.value = JSON.stringify(parseJson(params.receipt), null, 2);
     } catch {
       receiptInput.value = params.receipt; // verification says what is wrong with it
     }

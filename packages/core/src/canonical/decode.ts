@@ -20,12 +20,14 @@
  * canonical and mutated inputs and on every published record vector. Errors always come
  * from the reference path, so codes, paths and offsets are the same whichever path ran first.
  */
+
 import * as dagJson from "@ipld/dag-json";
 import { CID } from "multiformats/cid";
 import { parseBlockCidAt } from "../cid.js";
 import { AncoraError, EncodingError } from "../errors.js";
 import { base64Range, fromBase64 } from "../internal/binary-text.js";
 import { strictUtf8Decoder } from "../internal/web-globals.js";
+import { parseJson } from "../json/parse-json.js";
 import { bytesEqual } from "../merkle/hashing.js";
 import { encodeCanonical, MAX_DEPTH } from "./encode.js";
 import { formatPath, type PathSegment } from "./path.js";
@@ -109,7 +111,7 @@ function revive(value: unknown, path: PathSegment[], depth: number): unknown {
 function parse(text: string, bytes: Uint8Array): unknown {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (cause) {
     throw malformed("$", "Bytes are not JSON", cause);
   }

@@ -14,6 +14,7 @@ import {
   hashLeaf,
   type ModelBody,
   parseBlockCid,
+  parseJson,
   rootOfLeaves,
   SchemaError,
   type Sha256Digest,
@@ -350,7 +351,7 @@ export function readReproducibility(store: AncoraStore, recordCid: string): unkn
   const onLog =
     record === undefined
       ? undefined
-      : (JSON.parse(Buffer.from(record).toString("utf8")) as { body: { manifest: string } }).body.manifest;
+      : (parseJson(Buffer.from(record).toString("utf8")) as { body: { manifest: string } }).body.manifest;
   if (onLog !== digestOf(blob)) {
     throw new LineageError(
       "DOCUMENT_MISMATCH",
@@ -360,7 +361,7 @@ export function readReproducibility(store: AncoraStore, recordCid: string): unkn
       },
     );
   }
-  return JSON.parse(Buffer.from(blob).toString("utf8"));
+  return parseJson(Buffer.from(blob).toString("utf8"));
 }
 
 /** Records who answers for a model, dataset, training run or decision; `previous` makes it a handoff. */

@@ -13,6 +13,7 @@ import {
   EncodingError,
   encodeCanonical,
   type ModelRef,
+  parseJson,
   SchemaError,
   validateRecord,
 } from "@ancora/core";
@@ -214,7 +215,7 @@ function parseConfig(line: number, value: Record<string, unknown>, stream: strin
 export function parseLine(text: string, line: number): IngestLine {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (error) {
     // V8's message quotes the input; only the position is kept (the line may hold personal data).
     const position = /position (\d+)/.exec((error as Error).message)?.[1];

@@ -1,5 +1,5 @@
 /** Read routes: one record with its receipt, and search with keyset pagination. */
-import { receiptToJSON } from "@ancora/core";
+import { parseJson, receiptToJSON } from "@ancora/core";
 import type { SearchQuery } from "@ancora/sdk";
 import { VERIFY_PAGE_PATH, verifyPageLink } from "@ancora/verify-page/link";
 import type { ServiceContext } from "../context.js";
@@ -48,7 +48,7 @@ export function readRoutes(app: App, ctx: ServiceContext): void {
         kind: found.record.kind,
         ts: found.record.ts,
         bytes: Buffer.from(found.bytes).toString("base64"),
-        record: JSON.parse(text) as unknown,
+        record: parseJson(text),
         receipt,
         // Relative: the service does not know the origin its clients reach it by. The receipt rides in
         // the fragment, which the browser keeps to itself.

@@ -16,7 +16,15 @@
  * 6. every receipt verifies on chain (`verifyReceiptOnChain`).
  */
 import { encodeStreamId } from "@ancora/contracts";
-import { computeCid, decodeRecord, manifestDigest, parseBlockCid, type Sha256, toHex } from "@ancora/core";
+import {
+  computeCid,
+  decodeRecord,
+  manifestDigest,
+  parseBlockCid,
+  parseJson,
+  type Sha256,
+  toHex,
+} from "@ancora/core";
 import type { PublicClient } from "viem";
 import { proveHistoryFromEvents } from "../chain/history-proof.js";
 import { listsCid, type ManifestSummary, summariseManifests } from "../chain/manifest-checks.js";
@@ -111,7 +119,7 @@ function recordLines(bytes: Uint8Array): { seq: number; cid: string; bytes: Uint
     const head = `${line.slice(0, at).replace(/,$/, "")}}`;
     let parsed: { seq?: unknown; cid?: unknown };
     try {
-      parsed = JSON.parse(head) as typeof parsed;
+      parsed = parseJson(head) as typeof parsed;
     } catch {
       return undefined;
     }
@@ -216,7 +224,7 @@ export async function verifyEvidenceBundle(
   // 2. The pack, and the chain it names.
   let pack: unknown;
   try {
-    pack = JSON.parse(decoder.decode(files.get(BUNDLE_FILES.json) ?? new Uint8Array()));
+    pack = parseJson(decoder.decode(files.get(BUNDLE_FILES.json) ?? new Uint8Array()));
   } catch {
     pack = undefined;
   }
@@ -408,7 +416,7 @@ export async function verifyEvidenceBundle(
     receipts++;
     let input: unknown;
     try {
-      input = JSON.parse(decoder.decode(bytes));
+      input = parseJson(decoder.decode(bytes));
     } catch {
       input = "";
     }

@@ -2,7 +2,9 @@
  * The four things `ancora-verify` can do, each opening its sources, running the library's checks and
  * returning a {@link Summary}. Sources are always closed, whatever happens.
  */
+
 import { readFile } from "node:fs/promises";
+import { parseJson } from "@ancora/core";
 import { createPublicClient, type PublicClient } from "viem";
 import { verifyEvidenceBundle } from "../bundle/verify-bundle.js";
 import { verifyAgainstChain } from "../chain/local-vs-chain.js";
@@ -259,7 +261,7 @@ export async function runReceipt(mode: Extract<VerifyMode, { kind: "receipt" }>)
   // Malformed JSON is handed on as text: the receipt check reports it as RECEIPT_INVALID evidence.
   let input: unknown = text;
   try {
-    input = JSON.parse(text);
+    input = parseJson(text);
   } catch {
     input = text;
   }

@@ -16,6 +16,7 @@ import {
   type AncoraRecord,
   type AnyReceipt,
   type BlockCid,
+  parseJson,
   type ReceiptCheckpoint,
   receiptFromJSON,
   type Sha256,
@@ -99,7 +100,7 @@ function parse(input: unknown): { receipt: AnyReceipt } | { error: string } {
   let value = input;
   if (typeof value === "string") {
     try {
-      value = JSON.parse(value);
+      value = parseJson(value);
     } catch {
       return { error: "not JSON" };
     }

@@ -6,7 +6,7 @@
  * never decoded and re-encoded, so nothing a tamperer did to the bytes is normalised away.
  */
 import { createReadStream } from "node:fs";
-import { MAX_RECORD_BYTES } from "@ancora/core";
+import { MAX_RECORD_BYTES, parseJson } from "@ancora/core";
 import { SourceError } from "../errors.js";
 import type { RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
 import type { LocalLog } from "./types.js";
@@ -170,7 +170,7 @@ class ExportReader {
   #json(text: string): Record<string, unknown> {
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch {
       throw this.#invalid("a line that is not JSON");
     }
