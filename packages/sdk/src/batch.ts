@@ -13,6 +13,7 @@
 import type { GenesisBody, ModelRef, RegistryRef } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { BatchEntryError, InputError, StoreError } from "./errors.js";
+import type { Clock, Draft, Entry, StreamState, Written } from "./internal/append-plan.js";
 import { type CommitmentOption, commitmentConfig } from "./internal/commitments.js";
 import {
   type ConfigChange,
@@ -29,15 +30,7 @@ import {
   prepareDecision,
   STREAM_ID,
 } from "./internal/drafts.js";
-import {
-  type Clock,
-  type Draft,
-  type Entry,
-  openStream,
-  type StreamState,
-  StreamWriter,
-  type Written,
-} from "./internal/stream-writer.js";
+import { openStream, StreamWriter } from "./internal/stream-writer.js";
 import type { RecordedConfig, RecordedDecision } from "./recorded.js";
 
 /** A decision of a batch: a logger's `DecisionEntry` with its model, and no consent gate. */

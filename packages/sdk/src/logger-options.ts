@@ -4,9 +4,9 @@
  */
 import { AncoraError, type GenesisBody, type ModelRef, type RegistryRef } from "@ancora/core";
 import { InputError } from "./errors.js";
+import type { Clock } from "./internal/append-plan.js";
 import { type CommitmentOption, commitmentConfig } from "./internal/commitments.js";
 import { checkModel, DEFAULT_MAX_INPUT_BYTES, type DecisionSettings, STREAM_ID } from "./internal/drafts.js";
-import type { Clock } from "./internal/stream-writer.js";
 
 export { DEFAULT_MAX_INPUT_BYTES };
 /** Most records one group-commit transaction takes; a longer queue is written in several. */

@@ -14,6 +14,7 @@ import { ClosedError, InputError, LabelUnknownError } from "./errors.js";
 import { exportJsonl, type JsonlExportSummary } from "./evidence/jsonl-export.js";
 import { type EvidencePackOptions, evidencePack } from "./evidence/pack.js";
 import type { EvidencePack } from "./evidence/types.js";
+import type { Draft, Entry, Outcome, StreamState, Written } from "./internal/append-plan.js";
 import { openDatabase } from "./internal/database.js";
 import {
   checkConfigInput,
@@ -27,15 +28,7 @@ import {
   prepareDecision,
   requireText,
 } from "./internal/drafts.js";
-import {
-  type Draft,
-  type Entry,
-  type Outcome,
-  openStream,
-  type StreamState,
-  StreamWriter,
-  type Written,
-} from "./internal/stream-writer.js";
+import { openStream, StreamWriter } from "./internal/stream-writer.js";
 import {
   type ErrorHandler,
   type LoggerOptions,

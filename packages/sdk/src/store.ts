@@ -31,6 +31,7 @@ import { type AnchoredCheckpoint, listAnchors } from "./anchoring/anchor-store.j
 import { buildReceipt, type ReceiptOptions } from "./anchoring/receipt-builder.js";
 import { type AppendBatchOptions, appendBatch, type BatchEntry, type BatchResult } from "./batch.js";
 import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
+import type { Clock } from "./internal/append-plan.js";
 import { crossCheck, parallelPass } from "./internal/cross-references.js";
 import { nodeSha256 } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
@@ -38,7 +39,6 @@ import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify
 import { catchUpRecordIndex } from "./internal/record-index.js";
 import { forgetSalts } from "./internal/salts.js";
 import { attachStoreHandle, detachStoreHandle } from "./internal/store-handle.js";
-import type { Clock } from "./internal/stream-writer.js";
 import { TileCache, tileNodeReader } from "./internal/tile-reader.js";
 import { countRecords, type SearchPage, type SearchQuery, searchRecords } from "./search.js";
 import type {

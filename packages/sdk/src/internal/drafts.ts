@@ -16,8 +16,8 @@ import {
   validateRecord,
 } from "@ancora/core";
 import { ConfigMissingError, InputError, LabelUnknownError } from "../errors.js";
+import type { Draft, StreamState, Written } from "./append-plan.js";
 import { type CommitmentConfig, commitBytes } from "./commitments.js";
-import type { Draft, StreamState, Written } from "./stream-writer.js";
 
 /** One policy check attached to a decision. */
 export type DecisionCheck = NonNullable<DecisionBody["checks"]>[number];

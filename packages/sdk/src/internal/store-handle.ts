@@ -5,7 +5,7 @@
  */
 import type Database from "better-sqlite3";
 import { ClosedError } from "../errors.js";
-import type { Clock } from "./stream-writer.js";
+import type { Clock } from "./append-plan.js";
 
 const connections = new WeakMap<object, Database.Database>();
 const clocks = new WeakMap<object, Clock>();

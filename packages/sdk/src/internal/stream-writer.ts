@@ -9,84 +9,21 @@
  * entry that fails (bad input, missing config) writes nothing and leaves the others of its
  * transaction unaffected.
  */
-import {
-  type AncoraRecord,
-  type BlockCid,
-  CompactRange,
-  type CompactRangeState,
-  type ConfigBody,
-  computeCid,
-  decodeRecord,
-  encodeRecordBlock,
-  type PartialTile,
-  parseBlockCid,
-  type RecordKind,
-  TILE_WIDTH,
-  TileBuilder,
-  tileMids,
-} from "@ancora/core";
-import { indexColumns } from "@ancora/verifier";
+import { CompactRange, TILE_WIDTH } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { StoreError, StreamUnknownError } from "../errors.js";
+import {
+  type Clock,
+  type Draft,
+  type Entry,
+  type HeadRow,
+  type Outcome,
+  partialTileSpots,
+  planAppend,
+  type StreamState,
+  streamState,
+} from "./append-plan.js";
 import { slabAllocator } from "./byte-slabs.js";
-import { nodeSha256 } from "./crypto.js";
-import { leafTile } from "./tile-reader.js";
-
-/** The stream as of the last committed transaction this connection has seen. */
-export interface StreamState {
-  readonly id: number;
-  readonly name: string;
-  size: number;
-  head: BlockCid | undefined;
-  headText: string | null;
-  tree: CompactRange;
-  /** The tiles of the Merkle tree being filled (see core's merkle/tiles.ts). */
-  tiles: TileBuilder;
-  config: CurrentConfig | undefined;
-  /** Label id → current display name. */
-  labels: Map<string, string>;
-}
-
-export interface CurrentConfig {
-  readonly cid: BlockCid;
-  readonly seq: number;
-  readonly body: ConfigBody;
-}
-
-/** A record to write, before the writer gives it its envelope (seq, prev, ts, stream). */
-export type Draft = {
-  [K in RecordKind]: {
-    kind: K;
-    body: Extract<AncoraRecord, { kind: K }>["body"];
-    /** Salts of `salted` commitments, stored in the record's row apart from its bytes. */
-    salts?: { input?: Uint8Array; output?: Uint8Array };
-  };
-}[RecordKind];
-
-/** A written record. */
-export interface Written {
-  readonly seq: number;
-  readonly cid: BlockCid;
-  readonly record: AncoraRecord;
-}
-
-/** One unit of work: builds its drafts from the locked head, then maps what was written to a result. */
-export interface Entry<T> {
-  build(state: Readonly<StreamState>): Draft[];
-  done(written: readonly Written[]): T;
-}
-
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-interface HeadRow {
-  size: number;
-  head_cid: string | null;
-  tree_state: string;
-  config_seq: number | null;
-}
-
-/** Clock used for record timestamps; injectable for deterministic fixtures. */
-export type Clock = () => Date;
 
 /**
  * Finds a stream's id, creating the stream and its genesis record when `genesis` is given and it does
@@ -223,83 +160,33 @@ export class StreamWriter {
 
   #appendRows<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
     const state = this.#load();
-    const ts = this.#clock().toISOString();
-    const outcomes: Outcome<T>[] = [];
-    /** The transaction's new leaves (record CIDs), appended to the tree in one batch below. */
-    const leaves: Uint8Array[] = [];
-    for (const entry of entries) {
-      let planned: { draft: Draft; record: AncoraRecord; bytes: Uint8Array; cid: BlockCid }[];
-      try {
-        // Build and encode everything first: a failure here leaves no trace.
-        const drafts = entry.build(state);
-        planned = [];
-        let seq = state.size;
-        let prev = state.head;
-        for (const draft of drafts) {
-          const record = {
-            v: 1,
-            kind: draft.kind,
-            stream: this.#name,
-            seq,
-            ...(prev === undefined ? {} : { prev }),
-            ts,
-            body: draft.body,
-          } as AncoraRecord;
-          const { bytes, cid } = encodeRecordBlock(record, nodeSha256, this.#allocate);
-          planned.push({ draft, record, bytes, cid });
-          prev = cid;
-          seq++;
-        }
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-        continue;
-      }
-      const written: Written[] = [];
-      const id = this.#id;
-      for (const { draft, record, bytes, cid } of planned) {
-        const seq = state.size;
-        const columns = indexColumns(record);
-        const cidText = cid.toString();
-        this.#records.add(
-          id,
-          seq,
-          cidText,
-          columns.kind,
-          columns.ts,
-          columns.label,
-          columns.modelId,
-          columns.modelVersion,
-          bytes,
-          draft.salts?.input ?? null,
-          draft.salts?.output ?? null,
-        );
-        leaves.push(cid.bytes);
-        if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
-        if (record.kind === "config") {
-          state.config = { cid, seq, body: record.body };
-        }
-        state.size = seq + 1;
-        state.head = cid;
-        state.headText = cidText;
-        written.push({ seq, cid, record });
-      }
-      outcomes.push({ ok: true, value: entry.done(written) });
-    }
-    // One batch append for the whole transaction, level by level: the same nodes as one append per
-    // record (core's appendLeaves). Only the tiles they fill (or grow, above level 0) are written.
-    state.tiles.add(state.tree.appendLeaves(leaves).nodes);
-    // Rows are gathered above and written here in multi-row INSERTs: one statement per CHUNK_ROWS
-    // rows instead of one per row (same rows, same transaction; a failing insert fails the whole
-    // transaction exactly as before).
-    this.#records.flush();
+    const id = this.#id;
+    const records = this.#records;
+    const outcomes = planAppend(entries, state, this.#clock().toISOString(), this.#allocate, (row) => {
+      const { columns } = row;
+      records.add(
+        id,
+        row.seq,
+        row.cidText,
+        columns.kind,
+        columns.ts,
+        columns.label,
+        columns.modelId,
+        columns.modelVersion,
+        row.bytes,
+        row.saltInput,
+        row.saltOutput,
+      );
+    });
+    records.flush();
     for (const tile of state.tiles.take())
-      this.#putTile.run(this.#id, tile.tileLevel, tile.index, tile.hashes, tile.mids);
+      this.#putTile.run(id, tile.tileLevel, tile.index, tile.hashes, tile.mids);
     this.#updateHead.run(
       state.size,
       state.headText,
       JSON.stringify(state.tree.state()),
       state.config?.seq ?? null,
-      this.#id,
+      id,
     );
     return outcomes;
   }
@@ -323,91 +210,16 @@ export class StreamWriter {
   loadState(): StreamState {
     const row = this.#selectFullHead.get(this.#id);
     if (row === undefined) throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has no head row`);
-    let tree: CompactRange;
-    try {
-      tree = CompactRange.fromState(JSON.parse(row.tree_state) as CompactRangeState, nodeSha256);
-    } catch (error) {
-      throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has an unreadable tree state`, {
-        cause: error,
-      });
-    }
-    const head = row.head_cid === null ? undefined : parseBlockCid(row.head_cid);
-    if (tree.size !== row.size || row.size > 0 !== (head !== undefined)) {
-      throw new StoreError("STORE_CORRUPT", `Stream "${this.#name}" has an inconsistent head`, {
-        evidence: { size: row.size, treeSize: tree.size },
-        hint: "Run verify() to find what was changed.",
-      });
-    }
-    let config: CurrentConfig | undefined;
-    if (row.config_seq !== null) {
-      const bytes = this.#selectRecordBytes.get(this.#id, row.config_seq);
-      const record = bytes === undefined ? undefined : decodeRecord(bytes);
-      if (bytes === undefined || record?.kind !== "config") {
-        throw new StoreError(
-          "STORE_CORRUPT",
-          `Stream "${this.#name}" points to a config record that is not there`,
-          {
-            evidence: { seq: row.config_seq },
-          },
-        );
-      }
-      config = { cid: computeCid(bytes, nodeSha256), seq: row.config_seq, body: record.body };
-    }
-    const tiles = new TileBuilder(row.size, this.#partialTiles(row.size));
-    const labels = new Map<string, string>();
-    for (const bytes of this.#selectLabels.iterate(this.#id)) {
-      const record = decodeRecord(bytes);
-      if (record.kind === "label") labels.set(record.body.id, record.body.name);
-    }
-    return {
-      id: this.#id,
-      name: this.#name,
-      size: row.size,
-      head,
-      headText: row.head_cid,
-      tree,
-      tiles,
-      config,
-      labels,
-    };
-  }
-
-  /**
-   * The rightmost partial tile of every level at `size`: level 0's from the last records' CIDs (never
-   * stored), the others as stored.
-   */
-  #partialTiles(size: number): PartialTile[] {
-    const partials: PartialTile[] = [];
-    for (let level = 0, count = size; count > 0; level++, count = Math.floor(count / TILE_WIDTH)) {
-      const width = count % TILE_WIDTH;
-      if (width === 0) continue;
-      const index = Math.floor(count / TILE_WIDTH);
-      let tile: { hashes: Uint8Array; mids: Uint8Array } | undefined;
-      if (level === 0) {
-        const hashes = leafTile(this.#selectCids.all(this.#id, index * TILE_WIDTH, size));
-        tile = hashes === undefined ? undefined : { hashes, mids: tileMids(hashes, nodeSha256) };
-      } else {
-        tile = this.#selectTile.get(this.#id, level, index);
-      }
-      const hashes = tile?.hashes;
-      if (tile === undefined || hashes === undefined || hashes.length !== width * 32) {
-        throw new StoreError(
-          "STORE_CORRUPT",
-          `Stream "${this.#name}" lacks the Merkle hashes of its last records`,
-          {
-            evidence: { level, index, width, found: hashes === undefined ? 0 : hashes.length / 32 },
-            hint: "Run verify() to find what was changed.",
-          },
-        );
-      }
-      partials.push({
-        tileLevel: level,
-        index,
-        hashes: new Uint8Array(hashes),
-        mids: new Uint8Array(tile.mids),
-      });
-    }
-    return partials;
+    const id = this.#id;
+    return streamState(id, this.#name, row, {
+      configBytes: row.config_seq === null ? undefined : this.#selectRecordBytes.get(id, row.config_seq),
+      labelRecords: this.#selectLabels.iterate(id),
+      partials: partialTileSpots(row.size).map(({ level, index }) =>
+        level === 0
+          ? { cids: this.#selectCids.all(id, index * TILE_WIDTH, row.size) }
+          : this.#selectTile.get(id, level, index),
+      ),
+    });
   }
 }
 

@@ -8,8 +8,9 @@
 import { InvariantError } from "@ancora/core";
 import type Database from "better-sqlite3";
 import { StreamUnknownError } from "../errors.js";
+import type { Draft, Written } from "../internal/append-plan.js";
 import { clockOf, connectionOf } from "../internal/store-handle.js";
-import { type Draft, StreamWriter, type Written } from "../internal/stream-writer.js";
+import { StreamWriter } from "../internal/stream-writer.js";
 import type { StreamLedger } from "../stream-ledger.js";
 
 /** A record body for one of the lineage kinds (validated by core when it is encoded). */

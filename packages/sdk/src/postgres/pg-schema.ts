@@ -1,0 +1,90 @@
+/**
+ * The PostgreSQL store's schema: the tables of the SQLite store's schema v5 that hold the log (streams
+ * and their heads, one row per record keyed by (stream, seq), Merkle tiles of C2SP tlog-tiles, height
+ * 8), with the same columns and the same bytes, so that one verifier reads either. Versioned like the
+ * SQLite schema: `migratePostgres` applies the steps a database lacks, under an advisory lock so that
+ * replicas starting together migrate once.
+ */
+import type pg from "pg";
+
+/** The PostgreSQL schema version this code writes. */
+export const PG_SCHEMA_VERSION = 1;
+
+/** Arbitrary fixed key of the advisory lock that serialises migrations (ASCII "ancoramg"). */
+const MIGRATION_LOCK = "7021432397116109671";
+
+/** Migration steps: step i takes a database from version i to i + 1. */
+const STEPS: readonly string[] = [
+  `CREATE TABLE ancora_meta (key text PRIMARY KEY, value text NOT NULL);
+   CREATE TABLE streams (
+     id serial PRIMARY KEY,
+     name text NOT NULL UNIQUE,
+     size bigint NOT NULL,
+     head_cid text,
+     tree_state text NOT NULL,
+     config_seq bigint,
+     created_at text NOT NULL
+   );
+   CREATE TABLE records (
+     stream_id integer NOT NULL REFERENCES streams (id),
+     seq bigint NOT NULL,
+     cid text NOT NULL,
+     kind text NOT NULL,
+     ts text NOT NULL,
+     label text,
+     model_id text,
+     model_version text,
+     bytes bytea NOT NULL,
+     salt_input bytea,
+     salt_output bytea,
+     PRIMARY KEY (stream_id, seq)
+   );
+   CREATE TABLE merkle_tiles (
+     stream_id integer NOT NULL REFERENCES streams (id),
+     level integer NOT NULL,
+     idx bigint NOT NULL,
+     hashes bytea NOT NULL,
+     mids bytea NOT NULL,
+     PRIMARY KEY (stream_id, level, idx)
+   );`,
+];
+
+/** The database's schema version (0 when it has no Ancora tables). */
+export async function postgresSchemaVersion(client: pg.ClientBase): Promise<number> {
+  const exists = await client.query<{ found: boolean }>(
+    "SELECT to_regclass('ancora_meta') IS NOT NULL AS found",
+  );
+  if (exists.rows[0]?.found !== true) return 0;
+  const row = await client.query<{ value: string }>(
+    "SELECT value FROM ancora_meta WHERE key = 'schema_version'",
+  );
+  return Number(row.rows[0]?.value ?? 0);
+}
+
+/**
+ * Brings the database to {@link PG_SCHEMA_VERSION} in one transaction. Refuses a database of a
+ * newer version (written by a newer Ancora) with an Error naming both versions.
+ */
+export async function migratePostgres(client: pg.ClientBase): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    const from = await postgresSchemaVersion(client);
+    if (from > PG_SCHEMA_VERSION) {
+      throw new Error(
+        `The PostgreSQL store has schema version ${from}; this Ancora writes version ${PG_SCHEMA_VERSION}: upgrade Ancora`,
+      );
+    }
+    for (let version = from; version < PG_SCHEMA_VERSION; version++) {
+      await client.query(STEPS[version] as string);
+      await client.query(
+        "INSERT INTO ancora_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
+        [String(version + 1)],
+      );
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The PostgreSQL writer against a real PostgreSQL server (Debian's package, started for this file on
+ * 127.0.0.1 and a free port, stopped after it): migrations, the same records as the SQLite store for
+ * the same entries, and several processes appending to one stream at once (one of them killed with
+ * SIGKILL mid-load) without a fork, a gap, a duplicate or a lost acknowledged decision.
+ */
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { CompactRange, toHex } from "@ancora/core";
+import { StreamVerifier } from "@ancora/verifier";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commitmentConfig } from "../internal/commitments.js";
+import { createLogger } from "../logger.js";
+import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
+import { type PostgresServer, startPostgres } from "../testing/postgres-server.js";
+import { spawnSource } from "../testing/source-child.js";
+import { configEntry, decisionEntry } from "./pg-entries.js";
+import { migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from "./pg-schema.js";
+import { PgWriter } from "./pg-writer.js";
+
+const CHILD = fileURLToPath(new URL("../testing/pg-append-child.ts", import.meta.url));
+const AT = new Date("2025-03-01T09:00:00.000Z");
+
+let server: PostgresServer;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  pool = new pg.Pool({ connectionString: server.url, max: 8 });
+}, 180_000);
+afterAll(async () => {
+  await pool?.end();
+  server?.stop();
+});
+
+/** A fresh database in the server, migrated; returns a pool on it. */
+async function freshDatabase(name: string): Promise<pg.Pool> {
+  await pool.query(`CREATE DATABASE ${name}`);
+  const db = new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, `/${name}`), max: 8 });
+  const client = await db.connect();
+  try {
+    await migratePostgres(client);
+  } finally {
+    client.release();
+  }
+  return db;
+}
+
+interface RecordRow {
+  seq: number;
+  cid: string;
+  kind: string;
+  ts: string;
+  label: string | null;
+  model_id: string | null;
+  model_version: string | null;
+  bytes: Buffer;
+}
+
+async function pgRecords(db: pg.Pool, stream: string): Promise<RecordRow[]> {
+  const rows = await db.query<RecordRow>(
+    `SELECT seq::float8 AS seq, cid, kind, ts, label, model_id, model_version, bytes FROM records
+     WHERE stream_id = (SELECT id FROM streams WHERE name = $1) ORDER BY seq`,
+    [stream],
+  );
+  return rows.rows;
+}
+
+/** Verifies a stream's rows with the verifier: chain, CIDs, rules, columns, and the head row. */
+async function verifyPg(db: pg.Pool, stream: string) {
+  const verifier = new StreamVerifier(stream);
+  for (const r of await pgRecords(db, stream)) {
+    verifier.add({
+      seq: r.seq,
+      bytes: new Uint8Array(r.bytes),
+      cid: r.cid,
+      kind: r.kind,
+      label: r.label,
+      modelId: r.model_id,
+      modelVersion: r.model_version,
+      ts: r.ts,
+    });
+  }
+  const head = (
+    await db.query<{ size: number; head_cid: string | null; tree_state: string }>(
+      "SELECT size::float8 AS size, head_cid, tree_state FROM streams WHERE name = $1",
+      [stream],
+    )
+  ).rows[0];
+  if (head === undefined) throw new Error("no head row");
+  const root = toHex(CompactRange.fromState(JSON.parse(head.tree_state)).root());
+  return { result: verifier.finish({ size: head.size, head: head.head_cid }), root };
+}
+
+describe("PostgreSQL schema", () => {
+  it("migrates a new database once, also when replicas start together, and refuses a newer one", async () => {
+    await pool.query("CREATE DATABASE migrate_test");
+    const db = new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, "/migrate_test"), max: 4 });
+    try {
+      const clients = await Promise.all([db.connect(), db.connect(), db.connect()]);
+      expect(await postgresSchemaVersion(clients[0] as pg.PoolClient)).toBe(0);
+      await Promise.all(clients.map((c) => migratePostgres(c)));
+      for (const c of clients) expect(await postgresSchemaVersion(c)).toBe(PG_SCHEMA_VERSION);
+      await db.query("UPDATE ancora_meta SET value = '99' WHERE key = 'schema_version'");
+      await expect(migratePostgres(clients[0] as pg.PoolClient)).rejects.toThrow(/schema version 99/);
+      for (const c of clients) c.release();
+    } finally {
+      await db.end();
+    }
+  });
+});
+
+describe("PostgreSQL writer", () => {
+  it("writes the same records, tiles and head as the SQLite store for the same entries", async () => {
+    const db = await freshDatabase("same_bytes");
+    const temp = tempStore();
+    try {
+      const clock = () => AT;
+      const logger = createLogger({
+        path: temp.path,
+        stream: "loans",
+        model: MODEL,
+        commitment: "plain",
+        clock,
+      });
+      const writer = new PgWriter(db, clock);
+      const id = await writer.openStream("loans", { createdBy: "ancora-sdk" });
+      const settings = {
+        commitment: commitmentConfig("plain"),
+        anonymise: undefined,
+        maxInputBytes: 1 << 20,
+        model: MODEL,
+      };
+      logger.setConfig(CONFIG);
+      expect((await writer.append(id, "loans", configEntry("loans", CONFIG))).ok).toBe(true);
+      // 600 decisions: past two full tiles of 256 leaves; in PostgreSQL in concurrent groups.
+      const inputs = Array.from({ length: 600 }, (_, i) => ({
+        features: { i, name: `a${i}` },
+        output: i % 3,
+        score: (i % 10) / 10,
+      }));
+      for (const input of inputs) logger.recordSync(input);
+      const outcomes = await Promise.all(
+        inputs.map((input) => writer.append(id, "loans", decisionEntry("loans", input, settings))),
+      );
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      await logger.close();
+
+      const sqlite = new Database(temp.path, { readonly: true });
+      const lite = sqlite
+        .prepare("SELECT seq, cid, kind, ts, label, model_id, model_version, bytes FROM records ORDER BY seq")
+        .all() as RecordRow[];
+      const liteTiles = sqlite
+        .prepare("SELECT level, idx, hashes, mids FROM merkle_tiles ORDER BY level, idx")
+        .all();
+      const liteHead = sqlite.prepare("SELECT size, head_cid, tree_state FROM streams").get();
+      sqlite.close();
+
+      const rows = await pgRecords(db, "loans");
+      expect(rows.length).toBe(604); // genesis, two labels, config, 600 decisions
+      expect(rows.map((r) => ({ ...r, bytes: r.bytes.toString("hex") }))).toEqual(
+        lite.map((r) => ({ ...r, bytes: Buffer.from(r.bytes).toString("hex") })),
+      );
+      const pgTiles = await db.query(
+        "SELECT level, idx::float8 AS idx, hashes, mids FROM merkle_tiles ORDER BY level, idx",
+      );
+      expect(pgTiles.rows.length).toBe(3); // two full level-0 tiles, the partial level-1 tile above them
+      expect(pgTiles.rows).toEqual(liteTiles);
+      const pgHead = await db.query("SELECT size::float8 AS size, head_cid, tree_state FROM streams");
+      expect(pgHead.rows[0]).toEqual(liteHead);
+    } finally {
+      temp.cleanup();
+      await db.end();
+    }
+  }, 120_000);
+
+  it("lets several processes append to one stream at once: no fork, gap or duplicate, and a SIGKILLed writer loses no acknowledged decision", async () => {
+    const db = await freshDatabase("fleet");
+    try {
+      const writer = new PgWriter(db);
+      const id = await writer.openStream("loans", { createdBy: "ancora-sdk" });
+      expect((await writer.append(id, "loans", configEntry("loans", CONFIG))).ok).toBe(true);
+
+      const run = (count: number) => {
+        const child: ChildProcess = spawnSource(CHILD, [
+          server.url.replace(/\/postgres$/, "/fleet"),
+          "loans",
+          String(count),
+          "8",
+        ]);
+        let out = "";
+        let err = "";
+        child.stdout?.on("data", (d: Buffer) => {
+          out += d.toString();
+        });
+        child.stderr?.on("data", (d: Buffer) => {
+          err += d.toString();
+        });
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+          child.on("exit", (code, signal) => resolve({ code, signal })),
+        );
+        const acks = () =>
+          out
+            .split("\n")
+            .filter((line) => /^\d+ \S+$/.test(line))
+            .map((line) => line.split(" ") as [string, string]);
+        return { child, exited, acks, stderr: () => err };
+      };
+      const writers = [run(150), run(150), run(150)];
+      const victim = run(1_000_000);
+      // Kill the fourth writer once it has had some decisions acknowledged, with the others running.
+      while (victim.acks().length < 40) await new Promise((r) => setTimeout(r, 20));
+      victim.child.kill("SIGKILL");
+      const victimExit = await victim.exited;
+      expect(victimExit.signal).toBe("SIGKILL");
+      for (const w of writers) {
+        const exit = await w.exited;
+        expect(exit.code, w.stderr()).toBe(0);
+      }
+
+      const rows = await pgRecords(db, "loans");
+      // Contiguous seqs from 0 (the primary key rules out duplicates).
+      expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
+      const bySeq = new Map(rows.map((r) => [String(r.seq), r.cid]));
+      const acked = [...writers.flatMap((w) => w.acks()), ...victim.acks()];
+      expect(writers.flatMap((w) => w.acks()).length).toBe(450);
+      for (const [seq, cid] of acked) expect(bySeq.get(seq)).toBe(cid);
+      // One chain: every record links to the one before, and the head row agrees.
+      const { result, root } = await verifyPg(db, "loans");
+      expect(result.failures).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.checked).toBe(rows.length);
+      expect(`0x${root}`).toBe(result.root);
+      // A writer that starts afterwards continues the same chain.
+      const after = await writer.append(
+        id,
+        "loans",
+        decisionEntry(
+          "loans",
+          { features: { last: true }, output: 1, score: 0.9 },
+          {
+            commitment: commitmentConfig("salted"),
+            anonymise: undefined,
+            maxInputBytes: 1 << 20,
+            model: MODEL,
+          },
+        ),
+      );
+      expect(after.ok && after.value.seq).toBe(rows.length);
+      expect((await verifyPg(db, "loans")).result.ok).toBe(true);
+    } finally {
+      await db.end();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,233 @@
+/**
+ * Appends to a stream kept in PostgreSQL, from any number of processes on any number of machines.
+ *
+ * Each transaction locks the stream's head row (`SELECT … FOR UPDATE`) before reading it, so appends
+ * to one stream are serialised inside the database: seq and prev always come from the committed head,
+ * and two writers never fork the chain, skip or repeat a seq. Within a process, entries that arrive
+ * while a transaction is running wait and go together in the next one (group commit). A transaction
+ * commits with `synchronous_commit` as the server has it (on by default): an acknowledged entry is
+ * durable in PostgreSQL. The records, tiles and head are exactly what the SQLite writer writes for the
+ * same entries (both run append-plan.ts).
+ */
+import { CompactRange, type GenesisBody, TILE_WIDTH } from "@ancora/core";
+import type pg from "pg";
+import { StoreError } from "../errors.js";
+import {
+  type Clock,
+  type Entry,
+  type HeadRow,
+  type Outcome,
+  type PlannedRow,
+  partialTileSpots,
+  planAppend,
+  type StreamState,
+  streamState,
+} from "../internal/append-plan.js";
+
+const HEAD_SQL =
+  "SELECT size::float8 AS size, head_cid, tree_state, config_seq::float8 AS config_seq FROM streams WHERE id = $1";
+
+const INSERT_RECORDS = `INSERT INTO records
+  (stream_id, seq, cid, kind, ts, label, model_id, model_version, bytes, salt_input, salt_output)
+  SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::bytea[])`;
+
+const PUT_TILE = `INSERT INTO merkle_tiles (stream_id, level, idx, hashes, mids) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (stream_id, level, idx) DO UPDATE SET hashes = EXCLUDED.hashes, mids = EXCLUDED.mids`;
+
+interface Pending<T> {
+  entry: Entry<T>;
+  resolve: (outcome: Outcome<T>) => void;
+}
+
+/** Writes the streams of one PostgreSQL database through a connection pool. */
+export class PgWriter {
+  readonly #pool: pg.Pool;
+  readonly #clock: Clock;
+  /** Per stream: entries waiting for the next transaction, and whether one is running. */
+  readonly #queues = new Map<number, { pending: Pending<unknown>[]; running: boolean }>();
+  /** Per stream: the state after this process's last commit (reused when the head is unchanged). */
+  readonly #states = new Map<number, StreamState>();
+
+  constructor(pool: pg.Pool, clock: Clock = () => new Date()) {
+    this.#pool = pool;
+    this.#clock = clock;
+  }
+
+  /**
+   * The id of stream `name`, creating it with its genesis record when `genesis` is given and it does
+   * not exist yet (two processes creating it at once create it once).
+   */
+  async openStream(name: string, genesis: GenesisBody | undefined): Promise<number> {
+    const found = await this.#pool.query<{ id: number }>("SELECT id FROM streams WHERE name = $1", [name]);
+    if (found.rows[0] !== undefined) return found.rows[0].id;
+    if (genesis === undefined) {
+      throw new StoreError("STORE_CORRUPT", `The PostgreSQL store has no stream "${name}"`, {
+        hint: "Create the stream first (open a logger with create: true).",
+      });
+    }
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      const inserted = await client.query<{ id: number }>(
+        `INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at)
+         VALUES ($1, 0, NULL, $2, NULL, $3) ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [name, JSON.stringify(new CompactRange().state()), this.#clock().toISOString()],
+      );
+      const id = inserted.rows[0]?.id;
+      if (id === undefined) {
+        await client.query("ROLLBACK");
+        const existing = await client.query<{ id: number }>("SELECT id FROM streams WHERE name = $1", [name]);
+        return existing.rows[0]?.id as number;
+      }
+      const [outcome] = await this.#appendOn(client, id, name, [
+        { build: () => [{ kind: "genesis", body: genesis }], done: () => undefined },
+      ]);
+      if (outcome?.ok !== true) throw outcome?.error;
+      await client.query("COMMIT");
+      return id;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Appends `entry` to stream `id` (named `name`) in the next transaction of that stream; resolves once
+   * it is committed (or failed: an entry's own error, or a StoreError for the whole transaction).
+   */
+  append<T>(id: number, name: string, entry: Entry<T>): Promise<Outcome<T>> {
+    return new Promise((resolve) => {
+      let queue = this.#queues.get(id);
+      if (queue === undefined) {
+        queue = { pending: [], running: false };
+        this.#queues.set(id, queue);
+      }
+      queue.pending.push({ entry, resolve } as Pending<unknown>);
+      if (!queue.running) void this.#drain(id, name, queue);
+    });
+  }
+
+  async #drain(id: number, name: string, queue: { pending: Pending<unknown>[]; running: boolean }) {
+    queue.running = true;
+    while (queue.pending.length > 0) {
+      const batch = queue.pending;
+      queue.pending = [];
+      const outcomes = await this.#transaction(
+        id,
+        name,
+        batch.map((p) => p.entry),
+      );
+      for (let i = 0; i < batch.length; i++) batch[i]?.resolve(outcomes[i] as Outcome<unknown>);
+    }
+    queue.running = false;
+  }
+
+  /** One transaction of `entries`: every entry's outcome, or all failed with STORE_WRITE_FAILED. */
+  async #transaction<T>(id: number, name: string, entries: readonly Entry<T>[]): Promise<Outcome<T>[]> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.#pool.connect();
+      await client.query("BEGIN");
+      const outcomes = await this.#appendOn(client, id, name, entries);
+      await client.query("COMMIT");
+      return outcomes;
+    } catch (error) {
+      this.#states.delete(id); // the in-memory head may be ahead of what was rolled back
+      await client?.query("ROLLBACK").catch(() => {});
+      const failure = new StoreError(
+        "STORE_WRITE_FAILED",
+        `Writing to stream "${name}" failed; nothing was written`,
+        {
+          cause: error,
+          hint: "See the cause (PostgreSQL unreachable, or the transaction failed); the transaction was rolled back.",
+        },
+      );
+      return entries.map(() => ({ ok: false, error: failure }));
+    } finally {
+      client?.release();
+    }
+  }
+
+  /** The body of a transaction: lock the head, plan, write rows, tiles and head. */
+  async #appendOn<T>(client: pg.ClientBase, id: number, name: string, entries: readonly Entry<T>[]) {
+    const head = (await client.query<HeadRow>(`${HEAD_SQL} FOR UPDATE`, [id])).rows[0];
+    if (head === undefined) throw new StoreError("STORE_CORRUPT", `Stream "${name}" has no head row`);
+    let state = this.#states.get(id);
+    if (state === undefined || state.size !== head.size || state.headText !== head.head_cid) {
+      this.#states.delete(id);
+      state = await loadPgState(client, id, name, head);
+    }
+    const rows: PlannedRow[] = [];
+    const outcomes = planAppend(entries, state, this.#clock().toISOString(), undefined, (row) =>
+      rows.push(row),
+    );
+    this.#states.delete(id); // until the transaction is written, the planned state is not committed
+    if (rows.length > 0) {
+      await client.query(INSERT_RECORDS, [
+        id,
+        rows.map((r) => r.seq),
+        rows.map((r) => r.cidText),
+        rows.map((r) => r.columns.kind),
+        rows.map((r) => r.columns.ts),
+        rows.map((r) => r.columns.label),
+        rows.map((r) => r.columns.modelId),
+        rows.map((r) => r.columns.modelVersion),
+        rows.map((r) => r.bytes),
+        rows.map((r) => r.saltInput),
+        rows.map((r) => r.saltOutput),
+      ]);
+    }
+    for (const tile of state.tiles.take()) {
+      await client.query(PUT_TILE, [id, tile.tileLevel, tile.index, tile.hashes, tile.mids]);
+    }
+    await client.query(
+      "UPDATE streams SET size = $1, head_cid = $2, tree_state = $3, config_seq = $4 WHERE id = $5",
+      [state.size, state.headText, JSON.stringify(state.tree.state()), state.config?.seq ?? null, id],
+    );
+    this.#states.set(id, state);
+    return outcomes;
+  }
+}
+
+/** A stream's full state from PostgreSQL, read in the caller's transaction. */
+async function loadPgState(
+  client: pg.ClientBase,
+  id: number,
+  name: string,
+  head: HeadRow,
+): Promise<StreamState> {
+  const bytesAt = async (seq: number) =>
+    (
+      await client.query<{ bytes: Buffer }>("SELECT bytes FROM records WHERE stream_id = $1 AND seq = $2", [
+        id,
+        seq,
+      ])
+    ).rows[0]?.bytes;
+  const labels = await client.query<{ bytes: Buffer }>(
+    "SELECT bytes FROM records WHERE stream_id = $1 AND kind = 'label' ORDER BY seq",
+    [id],
+  );
+  const partials = [];
+  for (const { level, index } of partialTileSpots(head.size)) {
+    if (level === 0) {
+      const cids = await client.query<{ cid: string }>(
+        "SELECT cid FROM records WHERE stream_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
+        [id, index * TILE_WIDTH, head.size],
+      );
+      partials.push({ cids: cids.rows.map((r) => r.cid) });
+    } else {
+      const tile = await client.query<{ hashes: Buffer; mids: Buffer }>(
+        "SELECT hashes, mids FROM merkle_tiles WHERE stream_id = $1 AND level = $2 AND idx = $3",
+        [id, level, index],
+      );
+      partials.push(tile.rows[0]);
+    }
+  }
+  return streamState(id, name, head, {
+    configBytes: head.config_seq === null ? undefined : await bytesAt(head.config_seq),
+    labelRecords: labels.rows.map((r) => r.bytes),
+    partials,
+  });
+}
