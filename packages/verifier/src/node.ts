@@ -16,6 +16,7 @@ export {
   HELIA_PACKAGES,
   importOptional,
   isMissingPackage,
+  POSTGRES_PACKAGES,
 } from "./optional-dependency.js";
 export {
   type BlockingOutcome,
@@ -85,6 +86,12 @@ export {
   readJsonlExport,
 } from "./sources/jsonl.js";
 export { nodeSha256 } from "./sources/node-sha256.js";
+export {
+  isPostgresUrl,
+  MAX_POSTGRES_SCHEMA,
+  openPostgresLog,
+  type PostgresLog,
+} from "./sources/postgres.js";
 export {
   DEFAULT_LOCAL_BUSY_TIMEOUT_MS,
   MAX_STORE_SCHEMA,

@@ -7,6 +7,7 @@ import {
   HELIA_PACKAGES,
   importOptional,
   isMissingPackage,
+  POSTGRES_PACKAGES,
   requireOptional,
   SQLITE_PACKAGES,
 } from "./optional-dependency.js";
@@ -113,8 +114,8 @@ describe("the verifier's manifest", () => {
     peerDependenciesMeta: Record<string, { optional?: boolean }>;
   };
 
-  it("declares HELIA_PACKAGES and SQLITE_PACKAGES as optional peers with the same ranges (and as devDependencies for its tests)", () => {
-    const optional = { ...HELIA_PACKAGES, ...SQLITE_PACKAGES };
+  it("declares HELIA_PACKAGES, SQLITE_PACKAGES and POSTGRES_PACKAGES as optional peers with the same ranges (and as devDependencies for its tests)", () => {
+    const optional = { ...HELIA_PACKAGES, ...SQLITE_PACKAGES, ...POSTGRES_PACKAGES };
     expect(manifest.peerDependencies).toEqual(optional);
     for (const [name, range] of Object.entries(optional)) {
       expect(manifest.peerDependenciesMeta[name], name).toEqual({ optional: true });

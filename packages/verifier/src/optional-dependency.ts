@@ -36,6 +36,14 @@ export const SQLITE_PACKAGES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * What reading a log kept in PostgreSQL (`openPostgresLog`, `ancora-verify --db postgres://…`) needs,
+ * with the range `package.json#peerDependencies` declares (a test holds them equal).
+ */
+export const POSTGRES_PACKAGES: Readonly<Record<string, string>> = {
+  pg: "^8.23.1",
+};
+
+/**
  * Whether `error` is Node's "Cannot find package" (`import`) or "Cannot find module" (`require`) for
  * one of `names` (not for a package one of them imports: a broken install of a present package is
  * reported as it is, not as a missing one).

@@ -6,6 +6,7 @@
  * replicas starting together migrate once.
  */
 import type pg from "pg";
+import { StoreError } from "../errors.js";
 
 /** The PostgreSQL schema version this code writes. */
 export const PG_SCHEMA_VERSION = 1;
@@ -63,7 +64,7 @@ export async function postgresSchemaVersion(client: pg.ClientBase): Promise<numb
 
 /**
  * Brings the database to {@link PG_SCHEMA_VERSION} in one transaction. Refuses a database of a
- * newer version (written by a newer Ancora) with an Error naming both versions.
+ * newer version (written by a newer Ancora) with STORE_SCHEMA_TOO_NEW.
  */
 export async function migratePostgres(client: pg.ClientBase): Promise<void> {
   await client.query("BEGIN");
@@ -71,8 +72,13 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
     await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     const from = await postgresSchemaVersion(client);
     if (from > PG_SCHEMA_VERSION) {
-      throw new Error(
-        `The PostgreSQL store has schema version ${from}; this Ancora writes version ${PG_SCHEMA_VERSION}: upgrade Ancora`,
+      throw new StoreError(
+        "STORE_SCHEMA_TOO_NEW",
+        `The PostgreSQL store has schema version ${from}; this Ancora writes version ${PG_SCHEMA_VERSION}`,
+        {
+          hint: "Upgrade Ancora (@ancora/sdk) on every replica; nothing was changed.",
+          evidence: { version: from, supported: PG_SCHEMA_VERSION },
+        },
       );
     }
     for (let version = from; version < PG_SCHEMA_VERSION; version++) {

@@ -7,7 +7,8 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { CompactRange, toHex } from "@ancora/core";
-import { StreamVerifier } from "@ancora/verifier";
+import { verifyStreamAsync } from "@ancora/verifier";
+import { openPostgresLog } from "@ancora/verifier/node";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,30 +69,20 @@ async function pgRecords(db: pg.Pool, stream: string): Promise<RecordRow[]> {
   return rows.rows;
 }
 
-/** Verifies a stream's rows with the verifier: chain, CIDs, rules, columns, and the head row. */
+/** Verifies a stream with the verifier's PostgreSQL source: chain, CIDs, rules, columns, leaves, head. */
 async function verifyPg(db: pg.Pool, stream: string) {
-  const verifier = new StreamVerifier(stream);
-  for (const r of await pgRecords(db, stream)) {
-    verifier.add({
-      seq: r.seq,
-      bytes: new Uint8Array(r.bytes),
-      cid: r.cid,
-      kind: r.kind,
-      label: r.label,
-      modelId: r.model_id,
-      modelVersion: r.model_version,
-      ts: r.ts,
-    });
+  const database = (await db.query<{ name: string }>("SELECT current_database() AS name")).rows[0]?.name;
+  const log = await openPostgresLog(server.url.replace(/\/postgres$/, `/${database}`));
+  try {
+    const result = await verifyStreamAsync(log.source, stream);
+    const head = (
+      await db.query<{ tree_state: string }>("SELECT tree_state FROM streams WHERE name = $1", [stream])
+    ).rows[0];
+    if (head === undefined) throw new Error("no head row");
+    return { result, root: toHex(CompactRange.fromState(JSON.parse(head.tree_state)).root()) };
+  } finally {
+    await log.close();
   }
-  const head = (
-    await db.query<{ size: number; head_cid: string | null; tree_state: string }>(
-      "SELECT size::float8 AS size, head_cid, tree_state FROM streams WHERE name = $1",
-      [stream],
-    )
-  ).rows[0];
-  if (head === undefined) throw new Error("no head row");
-  const root = toHex(CompactRange.fromState(JSON.parse(head.tree_state)).root());
-  return { result: verifier.finish({ size: head.size, head: head.head_cid }), root };
 }
 
 describe("PostgreSQL schema", () => {
@@ -104,7 +95,9 @@ describe("PostgreSQL schema", () => {
       await Promise.all(clients.map((c) => migratePostgres(c)));
       for (const c of clients) expect(await postgresSchemaVersion(c)).toBe(PG_SCHEMA_VERSION);
       await db.query("UPDATE ancora_meta SET value = '99' WHERE key = 'schema_version'");
-      await expect(migratePostgres(clients[0] as pg.PoolClient)).rejects.toThrow(/schema version 99/);
+      await expect(migratePostgres(clients[0] as pg.PoolClient)).rejects.toMatchObject({
+        code: "STORE_SCHEMA_TOO_NEW",
+      });
       for (const c of clients) c.release();
     } finally {
       await db.end();

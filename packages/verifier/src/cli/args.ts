@@ -59,7 +59,7 @@ const DESCRIPTION =
 // Printed after the options, as written: commander re-wraps descriptions, which would break the table.
 const MODES = `
 Modes (chosen by the sources given):
-  --db FILE | --jsonl FILE                      local integrity of every stream
+  --db FILE|URL | --jsonl FILE                  local integrity of every stream (URL: postgres://…)
   --db FILE --rpc URL --registry ADDRESS        local integrity and the log against the chain
   --rpc URL --registry ADDRESS --ipfs ADDRESS   public verification, without the organisation's database
   --receipt FILE --rpc URL                      one decision's receipt, on chain
@@ -73,7 +73,7 @@ separated by spaces are tried in order, and ANCORA_RPC_HEADERS (a JSON object) a
 function program(): Command {
   return new Command("ancora-verify")
     .description(DESCRIPTION)
-    .addOption(new Option("--db <file>", "an SDK SQLite log (read-only)"))
+    .addOption(new Option("--db <file>", "an SDK SQLite log (read-only), or a postgres:// URL"))
     .addOption(new Option("--jsonl <file>", "an audit export written by exportJsonl"))
     .addOption(new Option("--rpc <url>", "JSON-RPC endpoint of the chain (http or https)"))
     .addOption(new Option("--registry <address>", "ProvenanceRegistry address"))

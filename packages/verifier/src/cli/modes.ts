@@ -20,10 +20,11 @@ import { startBitswapFetcher } from "../sources/bitswap.js";
 import { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "../sources/http-blocks.js";
 import { readJsonlExport } from "../sources/jsonl.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
+import { isPostgresUrl, openPostgresLog } from "../sources/postgres.js";
 import { type RpcEndpoints, rpcTransport } from "../sources/rpc-transport.js";
 import { openLocalLog } from "../sources/sqlite.js";
 import type { LocalLog } from "../sources/types.js";
-import { resolveAcrossStreams, streamPass } from "../verify-streams.js";
+import { combineResults, resolveAcrossStreams, streamPass, verifyStreamAsync } from "../verify-streams.js";
 import type { VerifyMode } from "./args.js";
 import type { Progress } from "./progress.js";
 import type { StreamSummary, Summary } from "./report.js";
@@ -38,11 +39,16 @@ function client(rpc: RpcEndpoints): PublicClient {
 }
 
 async function openLog(mode: { db?: string; jsonl?: string }): Promise<LocalLog> {
+  if (mode.db !== undefined && isPostgresUrl(mode.db)) {
+    throw new UsageError("USAGE_BAD_VALUE", "a PostgreSQL log is verified locally only in this version", {
+      hint: "Run ancora-verify --db postgres://… without --rpc/--registry; to check it against the chain, export it (ancora export --format jsonl) and verify the export with --rpc.",
+    });
+  }
   if (mode.db !== undefined) return openLocalLog(mode.db);
   return await readJsonlExport(mode.jsonl as string);
 }
 
-function selectStreams(log: LocalLog, wanted: readonly string[]): string[] {
+function selectStreams(log: { streams(): string[] }, wanted: readonly string[]): string[] {
   const present = log.streams();
   if (wanted.length === 0) return present;
   for (const name of wanted) {
@@ -89,6 +95,14 @@ export async function runLocal(
   progress: Progress,
   threads?: number,
 ): Promise<Timed> {
+  if (mode.db !== undefined && isPostgresUrl(mode.db)) {
+    if (threads !== undefined) {
+      throw new UsageError("USAGE_CONFLICT", "--threads does not apply to a PostgreSQL log", {
+        hint: "Drop --threads: a PostgreSQL log is read from one snapshot and checked on one thread.",
+      });
+    }
+    return runPostgres(mode.db, streams, progress);
+  }
   const log = await openLog(mode);
   let names: string[];
   try {
@@ -107,6 +121,34 @@ export async function runLocal(
     onProgress: (p) => progress.update(p.records, p.total),
   });
   return summariseLocal(result, progress);
+}
+
+/**
+ * `--db postgres://…`: every rule of every stream of a log kept in PostgreSQL, read in pages from one
+ * snapshot; serial (one stream after another), with progress by record.
+ */
+async function runPostgres(url: string, streams: readonly string[], progress: Progress): Promise<Timed> {
+  const log = await openPostgresLog(url);
+  try {
+    const names = selectStreams(log, streams);
+    let total = 0;
+    for (const name of names) total += (await log.source.head?.(name))?.size ?? 0;
+    let done = 0;
+    const counted = {
+      ...log.source,
+      records: async function* (stream: string) {
+        for await (const record of log.source.records(stream)) {
+          yield record;
+          if (++done % 1_000 === 0) progress.update(done, total);
+        }
+      },
+    };
+    const results = [];
+    for (const name of names) results.push(await verifyStreamAsync(counted, name, { sha256: nodeSha256 }));
+    return summariseLocal(combineResults(results), progress);
+  } finally {
+    await log.close();
+  }
 }
 
 function summariseLocal(result: SourceVerificationResult, progress: Progress): Timed {
