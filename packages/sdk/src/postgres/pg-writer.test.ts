@@ -10,6 +10,7 @@ import { CompactRange, toHex } from "@ancora/core";
 import { verifyStreamAsync } from "@ancora/verifier";
 import { openPostgresLog } from "@ancora/verifier/node";
 import Database from "better-sqlite3";
+import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commitmentConfig } from "../internal/commitments.js";
@@ -168,6 +169,85 @@ describe("PostgreSQL writer", () => {
       await db.end();
     }
   }, 120_000);
+
+  it("property: any interleaving of writers, batches and failing entries keeps one chain with every acknowledged entry", async () => {
+    const db = await freshDatabase("interleavings");
+    // Three writers with their own connection pools: for the database, three processes.
+    const pools = [0, 1, 2].map(
+      () => new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, "/interleavings"), max: 3 }),
+    );
+    const settings = {
+      commitment: commitmentConfig("salted"),
+      anonymise: undefined,
+      maxInputBytes: 1 << 20,
+      model: MODEL,
+    };
+    const step = fc.record({
+      writer: fc.nat({ max: 2 }),
+      kind: fc.constantFrom("decision", "decision", "decision", "config", "failing"),
+      score: fc.integer({ min: 0, max: 10 }),
+    });
+    let run = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), async (steps) => {
+          const stream = `s${run++}`;
+          const writers = pools.map((p) => new PgWriter(p, () => AT));
+          const id = await (writers[0] as PgWriter).openStream(stream, { createdBy: "ancora-sdk" });
+          expect((await (writers[0] as PgWriter).append(id, stream, configEntry(stream, CONFIG))).ok).toBe(
+            true,
+          );
+          const outcomes = await Promise.all(
+            steps.map(({ writer, kind, score }, i) => {
+              const w = writers[writer] as PgWriter;
+              if (kind === "config") {
+                return w.append(
+                  id,
+                  stream,
+                  configEntry(stream, { ...CONFIG, threshold: score / 10, changeReason: `step ${i}` }),
+                );
+              }
+              if (kind === "failing") {
+                // An entry whose drafts fail under the lock: it alone fails, the others of its
+                // transaction are written.
+                return w.append(id, stream, {
+                  build: () => {
+                    throw new Error(`entry ${i} refused`);
+                  },
+                  done: () => ({ seq: -1, cid: "" }),
+                });
+              }
+              return w.append(
+                id,
+                stream,
+                decisionEntry(stream, { features: { i }, output: i, score: score / 10 }, settings),
+              );
+            }),
+          );
+          const rows = await pgRecords(db, stream);
+          expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
+          const cids = new Map(rows.map((r) => [r.seq, r.cid]));
+          for (const outcome of outcomes) {
+            if (!outcome.ok) continue;
+            const value = outcome.value as { seq: number; cid: string };
+            expect(cids.get(value.seq)).toBe(value.cid);
+          }
+          // Failed entries wrote nothing and failed alone: genesis, the first config and its two labels,
+          // then one record per decision or config that succeeded (configs here define no new label).
+          expect(outcomes.filter((o) => !o.ok).length).toBe(
+            steps.filter((st) => st.kind === "failing").length,
+          );
+          expect(rows.length).toBe(4 + outcomes.filter((o) => o.ok).length);
+          const { result } = await verifyPg(db, stream);
+          expect(result.failures).toEqual([]);
+        }),
+        { numRuns: process.env.CI ? 25 : 8 },
+      );
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+      await db.end();
+    }
+  }, 180_000);
 
   it("lets several processes append to one stream at once: no fork, gap or duplicate, and a SIGKILLed writer loses no acknowledged decision", async () => {
     const db = await freshDatabase("fleet");

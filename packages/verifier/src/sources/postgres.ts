@@ -65,6 +65,9 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
     () => import("pg"),
   );
   const client: pg.Client = new driver.Client({ connectionString: url });
+  // A connection the server drops while idle is reported by the next query (SOURCE_UNREACHABLE); without a
+  // listener, node-postgres would throw the event as an uncaught error.
+  client.on("error", () => {});
   let ids: Map<string, number>;
   try {
     await client.connect();
