@@ -77,6 +77,16 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 /** Clock used for record timestamps; injectable for deterministic fixtures. */
 export type Clock = () => Date;
 
+/** Receives one record row to insert (positional: no object per record on the hot path). */
+export type RowSink = (
+  seq: number,
+  cidText: string,
+  columns: IndexColumns,
+  bytes: Uint8Array,
+  saltInput: Uint8Array | null,
+  saltOutput: Uint8Array | null,
+) => void;
+
 /** One record row to insert. */
 export interface PlannedRow {
   readonly seq: number;
@@ -97,7 +107,7 @@ export function planAppend<T>(
   state: StreamState,
   ts: string,
   allocate: RecordBytesAllocator | undefined,
-  row: (planned: PlannedRow) => void,
+  row: RowSink,
 ): Outcome<T>[] {
   const outcomes: Outcome<T>[] = [];
   /** The transaction's new leaves (record CIDs), appended to the tree in one batch below. */
@@ -132,14 +142,7 @@ export function planAppend<T>(
     for (const { draft, record, bytes, cid } of planned) {
       const seq = state.size;
       const cidText = cid.toString();
-      row({
-        seq,
-        cidText,
-        columns: indexColumns(record),
-        bytes,
-        saltInput: draft.salts?.input ?? null,
-        saltOutput: draft.salts?.output ?? null,
-      });
+      row(seq, cidText, indexColumns(record), bytes, draft.salts?.input ?? null, draft.salts?.output ?? null);
       leaves.push(cid.bytes);
       if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
       if (record.kind === "config") state.config = { cid, seq, body: record.body };

@@ -162,22 +162,26 @@ export class StreamWriter {
     const state = this.#load();
     const id = this.#id;
     const records = this.#records;
-    const outcomes = planAppend(entries, state, this.#clock().toISOString(), this.#allocate, (row) => {
-      const { columns } = row;
-      records.add(
-        id,
-        row.seq,
-        row.cidText,
-        columns.kind,
-        columns.ts,
-        columns.label,
-        columns.modelId,
-        columns.modelVersion,
-        row.bytes,
-        row.saltInput,
-        row.saltOutput,
-      );
-    });
+    const outcomes = planAppend(
+      entries,
+      state,
+      this.#clock().toISOString(),
+      this.#allocate,
+      (seq, cidText, columns, bytes, saltInput, saltOutput) =>
+        records.add(
+          id,
+          seq,
+          cidText,
+          columns.kind,
+          columns.ts,
+          columns.label,
+          columns.modelId,
+          columns.modelVersion,
+          bytes,
+          saltInput,
+          saltOutput,
+        ),
+    );
     records.flush();
     for (const tile of state.tiles.take())
       this.#putTile.run(id, tile.tileLevel, tile.index, tile.hashes, tile.mids);

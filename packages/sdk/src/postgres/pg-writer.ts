@@ -160,8 +160,13 @@ export class PgWriter {
       state = await loadPgState(client, id, name, head);
     }
     const rows: PlannedRow[] = [];
-    const outcomes = planAppend(entries, state, this.#clock().toISOString(), undefined, (row) =>
-      rows.push(row),
+    const outcomes = planAppend(
+      entries,
+      state,
+      this.#clock().toISOString(),
+      undefined,
+      (seq, cidText, columns, bytes, saltInput, saltOutput) =>
+        rows.push({ seq, cidText, columns, bytes, saltInput, saltOutput }),
     );
     this.#states.delete(id); // until the transaction is written, the planned state is not committed
     if (rows.length > 0) {
