@@ -9,7 +9,7 @@
  * durable in PostgreSQL. The records, tiles and head are exactly what the SQLite writer writes for the
  * same entries (both run append-plan.ts).
  */
-import { CompactRange, type GenesisBody, TILE_WIDTH } from "@ancora/core";
+import { CompactRange, decodeRecord, type GenesisBody, parseBlockCid, TILE_WIDTH } from "@ancora/core";
 import type pg from "pg";
 import { StoreError } from "../errors.js";
 import {
@@ -155,8 +155,12 @@ export class PgWriter {
     const head = (await client.query<HeadRow>(`${HEAD_SQL} FOR UPDATE`, [id])).rows[0];
     if (head === undefined) throw new StoreError("STORE_CORRUPT", `Stream "${name}" has no head row`);
     let state = this.#states.get(id);
+    this.#states.delete(id);
+    if (state !== undefined && state.size < head.size) {
+      // Another process appended since this one's last commit: catch up from its records.
+      state = (await catchUp(client, state, head)) ? state : undefined;
+    }
     if (state === undefined || state.size !== head.size || state.headText !== head.head_cid) {
-      this.#states.delete(id);
       state = await loadPgState(client, id, name, head);
     }
     const rows: PlannedRow[] = [];
@@ -168,7 +172,6 @@ export class PgWriter {
       (seq, cidText, columns, bytes, saltInput, saltOutput) =>
         rows.push({ seq, cidText, columns, bytes, saltInput, saltOutput }),
     );
-    this.#states.delete(id); // until the transaction is written, the planned state is not committed
     if (rows.length > 0) {
       await client.query(INSERT_RECORDS, [
         id,
@@ -194,6 +197,40 @@ export class PgWriter {
     this.#states.set(id, state);
     return outcomes;
   }
+}
+
+/**
+ * Brings `state` (this process's state after its last commit) up to `head` from the records other
+ * processes appended since: their CIDs extend the tree and the tiles (which those processes stored),
+ * their label and config records update labels and config. One query instead of a full reload; false
+ * (and `state` unusable) when what is read does not add up to the head row, then the caller reloads.
+ */
+async function catchUp(client: pg.ClientBase, state: StreamState, head: HeadRow): Promise<boolean> {
+  const rows = (
+    await client.query<{ seq: number; cid: string; kind: string; bytes: Buffer | null }>(
+      `SELECT seq::float8 AS seq, cid, kind, CASE WHEN kind IN ('label', 'config') THEN bytes END AS bytes
+       FROM records WHERE stream_id = $1 AND seq >= $2 ORDER BY seq`,
+      [state.id, state.size],
+    )
+  ).rows;
+  if (rows.length !== head.size - state.size) return false;
+  const leaves: Uint8Array[] = [];
+  for (const row of rows) {
+    const cid = parseBlockCid(row.cid);
+    if (cid === undefined || row.seq !== state.size + leaves.length) return false;
+    leaves.push(cid.bytes);
+    if (row.bytes !== null) {
+      const record = decodeRecord(row.bytes);
+      if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
+      if (record.kind === "config") state.config = { cid, seq: row.seq, body: record.body };
+    }
+    state.head = cid;
+    state.headText = row.cid;
+  }
+  state.tiles.add(state.tree.appendLeaves(leaves).nodes);
+  state.tiles.take(); // stored by the processes that appended them
+  state.size = head.size;
+  return state.headText === head.head_cid && JSON.stringify(state.tree.state()) === head.tree_state;
 }
 
 /** A stream's full state from PostgreSQL, read in the caller's transaction. */
