@@ -25,11 +25,12 @@ import {
   updateAnchorState,
   upsertAnchor,
 } from "./anchor-store.js";
-import { buildManifests } from "./manifests.js";
+import { prepareManifests } from "./manifests.js";
 import { misstatedSize } from "./misstated.js";
 import type { PassContext } from "./pass-context.js";
 import { linkFromReceipt } from "./reorgs.js";
 import { anchorCalldata, type PreparedAnchor } from "./transactions.js";
+import { writeTurn } from "./write-turn.js";
 
 /** What happened to a job in one pass. */
 export type Outcome = "submitted" | "waiting" | "confirmed" | "recognised" | "superseded" | "prepared";
@@ -54,6 +55,8 @@ export async function processJob(
     });
   }
   const existing = getAnchor(ctx.db, chainId, ctx.registryKey, stream, size);
+  // A state read before this anchor was followed up could predate its confirmation.
+  if (existing !== undefined) void ctx.takeStreamState(stream);
   if (existing?.status === "confirmed") return "confirmed";
   if (existing?.status === "submitted") {
     const outcome = await followUp(ctx, existing);
@@ -68,10 +71,20 @@ export async function processJob(
  * anchor is confirmed in the pass that sent it instead of the next one, a poll interval later; anywhere
  * else this costs one request and the next pass follows the anchor up as usual.
  */
-export async function confirmIfMined(ctx: PassContext, stream: string, size: number): Promise<Outcome> {
+export async function confirmIfMined(
+  ctx: PassContext,
+  stream: string,
+  size: number,
+  alsoOnConfirm?: () => void,
+): Promise<Outcome> {
   const anchor = getAnchor(ctx.db, ctx.chainId, ctx.registryKey, stream, size);
   if (anchor?.status !== "submitted") return "waiting";
-  return (await followUp(ctx, anchor, { minedOnly: true })) ?? "waiting";
+  return (
+    (await followUp(ctx, anchor, {
+      minedOnly: true,
+      ...(alsoOnConfirm === undefined ? {} : { alsoOnConfirm }),
+    })) ?? "waiting"
+  );
 }
 
 /**
@@ -81,7 +94,7 @@ export async function confirmIfMined(ctx: PassContext, stream: string, size: num
 async function followUp(
   ctx: PassContext,
   anchor: AnchorRecord,
-  options: { minedOnly?: boolean } = {},
+  options: { minedOnly?: boolean; alsoOnConfirm?: () => void } = {},
 ): Promise<Outcome | undefined> {
   const client = ctx.publicClient;
   const chainId = ctx.chainId;
@@ -132,11 +145,16 @@ async function followUp(
       }
       return "waiting";
     }
-    // The confirmation and the event's link fields in one transaction (one lock, one fsync).
-    ctx.db.transaction(() => {
-      updateAnchorState(ctx.db, key, state, ctx.isoNow());
-      linkFromReceipt(ctx.db, key, receipt);
-    })();
+    // The confirmation, the event's link fields and the caller's own write (completing the job) in one
+    // transaction: one turn of the write lock, one fsync.
+    await writeTurn(
+      ctx.db,
+      ctx.db.transaction(() => {
+        updateAnchorState(ctx.db, key, state, ctx.isoNow());
+        linkFromReceipt(ctx.db, key, receipt);
+        options.alsoOnConfirm?.();
+      }),
+    );
     const confirmed = getAnchor(ctx.db, chainId, ctx.registryKey, anchor.stream, anchor.size);
     if (confirmed !== undefined) ctx.onAnchored(confirmed);
     return anchor.origin === "recognised" ? "recognised" : "confirmed";
@@ -171,7 +189,7 @@ async function anchorFresh(
   const streamId = encodeStreamId(stream);
   let state: StreamState;
   try {
-    state = await ctx.reader.streamState(streamId);
+    state = await (ctx.takeStreamState(stream) ?? ctx.reader.streamState(streamId));
   } catch (error) {
     if (error instanceof RegistryUnknownStreamError) {
       throw new AnchorError(
@@ -290,7 +308,7 @@ async function anchorFresh(
     prevManifest = await previousManifest(ctx, stream, streamId, chainSize, state);
   }
   const sink = { db: ctx.db, store: ctx.store, onManifest: ctx.onManifest, cache: ctx.manifests };
-  const manifest = await buildManifests(sink, stream, chainSize, size, root, prevManifest);
+  const manifest = prepareManifests(sink, stream, chainSize, size, root, prevManifest);
   const prepared: PreparedAnchor = {
     stream,
     streamId,
@@ -298,6 +316,7 @@ async function anchorFresh(
     root,
     manifestCid: manifest.cid,
     manifestDigest: manifest.digest,
+    persist: manifest.persist,
     proof:
       chainSize > 0 ? ctx.store.consistencyProof(stream, chainSize, size).proof.map((h) => toHex(h)) : [],
   };
@@ -388,30 +407,41 @@ export async function submitAnchors(
   prepared: PreparedAnchor[],
   replacing?: AnchorRecord,
 ): Promise<void> {
-  const sent = await ctx.sender.send(anchorCalldata(prepared), replacing);
+  const sending = ctx.sender.send(anchorCalldata(prepared), replacing);
+  sending.catch(() => undefined); // awaited below, after the manifests are stored
+  // The manifests are stored while the simulation and the estimates are in flight (the requests go out
+  // first): the wait for the write lock overlaps the round trip instead of adding to it. Always before
+  // the broadcast, so that an anchor never names a manifest the store does not hold.
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const p of prepared) await p.persist?.();
+  const sent = await sending;
   const chainId = ctx.chainId;
-  for (const p of prepared) {
-    upsertAnchor(
-      ctx.db,
-      {
-        streamId: streamIdOf(ctx.db, p.stream) as number,
-        size: p.size,
-        root: p.root,
-        manifestCid: p.manifestCid,
-        chainId,
-        registry: ctx.registryKey,
-        status: "submitted",
-        origin: "submitted",
-        txHash: sent.hash,
-        nonce: sent.nonce,
-        maxFee: sent.maxFeePerGas,
-        blockNumber: null,
-        blockHash: null,
-        confirmations: 0,
-        submittedAt: ctx.now(),
-      },
-      ctx.isoNow(),
-    );
-  }
+  // The rows of every anchor the transaction carries in one write, before the network sees it.
+  const record = () => {
+    for (const p of prepared) {
+      upsertAnchor(
+        ctx.db,
+        {
+          streamId: streamIdOf(ctx.db, p.stream) as number,
+          size: p.size,
+          root: p.root,
+          manifestCid: p.manifestCid,
+          chainId,
+          registry: ctx.registryKey,
+          status: "submitted",
+          origin: "submitted",
+          txHash: sent.hash,
+          nonce: sent.nonce,
+          maxFee: sent.maxFeePerGas,
+          blockNumber: null,
+          blockHash: null,
+          confirmations: 0,
+          submittedAt: ctx.now(),
+        },
+        ctx.isoNow(),
+      );
+    }
+  };
+  await writeTurn(ctx.db, ctx.db.transaction(record));
   await sent.broadcast();
 }

@@ -17,7 +17,12 @@
  * - Failures (chain down, fee above cap, a revert) fail the job with exponential backoff and jitter;
  *   `log()` never waits for any of this.
  */
-import { createRegistryReader, type RegistryReader } from "@ancora/contracts";
+import {
+  createRegistryReader,
+  encodeStreamId,
+  type RegistryReader,
+  type StreamState,
+} from "@ancora/contracts";
 import type Database from "better-sqlite3";
 import { AnchorError } from "../errors.js";
 import { describeError } from "../internal/describe-error.js";
@@ -48,6 +53,7 @@ import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.j
 import type { PassContext } from "./pass-context.js";
 import { backfillLinks, ReorgWatch } from "./reorgs.js";
 import { type PreparedAnchor, TransactionSender } from "./transactions.js";
+import { writeTurn } from "./write-turn.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
 
@@ -196,7 +202,11 @@ export class Anchorer {
   /**
    * Starts the background loop: a tick starts every `pollIntervalMs` (counted from the start of the
    * previous one, so a pass's own round trips do not add to the interval), at once when a pass took
-   * longer; ticks never overlap.
+   * longer; ticks never overlap. When a pass leaves the anchorer caught up (every checkpoint anchored
+   * and confirmed, nothing in flight, nothing failed), the next one starts as soon as the policy makes
+   * the next checkpoint due, if that is sooner: at once for a stream that logged `everyRecords` during
+   * the pass, `everyMs` after its oldest unanchored record otherwise. So the checkpoint is taken when
+   * it is due and anchored in the pass that takes it, instead of waiting up to a poll interval.
    */
   start(): void {
     if (this.#timer !== undefined) return;
@@ -204,8 +214,10 @@ export class Anchorer {
     const loop = (delay: number): void => {
       this.#timer = setTimeout(async () => {
         const started = Date.now();
-        await this.tick().catch(() => undefined);
-        if (!this.#stopped) loop(Math.max(0, this.#o.pollIntervalMs - (Date.now() - started)));
+        const result = await this.tick().catch(() => undefined);
+        if (this.#stopped) return;
+        const regular = Math.max(0, this.#o.pollIntervalMs - (Date.now() - started));
+        loop(result === undefined ? regular : Math.max(0, Math.min(regular, this.#caughtUpDelay(result))));
       }, delay);
       this.#timer.unref?.();
     };
@@ -286,7 +298,7 @@ export class Anchorer {
   }
 
   /** What a pass hands reorg watching and the anchor jobs, once the chain has answered. */
-  #pass(): PassContext {
+  #pass(takeStreamState: PassContext["takeStreamState"]): PassContext {
     const store = this.#store;
     const options = this.#options;
     return {
@@ -310,29 +322,57 @@ export class Anchorer {
       onAnchored: (anchor) => options.onAnchored?.(anchor),
       onManifest: options.onManifest,
       manifests: this.#manifests,
+      takeStreamState,
     };
   }
 
   async #tick(): Promise<TickResult> {
     const result = emptyTick();
-    if (this.#o.auto) result.checkpointed = this.#checkpointDue();
     // A cheap probe first (eth_chainId once, eth_blockNumber each pass). While it fails, jobs are not
     // touched: they could only fail too, and their backoff would grow with the outage, so the first
-    // anchor after a long outage would wait minutes with the chain healthy.
-    const head = await this.#chain.probe();
+    // anchor after a long outage would wait minutes with the chain healthy. The checkpoints are taken
+    // while it is in flight (a write that may wait for the logger's lock: the waits overlap).
+    const probing = this.#chain.probe();
+    probing.catch(() => undefined); // awaited below
+    if (this.#o.auto) {
+      await new Promise((resolve) => setImmediate(resolve));
+      result.checkpointed = await this.#checkpointDue();
+    }
+    const head = await probing;
     if (head === undefined) {
       this.#prebuild();
       return result;
     }
     if (this.#chain.confirmations === undefined && !(await this.#chain.planConfirmations())) return result;
-    const pass = this.#pass();
+    const dueJobs = () => this.#store.dueJobs({ kind: "anchor", limit: 1000, now: new Date(this.#now()) });
+    let jobs = dueJobs();
+    // The on-chain state of the streams with due jobs is read while the reorg check runs (independent
+    // requests: one round trip instead of two in a row). Used by a stream's first job of the pass only
+    // (./pass-context.ts, takeStreamState); read again after anything this pass changes on chain.
+    const states = new Map<string, Promise<StreamState>>();
+    for (const job of jobs) {
+      const stream = streamOfJob(job);
+      if (stream === null || !this.#o.streams.includes(stream) || states.has(stream)) continue;
+      const state = this.#reader.streamState(encodeStreamId(stream));
+      state.catch(() => undefined); // awaited by the job, whose failure is handled there
+      states.set(stream, state);
+    }
+    const pass = this.#pass((stream) => {
+      const state = states.get(stream);
+      states.delete(stream);
+      return state;
+    });
     try {
       result.reorged = await this.#reorgs.check(pass, head);
       await backfillLinks(pass);
     } catch (error) {
       this.#report(error, { nextAttemptAt: this.#iso(this.#now() + this.#o.pollIntervalMs) });
     }
-    const jobs = this.#store.dueJobs({ kind: "anchor", limit: 1000, now: new Date(this.#now()) });
+    if (result.reorged > 0) {
+      // A reorg re-queues jobs and moves the chain: nothing read before it is used.
+      states.clear();
+      jobs = dueJobs();
+    }
     const seen = new Set<string>();
     // Fresh anchors of several streams in one pass (a backlog after an outage, or many streams on one
     // policy) share transactions: anchorBatch pays the 21k base cost once per batch.
@@ -345,6 +385,7 @@ export class Anchorer {
       // rather than a pass later: anchors follow each other every pass, not every other pass.
       seen.add(stream);
       for (let step = 0; step < 2; step++) {
+        if (step === 1) states.delete(stream); // the first step may have confirmed an anchor
         const plan = this.#plan(stream);
         if (plan === undefined) break;
         const { job, covered } = plan;
@@ -382,11 +423,11 @@ export class Anchorer {
     }
     for (const { job, prepared } of sent) {
       try {
-        const outcome = await confirmIfMined(pass, prepared.stream, prepared.size);
-        if (outcome === "confirmed" || outcome === "recognised") {
-          this.#store.completeJob(job.id);
-          result[outcome]++;
-        }
+        // The job is completed in the confirmation's own transaction.
+        const outcome = await confirmIfMined(pass, prepared.stream, prepared.size, () =>
+          completeJobs(this.#db, [job.id], this.#isoNow()),
+        );
+        if (outcome === "confirmed" || outcome === "recognised") result[outcome]++;
       } catch {
         // The next pass follows the anchor up and reports what fails.
       }
@@ -526,23 +567,48 @@ export class Anchorer {
     }
   }
 
-  /** Checkpoints every stream whose policy is due; returns how many checkpoints were made. */
-  #checkpointDue(): number {
-    let made = 0;
+  /**
+   * After a pass that left the anchorer caught up (see {@link Anchorer.start}): how long until the
+   * policy makes a stream's next checkpoint due (0: now). Infinity otherwise (the regular interval):
+   * while a transaction is in flight, a job waits or backs off, or the chain did not answer, passes
+   * keep their interval, so a slow chain or a failing anchor never turns the loop into a spin.
+   */
+  #caughtUpDelay(last: TickResult): number {
+    if (!this.#o.auto || last.failed > 0 || this.#chain.head === undefined) return Number.POSITIVE_INFINITY;
     const db = this.#db;
+    if (jobBacklog(db, "anchor").pending > 0) return Number.POSITIVE_INFINITY;
+    let delay = Number.POSITIVE_INFINITY;
     for (const stream of this.#o.streams) {
-      const id = streamIdOf(db, stream);
-      if (id === undefined) continue;
-      const size = this.#store.stream(stream).size;
-      const last = latestCheckpointSize(db, id);
-      if (size <= last) continue;
-      const oldest = recordTime(db, id, last);
-      const due =
-        size - last >= this.#o.everyRecords ||
-        (oldest !== undefined && this.#now() - oldest >= this.#o.everyMs);
-      if (!due) continue;
+      const due = this.#policyDueIn(stream);
+      if (due !== undefined && due < delay) delay = due;
+    }
+    return delay;
+  }
+
+  /**
+   * How long until the policy makes a checkpoint of `stream` due (0 or less: due now), or undefined
+   * when it has no record after its latest checkpoint.
+   */
+  #policyDueIn(stream: string): number | undefined {
+    const db = this.#db;
+    const id = streamIdOf(db, stream);
+    if (id === undefined) return undefined;
+    const size = this.#store.stream(stream).size;
+    const last = latestCheckpointSize(db, id);
+    if (size <= last) return undefined;
+    if (size - last >= this.#o.everyRecords) return 0;
+    const oldest = recordTime(db, id, last);
+    return oldest === undefined ? undefined : oldest + this.#o.everyMs - this.#now();
+  }
+
+  /** Checkpoints every stream whose policy is due; returns how many checkpoints were made. */
+  async #checkpointDue(): Promise<number> {
+    let made = 0;
+    for (const stream of this.#o.streams) {
+      const dueIn = this.#policyDueIn(stream);
+      if (dueIn === undefined || dueIn > 0) continue;
       try {
-        this.#store.checkpoint(stream);
+        await writeTurn(this.#db, () => this.#store.checkpoint(stream));
         made++;
       } catch (error) {
         this.#report(error, { stream });

@@ -16,6 +16,7 @@ import { AnchorError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import type { AncoraStore } from "../store.js";
 import { getManifestBytes, putManifest, recordCids, streamIdOf } from "./anchor-store.js";
+import { writeTurn } from "./write-turn.js";
 
 /** Receives each manifest block after it is stored (e.g. to pin it); its errors fail the anchor. */
 export type ManifestSink = (block: {
@@ -133,17 +134,25 @@ export function prebuildManifests(
   return built;
 }
 
+/** Manifests built for an anchor, and how to store them (see {@link prepareManifests}). */
+export interface PreparedManifests {
+  /** The last manifest, which the anchor names. */
+  cid: string;
+  digest: Uint8Array;
+  /**
+   * Stores every manifest in one transaction (one turn of the write lock, one fsync: the logger holds
+   * the lock most of the time) and hands each to the sink. Runs once however often it is called.
+   */
+  persist: () => Promise<void>;
+}
+
 /**
- * Builds (and stores) the manifests for seqs `from` … `size` − 1, chained from `prev`: one, or several
- * when the range is longer than one manifest may list (each closing at an intermediate checkpoint).
- * Returns the last one, which the anchor names.
- *
- * @example
- * ```ts
- * const { cid, digest } = await buildManifests({ db, store }, "loans", 600, 800, root800, manifestOf600);
- * ```
+ * Builds the manifests for seqs `from` … `size` − 1, chained from `prev`: one, or several when the range
+ * is longer than one manifest may list (each closing at an intermediate checkpoint). Nothing is stored
+ * until `persist()`: the anchorer stores them while its transaction's simulation is in flight, so the
+ * wait for the write lock overlaps the round trip instead of adding to it.
  */
-export async function buildManifests(
+export function prepareManifests(
   ctx: {
     db: Database.Database;
     store: AncoraStore;
@@ -155,7 +164,7 @@ export async function buildManifests(
   size: number,
   root: Uint8Array,
   prev: BlockCid | undefined,
-): Promise<{ cid: string; digest: Uint8Array }> {
+): PreparedManifests {
   const { db, store } = ctx;
   const streamId = streamIdOf(db, stream) as number;
   let previous = prev;
@@ -172,12 +181,44 @@ export async function buildManifests(
     previous = block.cid;
     last = { cid, digest: block.cid.multihash.digest };
   }
-  // Every manifest of the anchor in one transaction: one turn of the write lock (and one fsync), not
-  // one per manifest, which matters when the logger holds the lock most of the time.
-  db.transaction(() => {
-    for (const manifest of built) putManifest(db, streamId, manifest);
-  })();
-  for (const { cid, bytes } of built) await ctx.onManifest?.({ stream, cid, bytes });
   if (last === undefined) throw new AnchorError("ANCHOR_INVALID_OPTION", "Empty manifest range");
-  return last;
+  let persisted: Promise<void> | undefined;
+  const persist = async (): Promise<void> => {
+    await writeTurn(
+      db,
+      db.transaction(() => {
+        for (const manifest of built) putManifest(db, streamId, manifest);
+      }),
+    );
+    for (const { cid, bytes } of built) await ctx.onManifest?.({ stream, cid, bytes });
+  };
+  return {
+    ...last,
+    persist: () => {
+      persisted ??= persist();
+      return persisted;
+    },
+  };
+}
+
+/**
+ * Builds and stores the manifests for seqs `from` … `size` − 1 ({@link prepareManifests}, then
+ * `persist()`); returns the last one, which the anchor names.
+ *
+ * @example
+ * ```ts
+ * const { cid, digest } = await buildManifests({ db, store }, "loans", 600, 800, root800, manifestOf600);
+ * ```
+ */
+export async function buildManifests(
+  ctx: Parameters<typeof prepareManifests>[0],
+  stream: string,
+  from: number,
+  size: number,
+  root: Uint8Array,
+  prev: BlockCid | undefined,
+): Promise<{ cid: string; digest: Uint8Array }> {
+  const prepared = prepareManifests(ctx, stream, from, size, root, prev);
+  await prepared.persist();
+  return { cid: prepared.cid, digest: prepared.digest };
 }

@@ -3,7 +3,7 @@
  * ./anchor-job.ts): the store, the chain's clients, the sender, where anchors are recorded, the
  * settings they need, a clock and the handlers. Nothing of the loop's own state.
  */
-import type { RegistryReader } from "@ancora/contracts";
+import type { RegistryReader, StreamState } from "@ancora/contracts";
 import type Database from "better-sqlite3";
 import type { PublicClient } from "viem";
 import type { AncoraStore } from "../store.js";
@@ -37,4 +37,9 @@ export interface PassContext {
   onManifest: ManifestSink | undefined;
   /** Manifests built ahead of their anchor while the chain was unreachable. */
   manifests: ManifestCache;
+  /**
+   * The stream's on-chain state read early in this pass (alongside the reorg check), handed out once;
+   * undefined when there is none (then it is read when needed).
+   */
+  takeStreamState: (stream: string) => Promise<StreamState> | undefined;
 }

@@ -39,6 +39,8 @@ export interface PreparedAnchor {
   manifestCid: string;
   manifestDigest: Uint8Array;
   proof: Hex[];
+  /** Stores the anchor's manifests; done before the transaction is broadcast (see anchor-job.ts). */
+  persist?: () => Promise<void>;
 }
 
 /** A signed transaction (`broadcast` sends it), or one a JSON-RPC account already sent (`broadcast` does nothing). */
@@ -184,7 +186,10 @@ export class TransactionSender {
         maxFeePerGas: fees.value.maxFeePerGas,
         broadcast: async () => {
           try {
-            await publicClient.sendRawTransaction({ serializedTransaction });
+            // Retried once when the request itself failed (a keep-alive connection the node had just
+            // closed): the same signed bytes, so a first attempt that did arrive makes the second fail
+            // as "already known", never a second transaction.
+            await retryTransportOnce(() => publicClient.sendRawTransaction({ serializedTransaction }));
             this.#nonces.consumed(nonce);
           } catch (error) {
             this.#nonces.reset();

@@ -3,8 +3,9 @@
  * own connection to the store's file. Signatures, and uploads through a service that could not be
  * rebuilt here, are asked of the starting thread.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, Worker, workerData } from "node:worker_threads";
 import { rpcTransport } from "@ancora/verifier";
+import { workerScript } from "@ancora/verifier/node";
 import { createPublicClient, createWalletClient, type Hex, type PublicClient } from "viem";
 import { toAccount } from "viem/accounts";
 import type { PinningService } from "../pinning/adapter.js";
@@ -15,6 +16,7 @@ import type { PortableServiceSpec } from "../pinning/portable.js";
 import { type AncoraStore, openStore } from "../store.js";
 import { type Anchorer, createAnchorer } from "./anchorer.js";
 import type { AnchorErrorContext, AnchorerOptions, AnchorerTuning } from "./anchorer-options.js";
+import type { IndexThreadInit } from "./index-thread.js";
 import { Rpc, toPortable } from "./worker-rpc.js";
 
 /** What the starting thread sends (structured-clonable; see worker.ts `threadInit`). */
@@ -40,9 +42,11 @@ export interface ThreadInit {
   };
 }
 
-/** The search index's background catch-up: how often, and at most how many records a time. */
+/** The search index's background catch-up (./index-thread.ts): how often, and at most how many records a time. */
 const INDEX_INTERVAL_MS = 1_000;
 const INDEX_PER_TICK = 50_000;
+/** How long after its thread exited unasked the index catch-up is started again. */
+const INDEX_RESTART_MS = 5_000;
 
 class AnchoringThread {
   readonly #init: ThreadInit;
@@ -54,7 +58,8 @@ class AnchoringThread {
   #anchorer: Anchorer;
   #pinner: Pinner | undefined;
   #pinTimer: NodeJS.Timeout | undefined;
-  #indexTimer: NodeJS.Timeout | undefined;
+  #indexer: Worker | undefined;
+  #indexRestart: NodeJS.Timeout | undefined;
   #pinning: Promise<unknown> = Promise.resolve();
   #stopped = false;
 
@@ -94,7 +99,7 @@ class AnchoringThread {
   start(): void {
     this.#anchorer.start();
     if (this.#pinner !== undefined) this.#pinLoop();
-    this.#indexLoop();
+    this.#startIndexer();
   }
 
   #makeAnchorer(): Anchorer {
@@ -136,19 +141,41 @@ class AnchoringThread {
   }
 
   /**
-   * Keeps the search index caught up off the request path (see AncoraStore.indexForSearch): a
-   * second each, at most INDEX_PER_TICK records. A failure (a lock held too long) is left to the next
-   * tick, or to the first query, which catches up itself.
+   * Keeps the search index caught up off the request path (see AncoraStore.indexForSearch) on a thread
+   * of its own (./index-thread.ts): on this one its lock waits and work delayed anchoring passes. Best
+   * effort: a thread that exits unasked is started again a few seconds later, and queries catch up
+   * themselves meanwhile.
    */
-  #indexLoop(): void {
-    this.#indexTimer = setTimeout(() => {
-      try {
-        this.#store.indexForSearch({ maxRecords: INDEX_PER_TICK });
-      } catch {
-        // retried on the next tick; queries catch up themselves
-      }
-      if (!this.#stopped) this.#indexLoop();
-    }, INDEX_INTERVAL_MS);
+  #startIndexer(): void {
+    const script = workerScript(import.meta.url, "index-thread");
+    const init: IndexThreadInit = {
+      path: this.#init.path,
+      intervalMs: INDEX_INTERVAL_MS,
+      maxRecords: INDEX_PER_TICK,
+    };
+    const indexer = new Worker(script.url, { workerData: init, execArgv: script.execArgv });
+    indexer.on("error", () => undefined); // reported by its exit
+    indexer.on("exit", () => {
+      if (this.#indexer === indexer) this.#indexer = undefined;
+      if (this.#stopped) return;
+      this.#indexRestart = setTimeout(() => {
+        if (!this.#stopped) this.#startIndexer();
+      }, INDEX_RESTART_MS);
+    });
+    this.#indexer = indexer;
+  }
+
+  /** Stops the index thread: it closes its connection first. */
+  async #stopIndexer(): Promise<void> {
+    clearTimeout(this.#indexRestart);
+    const indexer = this.#indexer;
+    if (indexer === undefined) return;
+    const exited = new Promise<void>((resolve) => indexer.once("exit", () => resolve()));
+    indexer.postMessage("stop");
+    // A thread stuck in a long lock wait is not waited for beyond a few seconds.
+    const timeout = setTimeout(() => void indexer.terminate(), INDEX_RESTART_MS);
+    await exited;
+    clearTimeout(timeout);
   }
 
   #pinLoop(): void {
@@ -198,8 +225,7 @@ class AnchoringThread {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#pinTimer);
-    clearTimeout(this.#indexTimer);
-    await this.#anchorer.stop();
+    await Promise.all([this.#anchorer.stop(), this.#stopIndexer()]);
     await this.#pinning;
     this.#store.close();
   }
