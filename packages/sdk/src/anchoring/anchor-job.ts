@@ -407,7 +407,7 @@ export async function submitAnchors(
   prepared: PreparedAnchor[],
   replacing?: AnchorRecord,
 ): Promise<void> {
-  const sending = ctx.sender.send(anchorCalldata(prepared), replacing);
+  const sending = ctx.sender.send(anchorCalldata(prepared), replacing, ctx.latestBlock());
   sending.catch(() => undefined); // awaited below, after the manifests are stored
   // The manifests are stored while the simulation and the estimates are in flight (the requests go out
   // first): the wait for the write lock overlaps the round trip instead of adding to it. Always before

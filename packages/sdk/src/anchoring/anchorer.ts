@@ -323,6 +323,7 @@ export class Anchorer {
       onManifest: options.onManifest,
       manifests: this.#manifests,
       takeStreamState,
+      latestBlock: () => this.#reorgs.headBlock(this.#chain.head),
     };
   }
 
@@ -544,6 +545,11 @@ export class Anchorer {
    * While the chain is unreachable, the manifests the next anchors will need are built a few at a time
    * (./manifests.ts, prebuildManifests), so that the first anchor after an outage of any length has
    * only its last manifest left to build. Only once the chain has answered (its anchors are known).
+   * They are chained from the latest anchor sent, confirmed or not: an anchor in flight when the chain
+   * went away (likely, with passes back to back at full logging speed) was most often mined, and
+   * manifests chained from the confirmed one before it would all be built again on the chain's return
+   * (measured: 13 s instead of ~1.5 s for a 2-minute outage's 855,000 records). If it was dropped
+   * instead, the manifests are built when the anchor needs them, as without building ahead.
    */
   #prebuild(): void {
     const chainId = this.#chain.chainId;
@@ -553,7 +559,11 @@ export class Anchorer {
       const id = streamIdOf(db, stream);
       if (id === undefined) continue;
       try {
-        const anchored = latestAnchor(db, stream, this.#where("confirmed"));
+        const sent = latestAnchor(db, stream, this.#where());
+        const anchored =
+          sent === undefined || sent.status !== "dropped"
+            ? sent
+            : latestAnchor(db, stream, this.#where("confirmed"));
         prebuildManifests(
           { db, store: this.#store, cache: this.#manifests },
           stream,

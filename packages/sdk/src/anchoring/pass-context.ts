@@ -10,7 +10,7 @@ import type { AncoraStore } from "../store.js";
 import type { AnchoredCheckpoint } from "./anchor-store.js";
 import type { AnchorErrorContext } from "./anchorer-options.js";
 import type { ManifestCache, ManifestSink } from "./manifests.js";
-import type { TransactionSender } from "./transactions.js";
+import type { ChainBlock, TransactionSender } from "./transactions.js";
 
 export interface PassContext {
   /** The store (jobs, checkpoints, proofs) and its connection (anchors, manifests: read at each use). */
@@ -42,4 +42,6 @@ export interface PassContext {
    * undefined when there is none (then it is read when needed).
    */
   takeStreamState: (stream: string) => Promise<StreamState> | undefined;
+  /** The head block this pass has read (for its reorg check), if any: the fee estimate reuses it. */
+  latestBlock: () => ChainBlock | undefined;
 }

@@ -17,6 +17,7 @@ import {
   updateAnchorState,
 } from "./anchor-store.js";
 import type { PassContext } from "./pass-context.js";
+import type { ChainBlock } from "./transactions.js";
 
 /** Anchors recorded before schema v3 whose link fields are read back from their receipts per pass. */
 const LINK_BACKFILL_PER_TICK = 20;
@@ -30,6 +31,13 @@ const LINK_BACKFILL_PER_TICK = 20;
 export class ReorgWatch {
   /** The head of the last check, and the anchors (by transaction) found on the chain at that check. */
   #last: { number: number; hash: Hash; verified: Set<string> } | undefined;
+  /** The head block the last check read. */
+  #headBlock: ChainBlock | undefined;
+
+  /** The head block the last check read, if it is block `number` (the fee estimate reuses it). */
+  headBlock(number: number | undefined): ChainBlock | undefined {
+    return number !== undefined && this.#headBlock?.number === BigInt(number) ? this.#headBlock : undefined;
+  }
 
   /** Re-checks confirmed anchors in the last `reorgDepth` blocks; re-queues those a reorg removed. */
   async check(ctx: PassContext, head: number): Promise<number> {
@@ -67,6 +75,7 @@ export class ReorgWatch {
         ? ctx.publicClient.getBlock({ blockNumber: BigInt(last.number) })
         : undefined,
     ]);
+    this.#headBlock = headBlock;
     const headHash = headBlock.hash;
     let unchangedUpTo = -1;
     if (last !== undefined && last.number <= head) {

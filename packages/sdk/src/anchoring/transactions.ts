@@ -43,6 +43,9 @@ export interface PreparedAnchor {
   persist?: () => Promise<void>;
 }
 
+/** A block as the public client reads it (the fee estimate's base). */
+export type ChainBlock = Awaited<ReturnType<PublicClient["getBlock"]>>;
+
 /** A signed transaction (`broadcast` sends it), or one a JSON-RPC account already sent (`broadcast` does nothing). */
 export interface SentTransaction {
   hash: Hash;
@@ -120,7 +123,7 @@ export class TransactionSender {
    * account the signed bytes' hash is known before broadcasting, so it is stored first; a JSON-RPC
    * account signs on the node and the hash is known only after sending.
    */
-  async send(data: Hex, replacing?: AnchorRecord): Promise<SentTransaction> {
+  async send(data: Hex, replacing?: AnchorRecord, latest?: ChainBlock): Promise<SentTransaction> {
     const { publicClient, walletClient } = this.#io;
     const account = walletClient.account;
     // Simulate first: a revert (stale size, missing role) becomes a typed error before any gas is spent.
@@ -132,7 +135,7 @@ export class TransactionSender {
     // failure is the chain being unreachable.
     const [simulated, fees, estimate] = await Promise.allSettled([
       retryTransportOnce(() => publicClient.call({ account, to: this.#io.registry, data })),
-      retryTransportOnce(() => this.#fees(replacing)),
+      retryTransportOnce(() => this.#fees(replacing, latest)),
       // Against the latest block, never "pending" (some nodes' default): a replacement would be
       // estimated on top of the very transaction it replaces and revert as a stale tree size.
       retryTransportOnce(() =>
@@ -209,11 +212,18 @@ export class TransactionSender {
     return { hash, nonce, maxFeePerGas: fees.value.maxFeePerGas, broadcast: async () => {} };
   }
 
-  /** EIP-1559 fees from the node, capped; a replacement bumps the previous fees by 12.5 % (geth's minimum is 10 %). */
-  async #fees(replacing?: AnchorRecord): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+  /**
+   * EIP-1559 fees from the node, capped; a replacement bumps the previous fees by 12.5 % (geth's minimum
+   * is 10 %). The base fee comes from `latest` when the caller has just read the head block (the
+   * anchorer's pass has, for its reorg check: one round trip less per anchor), else from a fresh read.
+   */
+  async #fees(
+    replacing?: AnchorRecord,
+    latest?: ChainBlock,
+  ): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
     const { publicClient } = this.#io;
     const cap = this.#io.maxFeePerGas;
-    const block = await publicClient.getBlock({ blockTag: "latest" });
+    const block = latest ?? (await publicClient.getBlock({ blockTag: "latest" }));
     const baseFee = block.baseFeePerGas ?? 0n;
     if (baseFee > cap) {
       throw new AnchorError("ANCHOR_FEE_CAP", "The base fee is above the configured maxFeePerGas: waiting", {
