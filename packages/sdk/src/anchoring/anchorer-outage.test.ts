@@ -276,7 +276,7 @@ describe("anchorer", () => {
     expect(manifestCidFromDigest(hexToBytes(last?.manifestDigest as Hex)).toString()).toBe(announced.at(-1));
   });
 
-  it("a simulation the transport drops is retried once; dropped twice it is the chain unavailable, not a revert", async () => {
+  it("a simulation the transport drops is retried; dropped on every attempt (three) it is the chain unavailable, not a revert", async () => {
     const c = await chain();
     const logger = newLogger();
     const errors: unknown[] = [];
@@ -284,7 +284,7 @@ describe("anchorer", () => {
     const selector = toFunctionSelector(
       getAbiItem({ abi: provenanceRegistryAbi, name: "anchorWithConsistency" }) as AbiFunction,
     );
-    let drops = 2;
+    let drops = 3;
     let dropped = 0;
     c.flaky.dropCall = (data) => {
       if (!data.startsWith(selector) || drops === 0) return false;
@@ -297,10 +297,10 @@ describe("anchorer", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "ANCHOR_CHAIN_UNAVAILABLE" });
     expect(JSON.stringify(errors[0])).not.toMatch(/secret|https?:/);
-    drops = 1; // the keep-alive connection closed once: the retry goes through
+    drops = 2; // two keep-alive connections closed: the third attempt goes through
     await new Promise((r) => setTimeout(r, 10)); // past the job's backoff (1–5 ms here)
     expect(await anchorer.tick()).toMatchObject({ submitted: 1, failed: 0 });
-    expect(dropped).toBe(3);
+    expect(dropped).toBe(5);
   });
 
   it("a dead RPC URL fails fast and leaves the jobs queued", async () => {

@@ -98,13 +98,21 @@ export function anchorCalldata(prepared: readonly PreparedAnchor[]): Hex {
       });
 }
 
-/** `request()`, and once more if the request itself failed (not the node's answer). */
-async function retryTransportOnce<T>(request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    if (!isTransportFailure(error)) throw error;
-    return await request();
+/**
+ * Attempts of a request that failed on the way (not the node's answer): three, because requests go out
+ * several at a time, so more than one pooled keep-alive connection can have been closed by the node
+ * (one failure a run of bench/outage.bench.ts was two in a row, 2026-12-07).
+ */
+const TRANSPORT_ATTEMPTS = 3;
+
+/** `request()`, again (up to {@link TRANSPORT_ATTEMPTS} in all) while the request itself fails. */
+async function retryTransport<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isTransportFailure(error) || attempt >= TRANSPORT_ATTEMPTS) throw error;
+    }
   }
 }
 
@@ -129,16 +137,16 @@ export class TransactionSender {
     // Simulate first: a revert (stale size, missing role) becomes a typed error before any gas is spent.
     // The fees and the gas estimate do not depend on it: the three requests go out together (one round
     // trip instead of four in a row; each took 70–150 ms on a node sharing two busy cores), and a
-    // revert is still reported from the simulation. Each is retried once when the request itself
-    // failed: after the seconds a large backlog's manifests take to build, the node has usually closed
-    // the idle keep-alive connection (Node's server: 5 s), and the first request on it fails; a second
-    // failure is the chain being unreachable.
+    // revert is still reported from the simulation. Each is retried when the request itself failed:
+    // after the seconds a large backlog's manifests take to build, the node has usually closed the idle
+    // keep-alive connections (Node's server: 5 s), and the first request on each fails; failing every
+    // attempt is the chain being unreachable.
     const [simulated, fees, estimate] = await Promise.allSettled([
-      retryTransportOnce(() => publicClient.call({ account, to: this.#io.registry, data })),
-      retryTransportOnce(() => this.#fees(replacing, latest)),
+      retryTransport(() => publicClient.call({ account, to: this.#io.registry, data })),
+      retryTransport(() => this.#fees(replacing, latest)),
       // Against the latest block, never "pending" (some nodes' default): a replacement would be
       // estimated on top of the very transaction it replaces and revert as a stale tree size.
-      retryTransportOnce(() =>
+      retryTransport(() =>
         publicClient.estimateGas({ account, to: this.#io.registry, data, blockTag: "latest" }),
       ),
     ]);
@@ -189,10 +197,10 @@ export class TransactionSender {
         maxFeePerGas: fees.value.maxFeePerGas,
         broadcast: async () => {
           try {
-            // Retried once when the request itself failed (a keep-alive connection the node had just
-            // closed): the same signed bytes, so a first attempt that did arrive makes the second fail
-            // as "already known", never a second transaction.
-            await retryTransportOnce(() => publicClient.sendRawTransaction({ serializedTransaction }));
+            // Retried when the request itself failed (a keep-alive connection the node had just
+            // closed): the same signed bytes, so an attempt that did arrive makes the next one fail as
+            // "already known", never a second transaction.
+            await retryTransport(() => publicClient.sendRawTransaction({ serializedTransaction }));
             this.#nonces.consumed(nonce);
           } catch (error) {
             this.#nonces.reset();
