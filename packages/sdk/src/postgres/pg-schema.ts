@@ -52,8 +52,11 @@ const STEPS: readonly string[] = [
 
 /** The database's schema version (0 when it has no Ancora tables). */
 export async function postgresSchemaVersion(client: pg.ClientBase): Promise<number> {
+  // A scan of pg_tables under the statement's snapshot, not to_regclass: the name lookup of to_regclass
+  // can miss a table that a concurrent migration committed a moment ago (seen in tests: a replica that
+  // waited for the migration lock then found no table and tried to create it again).
   const exists = await client.query<{ found: boolean }>(
-    "SELECT to_regclass('ancora_meta') IS NOT NULL AS found",
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'ancora_meta') AS found",
   );
   if (exists.rows[0]?.found !== true) return 0;
   const row = await client.query<{ value: string }>(

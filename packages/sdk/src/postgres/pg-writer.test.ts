@@ -89,18 +89,23 @@ async function verifyPg(db: pg.Pool, stream: string) {
 describe("PostgreSQL schema", () => {
   it("migrates a new database once, also when replicas start together, and refuses a newer one", async () => {
     await pool.query("CREATE DATABASE migrate_test");
-    const db = new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, "/migrate_test"), max: 4 });
+    // A statement that waits longer than this fails with its own error instead of hanging the test.
+    const db = new pg.Pool({
+      connectionString: server.url.replace(/\/postgres$/, "/migrate_test"),
+      max: 4,
+      statement_timeout: 20_000,
+    });
+    const clients: pg.PoolClient[] = [];
     try {
-      const clients = await Promise.all([db.connect(), db.connect(), db.connect()]);
-      expect(await postgresSchemaVersion(clients[0] as pg.PoolClient)).toBe(0);
+      for (let i = 0; i < 3; i++) clients.push(await db.connect());
+      const [first] = clients as [pg.PoolClient];
+      expect(await postgresSchemaVersion(first)).toBe(0);
       await Promise.all(clients.map((c) => migratePostgres(c)));
       for (const c of clients) expect(await postgresSchemaVersion(c)).toBe(PG_SCHEMA_VERSION);
       await db.query("UPDATE ancora_meta SET value = '99' WHERE key = 'schema_version'");
-      await expect(migratePostgres(clients[0] as pg.PoolClient)).rejects.toMatchObject({
-        code: "STORE_SCHEMA_TOO_NEW",
-      });
-      for (const c of clients) c.release();
+      await expect(migratePostgres(first)).rejects.toMatchObject({ code: "STORE_SCHEMA_TOO_NEW" });
     } finally {
+      for (const c of clients) c.release();
       await db.end();
     }
   });
