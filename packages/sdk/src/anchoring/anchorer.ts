@@ -39,7 +39,6 @@ import {
   listAnchors,
   type OpenAnchorJob,
   openAnchorJobs,
-  recordTime,
   streamIdOf,
 } from "./anchor-store.js";
 import {
@@ -48,23 +47,17 @@ import {
   type ParsedOptions,
   parseOptions,
 } from "./anchorer-options.js";
-import { ManifestCache, prebuildManifests } from "./manifests.js";
+import { CheckpointPolicy } from "./checkpoint-policy.js";
+import { ManifestCache, prebuildWhileUnreachable } from "./manifests.js";
 import { backoffMs, ChainProbe, reportError, retryAfterOutage } from "./outage.js";
 import type { PassContext } from "./pass-context.js";
 import { backfillLinks, ReorgWatch } from "./reorgs.js";
 import { type PreparedAnchor, TransactionSender } from "./transactions.js";
-import { writeTurn } from "./write-turn.js";
 
 /** The anchorer's handlers' argument type, also used by the pinner (../pinning/pinner.ts). */
 
 /** Anchors per `anchorBatch` transaction: keeps a batch far below the block gas limit. */
 const MAX_BATCH_ANCHORS = 16;
-/**
- * How long a pass may build manifests ahead while the chain is unreachable: short, so that passes keep
- * checkpointing on time (about 50,000 records' manifests on a loaded 2-core machine, several times the
- * fastest logging rate measured there).
- */
-const PREBUILD_MS_PER_PASS = 250;
 
 /** What one {@link Anchorer.tick} did. */
 export interface TickResult {
@@ -146,6 +139,7 @@ export class Anchorer {
   readonly #reorgs = new ReorgWatch();
   readonly #manifests = new ManifestCache();
   readonly #now: () => number;
+  readonly #policy: CheckpointPolicy;
   readonly #random: () => number;
   /**
    * Jobs whose transaction is in flight, and when to look at it again. Kept in memory, not in the
@@ -166,6 +160,14 @@ export class Anchorer {
     this.#registryKey = options.registry.toLowerCase();
     this.#reader = createRegistryReader(options.publicClient, options.registry);
     this.#now = options.now ?? Date.now;
+    this.#policy = new CheckpointPolicy({
+      db: () => this.#db,
+      store: this.#store,
+      streams: this.#o.streams,
+      everyRecords: this.#o.everyRecords,
+      everyMs: this.#o.everyMs,
+      now: () => this.#now(),
+    });
     this.#random = options.random ?? Math.random;
     this.#chain = new ChainProbe({
       publicClient: options.publicClient,
@@ -337,11 +339,23 @@ export class Anchorer {
     probing.catch(() => undefined); // awaited below
     if (this.#o.auto) {
       await new Promise((resolve) => setImmediate(resolve));
-      result.checkpointed = await this.#checkpointDue();
+      result.checkpointed = await this.#policy.checkpointDue((error, stream) =>
+        this.#report(error, { stream }),
+      );
     }
     const head = await probing;
     if (head === undefined) {
-      this.#prebuild();
+      // The manifests the next anchors need, built a few at a time, so that the first anchor after an
+      // outage of any length has only its last one left; only once the chain has answered (anchors are
+      // kept per chain id).
+      if (this.#chain.chainId !== undefined) {
+        prebuildWhileUnreachable(
+          { db: this.#db, store: this.#store, cache: this.#manifests },
+          this.#o.streams,
+          (stream, status) => latestAnchor(this.#db, stream, this.#where(status)),
+          (error, stream) => this.#report(error, { stream }),
+        );
+      }
       return result;
     }
     if (this.#chain.confirmations === undefined && !(await this.#chain.planConfirmations())) return result;
@@ -542,42 +556,6 @@ export class Anchorer {
   }
 
   /**
-   * While the chain is unreachable, the manifests the next anchors will need are built a few at a time
-   * (./manifests.ts, prebuildManifests), so that the first anchor after an outage of any length has
-   * only its last manifest left to build. Only once the chain has answered (its anchors are known).
-   * They are chained from the latest anchor sent, confirmed or not: an anchor in flight when the chain
-   * went away (likely, with passes back to back at full logging speed) was most often mined, and
-   * manifests chained from the confirmed one before it would all be built again on the chain's return
-   * (measured: 13 s instead of ~1.5 s for a 2-minute outage's 855,000 records). If it was dropped
-   * instead, the manifests are built when the anchor needs them, as without building ahead.
-   */
-  #prebuild(): void {
-    const chainId = this.#chain.chainId;
-    if (chainId === undefined) return;
-    const db = this.#db;
-    for (const stream of this.#o.streams) {
-      const id = streamIdOf(db, stream);
-      if (id === undefined) continue;
-      try {
-        const sent = latestAnchor(db, stream, this.#where());
-        const anchored =
-          sent === undefined || sent.status !== "dropped"
-            ? sent
-            : latestAnchor(db, stream, this.#where("confirmed"));
-        prebuildManifests(
-          { db, store: this.#store, cache: this.#manifests },
-          stream,
-          anchored,
-          latestCheckpointSize(db, id),
-          Date.now() + PREBUILD_MS_PER_PASS,
-        );
-      } catch (error) {
-        this.#report(error, { stream });
-      }
-    }
-  }
-
-  /**
    * After a pass that left the anchorer caught up (see {@link Anchorer.start}): how long until the
    * policy makes a stream's next checkpoint due (0: now). Infinity otherwise (the regular interval):
    * while a transaction is in flight, a job waits or backs off, or the chain did not answer, passes
@@ -587,44 +565,7 @@ export class Anchorer {
     if (!this.#o.auto || last.failed > 0 || this.#chain.head === undefined) return Number.POSITIVE_INFINITY;
     const db = this.#db;
     if (jobBacklog(db, "anchor").pending > 0) return Number.POSITIVE_INFINITY;
-    let delay = Number.POSITIVE_INFINITY;
-    for (const stream of this.#o.streams) {
-      const due = this.#policyDueIn(stream);
-      if (due !== undefined && due < delay) delay = due;
-    }
-    return delay;
-  }
-
-  /**
-   * How long until the policy makes a checkpoint of `stream` due (0 or less: due now), or undefined
-   * when it has no record after its latest checkpoint.
-   */
-  #policyDueIn(stream: string): number | undefined {
-    const db = this.#db;
-    const id = streamIdOf(db, stream);
-    if (id === undefined) return undefined;
-    const size = this.#store.stream(stream).size;
-    const last = latestCheckpointSize(db, id);
-    if (size <= last) return undefined;
-    if (size - last >= this.#o.everyRecords) return 0;
-    const oldest = recordTime(db, id, last);
-    return oldest === undefined ? undefined : oldest + this.#o.everyMs - this.#now();
-  }
-
-  /** Checkpoints every stream whose policy is due; returns how many checkpoints were made. */
-  async #checkpointDue(): Promise<number> {
-    let made = 0;
-    for (const stream of this.#o.streams) {
-      const dueIn = this.#policyDueIn(stream);
-      if (dueIn === undefined || dueIn > 0) continue;
-      try {
-        await writeTurn(this.#db, () => this.#store.checkpoint(stream));
-        made++;
-      } catch (error) {
-        this.#report(error, { stream });
-      }
-    }
-    return made;
+    return this.#policy.nextDueIn();
   }
 
   #isoNow(): string {
