@@ -317,6 +317,7 @@ async function anchorFresh(
     manifestCid: manifest.cid,
     manifestDigest: manifest.digest,
     persist: manifest.persist,
+    reusedManifests: manifest.reused,
     proof:
       chainSize > 0 ? ctx.store.consistencyProof(stream, chainSize, size).proof.map((h) => toHex(h)) : [],
   };

@@ -272,9 +272,27 @@ export function putManifest(
   streamId: number,
   m: { cid: string; from: number; size: number; bytes: Uint8Array },
 ): void {
+  // A manifest is named by the hash of its bytes: a stored row whose bytes differ was damaged, and
+  // bytes just built from the records that hash to the same CID replace them.
   db.prepare(
-    "INSERT OR IGNORE INTO manifests (cid, stream_id, from_seq, size, bytes) VALUES (?, ?, ?, ?, ?)",
+    `INSERT INTO manifests (cid, stream_id, from_seq, size, bytes) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (cid) DO UPDATE SET bytes = excluded.bytes WHERE manifests.bytes IS NOT excluded.bytes`,
   ).run(m.cid, streamId, m.from, m.size, m.bytes);
+}
+
+/** Whether the store holds manifest `cid` for that stream and range (its bytes are not read). */
+export function manifestStored(
+  db: Database.Database,
+  cid: string,
+  streamId: number,
+  range: { from: number; size: number },
+): boolean {
+  const row = db
+    .prepare<[string], { streamId: number; from: number; size: number }>(
+      'SELECT stream_id AS streamId, from_seq AS "from", size FROM manifests WHERE cid = ?',
+    )
+    .get(cid);
+  return row !== undefined && row.streamId === streamId && row.from === range.from && row.size === range.size;
 }
 
 export function getManifestBytes(db: Database.Database, cid: string): Uint8Array | undefined {

@@ -9,7 +9,13 @@
  * the fee cap holds, receipts verify offline and on chain, and an ethers signer can anchor.
  */
 import { createRegistryReader, encodeStreamId, provenanceRegistryAbi, retireStream } from "@ancora/contracts";
-import { decodeManifest, MAX_MANIFEST_RECORDS, manifestCidFromDigest, verifyConsistency } from "@ancora/core";
+import {
+  AncoraError,
+  decodeManifest,
+  MAX_MANIFEST_RECORDS,
+  manifestCidFromDigest,
+  verifyConsistency,
+} from "@ancora/core";
 import type {} from "@nomicfoundation/hardhat-toolbox-viem";
 import {
   type AbiFunction,
@@ -274,6 +280,94 @@ describe("anchorer", () => {
     expect(Number(last?.treeSize)).toBe(size);
     expect(last?.root).toBe(toHex(logger.store.consistencyProof(STREAM, size, size).root2));
     expect(manifestCidFromDigest(hexToBytes(last?.manifestDigest as Hex)).toString()).toBe(announced.at(-1));
+  });
+
+  it("an anchor in flight when the chain went away, dropped and sent again on its return, leaves the manifests built ahead to the backlog's anchor", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const anchorer = anchorerFor(c, logger, { confirmations: 1, policy: false });
+    await log(logger, 10);
+    logger.checkpoint();
+    await settle(c, anchorer);
+    const db = connectionOf(logger.store);
+    const stored = () => db.prepare("SELECT count(*) FROM manifests").pluck().get() as number;
+    // The next anchor is sent, and the chain goes away before it is mined.
+    await c.provider.request({ method: "evm_setAutomine", params: [false] });
+    await log(logger, 10);
+    logger.checkpoint();
+    expect(await anchorer.tick()).toMatchObject({ submitted: 1 });
+    const inFlight = logger.store.anchors(STREAM).at(-1);
+    expect(inFlight?.status).toBe("submitted");
+    c.flaky.down = true;
+    const before = stored();
+    await log(logger, 2 * MAX_MANIFEST_RECORDS + 50);
+    logger.checkpoint();
+    for (let pass = 0; pass < 10 && stored() < before + 2; pass++) await anchorer.tick();
+    expect(stored()).toBe(before + 2); // the backlog's two full manifests, chained from the one in flight
+    // The node lost the transaction meanwhile: on return it is neither mined nor pending.
+    await c.provider.request({ method: "hardhat_dropTransaction", params: [inFlight?.txHash as Hex] });
+    await c.provider.request({ method: "evm_setAutomine", params: [true] });
+    c.flaky.down = false;
+    let reused = 0;
+    for (let pass = 0; pass < 20 && anchorer.backlog().jobs > 0; pass++) {
+      reused += (await anchorer.tick()).manifestsReused;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(anchorer.backlog().jobs).toBe(0);
+    // The dropped anchor was sent again (same manifest, same CID); the backlog's anchor then used the
+    // two manifests built during the outage instead of building them again.
+    expect(reused).toBe(2);
+    expect(stored()).toBe(before + 3);
+    // One anchor per checkpoint, each chaining from the one before (the backlog's through three manifests).
+    const checkpoints = logger.store.checkpoints(STREAM).map((cp) => cp.size);
+    expect(checkpoints).toHaveLength(3);
+    expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(checkpoints);
+  });
+
+  it("a manifest built ahead and damaged in the store is not handed on: the anchor fails as STORE_CORRUPT, then is built again from the records", async () => {
+    const c = await chain();
+    const logger = newLogger();
+    const announced = new Map<string, Uint8Array>();
+    const errors: string[] = [];
+    const clock = manualClock();
+    const anchorer = anchorerFor(c, logger, {
+      confirmations: 1,
+      policy: false,
+      now: clock.now,
+      random: () => 0,
+      onManifest: (m) => {
+        announced.set(m.cid, m.bytes);
+      },
+      onError: (error) => errors.push(error instanceof AncoraError ? error.code : "UNTYPED"),
+    });
+    await log(logger, 10);
+    logger.checkpoint();
+    await settleWithClock(c, anchorer, clock);
+    const db = connectionOf(logger.store);
+    const ids = () => db.prepare("SELECT cid FROM manifests ORDER BY id").pluck().all() as string[];
+    const before = ids().length;
+    c.flaky.down = true;
+    await log(logger, MAX_MANIFEST_RECORDS + 50);
+    logger.checkpoint();
+    for (let pass = 0; pass < 10 && ids().length < before + 1; pass++) await anchorer.tick();
+    const ahead = ids().at(-1) as string;
+    const original = getManifestBytes(db, ahead) as Uint8Array;
+    db.prepare("UPDATE manifests SET bytes = ? WHERE cid = ?").run(
+      Buffer.concat([original, Buffer.from([0])]),
+      ahead,
+    );
+    c.flaky.down = false;
+    expect(await anchorer.tick()).toMatchObject({ submitted: 0, failed: 1 });
+    expect(errors).toContain("STORE_CORRUPT");
+    expect(announced.has(ahead)).toBe(false);
+    // The retry (after its backoff) builds the manifest from the records: same CID, the stored row
+    // repaired, the right bytes handed on, and the anchor lands.
+    await settleWithClock(c, anchorer, clock);
+    expect(announced.get(ahead)).toStrictEqual(original);
+    expect(getManifestBytes(db, ahead)).toStrictEqual(original);
+    expect(await expectChainMatchesLocal(c, logger)).toStrictEqual(
+      logger.store.checkpoints(STREAM).map((cp) => cp.size),
+    );
   });
 
   it("a simulation the transport drops is retried; dropped on every attempt (three) it is the chain unavailable, not a revert", async () => {

@@ -68,6 +68,8 @@ export interface TickResult {
   superseded: number;
   reorged: number;
   failed: number;
+  /** Manifests built ahead while the chain was unreachable that this pass's anchors used. */
+  manifestsReused: number;
 }
 
 /** The backlog: what is waiting, per stream and in the outbox. */
@@ -97,6 +99,7 @@ const emptyTick = (): TickResult => ({
   superseded: 0,
   reorged: 0,
   failed: 0,
+  manifestsReused: 0,
 });
 
 /** The job an anchor answers (an outbox row of kind `anchor`). */
@@ -495,7 +498,9 @@ export class Anchorer {
     const succeeded = (items: PendingSend[]) => {
       sent.push(...items);
       for (const { job, covered, prepared } of items) {
-        this.#manifests.forget(prepared.stream); // built ahead for this anchor: used now
+        // The manifests built ahead up to this anchor are used now; those past it may serve the next.
+        this.#manifests.forgetThrough(prepared.stream, prepared.size);
+        result.manifestsReused += prepared.reusedManifests ?? 0;
         result.submitted++;
         result.superseded += this.#completeCovered(covered);
         this.#recheckLater(job.id);

@@ -41,6 +41,8 @@ export interface PreparedAnchor {
   proof: Hex[];
   /** Stores the anchor's manifests; done before the transaction is broadcast (see anchor-job.ts). */
   persist?: () => Promise<void>;
+  /** How many of its manifests were built ahead while the chain was unreachable. */
+  reusedManifests?: number;
 }
 
 /** A block as the public client reads it (the fee estimate's base). */

@@ -252,19 +252,31 @@ export async function expectChainMatchesLocal(c: Chain, logger: ProvenanceLogger
   const sizes = history.anchors.map((e) => Number(e.treeSize));
   expect(new Set(sizes).size).toBe(sizes.length);
   let previousManifest: string | undefined;
+  let previousSize = 0;
   for (const event of history.anchors) {
     const size = Number(event.treeSize);
     expect(toHex(logger.store.consistencyProof(STREAM, size, size).root2)).toBe(event.root);
     const cid = manifestCidFromDigest(Buffer.from(event.manifestDigest.slice(2), "hex")).toString();
-    const bytes = getManifestBytes(connectionOf(logger.store), cid);
-    expect(bytes, `manifest ${cid}`).toBeDefined();
-    const manifest = decodeManifest(bytes as Uint8Array);
-    expect(manifest.size).toBe(size);
-    expect(toHex(manifest.root)).toBe(event.root);
-    expect(manifest.prev?.toString()).toBe(previousManifest);
-    for (const [i, record] of manifest.records.entries()) {
-      expect(record.toString()).toBe(logger.store.get(STREAM, manifest.from + i)?.cid);
+    // The anchor names its last manifest; a longer range is split in several, chained through prev,
+    // the first of them linking to the previous anchor's.
+    let at: string | undefined = cid;
+    let end = size;
+    for (;;) {
+      const bytes = getManifestBytes(connectionOf(logger.store), at as string);
+      expect(bytes, `manifest ${at}`).toBeDefined();
+      const manifest = decodeManifest(bytes as Uint8Array);
+      expect(manifest.size).toBe(end);
+      if (end === size) expect(toHex(manifest.root)).toBe(event.root);
+      for (const [i, record] of manifest.records.entries()) {
+        expect(record.toString()).toBe(logger.store.get(STREAM, manifest.from + i)?.cid);
+      }
+      end = manifest.from;
+      at = manifest.prev?.toString();
+      if (end === previousSize) break;
+      expect(end).toBeGreaterThan(previousSize);
     }
+    expect(at).toBe(previousManifest);
+    previousSize = size;
     previousManifest = cid;
   }
   const confirmed = logger.store.anchors(STREAM).filter((a) => a.status === "confirmed");
