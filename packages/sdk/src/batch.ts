@@ -68,12 +68,16 @@ export interface BatchResult {
   entries: (RecordedConfig | RecordedDecision)[];
 }
 
-type Planned =
+/** An entry after its input checks and commitments, by its index in the batch. */
+export type Planned =
   | { index: number; kind: "config"; change: ConfigChange }
   | { index: number; kind: "decision"; prepared: PreparedDecision };
 
 /** Every input check and commitment, before the lock is taken: a bad entry fails the batch here. */
-function plan(entries: readonly BatchEntry[], options: AppendBatchOptions): Map<string, Planned[]> {
+export function planBatch(
+  entries: readonly BatchEntry[],
+  options: AppendBatchOptions,
+): Map<string, Planned[]> {
   const maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
   if (!Number.isSafeInteger(maxInputBytes) || maxInputBytes < 1) {
     throw new InputError("INVALID_OPTION", "maxInputBytes must be a positive integer");
@@ -139,13 +143,8 @@ export function appendBatch(
   if (typeof options !== "object" || options === null) {
     throw new InputError("INVALID_OPTION", "appendBatch options must be an object");
   }
-  const streams = plan(entries, options);
-  const genesis: GenesisBody = {
-    createdBy: options.genesis?.createdBy ?? "ancora-sdk",
-    ...(options.genesis?.org === undefined ? {} : { org: options.genesis.org }),
-    ...(options.genesis?.description === undefined ? {} : { description: options.genesis.description }),
-    ...(options.genesis?.registry === undefined ? {} : { registry: options.genesis.registry }),
-  };
+  const streams = planBatch(entries, options);
+  const genesis = batchGenesis(options);
   const results: (RecordedConfig | RecordedDecision)[] = new Array(entries.length);
   const sizeOf = db.prepare<[string], number>("SELECT size FROM streams WHERE name = ?").pluck();
   const headOf = db.prepare<[string], { size: number; head_cid: string }>(
@@ -166,7 +165,7 @@ export function appendBatch(
       }
       const failed = { yes: false };
       const tick = () => options.onProgress?.(++written);
-      const outcomes = writer.appendInTransaction(planned.map((p) => entryOf(name, p, failed, tick)));
+      const outcomes = writer.appendInTransaction(planned.map((p) => batchEntry(name, p, failed, tick)));
       outcomes.forEach((outcome, k) => {
         const { index } = planned[k] as Planned;
         // Throwing rolls the whole transaction back: every stream stays as it was.
@@ -193,6 +192,16 @@ export function appendBatch(
   }
 }
 
+/** The genesis of the streams a batch creates. */
+export function batchGenesis(options: AppendBatchOptions): GenesisBody {
+  return {
+    createdBy: options.genesis?.createdBy ?? "ancora-sdk",
+    ...(options.genesis?.org === undefined ? {} : { org: options.genesis.org }),
+    ...(options.genesis?.description === undefined ? {} : { description: options.genesis.description }),
+    ...(options.genesis?.registry === undefined ? {} : { registry: options.genesis.registry }),
+  };
+}
+
 /**
  * A writer entry for a planned entry. Once one entry of the stream has failed, the batch is lost:
  * the later ones build nothing (the writer goes on with the next entry after a failure, as a group
@@ -201,7 +210,7 @@ export function appendBatch(
 /** The value of an entry after a failure of its stream: the batch is rolled back, nobody reads it. */
 const lost = undefined as unknown as RecordedDecision;
 
-function entryOf(
+export function batchEntry(
   stream: string,
   planned: Planned,
   failed: { yes: boolean },

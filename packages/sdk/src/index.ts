@@ -203,6 +203,7 @@ export {
   DEFAULT_WINDOW_MS,
   type ErrorHandler,
   type LoggerOptions,
+  type PostgresLoggerOptions,
 } from "./logger-options.js";
 export { type PinBlock, type PinCar, type PinningService, pinBlock, pinCar } from "./pinning/adapter.js";
 export { parseRetryAfter } from "./pinning/http-status.js";
@@ -230,6 +231,12 @@ export {
   Pinner,
   type PinnerOptions,
 } from "./pinning/pinner.js";
+export { appendBatchToPostgres } from "./postgres/pg-batch.js";
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  type PostgresDecisionEntry,
+  PostgresLogger,
+} from "./postgres/pg-logger.js";
 export type {
   ChangeMeta,
   ConfigInput,

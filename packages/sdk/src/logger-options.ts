@@ -54,6 +54,20 @@ export interface LoggerOptions {
   clock?: () => Date;
 }
 
+/**
+ * Options of `createLogger` for a stream kept in PostgreSQL (docs/operations.md, "PostgreSQL"): the
+ * SQLite options with `url` in place of `path`.
+ */
+export interface PostgresLoggerOptions extends Omit<LoggerOptions, "path" | "busyTimeoutMs"> {
+  /**
+   * `postgres://user:password@host:5432/database`: take it from the environment (it may hold a
+   * password); it never appears in errors or logs.
+   */
+  url: string;
+  /** Most connections the logger opens (default 4). */
+  maxConnections?: number;
+}
+
 /** The options of a logger, checked and with their defaults filled in. */
 export interface ResolvedLoggerOptions {
   stream: string;
@@ -79,6 +93,25 @@ export function resolveLoggerOptions(options: LoggerOptions): ResolvedLoggerOpti
   }
   if (typeof options.path !== "string" || options.path.length === 0) {
     throw new InputError("INVALID_OPTION", "path must name the store's SQLite file");
+  }
+  return resolveCommonOptions(options);
+}
+
+/** Checks the options every logger has, whatever keeps its stream, and fills in the defaults. */
+export function resolveCommonOptions(
+  options: Omit<LoggerOptions, "path" | "busyTimeoutMs">,
+): ResolvedLoggerOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("INVALID_OPTION", "createLogger needs an options object");
+  }
+  const maxConnections = (options as { maxConnections?: unknown }).maxConnections;
+  if (
+    maxConnections !== undefined &&
+    (!Number.isSafeInteger(maxConnections) || (maxConnections as number) < 1)
+  ) {
+    throw new InputError("INVALID_OPTION", "maxConnections must be an integer >= 1", {
+      evidence: { field: "maxConnections" },
+    });
   }
   if (typeof options.stream !== "string" || !STREAM_ID.test(options.stream)) {
     throw new InputError(

@@ -32,9 +32,11 @@ import { openStream, StreamWriter } from "./internal/stream-writer.js";
 import {
   type ErrorHandler,
   type LoggerOptions,
+  type PostgresLoggerOptions,
   type ResolvedLoggerOptions,
   resolveLoggerOptions,
 } from "./logger-options.js";
+import { PostgresLogger } from "./postgres/pg-logger.js";
 import type {
   ChangeMeta,
   ConfigInput,
@@ -514,7 +516,17 @@ export class ProvenanceLogger {
  * const predict = logger.wrap(model.predict, { score: (out) => out.probability });
  * ```
  */
-export function createLogger(options: LoggerOptions): ProvenanceLogger {
+export function createLogger(options: PostgresLoggerOptions): PostgresLogger;
+export function createLogger(options: LoggerOptions): ProvenanceLogger;
+export function createLogger(
+  options: LoggerOptions | PostgresLoggerOptions,
+): ProvenanceLogger | PostgresLogger {
+  // A PostgreSQL store when `url` is given (docs/operations.md, "PostgreSQL"); SQLite otherwise.
+  if (typeof options === "object" && options !== null && "url" in options) return new PostgresLogger(options);
+  return createSqliteLogger(options as LoggerOptions);
+}
+
+function createSqliteLogger(options: LoggerOptions): ProvenanceLogger {
   const resolved = resolveLoggerOptions(options);
   const { clock } = resolved;
   const db = openDatabase(options.path, {

@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { GRAPHVIZ_PACKAGES, IPFS_NODE_PACKAGES, KUBO_PACKAGES } from "./optional-packages.js";
+import {
+  GRAPHVIZ_PACKAGES,
+  IPFS_NODE_PACKAGES,
+  KUBO_PACKAGES,
+  POSTGRES_STORE_PACKAGES,
+} from "./optional-packages.js";
 
 interface Manifest {
   dependencies: Record<string, string>;
@@ -11,7 +16,12 @@ interface Manifest {
 const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as Manifest;
 
 describe("the SDK's optional peers", () => {
-  const optional = { ...IPFS_NODE_PACKAGES, ...KUBO_PACKAGES, ...GRAPHVIZ_PACKAGES };
+  const optional = {
+    ...IPFS_NODE_PACKAGES,
+    ...KUBO_PACKAGES,
+    ...GRAPHVIZ_PACKAGES,
+    ...POSTGRES_STORE_PACKAGES,
+  };
 
   it("are declared as optional peers with the ranges the errors name, and as devDependencies", () => {
     const manifest = read("../package.json");

@@ -4,7 +4,7 @@
  * them; a feature that does throws `OPTIONAL_DEPENDENCY_MISSING` (the verifier's
  * `OptionalDependencyError`) naming the `npm install` to run.
  */
-import { HELIA_PACKAGES } from "@ancora/verifier/node";
+import { HELIA_PACKAGES, POSTGRES_PACKAGES } from "@ancora/verifier/node";
 
 /** The embedded IPFS node (startIpfsNode): Helia over libp2p, and libp2p's keys for `identityFile`. */
 export const IPFS_NODE_PACKAGES: Readonly<Record<string, string>> = {
@@ -17,3 +17,6 @@ export const KUBO_PACKAGES: Readonly<Record<string, string>> = { "kubo-rpc-clien
 
 /** Lineage as SVG (svgOfLineage, renderLineage "svg"): Graphviz compiled to WebAssembly. */
 export const GRAPHVIZ_PACKAGES: Readonly<Record<string, string>> = { "@viz-js/viz": "^3.31.0" };
+
+/** A logger whose stream is kept in PostgreSQL (`createLogger({ url })`): the `pg` driver. */
+export const POSTGRES_STORE_PACKAGES: Readonly<Record<string, string>> = POSTGRES_PACKAGES;

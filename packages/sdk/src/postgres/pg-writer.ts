@@ -34,6 +34,17 @@ const INSERT_RECORDS = `INSERT INTO records
 const PUT_TILE = `INSERT INTO merkle_tiles (stream_id, level, idx, hashes, mids) VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (stream_id, level, idx) DO UPDATE SET hashes = EXCLUDED.hashes, mids = EXCLUDED.mids`;
 
+/** What {@link PgWriter.appendAcross} did: committed, or rolled back (an entry failed, or a stream is missing). */
+export interface AcrossResult<T> {
+  committed: boolean;
+  /** The group whose stream does not exist (and was not to be created), when that rolled it back. */
+  missing?: number;
+  /** Per group, per entry (the genesis of a created stream excluded). */
+  outcomes: Outcome<T>[][];
+  /** Per group: the stream's size before, after, and its head CID after. */
+  heads: Array<{ before: number; size: number; head: string }>;
+}
+
 interface Pending<T> {
   entry: Entry<T>;
   resolve: (outcome: Outcome<T>) => void;
@@ -47,6 +58,8 @@ export class PgWriter {
   readonly #queues = new Map<number, { pending: Pending<unknown>[]; running: boolean }>();
   /** Per stream: the state after this process's last commit (reused when the head is unchanged). */
   readonly #states = new Map<number, StreamState>();
+  /** The streams' transaction loops running now. */
+  readonly #draining = new Set<Promise<void>>();
 
   constructor(pool: pg.Pool, clock: Clock = () => new Date()) {
     this.#pool = pool;
@@ -94,6 +107,93 @@ export class PgWriter {
   }
 
   /**
+   * All or nothing across streams: appends each group's entries to its stream (created, with its
+   * genesis, when missing and `genesis` is given) in ONE transaction. Streams are locked in name order,
+   * so two such batches never deadlock. When an entry fails, the transaction is rolled back and its
+   * group's outcomes say which; a failure of the database is a StoreError (STORE_WRITE_FAILED).
+   */
+  async appendAcross<T>(
+    groups: ReadonlyArray<{ name: string; genesis: GenesisBody | undefined; entries: readonly Entry<T>[] }>,
+  ): Promise<AcrossResult<T>> {
+    const order = groups
+      .map((_, i) => i)
+      .sort((a, b) => (groups[a]?.name ?? "").localeCompare(groups[b]?.name ?? ""));
+    const outcomes: Outcome<T>[][] = groups.map(() => []);
+    const heads: AcrossResult<T>["heads"] = groups.map(() => ({ before: 0, size: 0, head: "" }));
+    const touched: number[] = [];
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.#pool.connect();
+      await client.query("BEGIN");
+      for (const g of order) {
+        const group = groups[g] as (typeof groups)[number];
+        const opened = await this.#openIn(client, group.name, group.genesis);
+        if (opened === undefined) {
+          await client.query("ROLLBACK");
+          return { committed: false, missing: g, outcomes, heads };
+        }
+        touched.push(opened.id);
+        const before = opened.created
+          ? 0
+          : Number((await client.query<HeadRow>(`${HEAD_SQL} FOR UPDATE`, [opened.id])).rows[0]?.size ?? 0);
+        const genesisEntry: Entry<T>[] = opened.created
+          ? [
+              {
+                build: () => [{ kind: "genesis", body: group.genesis as GenesisBody }],
+                done: () => undefined as T,
+              },
+            ]
+          : [];
+        const all = await this.#appendOn(client, opened.id, group.name, [...genesisEntry, ...group.entries]);
+        outcomes[g] = all.slice(genesisEntry.length);
+        const state = this.#states.get(opened.id) as StreamState;
+        heads[g] = { before, size: state.size, head: state.headText ?? "" };
+        if (all.some((o) => !o.ok)) {
+          await client.query("ROLLBACK");
+          for (const id of touched) this.#states.delete(id);
+          return { committed: false, outcomes, heads };
+        }
+      }
+      await client.query("COMMIT");
+      return { committed: true, outcomes, heads };
+    } catch (error) {
+      for (const id of touched) this.#states.delete(id);
+      await client?.query("ROLLBACK").catch(() => {});
+      if (error instanceof StoreError && error.code !== "STORE_WRITE_FAILED") throw error;
+      throw new StoreError(
+        "STORE_WRITE_FAILED",
+        "Writing the batch to PostgreSQL failed; nothing of it was written",
+        {
+          cause: error,
+          hint: "See the cause (PostgreSQL unreachable, or the transaction failed); the transaction was rolled back.",
+        },
+      );
+    } finally {
+      client?.release();
+    }
+  }
+
+  /** Inside a transaction: stream `name`'s id, creating its row when missing and `genesis` is given. */
+  async #openIn(
+    client: pg.ClientBase,
+    name: string,
+    genesis: GenesisBody | undefined,
+  ): Promise<{ id: number; created: boolean } | undefined> {
+    const found = await client.query<{ id: number }>("SELECT id FROM streams WHERE name = $1", [name]);
+    if (found.rows[0] !== undefined) return { id: found.rows[0].id, created: false };
+    if (genesis === undefined) return undefined;
+    // A concurrent creator makes this wait for its commit, then conflict: the stream exists then.
+    const inserted = await client.query<{ id: number }>(
+      `INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at)
+       VALUES ($1, 0, NULL, $2, NULL, $3) ON CONFLICT (name) DO NOTHING RETURNING id`,
+      [name, JSON.stringify(new CompactRange().state()), this.#clock().toISOString()],
+    );
+    if (inserted.rows[0] !== undefined) return { id: inserted.rows[0].id, created: true };
+    const existing = await client.query<{ id: number }>("SELECT id FROM streams WHERE name = $1", [name]);
+    return existing.rows[0] === undefined ? undefined : { id: existing.rows[0].id, created: false };
+  }
+
+  /**
    * Appends `entry` to stream `id` (named `name`) in the next transaction of that stream; resolves once
    * it is committed (or failed: an entry's own error, or a StoreError for the whole transaction).
    */
@@ -105,8 +205,17 @@ export class PgWriter {
         this.#queues.set(id, queue);
       }
       queue.pending.push({ entry, resolve } as Pending<unknown>);
-      if (!queue.running) void this.#drain(id, name, queue);
+      if (!queue.running) {
+        const draining = this.#drain(id, name, queue);
+        this.#draining.add(draining);
+        void draining.finally(() => this.#draining.delete(draining));
+      }
     });
+  }
+
+  /** Resolves once every entry appended so far is committed or failed. */
+  async drained(): Promise<void> {
+    while (this.#draining.size > 0) await Promise.all(this.#draining);
   }
 
   async #drain(id: number, name: string, queue: { pending: Pending<unknown>[]; running: boolean }) {

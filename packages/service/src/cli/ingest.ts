@@ -10,14 +10,25 @@
  * exactly as it was, and no failure can leave part of an input written.
  */
 import { existsSync } from "node:fs";
-import { type BatchEntry, BatchEntryError, type CommitmentOption, openStore } from "@ancora/sdk";
+import {
+  appendBatchToPostgres,
+  type BatchEntry,
+  BatchEntryError,
+  type BatchResult,
+  type CommitmentOption,
+  openStore,
+} from "@ancora/sdk";
+import { isPostgresUrl } from "@ancora/verifier/node";
 import { IngestError } from "../errors.js";
 import { type IngestLine, LABEL_ID_PATTERN } from "./ingest-parse.js";
 import type { Progress } from "./progress.js";
 
 /** Options of {@link ingest}. */
 export interface IngestOptions {
-  /** The SQLite store (created when missing, only once the whole input is valid). */
+  /**
+   * The SQLite store (created when missing, only once the whole input is valid), or a PostgreSQL log's
+   * `postgres://` URL (its schema created when missing, in the same all-or-nothing way).
+   */
   db: string;
   lines: readonly IngestLine[];
   /** `createdBy` of the genesis of streams created by this input. */
@@ -149,9 +160,12 @@ function lineError(error: BatchEntryError, lines: readonly IngestLine[]): Ingest
  * ```
  */
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
+  const postgres = isPostgresUrl(options.db);
   // A missing file stays missing until the input is known to be valid: every stream is new, so the
   // lines alone say whether each decision has a config and each label id a definition.
-  if (!existsSync(options.db)) for (const [name, lines] of plan(options.lines)) checkNewStream(name, lines);
+  if (!postgres && !existsSync(options.db)) {
+    for (const [name, lines] of plan(options.lines)) checkNewStream(name, lines);
+  }
   const entries: BatchEntry[] = options.lines.map((line) =>
     line.kind === "decision"
       ? {
@@ -171,14 +185,24 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           },
         },
   );
-  const store = openStore({ path: options.db });
+  const progress = options.progress;
+  const batchOptions = {
+    commitment: options.commitment ?? "salted",
+    genesis: { createdBy: options.createdBy ?? DEFAULT_CREATED_BY },
+    ...(progress === undefined ? {} : { onProgress: (n: number) => progress.update(n) }),
+  };
   try {
-    const progress = options.progress;
-    const result = store.appendBatch(entries, {
-      commitment: options.commitment ?? "salted",
-      genesis: { createdBy: options.createdBy ?? DEFAULT_CREATED_BY },
-      ...(progress === undefined ? {} : { onProgress: (n: number) => progress.update(n) }),
-    });
+    let result: BatchResult;
+    if (postgres) {
+      result = await appendBatchToPostgres(options.db, entries, batchOptions);
+    } else {
+      const store = openStore({ path: options.db });
+      try {
+        result = store.appendBatch(entries, batchOptions);
+      } finally {
+        store.close();
+      }
+    }
     const summary: IngestSummary = { records: result.records, streams: {} };
     for (const [name, s] of Object.entries(result.streams))
       summary.streams[name] = { size: s.size, head: s.head };
@@ -187,7 +211,6 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     if (error instanceof BatchEntryError) throw lineError(error, options.lines);
     throw error;
   } finally {
-    options.progress?.finish();
-    store.close();
+    progress?.finish();
   }
 }

@@ -1,6 +1,7 @@
 /** `ancora ingest`: JSONL decisions and config changes from a file or stdin into a store. */
 import { createReadStream } from "node:fs";
 import { resolve } from "node:path";
+import { isPostgresUrl } from "@ancora/verifier/node";
 import { Command, Option } from "commander";
 import { CliError } from "../../errors.js";
 import { type CliContext, handler } from "../command.js";
@@ -23,7 +24,7 @@ export function ingestCommand(ctx: CliContext): Command {
   return new Command("ingest")
     .description("log JSON lines (decisions and config changes) from FILE or stdin; all or nothing")
     .argument("[file]", "JSONL input; - or nothing for stdin")
-    .option("--db <file>", "the SQLite store (created when missing)")
+    .option("--db <file|url>", "the SQLite store (created when missing), or a PostgreSQL log: postgres://…")
     .option("--dir <dir>", "data directory (its ancora.db), instead of --db")
     .option("--created-by <actor>", "genesis author of streams this input creates", "ancora-cli")
     .addOption(
@@ -35,7 +36,11 @@ export function ingestCommand(ctx: CliContext): Command {
     .action(
       handler<IngestFlags>(ctx, async (options, args) => {
         const { io } = ctx;
-        const db = dbPath(options, io.env, io.cwd);
+        // A PostgreSQL URL is taken as it is (keep its password in the environment: --db "$ANCORA_DATABASE_URL").
+        const db =
+          options.db !== undefined && isPostgresUrl(options.db)
+            ? options.db
+            : dbPath(options, io.env, io.cwd);
         const file = args[0];
         let text: string;
         try {
