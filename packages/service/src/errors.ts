@@ -36,7 +36,9 @@ export type ServiceErrorCode =
   | "INTERNAL"
   | "INVALID_OPTION"
   | "KEY_FILE_INVALID"
-  | "KEY_NOT_FOUND";
+  | "KEY_NOT_FOUND"
+  /** The log is kept in PostgreSQL, where this route is not served yet (decisions and configs are). */
+  | "NOT_ON_POSTGRES";
 
 /** HTTP status of each service code. */
 const STATUS: Record<ServiceErrorCode, number> = {
@@ -63,6 +65,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   INTERNAL: 500,
   INVALID_OPTION: 500,
   KEY_FILE_INVALID: 500,
+  NOT_ON_POSTGRES: 501,
 };
 
 /** A failure of the service, with the HTTP status it answers with. */

@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { AnchorWalletClient, IpfsNodeOptions, PinningService } from "@ancora/sdk";
+import { isPostgresUrl } from "@ancora/verifier/node";
 import type { Address, Hex, PublicClient } from "viem";
 import { ServiceError } from "./errors.js";
 
@@ -73,6 +74,12 @@ export interface ServiceOptions {
    * the service opens is derived from this option, never from a request.
    */
   dataDir: string;
+  /**
+   * A PostgreSQL log (`postgres://…`) instead of the data directory's SQLite file: several replicas on
+   * several machines write the same streams. Decisions and configs only, as of 0.1.0: reads, exports,
+   * lineage, anchoring, pinning and IPFS answer NOT_ON_POSTGRES (docs/operations.md, "PostgreSQL").
+   */
+  database?: string;
   anchoring?: AnchoringOptions;
   /** Start the embedded IPFS node over the log (`true` for loopback defaults). */
   ipfs?: boolean | Omit<IpfsNodeOptions, "store" | "blockstore">;
@@ -103,6 +110,8 @@ export interface ServiceOptions {
 export interface ResolvedOptions {
   dataDir: string;
   logPath: string;
+  /** The PostgreSQL log's URL, when the log is kept there. */
+  database: string | undefined;
   anchoring: AnchoringOptions | undefined;
   ipfs: Omit<IpfsNodeOptions, "store" | "blockstore"> | undefined;
   pinning: PinningOptions | undefined;
@@ -149,6 +158,26 @@ export function resolveOptions(options: ServiceOptions): ResolvedOptions {
       hint: "Otherwise a full batch could never be accepted.",
     });
   }
+  if (options.database !== undefined) {
+    if (typeof options.database !== "string" || !isPostgresUrl(options.database)) {
+      throw new ServiceError("INVALID_OPTION", "database must be a postgres:// connection string", {
+        evidence: { option: "database" },
+      });
+    }
+    const unsupported = (["anchoring", "pinning", "ipfs"] as const).filter(
+      (key) => options[key] !== undefined && options[key] !== false,
+    );
+    if (unsupported.length > 0) {
+      throw new ServiceError(
+        "INVALID_OPTION",
+        `${unsupported.join(", ")} cannot run on a PostgreSQL log yet`,
+        {
+          hint: "Turn them off for the replicas that write to PostgreSQL, or keep the log in SQLite.",
+          evidence: { options: unsupported },
+        },
+      );
+    }
+  }
   if (options.pinning?.mode === "batch" && options.anchoring === undefined) {
     throw new ServiceError("INVALID_OPTION", 'pinning.mode "batch" needs anchoring', {
       hint: 'Batches are the anchors\' manifests: configure anchoring, or use mode "record".',
@@ -157,6 +186,7 @@ export function resolveOptions(options: ServiceOptions): ResolvedOptions {
   return {
     dataDir: options.dataDir,
     logPath: join(options.dataDir, LOG_FILE),
+    database: options.database,
     anchoring: options.anchoring,
     ipfs: options.ipfs === true ? {} : options.ipfs === false ? undefined : options.ipfs,
     pinning: options.pinning,

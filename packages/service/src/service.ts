@@ -9,6 +9,7 @@ import { buildApp, type RouteInfo } from "./app.js";
 import { Background } from "./background.js";
 import type { ServiceContext } from "./context.js";
 import { AuditRunner } from "./internal/audit-job.js";
+import { storeNotOnPostgres } from "./internal/postgres-store.js";
 import { KeyRing } from "./keys.js";
 import { Metrics } from "./metrics.js";
 import { resolveOptions, type ServiceOptions } from "./options.js";
@@ -24,7 +25,10 @@ export const DEFAULT_PORT = 8080;
 export interface AncoraService {
   /** The Fastify application. */
   readonly app: App;
-  /** The log's read side (the same file the routes write). */
+  /**
+   * The log's read side (the same file the routes write). With a PostgreSQL log (`database`), every
+   * method throws NOT_ON_POSTGRES.
+   */
   readonly store: AncoraStore;
   /** Multiaddrs of the embedded IPFS node, when it runs. */
   readonly ipfsAddresses: string[];
@@ -68,10 +72,15 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
   const resolved = resolveOptions(options);
   mkdirSync(resolved.dataDir, { recursive: true, mode: 0o700 });
   const keys = new KeyRing(resolved.dataDir);
-  const store = openStore({ path: resolved.logPath });
+  const postgres = resolved.database !== undefined;
+  // With a PostgreSQL log there is no local file: reads answer NOT_ON_POSTGRES, and nothing runs in the
+  // background (anchoring from PostgreSQL is not built yet; resolveOptions refuses it).
+  const store = postgres ? storeNotOnPostgres() : openStore({ path: resolved.logPath });
   // Outbox counts for /metrics, on a read-only connection of its own.
-  const reader = new Database(resolved.logPath, { readonly: true, fileMustExist: true });
-  const outbox = reader.prepare<[], { kind: string; n: number }>(
+  const reader = postgres
+    ? undefined
+    : new Database(resolved.logPath, { readonly: true, fileMustExist: true });
+  const outbox = reader?.prepare<[], { kind: string; n: number }>(
     "SELECT kind, count(*) AS n FROM outbox WHERE done_at IS NULL GROUP BY kind",
   );
   let background: Background | undefined;
@@ -84,6 +93,7 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       { createdBy: resolved.createdBy, ...(resolved.org === undefined ? {} : { org: resolved.org }) },
       resolved.groupCommit,
       (stream) => background?.streamOpened(stream),
+      resolved.database,
     ),
     metrics: new Metrics(),
     gate: new InflightGate(resolved.maxInflight, resolved.retryAfterSeconds),
@@ -100,7 +110,7 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       () => ({
         outbox: new Map([
           ...(background?.outboxKinds() ?? []).map((kind) => [kind, 0] as const),
-          ...outbox.all().map((r) => [r.kind, r.n] as const),
+          ...(outbox?.all() ?? []).map((r) => [r.kind, r.n] as const),
         ]),
         anchorLag: background?.anchorLag() ?? new Map(),
         anchorLagSeconds: background?.anchorLagSeconds() ?? new Map(),
@@ -109,10 +119,10 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       routes,
     );
     await app.ready();
-    background = await Background.start(store, resolved, app.log);
+    if (!postgres) background = await Background.start(store, resolved, app.log);
   } catch (error) {
-    reader.close();
-    store.close();
+    reader?.close();
+    if (!postgres) store.close();
     throw error;
   }
 
@@ -131,8 +141,8 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
         await background?.stop();
         await ctx.audit.close();
         await ctx.loggers.close();
-        reader.close();
-        store.close();
+        reader?.close();
+        if (!postgres) store.close();
       }
     })();
     return closing;

@@ -3,8 +3,12 @@
  * rule before anything touches the store; it names a row in the log, never a file.
  */
 import type { ModelRef } from "@ancora/core";
-import { createLogger, type ProvenanceLogger } from "@ancora/sdk";
+import { createLogger, type PostgresLogger, type ProvenanceLogger } from "@ancora/sdk";
 import { ServiceError } from "./errors.js";
+import { notOnPostgres } from "./internal/postgres-store.js";
+
+/** What writes decisions and configs: the SQLite logger, or the PostgreSQL one. */
+export type StreamWriterLogger = ProvenanceLogger | PostgresLogger;
 
 /** The SDK's (and the registry's) stream rule. */
 export const STREAM_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -31,9 +35,11 @@ export function checkStreamName(stream: string): void {
 /** The loggers of the streams the service writes. */
 export class StreamLoggers {
   readonly #path: string;
+  /** The PostgreSQL log's URL, when the log is kept there. */
+  readonly #database: string | undefined;
   readonly #genesis: { createdBy: string; org?: string };
   readonly #groupCommit: { windowMs?: number; maxBatch?: number } | undefined;
-  readonly #loggers = new Map<string, ProvenanceLogger>();
+  readonly #loggers = new Map<string, StreamWriterLogger>();
   readonly #onOpen: (stream: string) => void;
   #closed = false;
 
@@ -42,8 +48,10 @@ export class StreamLoggers {
     genesis: { createdBy: string; org?: string },
     groupCommit: { windowMs?: number; maxBatch?: number } | undefined,
     onOpen: (stream: string) => void,
+    database?: string,
   ) {
     this.#path = path;
+    this.#database = database;
     this.#groupCommit = groupCommit;
     this.#genesis = genesis;
     this.#onOpen = onOpen;
@@ -55,28 +63,52 @@ export class StreamLoggers {
   }
 
   /**
-   * The logger of `stream`. With `create: false` a stream missing from the log is a
-   * StreamUnknownError from the SDK and nothing is written.
+   * The logger of `stream` (SQLite logs only: lineage writes). With `create: false` a stream missing
+   * from the log is a StreamUnknownError from the SDK and nothing is written.
    */
   get(stream: string, options: { create: boolean }): ProvenanceLogger {
+    if (this.#database !== undefined) throw notOnPostgres();
+    return this.writer(stream, options) as ProvenanceLogger;
+  }
+
+  /**
+   * The logger that writes decisions and configs of `stream`, wherever the log is kept. With
+   * `create: false` a stream missing from the log is a StreamUnknownError (for PostgreSQL, from the
+   * first write) and nothing is written.
+   */
+  writer(stream: string, options: { create: boolean }): StreamWriterLogger {
     checkStreamName(stream);
     const open = this.#loggers.get(stream);
     if (open !== undefined) return open;
     if (this.#closed) {
       throw new ServiceError("SHUTTING_DOWN", "The service is shutting down", { retryAfter: 1 });
     }
-    const logger = createLogger({
-      path: this.#path,
+    const common = {
       stream,
       model: UNUSED_DEFAULT_MODEL,
       create: options.create,
       createdBy: this.#genesis.createdBy,
       ...(this.#genesis.org === undefined ? {} : { org: this.#genesis.org }),
-      ...(this.#groupCommit === undefined ? {} : { groupCommit: this.#groupCommit }),
       // The HTTP layer reports failures to the caller; wrapped functions are not used here.
       onError: () => undefined,
-    });
+    };
+    const logger =
+      this.#database === undefined
+        ? createLogger({
+            ...common,
+            path: this.#path,
+            ...(this.#groupCommit === undefined ? {} : { groupCommit: this.#groupCommit }),
+          })
+        : createLogger({ ...common, url: this.#database });
     this.#loggers.set(stream, logger);
+    if ("ready" in logger) {
+      // A PostgreSQL logger opens on first use: one that could not (the stream did not exist yet, the
+      // server was down) is not kept, so the next request opens it again.
+      logger.ready().catch(() => {
+        if (this.#loggers.get(stream) === logger) this.#loggers.delete(stream);
+        void logger.close();
+      });
+    }
     this.#onOpen(stream);
     return logger;
   }

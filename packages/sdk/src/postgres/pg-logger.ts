@@ -9,6 +9,7 @@
  * The connection opens on first use: `createLogger` stays synchronous, and the first `record()` waits
  * for the connection and the schema (created or upgraded when needed, under an advisory lock).
  */
+import { AncoraError } from "@ancora/core";
 import { isPostgresUrl } from "@ancora/verifier/node";
 import type pg from "pg";
 import { ClosedError, InputError, StoreError } from "../errors.js";
@@ -18,7 +19,7 @@ import {
   type ResolvedLoggerOptions,
   resolveCommonOptions,
 } from "../logger-options.js";
-import type { ConfigInput, RecordedConfig, RecordedDecision } from "../recorded.js";
+import type { ConfigInput, LabelInfo, RecordedConfig, RecordedDecision } from "../recorded.js";
 import { configEntry, decisionEntry } from "./pg-entries.js";
 import { openPostgresPool } from "./pg-pool.js";
 import { PgWriter } from "./pg-writer.js";
@@ -47,7 +48,7 @@ async function open(url: string, resolved: ResolvedLoggerOptions, options: Postg
     return { pool, writer, id };
   } catch (error) {
     await pool.end().catch(() => {});
-    if (error instanceof StoreError) throw error;
+    if (error instanceof AncoraError) throw error; // StreamUnknownError (create: false), typed store errors
     throw new StoreError("STORE_WRITE_FAILED", `Stream "${resolved.stream}" cannot be opened in PostgreSQL`, {
       cause: error,
       hint: "See the cause (the server went away, or the role may not write); nothing was written.",
@@ -125,6 +126,15 @@ export class PostgresLogger {
     const outcome = await writer.append(id, this.stream, prepared);
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+
+  /** The stream's labels (id and current name), in id order. */
+  async labels(): Promise<LabelInfo[]> {
+    this.#checkOpen();
+    const { writer, id } = await this.#opened;
+    return [...(await writer.labels(id, this.stream))]
+      .map(([label, name]) => ({ id: label, name }))
+      .sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   }
 
   /** Waits for the decisions logged so far, then closes the connections. */

@@ -11,7 +11,7 @@
  */
 import { CompactRange, decodeRecord, type GenesisBody, parseBlockCid, TILE_WIDTH } from "@ancora/core";
 import type pg from "pg";
-import { StoreError } from "../errors.js";
+import { StoreError, StreamUnknownError } from "../errors.js";
 import {
   type Clock,
   type Entry,
@@ -73,11 +73,7 @@ export class PgWriter {
   async openStream(name: string, genesis: GenesisBody | undefined): Promise<number> {
     const found = await this.#pool.query<{ id: number }>("SELECT id FROM streams WHERE name = $1", [name]);
     if (found.rows[0] !== undefined) return found.rows[0].id;
-    if (genesis === undefined) {
-      throw new StoreError("STORE_CORRUPT", `The PostgreSQL store has no stream "${name}"`, {
-        hint: "Create the stream first (open a logger with create: true).",
-      });
-    }
+    if (genesis === undefined) throw new StreamUnknownError(name);
     const client = await this.#pool.connect();
     try {
       await client.query("BEGIN");
@@ -211,6 +207,22 @@ export class PgWriter {
         void draining.finally(() => this.#draining.delete(draining));
       }
     });
+  }
+
+  /** Label id → current name of stream `id`, as last committed (read from the database when not cached). */
+  async labels(id: number, name: string): Promise<ReadonlyMap<string, string>> {
+    const cached = this.#states.get(id);
+    if (cached !== undefined) return cached.labels;
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const head = (await client.query<HeadRow>(HEAD_SQL, [id])).rows[0];
+      if (head === undefined) throw new StoreError("STORE_CORRUPT", `Stream "${name}" has no head row`);
+      return (await loadPgState(client, id, name, head)).labels;
+    } finally {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release();
+    }
   }
 
   /** Resolves once every entry appended so far is committed or failed. */

@@ -1,6 +1,6 @@
 /** Write routes: decisions (one or a batch) and a stream's config. */
 import { performance } from "node:perf_hooks";
-import type { ProvenanceLogger, RecordedDecision as SdkRecordedDecision } from "@ancora/sdk";
+import type { RecordedDecision as SdkRecordedDecision } from "@ancora/sdk";
 import { type Static, Type } from "typebox";
 import type { ServiceContext } from "../context.js";
 import { ServiceError } from "../errors.js";
@@ -15,7 +15,7 @@ import {
   RecordedDecision,
   StreamParams,
 } from "../schemas.js";
-import { checkStreamName } from "../streams.js";
+import { checkStreamName, type StreamWriterLogger } from "../streams.js";
 import { type App, BEARER } from "./app-type.js";
 
 type DecisionInput = Static<typeof Decision>;
@@ -30,31 +30,39 @@ function configRequired(stream: string): ServiceError {
   );
 }
 
-/** The stream's logger for decisions: a stream that does not exist has no config either. */
-function decisionLogger(ctx: ServiceContext, stream: string): ProvenanceLogger {
+/** A stream that does not exist has no config either. */
+function streamUnknownAsConfig(error: unknown, stream: string): unknown {
+  return (error as { code?: unknown } | null)?.code === "STREAM_UNKNOWN" ? configRequired(stream) : error;
+}
+
+/** The stream's logger for decisions. */
+function decisionLogger(ctx: ServiceContext, stream: string): StreamWriterLogger {
   try {
-    return ctx.loggers.get(stream, { create: false });
+    return ctx.loggers.writer(stream, { create: false });
   } catch (error) {
-    if ((error as { code?: unknown }).code === "STREAM_UNKNOWN") throw configRequired(stream);
-    throw error;
+    throw streamUnknownAsConfig(error, stream);
   }
 }
 
-function labelName(ctx: ServiceContext, logger: ProvenanceLogger, id: string): string | undefined {
+async function labelName(
+  ctx: ServiceContext,
+  logger: StreamWriterLogger,
+  id: string,
+): Promise<string | undefined> {
   let names = ctx.labelNames.get(logger.stream);
   if (names?.has(id) !== true) {
-    names = new Map(logger.labels().map((l) => [l.id, l.name]));
+    names = new Map((await logger.labels()).map((l) => [l.id, l.name]));
     ctx.labelNames.set(logger.stream, names);
   }
   return names.get(id);
 }
 
-function answer(
+async function answer(
   ctx: ServiceContext,
-  logger: ProvenanceLogger,
+  logger: StreamWriterLogger,
   r: SdkRecordedDecision,
-): Static<typeof RecordedDecision> {
-  const name = labelName(ctx, logger, r.label);
+): Promise<Static<typeof RecordedDecision>> {
+  const name = await labelName(ctx, logger, r.label);
   return {
     stream: r.stream,
     seq: r.seq,
@@ -120,20 +128,19 @@ export function writeRoutes(app: App, ctx: ServiceContext): void {
         }
         if (!batch) {
           const [one] = settled as [PromiseSettledResult<SdkRecordedDecision>];
-          if (one.status === "rejected") throw one.reason;
-          return reply.status(201).send(answer(ctx, logger, one.value));
+          if (one.status === "rejected") throw streamUnknownAsConfig(one.reason, stream);
+          return reply.status(201).send(await answer(ctx, logger, one.value));
         }
         const first = settled.find((s) => s.status === "rejected");
         // Nothing written: the batch fails as a whole, with the first decision's reason.
-        if (accepted === 0 && first !== undefined) throw first.reason;
-        return reply.status(201).send({
-          stream,
-          accepted,
-          rejected: settled.length - accepted,
-          results: settled.map((s) =>
-            s.status === "fulfilled" ? answer(ctx, logger, s.value) : toHttpError(s.reason).body,
-          ),
-        });
+        if (accepted === 0 && first !== undefined) throw streamUnknownAsConfig(first.reason, stream);
+        const results = [];
+        for (const s of settled) {
+          results.push(
+            s.status === "fulfilled" ? await answer(ctx, logger, s.value) : toHttpError(s.reason).body,
+          );
+        }
+        return reply.status(201).send({ stream, accepted, rejected: settled.length - accepted, results });
       } finally {
         ctx.gate.release(items.length);
       }
@@ -158,8 +165,8 @@ export function writeRoutes(app: App, ctx: ServiceContext): void {
     async (request, reply) => {
       const { stream } = request.params;
       checkStreamName(stream);
-      const logger = ctx.loggers.get(stream, { create: true });
-      const written = logger.setConfig(request.body);
+      const logger = ctx.loggers.writer(stream, { create: true });
+      const written = await logger.setConfig(request.body);
       ctx.labelNames.delete(stream);
       ctx.metrics.appended(stream, written.definedLabels.length + 1);
       return reply.status(201).send(written);

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { kuboService, pinataService, type RpcEndpoints } from "@ancora/sdk";
+import { isPostgresUrl } from "@ancora/verifier/node";
 import { Command } from "commander";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -19,6 +20,7 @@ import { checkAnchorer, registryOf } from "../registry.js";
 
 interface ServeFlags {
   dir?: string;
+  db?: string;
   rpc?: string;
   host?: string;
   port?: number;
@@ -158,13 +160,25 @@ export function serveCommand(ctx: CliContext): Command {
     .option("--port <port>", "listen port (default: the config's; 0 picks a free one)", (v) =>
       integerFlag(v, "--port"),
     )
+    .option(
+      "--db <url>",
+      "keep the log in PostgreSQL (postgres://user@host/db; the password from PGPASSWORD): decisions and configs only, for now",
+    )
     .option("--json", "print { url, ipfs, gateway } when listening, as JSON")
     .action(
       handler<ServeFlags>(ctx, async (flags) => {
         const { io } = ctx;
         const dir = dataDir(flags.dir, io.env, io.cwd);
         const config = loadConfig(dir);
-        const options = serviceOptions(dir, config, flags, io);
+        if (flags.db !== undefined && !isPostgresUrl(flags.db)) {
+          throw new CliError("USAGE", "--db must be a postgres:// connection string", {
+            hint: "e.g. --db postgres://ancora@db.example.org:5432/ancora, with PGPASSWORD in the environment.",
+          });
+        }
+        const options = {
+          ...serviceOptions(dir, config, flags, io),
+          ...(flags.db === undefined ? {} : { database: flags.db }),
+        };
         if (options.anchoring !== undefined && "privateKey" in options.anchoring) {
           await preflight(io, dir, config, flags, options.anchoring.privateKey);
         }
