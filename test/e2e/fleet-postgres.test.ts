@@ -5,7 +5,7 @@
  * again. Afterwards every acknowledged decision (201) is in the log, the stream is one chain without
  * gap or duplicate, and `ancora-verify --db` passes. Anchoring from PostgreSQL is not built yet.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -25,8 +25,15 @@ const replicas: Array<ReturnType<typeof spawnCli>> = [];
 beforeAll(async () => {
   server = await startPostgres();
   work = mkdtempSync(join(tmpdir(), "ancora-fleet-"));
-  const init = await cliRun(["init", "--dir", "data", "--port", "0", "--json"], { cwd: work });
+  const admin = new pg.Pool({ connectionString: server.url, max: 1 });
+  await admin.query("CREATE DATABASE fleet");
+  await admin.end();
+  // The data directory (config, API keys) and the log's schema, as an operator sets up a fleet.
+  const init = await cliRun(["init", "--dir", "data", "--port", "0", "--db", fleetUrl(), "--json"], {
+    cwd: work,
+  });
   expect(init.code, init.stderr).toBe(0);
+  expect(JSON.parse(init.stdout)).toMatchObject({ postgres: { schemaVersion: 1 } });
   const token = (JSON.parse(init.stdout) as { apiKey: { token: string } }).apiKey.token;
   headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 }, 180_000);
@@ -37,6 +44,8 @@ afterAll(async () => {
   server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
+
+const fleetUrl = () => server.url.replace(/\/postgres$/, "/fleet");
 
 /** Starts a replica; resolves with its URL once it listens. */
 async function replica(url: string): Promise<{ run: ReturnType<typeof spawnCli>; base: string }> {
@@ -55,10 +64,7 @@ async function replica(url: string): Promise<{ run: ReturnType<typeof spawnCli>;
 
 describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
   it("loses no acknowledged decision when a replica is SIGKILLed mid-load; one chain that verifies", async () => {
-    const admin = new pg.Pool({ connectionString: server.url, max: 1 });
-    await admin.query("CREATE DATABASE fleet");
-    await admin.end();
-    const url = server.url.replace(/\/postgres$/, "/fleet");
+    const url = fleetUrl();
     const nodes = await Promise.all([replica(url), replica(url), replica(url)]);
     const config = await fetch(`${nodes[0]?.base}/v1/streams/loans/config`, {
       method: "POST",
@@ -148,6 +154,17 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
     expect(health.status).toBe(200);
     node.run.child.kill("SIGTERM");
     expect((await node.run.done).code).toBe(0);
+    // init --db against a server that is not there: a typed error, and no data directory is made.
+    const down = await cliRun(
+      ["init", "--dir", "other", "--db", "postgres://ancora:pw-secret@127.0.0.1:1/x"],
+      {
+        cwd: work,
+      },
+    );
+    expect(down.code).not.toBe(0);
+    expect(down.stderr).toContain("STORE_WRITE_FAILED");
+    expect(down.stderr + down.stdout).not.toContain("pw-secret");
+    expect(existsSync(join(work, "other"))).toBe(false);
     // Anchoring, pinning and IPFS do not run from a PostgreSQL log yet: refused before anything opens.
     await expect(
       createService({ dataDir: join(work, "data"), database: url, ipfs: true }),

@@ -4,6 +4,8 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { preparePostgresStore } from "@ancora/sdk";
+import { isPostgresUrl } from "@ancora/verifier/node";
 import { Command, Option } from "commander";
 import { CliError } from "../../errors.js";
 import { createApiKey, type Scope } from "../../keys.js";
@@ -12,6 +14,7 @@ import { CONFIG_FILE, dataDir, defaultConfig, PINNING_SERVICES, saveConfig } fro
 
 interface InitFlags {
   dir?: string;
+  db?: string;
   rpc?: string;
   host: string;
   port: number;
@@ -39,6 +42,10 @@ export function initCommand(ctx: CliContext): Command {
         .default("none"),
     )
     .option("--pinning-url <url>", "the pinning service's URL (kubo)")
+    .option(
+      "--db <url>",
+      "also create the schema of a PostgreSQL log (postgres://user@host/db; the password from PGPASSWORD), for `ancora serve --db`",
+    )
     .option("--json", "print { dir, config, apiKey } as JSON")
     .action(
       handler<InitFlags>(ctx, async (options) => {
@@ -54,6 +61,13 @@ export function initCommand(ctx: CliContext): Command {
             hint: "e.g. --rpc http://127.0.0.1:8545",
           });
         }
+        if (options.db !== undefined && !isPostgresUrl(options.db)) {
+          throw new CliError("USAGE", "--db must be a postgres:// connection string", {
+            hint: "e.g. --db postgres://ancora@db.example.org:5432/ancora, with PGPASSWORD in the environment.",
+          });
+        }
+        // The database first: when it cannot be reached, nothing is created.
+        const schema = options.db === undefined ? undefined : await preparePostgresStore(options.db);
         // The key file will live here too: owner-only.
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         const config = defaultConfig();
@@ -68,9 +82,15 @@ export function initCommand(ctx: CliContext): Command {
             dir,
             config: join(dir, CONFIG_FILE),
             apiKey: { id: key.id, scopes: key.scopes, token: key.token },
+            ...(schema === undefined ? {} : { postgres: { schemaVersion: schema } }),
           },
           text: [
             `initialised ${dir}`,
+            ...(schema === undefined
+              ? []
+              : [
+                  `PostgreSQL log ready (schema version ${schema}): start replicas with ancora serve --db <url>`,
+                ]),
             `admin API key (shown once; keep it in a secret store, use it as ANCORA_API_KEY):`,
             `  ${key.token}`,
           ],
