@@ -147,6 +147,35 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
       body: JSON.stringify(CONFIG),
     });
     expect(config.status).toBe(201);
+    // A decision for a stream that has no config (nor even a genesis) yet: 409, and nothing is created;
+    // once its config is written, the same replica logs to it.
+    const decision = JSON.stringify({ input: { a: 1 }, output: 1, score: 0.9, model: TEST_MODEL });
+    const early = await fetch(`${node.base}/v1/streams/later/decisions`, {
+      method: "POST",
+      headers,
+      body: decision,
+    });
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ error: { code: "CONFIG_REQUIRED" } });
+    const check = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      expect((await check.query("SELECT name FROM streams WHERE name = 'later'")).rowCount).toBe(0);
+    } finally {
+      await check.end();
+    }
+    const later = await fetch(`${node.base}/v1/streams/later/config`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(CONFIG),
+    });
+    expect(later.status).toBe(201);
+    const logged = await fetch(`${node.base}/v1/streams/later/decisions`, {
+      method: "POST",
+      headers,
+      body: decision,
+    });
+    expect(logged.status, await logged.clone().text()).toBe(201);
+    expect(await logged.json()).toMatchObject({ seq: 4, labelName: "approve" });
     const read = await fetch(`${node.base}/v1/streams/loans/records/0`, { headers });
     expect(read.status).toBe(501);
     expect(await read.json()).toMatchObject({ error: { code: "NOT_ON_POSTGRES" } });

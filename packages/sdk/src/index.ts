@@ -237,7 +237,7 @@ export {
   type PostgresDecisionEntry,
   PostgresLogger,
 } from "./postgres/pg-logger.js";
-export { preparePostgresStore } from "./postgres/pg-pool.js";
+export { preparePostgresStore } from "./postgres/pg-prepare.js";
 export type {
   ChangeMeta,
   ConfigInput,

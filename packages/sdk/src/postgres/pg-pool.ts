@@ -5,7 +5,7 @@
 import { importOptional, POSTGRES_PACKAGES } from "@ancora/verifier/node";
 import type pg from "pg";
 import { InputError, StoreError } from "../errors.js";
-import { migratePostgres, PG_SCHEMA_VERSION } from "./pg-schema.js";
+import { migratePostgres } from "./pg-schema.js";
 
 /**
  * A pool of at most `max` connections on `url`, its schema migrated. A failure is a StoreError
@@ -37,20 +37,4 @@ export async function openPostgresPool(url: string, max: number): Promise<pg.Poo
       hint: "Check the URL, that the server is reachable and that the role may create tables (or run the migration once with one that may).",
     });
   }
-}
-
-/**
- * Creates or upgrades the schema of the PostgreSQL log at `url` (what `ancora init --db` does; loggers
- * and replicas also do it on first use, so this is for running it once with a role that may create
- * tables). Returns the schema version now in place.
- *
- * @example
- * ```ts
- * const version = await preparePostgresStore(process.env.ANCORA_DATABASE_URL as string); // 1
- * ```
- */
-export async function preparePostgresStore(url: string): Promise<number> {
-  const pool = await openPostgresPool(url, 1);
-  await pool.end();
-  return PG_SCHEMA_VERSION;
 }
