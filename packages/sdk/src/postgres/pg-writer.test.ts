@@ -332,4 +332,76 @@ describe("PostgreSQL writer", () => {
       await db.end();
     }
   }, 180_000);
+
+  it("a COMMIT whose answer is lost says the entries may be in the log; the next append continues the chain", async () => {
+    const db = await freshDatabase("lost_commit");
+    // Connections whose COMMIT reaches the server, then loses the answer (as when the network drops
+    // after the server committed): only while `lose` is set.
+    let lose = false;
+    const lossy = new Proxy(db, {
+      get(target, property) {
+        if (property !== "connect") {
+          // Bound to the real pool: its query() checks out connections with its own connect().
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return async () => {
+          const client = await target.connect();
+          return new Proxy(client, {
+            get(c, p) {
+              if (p !== "query") return Reflect.get(c, p, c);
+              return async (...args: unknown[]) => {
+                const result = await (c.query as (...a: unknown[]) => Promise<unknown>)(...args);
+                if (lose && args[0] === "COMMIT") throw new Error("Connection terminated unexpectedly");
+                return result;
+              };
+            },
+          });
+        };
+      },
+    });
+    try {
+      const settings = {
+        commitment: commitmentConfig("plain"),
+        anonymise: undefined,
+        maxInputBytes: 1 << 20,
+        model: MODEL,
+      };
+      const writer = new PgWriter(lossy as pg.Pool);
+      const id = await writer.openStream("loans", { createdBy: "ancora-sdk" });
+      expect((await writer.append(id, "loans", configEntry("loans", CONFIG))).ok).toBe(true);
+      lose = true;
+      const lost = await writer.append(
+        id,
+        "loans",
+        decisionEntry("loans", { features: { a: 1 }, output: 1, score: 0.9 }, settings),
+      );
+      lose = false;
+      expect(lost.ok).toBe(false);
+      expect(!lost.ok && lost.error).toMatchObject({
+        code: "STORE_WRITE_FAILED",
+        evidence: { phase: "commit" },
+      });
+      // It was committed: the log holds it, and the writer's next append follows it, not the old head.
+      expect((await pgRecords(db, "loans")).length).toBe(5);
+      const next = await writer.append(
+        id,
+        "loans",
+        decisionEntry("loans", { features: { a: 2 }, output: 1, score: 0.9 }, settings),
+      );
+      expect(next.ok && next.value.seq).toBe(5);
+      expect((await verifyPg(db, "loans")).result.ok).toBe(true);
+      // A failure before COMMIT (a statement the server refuses) is "nothing was written".
+      const failing = await writer.append(id, "loans", {
+        build: () => {
+          throw new Error("refused while planning");
+        },
+        done: () => undefined,
+      });
+      expect(failing.ok).toBe(false);
+      expect((await pgRecords(db, "loans")).length).toBe(6);
+    } finally {
+      await db.end();
+    }
+  }, 120_000);
 });

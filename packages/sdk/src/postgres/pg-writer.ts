@@ -248,23 +248,34 @@ export class PgWriter {
   /** One transaction of `entries`: every entry's outcome, or all failed with STORE_WRITE_FAILED. */
   async #transaction<T>(id: number, name: string, entries: readonly Entry<T>[]): Promise<Outcome<T>[]> {
     let client: pg.PoolClient | undefined;
+    let committing = false;
     try {
       client = await this.#pool.connect();
       await client.query("BEGIN");
       const outcomes = await this.#appendOn(client, id, name, entries);
+      committing = true;
       await client.query("COMMIT");
       return outcomes;
     } catch (error) {
       this.#states.delete(id); // the in-memory head may be ahead of what was rolled back
       await client?.query("ROLLBACK").catch(() => {});
-      const failure = new StoreError(
-        "STORE_WRITE_FAILED",
-        `Writing to stream "${name}" failed; nothing was written`,
-        {
-          cause: error,
-          hint: "See the cause (PostgreSQL unreachable, or the transaction failed); the transaction was rolled back.",
-        },
-      );
+      // A COMMIT that fails on the way (the connection lost) may have committed on the server: say so,
+      // rather than "nothing was written", so that a caller checks before writing the entries again.
+      const failure = committing
+        ? new StoreError(
+            "STORE_WRITE_FAILED",
+            `The commit of stream "${name}"'s transaction got no answer; its entries may or may not be in the log`,
+            {
+              cause: error,
+              hint: "Look the decisions up before logging them again (a retry may log one twice); see the cause.",
+              evidence: { stream: name, phase: "commit" },
+            },
+          )
+        : new StoreError("STORE_WRITE_FAILED", `Writing to stream "${name}" failed; nothing was written`, {
+            cause: error,
+            hint: "See the cause (PostgreSQL unreachable, or the transaction failed); the transaction was rolled back.",
+            evidence: { stream: name, phase: "write" },
+          });
       return entries.map(() => ({ ok: false, error: failure }));
     } finally {
       client?.release();
