@@ -57,11 +57,6 @@ export class ManifestCache {
     entries.set(key, { size, cid });
   }
 
-  /** How many manifests of `stream` are known. */
-  count(stream: string): number {
-    return this.#built.get(stream)?.size ?? 0;
-  }
-
   /** Forgets all of a stream's manifests (one of them was found damaged in the store). */
   forget(stream: string): void {
     this.#built.delete(stream);

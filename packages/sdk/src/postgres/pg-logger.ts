@@ -13,6 +13,7 @@ import { AncoraError } from "@ancora/core";
 import { isPostgresUrl } from "@ancora/verifier/node";
 import type pg from "pg";
 import { ClosedError, InputError, StoreError } from "../errors.js";
+import type { Entry } from "../internal/append-plan.js";
 import type { DecisionInput } from "../internal/drafts.js";
 import {
   type PostgresLoggerOptions,
@@ -106,11 +107,7 @@ export class PostgresLogger {
         evidence: { field: "consent" },
       });
     }
-    const prepared = decisionEntry(this.stream, entry, this.#resolved.settings);
-    const { writer, id } = await this.#opened;
-    const outcome = await writer.append(id, this.stream, prepared);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
+    return this.#append(decisionEntry(this.stream, entry, this.#resolved.settings));
   }
 
   /** The same function as {@link PostgresLogger.record}. */
@@ -121,11 +118,7 @@ export class PostgresLogger {
   /** Records a config change (threshold and labels); decisions after it resolve their labels by it. */
   async setConfig(input: ConfigInput): Promise<RecordedConfig> {
     this.#checkOpen();
-    const prepared = configEntry(this.stream, input);
-    const { writer, id } = await this.#opened;
-    const outcome = await writer.append(id, this.stream, prepared);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
+    return this.#append(configEntry(this.stream, input));
   }
 
   /** The stream's labels (id and current name), in id order. */
@@ -145,6 +138,14 @@ export class PostgresLogger {
     if (opened === undefined) return;
     await opened.writer.drained();
     await opened.pool.end();
+  }
+
+  /** Appends once the store is open; the entry's value, or its error thrown. */
+  async #append<T>(entry: Entry<T>): Promise<T> {
+    const { writer, id } = await this.#opened;
+    const outcome = await writer.append(id, this.stream, entry);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   #checkOpen(): void {

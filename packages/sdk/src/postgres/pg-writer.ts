@@ -45,6 +45,11 @@ export interface AcrossResult<T> {
   heads: Array<{ before: number; size: number; head: string }>;
 }
 
+/** The entry of a new stream's genesis record. */
+function genesisEntry(body: GenesisBody): Entry<undefined> {
+  return { build: () => [{ kind: "genesis", body }], done: () => undefined };
+}
+
 interface Pending<T> {
   entry: Entry<T>;
   resolve: (outcome: Outcome<T>) => void;
@@ -77,23 +82,14 @@ export class PgWriter {
     const client = await this.#pool.connect();
     try {
       await client.query("BEGIN");
-      const inserted = await client.query<{ id: number }>(
-        `INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at)
-         VALUES ($1, 0, NULL, $2, NULL, $3) ON CONFLICT (name) DO NOTHING RETURNING id`,
-        [name, JSON.stringify(new CompactRange().state()), this.#clock().toISOString()],
-      );
-      const id = inserted.rows[0]?.id;
-      if (id === undefined) {
-        await client.query("ROLLBACK");
-        const existing = await client.query<{ id: number }>("SELECT id FROM streams WHERE name = $1", [name]);
-        return existing.rows[0]?.id as number;
+      // Given a genesis, #openIn always finds or creates the row.
+      const opened = (await this.#openIn(client, name, genesis)) as { id: number; created: boolean };
+      if (opened.created) {
+        const [outcome] = await this.#appendOn(client, opened.id, name, [genesisEntry(genesis)]);
+        if (outcome?.ok !== true) throw outcome?.error;
       }
-      const [outcome] = await this.#appendOn(client, id, name, [
-        { build: () => [{ kind: "genesis", body: genesis }], done: () => undefined },
-      ]);
-      if (outcome?.ok !== true) throw outcome?.error;
       await client.query("COMMIT");
-      return id;
+      return opened.id;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
       throw error;
@@ -132,16 +128,9 @@ export class PgWriter {
         const before = opened.created
           ? 0
           : Number((await client.query<HeadRow>(`${HEAD_SQL} FOR UPDATE`, [opened.id])).rows[0]?.size ?? 0);
-        const genesisEntry: Entry<T>[] = opened.created
-          ? [
-              {
-                build: () => [{ kind: "genesis", body: group.genesis as GenesisBody }],
-                done: () => undefined as T,
-              },
-            ]
-          : [];
-        const all = await this.#appendOn(client, opened.id, group.name, [...genesisEntry, ...group.entries]);
-        outcomes[g] = all.slice(genesisEntry.length);
+        const first = opened.created ? [genesisEntry(group.genesis as GenesisBody) as Entry<T>] : [];
+        const all = await this.#appendOn(client, opened.id, group.name, [...first, ...group.entries]);
+        outcomes[g] = all.slice(first.length);
         const state = this.#states.get(opened.id) as StreamState;
         heads[g] = { before, size: state.size, head: state.headText ?? "" };
         if (all.some((o) => !o.ok)) {

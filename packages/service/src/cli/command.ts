@@ -2,7 +2,9 @@
  * What every command shares: running its body, printing its result (text or `--json`), and turning
  * any error into `error CODE: message` + `What to do: hint` (or `{ ok: false, error }`) and an exit code.
  */
+import { isPostgresUrl } from "@ancora/verifier/node";
 import { type Command, InvalidArgumentError } from "commander";
+import { CliError } from "../errors.js";
 import { exitCodeOf, formatError, jsonError, printedError } from "./error-output.js";
 import { type CliIo, type CommandOutput, printOutput } from "./io.js";
 
@@ -47,6 +49,15 @@ export function handler<O extends { json?: boolean }>(
 }
 
 /** Parses a non-negative integer flag, or throws USAGE naming the flag. */
+/** Throws USAGE unless `--db`, when given, is a PostgreSQL connection string (init and serve). */
+export function checkPostgresFlag(url: string | undefined): void {
+  if (url !== undefined && !isPostgresUrl(url)) {
+    throw new CliError("USAGE", "--db must be a postgres:// connection string", {
+      hint: "e.g. --db postgres://ancora@db.example.org:5432/ancora, with PGPASSWORD in the environment.",
+    });
+  }
+}
+
 export function integerFlag(value: string, flag: string, min = 0): number {
   const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min) {

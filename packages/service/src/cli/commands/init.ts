@@ -5,11 +5,10 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { preparePostgresStore } from "@ancora/sdk";
-import { isPostgresUrl } from "@ancora/verifier/node";
 import { Command, Option } from "commander";
 import { CliError } from "../../errors.js";
 import { createApiKey, type Scope } from "../../keys.js";
-import { type CliContext, handler, integerFlag } from "../command.js";
+import { type CliContext, checkPostgresFlag, handler, integerFlag } from "../command.js";
 import { CONFIG_FILE, dataDir, defaultConfig, PINNING_SERVICES, saveConfig } from "../config.js";
 
 interface InitFlags {
@@ -61,11 +60,7 @@ export function initCommand(ctx: CliContext): Command {
             hint: "e.g. --rpc http://127.0.0.1:8545",
           });
         }
-        if (options.db !== undefined && !isPostgresUrl(options.db)) {
-          throw new CliError("USAGE", "--db must be a postgres:// connection string", {
-            hint: "e.g. --db postgres://ancora@db.example.org:5432/ancora, with PGPASSWORD in the environment.",
-          });
-        }
+        checkPostgresFlag(options.db);
         // The database first: when it cannot be reached, nothing is created.
         const schema = options.db === undefined ? undefined : await preparePostgresStore(options.db);
         // The key file will live here too: owner-only.

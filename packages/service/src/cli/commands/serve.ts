@@ -5,14 +5,13 @@
  */
 import { resolve } from "node:path";
 import { kuboService, pinataService, type RpcEndpoints } from "@ancora/sdk";
-import { isPostgresUrl } from "@ancora/verifier/node";
 import { Command } from "commander";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { CliError } from "../../errors.js";
 import { type StartOptions, startService } from "../../service.js";
 import { accountFromEnv, connectPublic, rpcEndpointsOf, unreachable } from "../chain.js";
-import { type CliContext, handler, integerFlag } from "../command.js";
+import { type CliContext, checkPostgresFlag, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
 import type { CliIo } from "../io.js";
 import { storeStreams } from "../open-store.js";
@@ -170,11 +169,7 @@ export function serveCommand(ctx: CliContext): Command {
         const { io } = ctx;
         const dir = dataDir(flags.dir, io.env, io.cwd);
         const config = loadConfig(dir);
-        if (flags.db !== undefined && !isPostgresUrl(flags.db)) {
-          throw new CliError("USAGE", "--db must be a postgres:// connection string", {
-            hint: "e.g. --db postgres://ancora@db.example.org:5432/ancora, with PGPASSWORD in the environment.",
-          });
-        }
+        checkPostgresFlag(flags.db);
         const options = {
           ...serviceOptions(dir, config, flags, io),
           ...(flags.db === undefined ? {} : { database: flags.db }),
