@@ -92,7 +92,9 @@ export type StoreErrorCode =
   | "STORE_SCHEMA_TOO_NEW"
   | "STORE_SCHEMA_UNKNOWN"
   | "STORE_CORRUPT"
-  | "STORE_WRITE_FAILED";
+  | "STORE_WRITE_FAILED"
+  | "STORE_DIVERGED"
+  | "STORE_UNREACHABLE";
 
 /** The database cannot be used as an Ancora store, or a write failed (and was rolled back). */
 export class StoreError extends AncoraError<StoreErrorCode> {

@@ -233,10 +233,22 @@ export {
 } from "./pinning/pinner.js";
 export { appendBatchToPostgres } from "./postgres/pg-batch.js";
 export {
+  ANCHORING_LOCK,
+  type LeaseHolder,
+  type LeaseOptions,
+  startLeaseHolder,
+} from "./postgres/pg-lease.js";
+export {
   DEFAULT_MAX_CONNECTIONS,
   type PostgresDecisionEntry,
   PostgresLogger,
 } from "./postgres/pg-logger.js";
+export {
+  type MirrorPull,
+  type MirrorPush,
+  openPostgresMirror,
+  type PostgresMirror,
+} from "./postgres/pg-mirror.js";
 export { preparePostgresStore } from "./postgres/pg-prepare.js";
 export type {
   ChangeMeta,

@@ -76,8 +76,10 @@ export interface ServiceOptions {
   dataDir: string;
   /**
    * A PostgreSQL log (`postgres://…`) instead of the data directory's SQLite file: several replicas on
-   * several machines write the same streams. Decisions and configs only, as of 0.1.0: reads, exports,
-   * lineage, anchoring, pinning and IPFS answer NOT_ON_POSTGRES (docs/operations.md, "PostgreSQL").
+   * several machines write the same streams. Decisions and configs; with `anchoring` (and `pinning`),
+   * one replica at a time anchors the log, from a copy of it in the data directory (`anchoring-copy.db`).
+   * Reads, exports and lineage answer NOT_ON_POSTGRES, and the embedded IPFS node is refused, as of 0.1.0
+   * (docs/operations.md, "PostgreSQL").
    */
   database?: string;
   anchoring?: AnchoringOptions;
@@ -164,18 +166,11 @@ export function resolveOptions(options: ServiceOptions): ResolvedOptions {
         evidence: { option: "database" },
       });
     }
-    const unsupported = (["anchoring", "pinning", "ipfs"] as const).filter(
-      (key) => options[key] !== undefined && options[key] !== false,
-    );
-    if (unsupported.length > 0) {
-      throw new ServiceError(
-        "INVALID_OPTION",
-        `${unsupported.join(", ")} cannot run on a PostgreSQL log yet`,
-        {
-          hint: "Turn them off for the replicas that write to PostgreSQL, or keep the log in SQLite.",
-          evidence: { options: unsupported },
-        },
-      );
+    if (options.ipfs !== undefined && options.ipfs !== false) {
+      throw new ServiceError("INVALID_OPTION", "ipfs cannot run on a PostgreSQL log yet", {
+        hint: "Turn the embedded IPFS node off for the replicas that write to PostgreSQL (pin to a pinning service instead), or keep the log in SQLite.",
+        evidence: { options: ["ipfs"] },
+      });
     }
   }
   if (options.pinning?.mode === "batch" && options.anchoring === undefined) {

@@ -9,6 +9,7 @@ import { buildApp, type RouteInfo } from "./app.js";
 import { Background } from "./background.js";
 import type { ServiceContext } from "./context.js";
 import { AuditRunner } from "./internal/audit-job.js";
+import { PostgresAnchoring } from "./internal/postgres-anchoring.js";
 import { storeNotOnPostgres } from "./internal/postgres-store.js";
 import { KeyRing } from "./keys.js";
 import { Metrics } from "./metrics.js";
@@ -73,8 +74,8 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
   mkdirSync(resolved.dataDir, { recursive: true, mode: 0o700 });
   const keys = new KeyRing(resolved.dataDir);
   const postgres = resolved.database !== undefined;
-  // With a PostgreSQL log there is no local file: reads answer NOT_ON_POSTGRES, and nothing runs in the
-  // background (anchoring from PostgreSQL is not built yet; resolveOptions refuses it).
+  // With a PostgreSQL log there is no local file: reads answer NOT_ON_POSTGRES, and anchoring runs on
+  // the replica that holds the anchoring lease, from its copy of the log (internal/postgres-anchoring.ts).
   const store = postgres ? storeNotOnPostgres() : openStore({ path: resolved.logPath });
   // Outbox counts for /metrics, on a read-only connection of its own.
   const reader = postgres
@@ -84,6 +85,8 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
     "SELECT kind, count(*) AS n FROM outbox WHERE done_at IS NULL GROUP BY kind",
   );
   let background: Background | undefined;
+  let fleetAnchoring: PostgresAnchoring | undefined;
+  const current = () => background ?? fleetAnchoring?.background;
   const ctx: ServiceContext = {
     options: resolved,
     store,
@@ -109,17 +112,18 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       ctx,
       () => ({
         outbox: new Map([
-          ...(background?.outboxKinds() ?? []).map((kind) => [kind, 0] as const),
+          ...(current()?.outboxKinds() ?? []).map((kind) => [kind, 0] as const),
           ...(outbox?.all() ?? []).map((r) => [r.kind, r.n] as const),
         ]),
-        anchorLag: background?.anchorLag() ?? new Map(),
-        anchorLagSeconds: background?.anchorLagSeconds() ?? new Map(),
+        anchorLag: current()?.anchorLag() ?? new Map(),
+        anchorLagSeconds: current()?.anchorLagSeconds() ?? new Map(),
         inflight: ctx.gate.count,
       }),
       routes,
     );
     await app.ready();
     if (!postgres) background = await Background.start(store, resolved, app.log);
+    else if (resolved.anchoring !== undefined) fleetAnchoring = PostgresAnchoring.start(resolved, app.log);
   } catch (error) {
     reader?.close();
     if (!postgres) store.close();
@@ -139,6 +143,7 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       } finally {
         clearTimeout(cut);
         await background?.stop();
+        await fleetAnchoring?.stop();
         await ctx.audit.close();
         await ctx.loggers.close();
         reader?.close();

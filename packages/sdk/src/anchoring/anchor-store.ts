@@ -36,7 +36,8 @@ export interface AnchoredCheckpoint {
   consistencyChecked: boolean | null;
 }
 
-interface AnchorRow {
+/** An `anchors` row with its stream's name, as SQLite returns it. */
+export interface AnchorRow {
   chain_id: number;
   registry: string;
   stream: string;

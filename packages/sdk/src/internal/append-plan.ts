@@ -157,6 +157,59 @@ export function planAppend<T>(
   return outcomes;
 }
 
+/** A record copied as it is from another store of the same log (see postgres/pg-mirror.ts). */
+export interface RecordCopy {
+  seq: number;
+  cid: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Advances `state` by records copied from another store, handing each row to `row` exactly as
+ * {@link planAppend} would have written it (index columns derived from the bytes, no salts). Nothing
+ * the other store claims is taken on trust: each copy must decode, hash to its CID, and carry the
+ * stream's name, the next seq and the previous record's CID. The first that does not is a
+ * STORE_CORRUPT StoreError, and the caller's transaction (which holds every row handed out) is rolled
+ * back.
+ */
+export function planCopies(copies: readonly RecordCopy[], state: StreamState, row: RowSink): void {
+  const leaves: Uint8Array[] = [];
+  for (const copy of copies) {
+    let record: AncoraRecord | undefined;
+    let cid: BlockCid | undefined;
+    try {
+      record = decodeRecord(copy.bytes);
+      cid = computeCid(copy.bytes, nodeSha256);
+    } catch {
+      record = undefined;
+    }
+    const problem =
+      record === undefined || cid === undefined
+        ? "does not decode as a record"
+        : cid.toString() !== copy.cid
+          ? "does not hash to its CID"
+          : record.stream !== state.name || record.seq !== state.size || copy.seq !== state.size
+            ? "is not the next record of the stream"
+            : record.prev?.toString() !== state.head?.toString()
+              ? "does not link to the previous record"
+              : undefined;
+    if (problem !== undefined || record === undefined || cid === undefined) {
+      throw new StoreError("STORE_CORRUPT", `The copied record ${copy.seq} of "${state.name}" ${problem}`, {
+        hint: "The log being copied was changed outside Ancora: run ancora-verify on it; nothing was copied from this batch.",
+        evidence: { stream: state.name, seq: copy.seq, cid: copy.cid, expectedSeq: state.size },
+      });
+    }
+    row(copy.seq, copy.cid, indexColumns(record), copy.bytes, null, null);
+    leaves.push(cid.bytes);
+    if (record.kind === "label") state.labels.set(record.body.id, record.body.name);
+    if (record.kind === "config") state.config = { cid, seq: copy.seq, body: record.body };
+    state.size = copy.seq + 1;
+    state.head = cid;
+    state.headText = copy.cid;
+  }
+  state.tiles.add(state.tree.appendLeaves(leaves).nodes);
+}
+
 /** A stream's head row, as either database stores it. */
 export interface HeadRow {
   size: number;

@@ -20,6 +20,9 @@ import {
   type Outcome,
   partialTileSpots,
   planAppend,
+  planCopies,
+  type RecordCopy,
+  type RowSink,
   type StreamState,
   streamState,
 } from "./append-plan.js";
@@ -158,31 +161,59 @@ export class StreamWriter {
     }
   }
 
-  #appendRows<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
-    const state = this.#load();
+  /**
+   * Appends records copied from another store of the same log (the PostgreSQL mirror, see
+   * postgres/pg-mirror.ts) in one `BEGIN IMMEDIATE` transaction, each checked against the stream's
+   * head ({@link planCopies}); any failure writes nothing and throws.
+   */
+  appendCopies(copies: readonly RecordCopy[]): void {
+    try {
+      this.#db
+        .transaction(() => {
+          const state = this.#load();
+          planCopies(copies, state, this.#rowSink());
+          this.#finish(state);
+        })
+        .immediate();
+    } catch (error) {
+      this.#state = undefined;
+      throw error;
+    } finally {
+      this.#records.clear();
+    }
+  }
+
+  /** Where planned rows go: the multi-row INSERT of this stream's records. */
+  #rowSink(): RowSink {
     const id = this.#id;
     const records = this.#records;
-    const outcomes = planAppend(
-      entries,
-      state,
-      this.#clock().toISOString(),
-      this.#allocate,
-      (seq, cidText, columns, bytes, saltInput, saltOutput) =>
-        records.add(
-          id,
-          seq,
-          cidText,
-          columns.kind,
-          columns.ts,
-          columns.label,
-          columns.modelId,
-          columns.modelVersion,
-          bytes,
-          saltInput,
-          saltOutput,
-        ),
-    );
-    records.flush();
+    return (seq, cidText, columns, bytes, saltInput, saltOutput) =>
+      records.add(
+        id,
+        seq,
+        cidText,
+        columns.kind,
+        columns.ts,
+        columns.label,
+        columns.modelId,
+        columns.modelVersion,
+        bytes,
+        saltInput,
+        saltOutput,
+      );
+  }
+
+  #appendRows<T>(entries: readonly Entry<T>[]): Outcome<T>[] {
+    const state = this.#load();
+    const outcomes = planAppend(entries, state, this.#clock().toISOString(), this.#allocate, this.#rowSink());
+    this.#finish(state);
+    return outcomes;
+  }
+
+  /** Inserts the gathered rows and the filled tiles, and moves the stream's head to `state`. */
+  #finish(state: StreamState): void {
+    const id = this.#id;
+    this.#records.flush();
     for (const tile of state.tiles.take())
       this.#putTile.run(id, tile.tileLevel, tile.index, tile.hashes, tile.mids);
     this.#updateHead.run(
@@ -192,7 +223,6 @@ export class StreamWriter {
       state.config?.seq ?? null,
       id,
     );
-    return outcomes;
   }
 
   /**

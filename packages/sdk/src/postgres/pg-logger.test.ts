@@ -17,22 +17,13 @@ import { PostgresLogger } from "./pg-logger.js";
 const AT = new Date("2025-03-01T09:00:00.000Z");
 
 let server: PostgresServer;
-let admin: pg.Pool;
 
 beforeAll(async () => {
   server = await startPostgres();
-  admin = new pg.Pool({ connectionString: server.url, max: 2 });
 }, 180_000);
 afterAll(async () => {
-  await admin?.end();
   server?.stop();
 });
-
-/** The URL of a new, empty database of the test server. */
-async function freshUrl(name: string): Promise<string> {
-  await admin.query(`CREATE DATABASE ${name}`);
-  return server.url.replace(/\/postgres$/, `/${name}`);
-}
 
 async function verify(url: string, stream: string) {
   const log = await openPostgresLog(url);
@@ -56,7 +47,7 @@ const input = (i: number) => ({ features: { i, name: `a${i}` }, output: i % 3, s
 
 describe("createLogger({ url })", () => {
   it("logs the same records, byte for byte, as a logger on a SQLite file", async () => {
-    const url = await freshUrl("logger_same_bytes");
+    const url = server.createDatabase("logger_same_bytes");
     const temp = tempStore();
     const clock = () => AT;
     const lite = createLogger({ path: temp.path, stream: "loans", model: MODEL, commitment: "plain", clock });
@@ -98,7 +89,7 @@ describe("createLogger({ url })", () => {
   }, 120_000);
 
   it("several loggers (as in several processes) append to one stream: one chain, every acknowledged decision", async () => {
-    const url = await freshUrl("logger_many");
+    const url = server.createDatabase("logger_many");
     const loggers = Array.from({ length: 3 }, () =>
       createLogger({ url, stream: "fraud", model: MODEL, maxConnections: 2 }),
     );
@@ -147,7 +138,7 @@ describe("createLogger({ url })", () => {
     ).not.toContain("s3cret-pass");
     await down.close();
 
-    const url = await freshUrl("logger_refusals");
+    const url = server.createDatabase("logger_refusals");
     const logger = createLogger({ url, stream: "loans", model: MODEL });
     await expect(logger.record(input(1))).rejects.toMatchObject({ code: "CONFIG_MISSING" });
     await logger.setConfig(CONFIG);

@@ -9,7 +9,7 @@ import type pg from "pg";
 import { StoreError } from "../errors.js";
 
 /** The PostgreSQL schema version this code writes. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Arbitrary fixed key of the advisory lock that serialises migrations (ASCII "ancoramg"). */
 const MIGRATION_LOCK = "7021432397116109671";
@@ -47,6 +47,35 @@ const STEPS: readonly string[] = [
      hashes bytea NOT NULL,
      mids bytea NOT NULL,
      PRIMARY KEY (stream_id, level, idx)
+   );`,
+  // Version 2: what anchoring adds to the log, copied from the anchoring replica's mirror
+  // (pg-mirror.ts) so that any replica's log, and the verifier, see the anchors and their manifests.
+  // The columns are the SQLite store's, less what only the sender needs (nonce, fee, origin).
+  `CREATE TABLE manifests (
+     cid text PRIMARY KEY,
+     stream_id integer NOT NULL REFERENCES streams (id),
+     from_seq bigint NOT NULL,
+     size bigint NOT NULL,
+     bytes bytea NOT NULL
+   );
+   CREATE INDEX manifests_by_stream ON manifests (stream_id, size);
+   CREATE TABLE anchors (
+     chain_id bigint NOT NULL,
+     registry text NOT NULL,
+     stream_id integer NOT NULL REFERENCES streams (id),
+     size bigint NOT NULL,
+     root bytea NOT NULL,
+     manifest_cid text NOT NULL,
+     status text NOT NULL CHECK (status IN ('submitted', 'confirmed', 'dropped')),
+     tx_hash text NOT NULL,
+     block_number bigint,
+     block_hash text,
+     confirmations integer NOT NULL DEFAULT 0,
+     sequence bigint,
+     anchorer text,
+     consistency_checked boolean,
+     updated_at text NOT NULL,
+     PRIMARY KEY (chain_id, registry, stream_id, size)
    );`,
 ];
 

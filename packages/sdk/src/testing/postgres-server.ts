@@ -14,6 +14,8 @@ export interface PostgresServer {
   /** Connection string of the cluster's `postgres` database, as the superuser `ancora`. */
   readonly url: string;
   readonly port: number;
+  /** Creates an empty database `name` (letters, digits, `_`) and returns its connection string. */
+  createDatabase(name: string): string;
   /** Stops the server (immediate shutdown) and deletes its directory. Safe to call twice. */
   stop(): void;
 }
@@ -135,5 +137,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     removeDir();
   };
   process.on("exit", stop);
-  return { url: `postgres://ancora@127.0.0.1:${port}/postgres`, port, stop };
+  const url = `postgres://ancora@127.0.0.1:${port}/postgres`;
+  const createDatabase = (name: string): string => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a database name: ${name}`);
+    const created = spawnSync(join(bin, "psql"), ["-q", "-d", url, "-c", `CREATE DATABASE ${name}`], {
+      encoding: "utf8",
+    });
+    if (created.status !== 0) throw new Error(`CREATE DATABASE ${name} failed: ${created.stderr}`);
+    return url.replace(/\/postgres$/, `/${name}`);
+  };
+  return { url, port, createDatabase, stop };
 }

@@ -93,6 +93,8 @@ const REGISTER = fileURLToPath(new URL("../../../verifier/src/testing/register-s
 export function spawnCli(
   argv: readonly string[],
   cwd: string,
+  /** Variables added to PATH and HOME (e.g. ANCORA_PRIVATE_KEY). */
+  env: Readonly<Record<string, string>> = {},
 ): {
   child: ChildProcess;
   output: () => { stdout: string; stderr: string };
@@ -108,6 +110,7 @@ export function spawnCli(
         HOME: process.env.HOME ?? "",
         // Node caches compiled (type-stripped) modules here: later children start faster.
         NODE_COMPILE_CACHE: join(tmpdir(), "ancora-test-node-cache"),
+        ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },

@@ -132,7 +132,8 @@ async function preflight(
       publicClient: chain.publicClient,
       registry: registryOf(config),
       account: privateKeyToAccount(key).address,
-      streams: storeStreams(dir),
+      // A PostgreSQL log's streams are checked by the anchorer itself (ANCHOR_STREAM_NOT_REGISTERED).
+      streams: flags.db === undefined ? storeStreams(dir) : [],
       dir,
     });
   } catch (error) {
@@ -161,7 +162,7 @@ export function serveCommand(ctx: CliContext): Command {
     )
     .option(
       "--db <url>",
-      "keep the log in PostgreSQL (postgres://user@host/db; the password from PGPASSWORD): decisions and configs only, for now",
+      "keep the log in PostgreSQL (postgres://user@host/db; the password from PGPASSWORD): decisions, configs and anchoring (one replica at a time); reads stay on SQLite for now",
     )
     .option("--json", "print { url, ipfs, gateway } when listening, as JSON")
     .action(

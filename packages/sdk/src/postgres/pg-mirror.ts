@@ -1,0 +1,319 @@
+/**
+ * The anchoring replica's copy of a PostgreSQL log. The anchorer and the pinner work on an SQLite store
+ * (its tree, its outbox, its manifests); rather than a second implementation of both over PostgreSQL, the
+ * replica that holds the anchoring lease (pg-lease.ts) keeps a local SQLite store that is a copy of the
+ * PostgreSQL log and runs the same anchorer and pinner on it:
+ *
+ * - `pull()` copies the records PostgreSQL has and the copy lacks, stream by stream, in pages. Nothing
+ *   PostgreSQL holds is taken on trust: every record must hash to its CID and link to the previous one
+ *   (`StreamWriter.appendCopies`), and the Merkle tree is rebuilt locally from the CIDs, so the roots
+ *   the anchorer commits are the records' own. A copy that is not a prefix of PostgreSQL's log (a
+ *   database restored from an older backup, or rewritten) is STORE_DIVERGED, and nothing is copied.
+ * - `push()` copies back what anchoring added (schema v2: `manifests`, `anchors`), so that the log in
+ *   PostgreSQL carries its anchors for the verifier and for every replica.
+ *
+ * Salts are not copied: anchoring does not need them, and an erasure then has one place to delete them.
+ */
+import { CompactRange } from "@ancora/core";
+import type Database from "better-sqlite3";
+import type pg from "pg";
+import type { AnchorRow } from "../anchoring/anchor-store.js";
+import { StoreError } from "../errors.js";
+import { nodeSha256 } from "../internal/crypto.js";
+import { connectionOf } from "../internal/store-handle.js";
+import { StreamWriter } from "../internal/stream-writer.js";
+import type { AncoraStore } from "../store.js";
+import { openPostgresPool } from "./pg-pool.js";
+
+/** Records copied per PostgreSQL query and per SQLite transaction. */
+const PAGE = 2_000;
+/** Manifests copied back per query (each up to ~150 KB). */
+const MANIFEST_PAGE = 64;
+
+/** What one {@link PostgresMirror.pull} copied. */
+export interface MirrorPull {
+  /** Records copied into the local store. */
+  records: number;
+  /** Streams that are new in the local store (the anchorer must be told). */
+  newStreams: string[];
+  /**
+   * Streams that could not be copied, with why (STORE_DIVERGED, STORE_CORRUPT): the others are copied
+   * and anchored all the same.
+   */
+  failures: { stream: string; error: StoreError }[];
+}
+
+/** What one {@link PostgresMirror.push} copied back to PostgreSQL. */
+export interface MirrorPush {
+  anchors: number;
+  manifests: number;
+}
+
+/** What of a local anchor row goes to PostgreSQL (the sender's own columns stay local). */
+type PushedAnchorRow = Omit<AnchorRow, "origin" | "nonce" | "max_fee" | "submitted_at"> & {
+  updated_at: string;
+};
+
+function diverged(stream: string, path: string, evidence: Record<string, unknown>): StoreError {
+  return new StoreError(
+    "STORE_DIVERGED",
+    `The anchoring copy of "${stream}" is not a prefix of the PostgreSQL log`,
+    {
+      hint: `The PostgreSQL log was restored from an older backup or rewritten. Check it with ancora-verify --db <url> --rpc <url> --registry <address>; if PostgreSQL holds the log to keep, delete the anchoring copy (${path}) and it is rebuilt from PostgreSQL.`,
+      evidence: { stream, ...evidence },
+    },
+  );
+}
+
+/** A local SQLite copy of a PostgreSQL log; see the module comment and {@link openPostgresMirror}. */
+export interface PostgresMirror {
+  /** The local store the copy is kept in. */
+  readonly store: AncoraStore;
+  /** Copies every record PostgreSQL holds beyond the local copy's heads. */
+  pull(): Promise<MirrorPull>;
+  /** Copies back the manifests and anchors that anchoring added since the last push. */
+  push(): Promise<MirrorPush>;
+  /** Ends the PostgreSQL connections (the local store stays open: it is the caller's). */
+  close(): Promise<void>;
+}
+
+/**
+ * Keeps `store` (a local SQLite store, empty or an earlier copy) as a copy of the PostgreSQL log at
+ * `url`, migrating its schema first. Throws a StoreError when PostgreSQL cannot be reached.
+ *
+ * @example
+ * ```ts
+ * const mirror = await openPostgresMirror(process.env.ANCORA_DATABASE_URL ?? "", openStore({ path: "copy.db" }));
+ * await mirror.pull();
+ * ```
+ */
+export async function openPostgresMirror(url: string, store: AncoraStore): Promise<PostgresMirror> {
+  return new Mirror(await openPostgresPool(url, 2), store);
+}
+
+class Mirror implements PostgresMirror {
+  readonly #pool: pg.Pool;
+  readonly #store: AncoraStore;
+  readonly #db: Database.Database;
+  readonly #writers = new Map<string, StreamWriter>();
+  /** PostgreSQL's stream ids, by name. */
+  readonly #remoteIds = new Map<string, number>();
+  /** Per stream: the largest manifest size PostgreSQL holds (read once, then advanced by pushes). */
+  readonly #manifestsPushed = new Map<string, number>();
+  /** What was last pushed of each anchor row, so that unchanged rows are not written again. */
+  readonly #anchorsPushed = new Map<string, string>();
+  #anchorsSince = "";
+  /** Streams whose local head was found in PostgreSQL's log. */
+  readonly #checked = new Set<string>();
+
+  constructor(pool: pg.Pool, store: AncoraStore) {
+    this.#pool = pool;
+    this.#store = store;
+    this.#db = connectionOf(store);
+  }
+
+  get store(): AncoraStore {
+    return this.#store;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end().catch(() => {});
+  }
+
+  async pull(): Promise<MirrorPull> {
+    const streams = await this.#pool.query<{
+      id: number;
+      name: string;
+      size: number;
+      head_cid: string | null;
+      created_at: string;
+    }>("SELECT id, name, size::float8 AS size, head_cid, created_at FROM streams ORDER BY name");
+    const result: MirrorPull = { records: 0, newStreams: [], failures: [] };
+    for (const remote of streams.rows) {
+      this.#remoteIds.set(remote.name, remote.id);
+      try {
+        result.records += await this.#pullStream(remote, result);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        result.failures.push({ stream: remote.name, error });
+      }
+    }
+    return result;
+  }
+
+  /** Copies one stream's new records; returns how many. */
+  async #pullStream(
+    remote: { id: number; name: string; size: number; head_cid: string | null; created_at: string },
+    result: MirrorPull,
+  ): Promise<number> {
+    let copied = 0;
+    let writer = this.#writers.get(remote.name);
+    if (writer === undefined) {
+      const opened = this.#openLocal(remote.name, remote.created_at);
+      if (opened.created) result.newStreams.push(remote.name);
+      writer = opened.writer;
+      this.#writers.set(remote.name, writer);
+    }
+    const local = this.#db
+      .prepare<[number], { size: number; head_cid: string | null }>(
+        "SELECT size, head_cid FROM streams WHERE id = ?",
+      )
+      .get(writer.id);
+    let size = local?.size ?? 0;
+    if (size > remote.size || (size === remote.size && (local?.head_cid ?? null) !== remote.head_cid)) {
+      throw diverged(remote.name, this.#store.path, { localSize: size, postgresSize: remote.size });
+    }
+    if (size > 0 && size < remote.size && !this.#checked.has(remote.name)) {
+      // Once per stream: the local head must be PostgreSQL's record at that seq. Later pages are held
+      // to it by appendCopies (each record links to the one before).
+      const at = await this.#pool.query<{ cid: string }>(
+        "SELECT cid FROM records WHERE stream_id = $1 AND seq = $2",
+        [remote.id, size - 1],
+      );
+      if (at.rows[0]?.cid !== local?.head_cid) {
+        throw diverged(remote.name, this.#store.path, { seq: size - 1, localCid: local?.head_cid });
+      }
+    }
+    this.#checked.add(remote.name);
+    while (size < remote.size) {
+      const page = await this.#pool.query<{ seq: number; cid: string; bytes: Buffer }>(
+        `SELECT seq::float8 AS seq, cid, bytes FROM records
+         WHERE stream_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq`,
+        [remote.id, size, Math.min(remote.size, size + PAGE)],
+      );
+      if (page.rows[0]?.seq !== size) {
+        throw new StoreError("STORE_CORRUPT", `The PostgreSQL log lacks record ${size} of "${remote.name}"`, {
+          hint: "Its head claims more records than it holds: run ancora-verify --db <url> on it.",
+          evidence: { stream: remote.name, seq: size, claimedSize: remote.size },
+        });
+      }
+      writer.appendCopies(
+        page.rows.map((r) => ({
+          seq: r.seq,
+          cid: r.cid,
+          bytes: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
+        })),
+      );
+      size += page.rows.length;
+      copied += page.rows.length;
+    }
+    return copied;
+  }
+
+  async push(): Promise<MirrorPush> {
+    const manifests = await this.#pushManifests();
+    const anchors = await this.#pushAnchors();
+    return { anchors, manifests };
+  }
+
+  async #pushManifests(): Promise<number> {
+    let copied = 0;
+    for (const [name, writer] of this.#writers) {
+      const remoteId = this.#remoteIds.get(name);
+      if (remoteId === undefined) continue;
+      let after = this.#manifestsPushed.get(name);
+      if (after === undefined) {
+        const found = await this.#pool.query<{ size: number }>(
+          "SELECT coalesce(max(size), 0)::float8 AS size FROM manifests WHERE stream_id = $1",
+          [remoteId],
+        );
+        after = found.rows[0]?.size ?? 0;
+      }
+      const select = this.#db.prepare<
+        [number, number],
+        { cid: string; from_seq: number; size: number; bytes: Buffer }
+      >(
+        `SELECT cid, from_seq, size, bytes FROM manifests WHERE stream_id = ? AND size > ?
+         ORDER BY size LIMIT ${MANIFEST_PAGE}`,
+      );
+      for (;;) {
+        const rows = select.all(writer.id, after);
+        if (rows.length === 0) break;
+        await this.#pool.query(
+          `INSERT INTO manifests (cid, stream_id, from_seq, size, bytes)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bytea[])
+           ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes WHERE manifests.bytes <> EXCLUDED.bytes`,
+          [
+            rows.map((r) => r.cid),
+            rows.map(() => remoteId),
+            rows.map((r) => r.from_seq),
+            rows.map((r) => r.size),
+            rows.map((r) => r.bytes),
+          ],
+        );
+        copied += rows.length;
+        after = rows[rows.length - 1]?.size ?? after;
+      }
+      this.#manifestsPushed.set(name, after);
+    }
+    return copied;
+  }
+
+  async #pushAnchors(): Promise<number> {
+    // Rows changed since the last push, and the ones whose chain link (sequence) is not known yet: the
+    // anchorer sets it after confirming, without touching updated_at.
+    const rows = this.#db
+      .prepare<[string], PushedAnchorRow>(
+        `SELECT a.chain_id, a.registry, s.name AS stream, a.size, a.root, a.manifest_cid, a.status, a.tx_hash,
+                a.block_number, a.block_hash, a.confirmations, a.sequence, a.anchorer, a.consistency_checked,
+                a.updated_at
+           FROM anchors a JOIN streams s ON s.id = a.stream_id
+          WHERE a.updated_at >= ? OR a.sequence IS NULL`,
+      )
+      .all(this.#anchorsSince);
+    const changed = rows.filter((row) => {
+      const key = `${row.chain_id}/${row.registry}/${row.stream}/${row.size}`;
+      const signature = JSON.stringify({ ...row, root: row.root.toString("hex") });
+      if (this.#anchorsPushed.get(key) === signature || !this.#remoteIds.has(row.stream)) return false;
+      this.#anchorsPushed.set(key, signature);
+      return true;
+    });
+    for (const row of rows) if (row.updated_at > this.#anchorsSince) this.#anchorsSince = row.updated_at;
+    if (changed.length === 0) return 0;
+    await this.#pool.query(
+      `INSERT INTO anchors (chain_id, registry, stream_id, size, root, manifest_cid, status, tx_hash, block_number,
+          block_hash, confirmations, sequence, anchorer, consistency_checked, updated_at)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::bytea[], $6::text[], $7::text[],
+          $8::text[], $9::bigint[], $10::text[], $11::int[], $12::bigint[], $13::text[], $14::boolean[], $15::text[])
+       ON CONFLICT (chain_id, registry, stream_id, size) DO UPDATE SET root = EXCLUDED.root,
+          manifest_cid = EXCLUDED.manifest_cid, status = EXCLUDED.status, tx_hash = EXCLUDED.tx_hash,
+          block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+          confirmations = EXCLUDED.confirmations, sequence = EXCLUDED.sequence, anchorer = EXCLUDED.anchorer,
+          consistency_checked = EXCLUDED.consistency_checked, updated_at = EXCLUDED.updated_at`,
+      [
+        changed.map((r) => r.chain_id),
+        changed.map((r) => r.registry),
+        changed.map((r) => this.#remoteIds.get(r.stream)),
+        changed.map((r) => r.size),
+        changed.map((r) => r.root),
+        changed.map((r) => r.manifest_cid),
+        changed.map((r) => r.status),
+        changed.map((r) => r.tx_hash),
+        changed.map((r) => r.block_number),
+        changed.map((r) => r.block_hash),
+        changed.map((r) => r.confirmations),
+        changed.map((r) => r.sequence),
+        changed.map((r) => r.anchorer),
+        changed.map((r) => (r.consistency_checked === null ? null : r.consistency_checked === 1)),
+        changed.map((r) => r.updated_at),
+      ],
+    );
+    return changed.length;
+  }
+
+  /** The local stream `name`, created empty (its genesis comes from PostgreSQL) when missing. */
+  #openLocal(name: string, createdAt: string): { writer: StreamWriter; created: boolean } {
+    const select = this.#db.prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck();
+    let id = select.get(name);
+    const created = id === undefined;
+    if (id === undefined) {
+      const info = this.#db
+        .prepare(
+          "INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at) VALUES (?, 0, NULL, ?, NULL, ?)",
+        )
+        .run(name, JSON.stringify(new CompactRange(nodeSha256).state()), createdAt);
+      id = Number(info.lastInsertRowid);
+    }
+    return { writer: new StreamWriter(this.#db, id, name, () => new Date(createdAt)), created };
+  }
+}
