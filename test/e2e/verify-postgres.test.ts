@@ -2,8 +2,8 @@
  * `ancora-verify --db postgres://…` against a real PostgreSQL server (Debian's package, started for this
  * file on 127.0.0.1 and a free port): a log written by the SDK's PostgreSQL writer verifies with exit 0
  * through a role that may only SELECT; plain SQL edits of a record, of a tile and of the head are each
- * named (exit 1); a newer schema (exit 2) and an unreachable server (exit 3) are clear errors, and the password
- * of the connection string never appears in the output.
+ * named (exit 1); a newer schema (exit 2) and an unreachable server or RPC endpoint (exit 3) are clear
+ * errors, and the password of the connection string never appears in the output.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,7 +115,7 @@ describe("ancora-verify --db postgres://…", () => {
     expect(JSON.parse(cutRun.stdout).failures.length).toBeGreaterThan(0);
   });
 
-  it("refuses a newer schema (exit 2) and an unreachable server (exit 3), never printing the password", async () => {
+  it("refuses a newer schema (exit 2) and an unreachable server or RPC endpoint (exit 3), never printing the password", async () => {
     const newer = await tamperedCopy(
       "newer",
       "UPDATE ancora_meta SET value = '99' WHERE key = 'schema_version'",
@@ -139,7 +139,10 @@ describe("ancora-verify --db postgres://…", () => {
       "--registry",
       `0x${"11".repeat(20)}`,
     ]);
-    expect(chain.code).toBe(2);
-    expect(chain.stderr).toContain("locally only");
+    // Checked against the chain since 0.1.0 (test/e2e/verify-postgres-chain.test.ts): an RPC endpoint
+    // nobody listens on is unreachable (exit 3), and the password is still never printed.
+    expect(chain.code).toBe(3);
+    expect(`${chain.stdout}${chain.stderr}`).toContain("SOURCE_UNREACHABLE");
+    expect(`${chain.stdout}${chain.stderr}`).not.toContain("pw-never-printed");
   });
 });

@@ -99,4 +99,4 @@ export {
   openLocalLog,
   sqliteRecordSource,
 } from "./sources/sqlite.js";
-export type { BlockFetcher, LocalAnchor, LocalLog, LocalManifest } from "./sources/types.js";
+export type { AsyncLocalLog, BlockFetcher, LocalAnchor, LocalLog, LocalManifest } from "./sources/types.js";

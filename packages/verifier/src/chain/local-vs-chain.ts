@@ -10,7 +10,8 @@ import { toHex } from "viem";
 import { ChainVerifyError, SourceError } from "../errors.js";
 import { toHex0x } from "../internal/hex.js";
 import type { VerificationFailure } from "../result.js";
-import type { LocalAnchor, LocalLog } from "../sources/types.js";
+import type { StoredRecord } from "../source.js";
+import type { AsyncLocalLog, LocalAnchor, LocalLog } from "../sources/types.js";
 import { StreamVerifier } from "../stream-verifier.js";
 import { DEFAULT_MAX_FAILURES } from "../verify-options.js";
 import type { AnchoredConsistency, ChainStreamResult, ChainVerificationResult } from "./chain-result.js";
@@ -21,15 +22,18 @@ import {
   proveHistoryFromLocalAnchors,
 } from "./history-proof.js";
 import { checkManifests, summariseManifests } from "./manifest-checks.js";
-import { findTrueSizes, misstatedSizeFailure, suspectAnchors } from "./misstated-size.js";
-import { type WalkOutput, walkRecords } from "./record-walk.js";
+import { findTrueSizes, findTrueSizesAsync, misstatedSizeFailure, suspectAnchors } from "./misstated-size.js";
+import { type WalkOutput, type WalkSetup, walkRecords, walkRecordsAsync } from "./record-walk.js";
 import type { RegistryStream, RegistryView } from "./registry-view.js";
 import { registeredName } from "./stream-names.js";
 
 /** Options of {@link verifyAgainstChain}. */
 export interface VerifyAgainstChainOptions {
-  /** The log to check (see `openLocalLog`). */
-  readonly local: LocalLog;
+  /**
+   * The log to check: an SQLite log (`openLocalLog`), or one read asynchronously, such as a
+   * PostgreSQL log (`openPostgresLog`).
+   */
+  readonly local: LocalLog | AsyncLocalLog;
   /** The registry, read at one block (see `registryView`). */
   readonly registry: RegistryView;
   /**
@@ -295,37 +299,44 @@ export async function verifyStreamAgainstChain(
       if (!isUnknownStream(error)) throw error;
     }
   }
-  const { own, foreign } = classifyLocalAnchors(registry, stream, local.anchors(stream));
+  const { own, foreign } = classifyLocalAnchors(registry, stream, await local.anchors(stream));
   const history = await historyOf(registry, entry, own, stream);
   const anchors = history.anchors;
-  const summary = summariseManifests(stream, local.manifests(stream), sha256);
+  const summary = summariseManifests(stream, await local.manifests(stream), sha256);
   const manifests = checkManifests(stream, summary.manifests, anchors);
 
   const source = local.source;
-  const node = source.node?.bind(source);
-  const verifier = new StreamVerifier(stream, source.checkpoints(stream), {
+  // Node lookups are synchronous by nature (a local node store); an async source checks leaves only.
+  const node = "node" in source ? source.node?.bind(source) : undefined;
+  const verifier = new StreamVerifier(stream, await source.checkpoints(stream), {
     maxFailures,
     ...(sha256 === undefined ? {} : { sha256 }),
     ...(node === undefined ? {} : { nodes: (level: number, index: number) => node(stream, level, index) }),
   });
-  const walk = walkRecords({
+  const setup: WalkSetup = {
     stream,
-    records: source.records(stream),
     verifier,
     anchors,
     manifests: summary.manifests,
     trusted: manifests.trusted,
     sha256,
-  });
-  const localResult = verifier.finish(source.head?.(stream));
+  };
+  const records = source.records(stream);
+  const walk = isSync(records)
+    ? walkRecords({ ...setup, records })
+    : await walkRecordsAsync({ ...setup, records });
+  const localResult = verifier.finish(await source.head?.(stream));
   // An anchor whose root is the log's root at another size was misstated by the anchorer
   // (misstated-size.ts): it is named for that, and the manifest checks skip it (the operator's
   // recovery anchor extends the anchor before it; docs/operations.md).
   const suspects = suspectAnchors(anchors, walk.localRoots);
+  const again = suspects.length === 0 ? undefined : source.records(stream);
   const misstated =
-    suspects.length === 0
+    again === undefined
       ? new Map<bigint, number>()
-      : findTrueSizes(source.records(stream), anchors, suspects, walk.count, sha256);
+      : isSync(again)
+        ? findTrueSizes(again, anchors, suspects, walk.count, sha256)
+        : await findTrueSizesAsync(again, anchors, suspects, walk.count, sha256);
   const kept = misstated.size === 0 ? anchors : anchors.filter((a) => !misstated.has(a.sequence));
   const manifestFailures =
     misstated.size === 0 ? manifests.failures : checkManifests(stream, summary.manifests, kept).failures;
@@ -376,14 +387,19 @@ export async function verifyStreamAgainstChain(
  * `MANIFEST_CHAIN_BROKEN`, `MANIFEST_INVALID`); an anchor history that does not replay to the chained
  * head (`ANCHOR_HISTORY_MISMATCH`); anchors the log records as confirmed that the registry does not hold
  * (`ANCHOR_NOT_ON_CHAIN`); plus every check of the log alone ({@link StreamVerifier}), in the same pass.
- * Records beyond the last anchor are counted as `unanchored`, not failed.
+ * Records beyond the last anchor are counted as `unanchored`, not failed. The log may be an SQLite log
+ * (walked by a plain loop) or one read asynchronously, such as a PostgreSQL log: same checks, same
+ * result.
  *
- * @throws {SourceError} `SOURCE_UNREACHABLE` when the registry cannot be read.
+ * @throws {SourceError} `SOURCE_UNREACHABLE` when the registry (or an asynchronous log) cannot be read.
  * @example
  * ```ts
  * const registry = await registryView(publicClient, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
  * const result = await verifyAgainstChain({ local: openLocalLog("ancora.db"), registry });
  * if (!result.ok) console.log(result.failures[0]); // { code: "ANCHOR_ROOT_MISMATCH", stream, seq: 17, … }
+ *
+ * const pg = await openPostgresLog("postgres://auditor@db.example.org/ancora");
+ * const same = await verifyAgainstChain({ local: pg, registry }).finally(() => pg.close());
  * ```
  */
 export async function verifyAgainstChain(
@@ -409,6 +425,16 @@ export async function verifyAgainstChain(
   };
 }
 
+/**
+ * Whether a source's records can be walked by a plain loop: a synchronous source (SQLite) is, so that
+ * its benchmarked pass takes no `await` per record.
+ */
+function isSync(
+  records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>,
+): records is Iterable<StoredRecord> {
+  return Symbol.iterator in records;
+}
+
 /** A stream to check: in the log, or anchored by the registry and missing from the log. */
 interface PlannedStream {
   readonly name: string;
@@ -421,7 +447,7 @@ interface PlannedStream {
  * what makes a deleted stream visible: taking the list from the log alone would let it vanish.
  */
 async function planStreams(
-  local: LocalLog,
+  local: Pick<AsyncLocalLog, "streams">,
   registry: RegistryView,
   wanted: readonly string[] | undefined,
 ): Promise<PlannedStream[]> {

@@ -140,6 +140,27 @@ export function findTrueSizes(
 }
 
 /**
+ * {@link findTrueSizes} over records that may arrive asynchronously (a PostgreSQL log).
+ *
+ * @example
+ * ```ts
+ * const sizes = await findTrueSizesAsync(pgLog.source.records("loans"), anchors, [2], size);
+ * ```
+ */
+export async function findTrueSizesAsync(
+  records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>,
+  anchors: readonly ProvenAnchor[],
+  suspects: readonly number[],
+  limit: number,
+  sha256?: Sha256,
+): Promise<Map<bigint, number>> {
+  const finder = new TrueSizeFinder(anchors, suspects, limit, sha256);
+  if (!finder.wanted) return finder.found;
+  for await (const stored of records) if (!finder.add(stored)) break;
+  return finder.found;
+}
+
+/**
  * The indexes of the anchors whose root is not the log's root at their stated size (or that state a
  * size beyond the log): the only ones {@link findTrueSizes} needs to look at.
  */

@@ -12,10 +12,9 @@ import type { StreamVerifier } from "../stream-verifier.js";
 import type { ProvenAnchor } from "./history-proof.js";
 import { listedCid, type ManifestSummary } from "./manifest-checks.js";
 
-/** What {@link walkRecords} needs. */
-export interface WalkInput {
+/** What a {@link RecordWalker} needs: everything {@link walkRecords} does but the records. */
+export interface WalkSetup {
   readonly stream: string;
-  readonly records: Iterable<StoredRecord>;
   /** Fed every record in stored order (the caller finishes it). */
   readonly verifier?: StreamVerifier;
   /** Ascending by tree size. */
@@ -25,6 +24,16 @@ export interface WalkInput {
   /** The trusted ones (see manifest-checks.ts), ascending by `from`. */
   readonly trusted: readonly ManifestSummary[];
   readonly sha256?: Sha256 | undefined;
+}
+
+/** What {@link walkRecords} needs. */
+export interface WalkInput extends WalkSetup {
+  readonly records: Iterable<StoredRecord>;
+}
+
+/** What {@link walkRecordsAsync} needs: the records may arrive asynchronously (a PostgreSQL log). */
+export interface AsyncWalkInput extends WalkSetup {
+  readonly records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>;
 }
 
 /** What one pass found. */
@@ -52,7 +61,7 @@ export interface WalkOutput {
 }
 
 /**
- * Walks `records` once; see the module comment.
+ * Walks `records` once; see the module comment. A plain loop over a {@link RecordWalker}.
  *
  * @example
  * ```ts
@@ -61,59 +70,93 @@ export interface WalkOutput {
  * ```
  */
 export function walkRecords(input: WalkInput): WalkOutput {
-  const { stream, verifier, anchors, manifests, trusted, sha256 } = input;
-  const tree = new CompactRange(sha256);
-  const interest = new Set<number>();
-  for (const a of anchors)
-    if (a.treeSize <= BigInt(Number.MAX_SAFE_INTEGER)) interest.add(Number(a.treeSize));
-  for (const m of trusted) interest.add(m.size);
-  const localRoots = new Map<number, Uint8Array>();
-  const anchoredRoots = new Map<number, Uint8Array>();
-  const failures: VerificationFailure[] = [];
-  const firstDiffInRange = new Map<number, number>();
-  const reported = new Set<ManifestSummary>();
-  let active: ManifestSummary[] = [];
-  let nextManifest = 0;
-  let nextTrusted = 0;
-  let anchorIndex = 0;
-  // The anchored tree: `undefined` while it equals the log's tree (no divergence yet).
-  let anchored: CompactRange | undefined;
-  let divergence: number | undefined;
-  let covered = true;
-  const lastAnchored = anchors.at(-1)?.treeSize ?? 0n;
-  let firstUnanchoredTs: string | undefined;
+  const walker = new RecordWalker(input);
+  for (const stored of input.records) walker.add(stored);
+  return walker.finish();
+}
 
-  const trustedAt = (p: number): Uint8Array | undefined => {
-    while (nextTrusted < trusted.length && (trusted[nextTrusted] as ManifestSummary).size <= p) nextTrusted++;
-    const t = trusted[nextTrusted];
-    return t !== undefined && t.from <= p ? listedCid(t, p) : undefined;
-  };
-  const noteRoots = (size: number, local: Uint8Array | undefined) => {
-    if (!interest.has(size)) return;
-    if (local !== undefined) localRoots.set(size, local);
-    if (!covered) return;
-    const root = anchored === undefined ? local : anchored.root();
-    if (root !== undefined) anchoredRoots.set(size, root);
-  };
+/**
+ * {@link walkRecords} over records that may arrive asynchronously (one `await` per record: the
+ * synchronous loop stays for sources that are).
+ *
+ * @example
+ * ```ts
+ * const walk = await walkRecordsAsync({ stream, records: pgLog.source.records(stream), anchors, manifests, trusted });
+ * ```
+ */
+export async function walkRecordsAsync(input: AsyncWalkInput): Promise<WalkOutput> {
+  const walker = new RecordWalker(input);
+  for await (const stored of input.records) walker.add(stored);
+  return walker.finish();
+}
 
-  let p = 0;
-  for (const stored of input.records) {
+/**
+ * The pass of {@link walkRecords}, one record at a time: {@link RecordWalker.add} each record in
+ * stored order, then {@link RecordWalker.finish} once. Memory stays O(log n) plus the manifests. The
+ * drivers ({@link walkRecords}, {@link walkRecordsAsync}) are loops around it, so that a synchronous
+ * source (SQLite) is walked without an `await` per record and every source by the same code.
+ *
+ * @example
+ * ```ts
+ * const walker = new RecordWalker({ stream, anchors, manifests, trusted });
+ * for (const record of rows) walker.add(record);
+ * const walk = walker.finish();
+ * ```
+ */
+export class RecordWalker {
+  readonly #setup: WalkSetup;
+  readonly #tree: CompactRange;
+  readonly #interest = new Set<number>();
+  readonly #localRoots = new Map<number, Uint8Array>();
+  readonly #anchoredRoots = new Map<number, Uint8Array>();
+  readonly #failures: VerificationFailure[] = [];
+  readonly #firstDiffInRange = new Map<number, number>();
+  readonly #reported = new Set<ManifestSummary>();
+  readonly #lastAnchored: bigint;
+  #active: ManifestSummary[] = [];
+  #nextManifest = 0;
+  #nextTrusted = 0;
+  #anchorIndex = 0;
+  /** The anchored tree: `undefined` while it equals the log's tree (no divergence yet). */
+  #anchored: CompactRange | undefined;
+  #divergence: number | undefined;
+  #covered = true;
+  #firstUnanchoredTs: string | undefined;
+  /** Records walked so far (the next record's position). */
+  #p = 0;
+
+  constructor(setup: WalkSetup) {
+    this.#setup = setup;
+    this.#tree = new CompactRange(setup.sha256);
+    for (const a of setup.anchors)
+      if (a.treeSize <= BigInt(Number.MAX_SAFE_INTEGER)) this.#interest.add(Number(a.treeSize));
+    for (const m of setup.trusted) this.#interest.add(m.size);
+    this.#lastAnchored = setup.anchors.at(-1)?.treeSize ?? 0n;
+  }
+
+  /** Takes the next record in stored order. */
+  add(stored: StoredRecord): void {
+    const { stream, verifier, anchors, manifests, sha256 } = this.#setup;
+    const p = this.#p;
     verifier?.add(stored);
-    if (BigInt(p) === lastAnchored) firstUnanchoredTs = timeOf(stored);
+    if (BigInt(p) === this.#lastAnchored) this.#firstUnanchoredTs = timeOf(stored);
     const block = computeCid(stored.bytes, sha256);
     const cid = block.bytes;
     // Every local manifest covering p must list this record's CID.
-    while (nextManifest < manifests.length && (manifests[nextManifest] as ManifestSummary).from <= p) {
-      active.push(manifests[nextManifest] as ManifestSummary);
-      nextManifest++;
+    while (
+      this.#nextManifest < manifests.length &&
+      (manifests[this.#nextManifest] as ManifestSummary).from <= p
+    ) {
+      this.#active.push(manifests[this.#nextManifest] as ManifestSummary);
+      this.#nextManifest++;
     }
-    if (active.some((m) => m.size <= p)) active = active.filter((m) => m.size > p);
-    for (const m of active) {
-      if (reported.has(m)) continue;
+    if (this.#active.some((m) => m.size <= p)) this.#active = this.#active.filter((m) => m.size > p);
+    for (const m of this.#active) {
+      if (this.#reported.has(m)) continue;
       const listed = listedCid(m, p);
       if (!bytesEqual(listed, cid)) {
-        reported.add(m);
-        failures.push({
+        this.#reported.add(m);
+        this.#failures.push({
           code: "MANIFEST_RECORD_MISMATCH",
           stream,
           seq: p,
@@ -123,46 +166,80 @@ export function walkRecords(input: WalkInput): WalkOutput {
       }
     }
     // The anchored tree and the first record that differs from what was anchored.
-    while (anchorIndex < anchors.length && (anchors[anchorIndex] as ProvenAnchor).treeSize <= BigInt(p))
-      anchorIndex++;
-    const listed = trustedAt(p);
-    if (listed === undefined) covered = false;
+    while (
+      this.#anchorIndex < anchors.length &&
+      (anchors[this.#anchorIndex] as ProvenAnchor).treeSize <= BigInt(p)
+    )
+      this.#anchorIndex++;
+    const listed = this.#trustedAt(p);
+    if (listed === undefined) this.#covered = false;
     else if (!bytesEqual(listed, cid)) {
-      if (divergence === undefined) {
-        divergence = p;
-        anchored = CompactRange.fromState(tree.state(), sha256);
+      if (this.#divergence === undefined) {
+        this.#divergence = p;
+        this.#anchored = CompactRange.fromState(this.#tree.state(), sha256);
       }
-      if (!firstDiffInRange.has(anchorIndex)) firstDiffInRange.set(anchorIndex, p);
+      if (!this.#firstDiffInRange.has(this.#anchorIndex)) this.#firstDiffInRange.set(this.#anchorIndex, p);
     }
-    tree.appendLeaf(cid);
-    if (anchored !== undefined) {
-      if (listed === undefined) covered = false;
-      else anchored.appendLeaf(listed);
+    this.#tree.appendLeaf(cid);
+    if (this.#anchored !== undefined) {
+      if (listed === undefined) this.#covered = false;
+      else this.#anchored.appendLeaf(listed);
     }
-    p++;
-    if (interest.has(p)) noteRoots(p, tree.root());
+    this.#p = p + 1;
+    if (this.#interest.has(this.#p)) this.#noteRoots(this.#p, this.#tree.root());
   }
-  // Manifests that claim records the log no longer has.
-  for (const m of [...active, ...manifests.slice(nextManifest)]) {
-    if (m.size > p && !reported.has(m)) {
-      failures.push({
-        code: "MANIFEST_RECORD_MISMATCH",
-        stream,
-        seq: Math.max(p, m.from),
-        expected: `${cidText(listedCid(m, Math.max(p, m.from)))} (manifest ${m.cid})`,
-        found: "missing",
-      });
+
+  /** Ends the pass: what it found (call it once, after the last record). */
+  finish(): WalkOutput {
+    const { stream, manifests, sha256 } = this.#setup;
+    const p = this.#p;
+    // Manifests that claim records the log no longer has.
+    for (const m of [...this.#active, ...manifests.slice(this.#nextManifest)]) {
+      if (m.size > p && !this.#reported.has(m)) {
+        this.#failures.push({
+          code: "MANIFEST_RECORD_MISMATCH",
+          stream,
+          seq: Math.max(p, m.from),
+          expected: `${cidText(listedCid(m, Math.max(p, m.from)))} (manifest ${m.cid})`,
+          found: "missing",
+        });
+      }
     }
+    // The anchored tree goes on from the trusted manifests past the log's end (truncation).
+    for (let q = p; this.#covered; q++) {
+      const listed = this.#trustedAt(q);
+      if (listed === undefined) break;
+      this.#anchored ??= CompactRange.fromState(this.#tree.state(), sha256);
+      this.#anchored.appendLeaf(listed);
+      this.#noteRoots(q + 1, undefined);
+    }
+    return {
+      count: p,
+      failures: this.#failures,
+      localRoots: this.#localRoots,
+      anchoredRoots: this.#anchoredRoots,
+      divergence: this.#divergence,
+      firstDiffInRange: this.#firstDiffInRange,
+      firstUnanchoredTs: this.#firstUnanchoredTs,
+    };
   }
-  // The anchored tree goes on from the trusted manifests past the log's end (truncation).
-  for (let q = p; covered; q++) {
-    const listed = trustedAt(q);
-    if (listed === undefined) break;
-    anchored ??= CompactRange.fromState(tree.state(), sha256);
-    anchored.appendLeaf(listed);
-    noteRoots(q + 1, undefined);
+
+  /** The CID a trusted manifest lists at `p` (positions only ever grow). */
+  #trustedAt(p: number): Uint8Array | undefined {
+    const trusted = this.#setup.trusted;
+    while (this.#nextTrusted < trusted.length && (trusted[this.#nextTrusted] as ManifestSummary).size <= p)
+      this.#nextTrusted++;
+    const t = trusted[this.#nextTrusted];
+    return t !== undefined && t.from <= p ? listedCid(t, p) : undefined;
   }
-  return { count: p, failures, localRoots, anchoredRoots, divergence, firstDiffInRange, firstUnanchoredTs };
+
+  #noteRoots(size: number, local: Uint8Array | undefined): void {
+    if (!this.#interest.has(size)) return;
+    if (local !== undefined) this.#localRoots.set(size, local);
+    if (!this.#covered) return;
+    const root = this.#anchored === undefined ? local : this.#anchored.root();
+    if (root !== undefined) this.#anchoredRoots.set(size, root);
+  }
 }
 
 /** A record's `ts`: the index column when the source has one (checked against the bytes), else decoded. */

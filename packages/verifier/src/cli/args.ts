@@ -60,7 +60,7 @@ const DESCRIPTION =
 const MODES = `
 Modes (chosen by the sources given):
   --db FILE|URL | --jsonl FILE                  local integrity of every stream (URL: postgres://…)
-  --db FILE --rpc URL --registry ADDRESS        local integrity and the log against the chain
+  --db FILE|URL --rpc URL --registry ADDRESS    local integrity and the log against the chain
   --rpc URL --registry ADDRESS --ipfs ADDRESS   public verification, without the organisation's database
   --receipt FILE --rpc URL                      one decision's receipt, on chain
   --pack FILE --rpc URL                         an EU AI Act evidence bundle, end to end, on chain

@@ -20,7 +20,7 @@ import { startBitswapFetcher } from "../sources/bitswap.js";
 import { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "../sources/http-blocks.js";
 import { readJsonlExport } from "../sources/jsonl.js";
 import { nodeSha256 } from "../sources/node-sha256.js";
-import { isPostgresUrl, openPostgresLog } from "../sources/postgres.js";
+import { isPostgresUrl, openPostgresLog, type PostgresLog } from "../sources/postgres.js";
 import { type RpcEndpoints, rpcTransport } from "../sources/rpc-transport.js";
 import { openLocalLog } from "../sources/sqlite.js";
 import type { LocalLog } from "../sources/types.js";
@@ -38,14 +38,16 @@ function client(rpc: RpcEndpoints): PublicClient {
   return createPublicClient({ transport: rpcTransport(rpc, { timeoutMs: RPC_TIMEOUT_MS, retryCount: 1 }) });
 }
 
+/** The log of `--db FILE` or `--jsonl FILE`. */
 async function openLog(mode: { db?: string; jsonl?: string }): Promise<LocalLog> {
-  if (mode.db !== undefined && isPostgresUrl(mode.db)) {
-    throw new UsageError("USAGE_BAD_VALUE", "a PostgreSQL log is verified locally only in this version", {
-      hint: "Run ancora-verify --db postgres://… without --rpc/--registry; to check it against the chain, export it (ancora export --format jsonl) and verify the export with --rpc.",
-    });
-  }
   if (mode.db !== undefined) return openLocalLog(mode.db);
   return await readJsonlExport(mode.jsonl as string);
+}
+
+/** The log of `--db FILE|URL` or `--jsonl FILE` in chain mode: a PostgreSQL log is read asynchronously. */
+async function openChainLog(mode: { db?: string; jsonl?: string }): Promise<LocalLog | PostgresLog> {
+  if (mode.db !== undefined && isPostgresUrl(mode.db)) return await openPostgresLog(mode.db);
+  return await openLog(mode);
 }
 
 function selectStreams(log: { streams(): string[] }, wanted: readonly string[]): string[] {
@@ -177,15 +179,16 @@ function summariseLocal(result: SourceVerificationResult, progress: Progress): T
 }
 
 /**
- * `--db FILE --rpc URL --registry ADDRESS`: local integrity and the log against the chain, for every
- * stream of the log and every stream the registry anchors (`--stream` narrows it).
+ * `--db FILE|URL --rpc URL --registry ADDRESS`: local integrity and the log against the chain, for every
+ * stream of the log and every stream the registry anchors (`--stream` narrows it). An SQLite log and a
+ * PostgreSQL log go through the same checks and give the same report.
  */
 export async function runChain(
   mode: Extract<VerifyMode, { kind: "chain" }>,
   streams: readonly string[],
   requireAnchored = false,
 ): Promise<Timed> {
-  const log = await openLog(mode);
+  const log = await openChainLog(mode);
   try {
     const registry = await registryView(client(mode.rpc), mode.registry);
     const result = await verifyAgainstChain({
@@ -224,7 +227,7 @@ export async function runChain(
       chain: { chainId: result.chainId, registry: result.registry, blockNumber: result.blockNumber },
     };
   } finally {
-    log.close();
+    await log.close();
   }
 }
 

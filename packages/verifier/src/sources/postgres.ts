@@ -2,27 +2,40 @@
  * A log kept in PostgreSQL (the SDK's PostgreSQL store) as an {@link AsyncRecordSource}: each stream's
  * records read in pages by seq (keyset pagination, one REPEATABLE READ snapshot for the whole
  * verification), with the leaf hashes of the full Merkle tiles merged in, and the stream's head. A
- * role with SELECT on the store's tables is enough (docs/operations.md, "The auditor's role"). The
- * `pg` driver is an optional peer of the verifier ({@link POSTGRES_PACKAGES}), loaded on first use.
+ * role with SELECT on the store's tables is enough (docs/operations.md, "The auditor's role"). From
+ * schema version 2 on, the log's anchors and manifests too, read in the same snapshot: a
+ * {@link PostgresLog} is an {@link AsyncLocalLog} that `verifyAgainstChain` checks against the chain.
+ * The `pg` driver is an optional peer of the verifier ({@link POSTGRES_PACKAGES}), loaded on first use.
  */
 import { CompactRange, type CompactRangeState, HASH_SIZE, TILE_WIDTH } from "@ancora/core";
 import type pg from "pg";
 import { SourceError } from "../errors.js";
 import { importOptional, POSTGRES_PACKAGES } from "../optional-dependency.js";
 import type { AsyncRecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
+import { anchorFromRow } from "./anchor-rows.js";
 import { nodeSha256 } from "./node-sha256.js";
+import type { AsyncLocalLog, LocalAnchor, LocalManifest } from "./types.js";
 
 /** Records per page: large enough to amortise a round trip, small enough to bound memory. */
 const PAGE = 5_000;
 
-/** The highest PostgreSQL store schema version this verifier reads. */
-export const MAX_POSTGRES_SCHEMA = 1;
+/**
+ * The highest PostgreSQL store schema version this verifier reads. Version 2 (Ancora 0.1.0,
+ * 2026-12) added the `anchors` and `manifests` tables; a version-1 log has neither, so its anchors
+ * and manifests are empty.
+ */
+export const MAX_POSTGRES_SCHEMA = 2;
 
-/** A PostgreSQL log opened for verification. */
-export interface PostgresLog {
-  /** Names of the streams the log holds, sorted. */
-  streams(): string[];
+/** The first schema version with the `anchors` and `manifests` tables. */
+const ANCHORING_SCHEMA = 2;
+
+/** A PostgreSQL log opened for verification: locally (`source`) or against the chain (as a whole). */
+export interface PostgresLog extends AsyncLocalLog {
   readonly source: AsyncRecordSource;
+  /** The log's anchors of a stream, ascending by size (empty before schema version 2). */
+  anchors(stream: string): Promise<LocalAnchor[]>;
+  /** The log's manifests of a stream, ascending by size (empty before schema version 2). */
+  manifests(stream: string): Promise<LocalManifest[]>;
   /** Ends the snapshot and the connection. */
   close(): Promise<void>;
 }
@@ -69,10 +82,11 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
   // listener, node-postgres would throw the event as an uncaught error.
   client.on("error", () => {});
   let ids: Map<string, number>;
+  let version: number;
   try {
     await client.connect();
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const version = Number(
+    version = Number(
       (await client.query<{ value: string }>("SELECT value FROM ancora_meta WHERE key = 'schema_version'"))
         .rows[0]?.value ?? 0,
     );
@@ -162,7 +176,7 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
         const offset = (r.seq - at * TILE_WIDTH) * HASH_SIZE;
         const record: { -readonly [K in keyof StoredRecord]: StoredRecord[K] } = {
           seq: r.seq,
-          bytes: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
+          bytes: plainBytes(r.bytes),
           cid: r.cid,
           kind: r.kind,
           label: r.label,
@@ -181,8 +195,33 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
       from = (page[page.length - 1]?.seq ?? from) + 1;
     }
   }
+  const anchors = async (stream: string): Promise<LocalAnchor[]> => {
+    const id = ids.get(stream);
+    if (id === undefined || version < ANCHORING_SCHEMA) return [];
+    // bigints as float8: exact below 2^53, and unsafe (so invalid) above; the flag as 0 or 1.
+    const rows = await query<Record<string, unknown>>(
+      `SELECT chain_id::float8 AS chain_id, registry, size::float8 AS size, root, manifest_cid, status,
+              tx_hash, block_number::float8 AS block_number, sequence::float8 AS sequence, anchorer,
+              consistency_checked::int AS consistency_checked
+         FROM anchors WHERE stream_id = $1 ORDER BY size, chain_id, registry`,
+      [id],
+    );
+    const where = { url: redacted(url) };
+    return rows.map((row) => anchorFromRow(row, stream, { links: true, where }));
+  };
+  const manifests = async (stream: string): Promise<LocalManifest[]> => {
+    const id = ids.get(stream);
+    if (id === undefined || version < ANCHORING_SCHEMA) return [];
+    const rows = await query<{ cid: string; bytes: Buffer }>(
+      "SELECT cid, bytes FROM manifests WHERE stream_id = $1 ORDER BY size, from_seq, cid",
+      [id],
+    );
+    return rows.map((r) => ({ stream, cid: r.cid, bytes: plainBytes(r.bytes) }));
+  };
   return {
     streams: () => [...ids.keys()].sort(),
+    anchors,
+    manifests,
     source: {
       records,
       checkpoints: (): StoredCheckpoint[] => [],
@@ -193,4 +232,8 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
       await client.end().catch(() => {});
     },
   };
+}
+
+function plainBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }

@@ -15,6 +15,7 @@ import type Database from "better-sqlite3";
 import { SourceError } from "../errors.js";
 import { requireOptional, SQLITE_PACKAGES } from "../optional-dependency.js";
 import type { IndexedColumns, RecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
+import { anchorFromRow } from "./anchor-rows.js";
 import { nodeSha256 } from "./node-sha256.js";
 import { nodeRows, tileNodes, toBytes } from "./sqlite-nodes.js";
 import type { LocalAnchor, LocalLog, LocalManifest } from "./types.js";
@@ -73,7 +74,6 @@ type RecordRow = [
   ts: string,
 ];
 
-const ANCHOR_STATUSES = new Set(["submitted", "confirmed", "dropped"]);
 const SCHEMA_V3_COLUMNS = ["sequence", "anchorer", "consistency_checked"] as const;
 const REQUIRED_TABLES = ["streams", "records", "checkpoints"] as const;
 const ANCHORING_TABLES = ["anchors", "manifests"] as const;
@@ -374,44 +374,10 @@ class SqliteLocalLog implements LocalRangeLog {
   }
 
   #anchor(stream: string, row: Record<string, unknown>): LocalAnchor {
-    const invalid = (field: string) =>
-      new SourceError("SOURCE_INVALID", `An anchors row has an invalid ${field}`, {
-        hint: "The store's anchors table was altered outside the SDK; restore it from a backup.",
-        evidence: { path: this.#path, stream, rowid: row.rowid, field },
-      });
-    const integer = (field: string): number => {
-      const value = row[field];
-      if (!Number.isSafeInteger(value)) throw invalid(field);
-      return value as number;
-    };
-    const text = (field: string): string => {
-      const value = row[field];
-      if (typeof value !== "string") throw invalid(field);
-      return value;
-    };
-    const status = text("status");
-    if (!ANCHOR_STATUSES.has(status)) throw invalid("status");
-    const blockNumber = row.block_number === null ? null : integer("block_number");
-    const anchor = {
-      stream,
-      chainId: integer("chain_id"),
-      registry: text("registry").toLowerCase(),
-      size: integer("size"),
-      root: plainBytes(row.root),
-      manifestCid: text("manifest_cid"),
-      txHash: text("tx_hash"),
-      status: status as LocalAnchor["status"],
-      blockNumber,
-    };
-    if (!this.#schema.anchorLinks) return anchor;
-    const checked = row.consistency_checked;
-    if (checked !== null && checked !== 0 && checked !== 1) throw invalid("consistency_checked");
-    return {
-      ...anchor,
-      ...(row.sequence === null ? {} : { sequence: integer("sequence") }),
-      ...(row.anchorer === null ? {} : { anchorer: text("anchorer") }),
-      ...(checked === null ? {} : { consistencyChecked: checked === 1 }),
-    };
+    return anchorFromRow(row, stream, {
+      links: this.#schema.anchorLinks,
+      where: { path: this.#path, rowid: row.rowid },
+    });
   }
 }
 

@@ -4,7 +4,7 @@
  * the checks re-derive or prove everything they are handed (blocks against their CIDs, anchor links
  * against the registry's chained head, manifests against the digests anchored on chain).
  */
-import type { RecordSource } from "../source.js";
+import type { AsyncRecordSource, RecordSource } from "../source.js";
 
 /**
  * Fetches one block by CID string. Implementations MUST check the bytes against the CID before
@@ -54,4 +54,22 @@ export interface LocalLog {
   manifests(stream: string): LocalManifest[];
   /** Releases the file. */
   close(): void;
+}
+
+/**
+ * A local log whose reads may be asynchronous (a PostgreSQL log, `openPostgresLog`): what the chain
+ * checks take besides a {@link LocalLog}, which is one. Every read of one verification should come
+ * from one snapshot of the log.
+ */
+export interface AsyncLocalLog {
+  /** Names of the streams the log holds, sorted. */
+  streams(): string[];
+  /** The records, checkpoints and head of each stream. */
+  readonly source: AsyncRecordSource;
+  /** The log's anchors of a stream, ascending by size (all statuses; checks use `confirmed`). */
+  anchors(stream: string): Promise<readonly LocalAnchor[]> | readonly LocalAnchor[];
+  /** The log's manifests of a stream, ascending by size. */
+  manifests(stream: string): Promise<readonly LocalManifest[]> | readonly LocalManifest[];
+  /** Releases the connection or file. */
+  close(): Promise<void> | void;
 }
