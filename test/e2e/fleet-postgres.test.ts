@@ -1,55 +1,85 @@
 /**
- * A fleet: three `ancora serve --db postgres://…` replicas (each its own process) over one PostgreSQL
- * server (Debian's package, started for this file on 127.0.0.1 and a free port, stopped after it).
- * Decisions are sent to all of them at once; one replica is killed with SIGKILL mid-load and started
- * again. Afterwards every acknowledged decision (201) is in the log, the stream is one chain without
- * gap or duplicate, and `ancora-verify --db` passes. Anchoring from PostgreSQL is not built yet.
+ * A fleet: three `ancora serve --db postgres://…` replicas (each its own process, with its own data
+ * directory, as on three machines) over one PostgreSQL server (Debian's package, started for this file
+ * on 127.0.0.1 and a free port, stopped after it) and one chain (a `hardhat node`). Decisions are sent to
+ * all of them at once; the replica that holds the anchoring lease is killed with SIGKILL mid-load and
+ * started again. Afterwards every acknowledged decision (201) is in the log, the stream is one chain
+ * without gap or duplicate, another replica took over anchoring, the anchors cover every record,
+ * nothing was anchored twice, `ancora-verify --db` passes locally and against the chain, and a replica
+ * that does not anchor serves the last decision with a receipt that verifies on chain.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRegistryReader, encodeStreamId } from "@ancora/contracts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG } from "../../packages/sdk/src/testing/fixtures.ts";
+import { type HttpChain, httpChain } from "../../packages/sdk/src/testing/http-chain.ts";
 import { type PostgresServer, startPostgres } from "../../packages/sdk/src/testing/postgres-server.ts";
 import { createService } from "../../packages/service/src/service.ts";
 import { cliRun, spawnCli, TEST_MODEL } from "../../packages/service/src/testing/cli.ts";
+import { HARDHAT_DEV_KEY } from "../../scripts/lib/local-chain.ts";
 import { runVerifyBin } from "./support/verify-bin.ts";
 
 let server: PostgresServer;
+let chain: HttpChain;
 let work: string;
-/** An admin API key of the replicas' data directory (they share its key file). */
+/** The fleet's database. */
+let fleetUrl: string;
+/** An admin API key of the replicas' data directories (copies of one, so they share its key file). */
 let headers: Record<string, string>;
 const replicas: Array<ReturnType<typeof spawnCli>> = [];
 
 beforeAll(async () => {
-  server = await startPostgres();
+  // The chain: Hardhat's in-process network behind an HTTP endpoint the replicas' processes reach.
+  [server, chain] = await Promise.all([
+    startPostgres(),
+    httpChain({ streams: ["loans"], anchorers: [HARDHAT_DEV_KEY] }),
+  ]);
   work = mkdtempSync(join(tmpdir(), "ancora-fleet-"));
-  const admin = new pg.Pool({ connectionString: server.url, max: 1 });
-  await admin.query("CREATE DATABASE fleet");
-  await admin.end();
+  fleetUrl = server.createDatabase("fleet");
   // The data directory (config, API keys) and the log's schema, as an operator sets up a fleet.
-  const init = await cliRun(["init", "--dir", "data", "--port", "0", "--db", fleetUrl(), "--json"], {
-    cwd: work,
-  });
+  const init = await cliRun(
+    ["init", "--dir", "data", "--port", "0", "--db", fleetUrl, "--rpc", chain.rpc.url, "--json"],
+    { cwd: work },
+  );
   expect(init.code, init.stderr).toBe(0);
-  expect(JSON.parse(init.stdout)).toMatchObject({ postgres: { schemaVersion: 1 } });
+  expect(JSON.parse(init.stdout)).toMatchObject({ postgres: { schemaVersion: 2 } });
   const token = (JSON.parse(init.stdout) as { apiKey: { token: string } }).apiKey.token;
   headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  // Anchoring on: the registry the fleet anchors to, small batches so that anchors happen under load.
+  const configPath = join(work, "data", "ancora.json");
+  const config = JSON.parse(readFileSync(configPath, "utf8"));
+  config.chain = {
+    ...config.chain,
+    chainId: 31337,
+    registry: chain.registry,
+    streams: ["loans"],
+    confirmations: 1,
+  };
+  config.anchoring = { enabled: true, everyRecords: 100, everyMs: 500 };
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  // One data directory per replica, as on separate machines.
+  for (const n of [0, 1, 2]) cpSync(join(work, "data"), join(work, `data${n}`), { recursive: true });
 }, 180_000);
 afterAll(async () => {
   for (const r of replicas)
     if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL");
   await Promise.all(replicas.map((r) => r.done));
+  await chain?.rpc.stop();
   server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
-const fleetUrl = () => server.url.replace(/\/postgres$/, "/fleet");
-
-/** Starts a replica; resolves with its URL once it listens. */
-async function replica(url: string): Promise<{ run: ReturnType<typeof spawnCli>; base: string }> {
-  const run = spawnCli(["serve", "--dir", "data", "--port", "0", "--db", url, "--json"], work);
+/** Starts a replica on data directory `dir`; resolves with its URL once it listens. */
+async function replica(
+  url: string,
+  dir = "data",
+): Promise<{ run: ReturnType<typeof spawnCli>; base: string; dir: string }> {
+  const run = spawnCli(["serve", "--dir", dir, "--port", "0", "--db", url, "--json"], work, {
+    ANCORA_PRIVATE_KEY: HARDHAT_DEV_KEY,
+  });
   replicas.push(run);
   let ended = false;
   void run.done.then(() => {
@@ -59,13 +89,23 @@ async function replica(url: string): Promise<{ run: ReturnType<typeof spawnCli>;
     .poll(() => ended || run.output().stdout.includes("\n"), { timeout: 90_000, interval: 100 })
     .toBe(true);
   expect(ended, run.output().stderr).toBe(false);
-  return { run, base: (JSON.parse(run.output().stdout.split("\n")[0] as string) as { url: string }).url };
+  return {
+    run,
+    dir,
+    base: (JSON.parse(run.output().stdout.split("\n")[0] as string) as { url: string }).url,
+  };
 }
 
+/** Whether a replica's log says it took the anchoring lease (and has not given it up since). */
+const leads = (node: { run: ReturnType<typeof spawnCli> }) => {
+  const log = node.run.output().stderr;
+  return log.lastIndexOf("anchoring lease taken") > log.lastIndexOf("anchoring lease given up");
+};
+
 describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
-  it("loses no acknowledged decision when a replica is SIGKILLed mid-load; one chain that verifies", async () => {
-    const url = fleetUrl();
-    const nodes = await Promise.all([replica(url), replica(url), replica(url)]);
+  it("loses no acknowledged decision when the anchoring replica is SIGKILLed mid-load; anchors cover everything", async () => {
+    const url = fleetUrl;
+    const nodes = await Promise.all([0, 1, 2].map((n) => replica(url, `data${n}`)));
     const config = await fetch(`${nodes[0]?.base}/v1/streams/loans/config`, {
       method: "POST",
       headers,
@@ -100,18 +140,55 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
         ),
       );
     const first = load(60);
-    // Mid-load: replica 1 dies without a chance to finish anything.
-    await expect.poll(() => acknowledged.length, { timeout: 60_000, interval: 20 }).toBeGreaterThan(100);
-    (nodes[1] as { run: ReturnType<typeof spawnCli> }).run.child.kill("SIGKILL");
+    // Mid-load, once anchoring has begun: the replica that anchors dies without a chance to finish
+    // anything (its lease goes with its PostgreSQL session).
+    await expect.poll(() => nodes.filter(leads).length, { timeout: 60_000, interval: 50 }).toBe(1);
+    await expect.poll(() => acknowledged.length, { timeout: 60_000, interval: 20 }).toBeGreaterThan(150);
+    const killed = nodes.findIndex(leads);
+    const victim = nodes[killed] as (typeof nodes)[number];
+    victim.run.child.kill("SIGKILL");
+    // Another replica takes the lease and goes on anchoring.
+    await expect
+      .poll(() => nodes.filter((node, i) => i !== killed && leads(node)).length, {
+        timeout: 60_000,
+        interval: 50,
+      })
+      .toBe(1);
     await first;
-    // Started again, it takes its share of the load.
-    nodes[1] = await replica(url);
+    // Started again, it takes its share of the load (and does not anchor: the lease is taken).
+    nodes[killed] = await replica(url, victim.dir);
     await load(20);
+    const db = new pg.Pool({ connectionString: url, max: 1 });
+    db.on("error", () => {}); // a connection the server ends at the test's end
+    // The anchors, copied back to PostgreSQL by the anchoring replica, reach the log's size.
+    const coverage = async () =>
+      (
+        await db.query<{ size: number; anchored: number }>(
+          `SELECT s.size::float8 AS size, coalesce(max(a.size) FILTER (WHERE a.status = 'confirmed'), 0)::float8 AS anchored
+           FROM streams s LEFT JOIN anchors a ON a.stream_id = s.id WHERE s.name = 'loans' GROUP BY s.size`,
+        )
+      ).rows[0];
+    await expect
+      .poll(async () => (await coverage())?.anchored, { timeout: 90_000, interval: 200 })
+      .toBe((await coverage())?.size);
+    expect(nodes.filter(leads)).toHaveLength(1);
+    // Any replica answers reads from its copy of the log, caught up first: the last acknowledged
+    // decision, with a receipt, from a replica that does not anchor.
+    const reader = nodes.find((node) => !leads(node)) as (typeof nodes)[number];
+    const size = (await coverage())?.size as number;
+    const last = await fetch(`${reader.base}/v1/streams/loans/records/${size - 1}`, { headers });
+    expect(last.status, await last.clone().text()).toBe(200);
+    const record = (await last.json()) as { cid: string; receipt: unknown };
+    expect(acknowledged).toContain(record.cid);
+    expect(record.receipt).not.toBeNull();
+    const receiptFile = join(work, "receipt.json");
+    writeFileSync(receiptFile, JSON.stringify(record.receipt));
+    const receipt = await runVerifyBin(["--receipt", receiptFile, "--rpc", chain.rpc.url, "--json"]);
+    expect(receipt.code, receipt.stdout + receipt.stderr).toBe(0);
     for (const node of nodes) node.run.child.kill("SIGTERM");
     await Promise.all(nodes.map((node) => node.run.done));
 
     expect(acknowledged.length).toBeGreaterThan(300);
-    const db = new pg.Pool({ connectionString: url, max: 1 });
     try {
       const rows = (
         await db.query<{ seq: number; cid: string }>(
@@ -130,16 +207,33 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
     }
     const verify = await runVerifyBin(["--db", url, "--json"]);
     expect(verify.code, verify.stderr).toBe(0);
+    // Nothing anchored twice: every size once in the registry's history, the last the log's size.
+    const history = await createRegistryReader(chain.publicClient, chain.registry).verifyHistory(
+      encodeStreamId("loans"),
+    );
+    const sizes = history.anchors.map((e) => Number(e.treeSize));
+    expect(new Set(sizes).size).toBe(sizes.length);
+    expect(sizes.length).toBeGreaterThan(1);
+    // Against the chain: every anchor, manifest and record, and no record left unanchored.
+    const onChain = await runVerifyBin([
+      "--db",
+      url,
+      "--rpc",
+      chain.rpc.url,
+      "--registry",
+      chain.registry,
+      "--json",
+    ]);
+    expect(onChain.code, onChain.stdout + onChain.stderr).toBe(0);
+    const report = JSON.parse(onChain.stdout) as { streams: Array<{ stream: string; unanchored: number }> };
+    expect(report.streams.find((s) => s.stream === "loans")).toMatchObject({ unanchored: 0 });
     // The killed replica's clients were cut off (and refused until it came back); the others went on.
     expect(refused).toBeGreaterThan(0);
     expect(refused).toBeLessThan(sent);
   }, 300_000);
 
-  it("answers what a PostgreSQL log does not serve yet with 501 NOT_ON_POSTGRES; background work is refused", async () => {
-    const admin = new pg.Pool({ connectionString: server.url, max: 1 });
-    await admin.query("CREATE DATABASE fleet_reads");
-    await admin.end();
-    const url = server.url.replace(/\/postgres$/, "/fleet_reads");
+  it("answers reads from the replica's copy, lineage writes with 501 NOT_ON_POSTGRES; the IPFS node is refused", async () => {
+    const url = server.createDatabase("fleet_reads");
     const node = await replica(url);
     const config = await fetch(`${node.base}/v1/streams/loans/config`, {
       method: "POST",
@@ -176,9 +270,21 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
     });
     expect(logged.status, await logged.clone().text()).toBe(201);
     expect(await logged.json()).toMatchObject({ seq: 4, labelName: "approve" });
-    const read = await fetch(`${node.base}/v1/streams/loans/records/0`, { headers });
-    expect(read.status).toBe(501);
-    expect(await read.json()).toMatchObject({ error: { code: "NOT_ON_POSTGRES" } });
+    // Reads come from the replica's copy of the log, caught up before answering.
+    const read = await fetch(`${node.base}/v1/streams/later/records/4`, { headers });
+    expect(read.status, await read.clone().text()).toBe(200);
+    expect(await read.json()).toMatchObject({ seq: 4, receipt: null });
+    const search = await fetch(`${node.base}/v1/streams/later/records`, { headers });
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { items: unknown[] }).items).toHaveLength(1);
+    // Lineage and consent records are not written to a PostgreSQL log yet.
+    const consent = await fetch(`${node.base}/v1/streams/loans/consents`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ subject: "s-1", purposes: ["credit"], roles: ["input"] }),
+    });
+    expect(consent.status, await consent.clone().text()).toBe(501);
+    expect(await consent.json()).toMatchObject({ error: { code: "NOT_ON_POSTGRES" } });
     const health = await fetch(`${node.base}/health`);
     expect(health.status).toBe(200);
     node.run.child.kill("SIGTERM");
@@ -194,7 +300,7 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
     expect(down.stderr).toContain("STORE_WRITE_FAILED");
     expect(down.stderr + down.stdout).not.toContain("pw-secret");
     expect(existsSync(join(work, "other"))).toBe(false);
-    // Anchoring, pinning and IPFS do not run from a PostgreSQL log yet: refused before anything opens.
+    // The embedded IPFS node does not run from a PostgreSQL log yet: refused before anything opens.
     await expect(
       createService({ dataDir: join(work, "data"), database: url, ipfs: true }),
     ).rejects.toMatchObject({

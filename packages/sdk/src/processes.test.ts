@@ -13,7 +13,11 @@ import { CONFIG, MODEL, tempStore } from "./testing/fixtures.js";
 import { spawnSource } from "./testing/source-child.js";
 
 const CHILD = fileURLToPath(new URL("./testing/append-child.ts", import.meta.url));
-const CRASHES = Number(process.env.ANCORA_CRASH_RUNS ?? 100);
+/**
+ * Writers killed (two per round). 60 in `make test`, whose 15-minute budget each of them costs ~0.5 s
+ * of (mostly the child's start-up); set ANCORA_CRASH_RUNS=1000 for a longer soak.
+ */
+const CRASHES = Number(process.env.ANCORA_CRASH_RUNS ?? 60);
 
 interface Child {
   process: ChildProcess;

@@ -266,6 +266,7 @@ export async function buildApp(
     if (scope === "write" && ctx.gate.full) {
       throw ctx.gate.overloaded();
     }
+    if (scope === "read" && ctx.catchUp !== undefined) await ctx.catchUp();
   });
 
   app.addHook("onSend", async (_request, reply) => {

@@ -18,6 +18,11 @@ export interface ServiceContext {
   audit: AuditRunner;
   /** Label names by stream and id, for answers (refreshed on a miss and after config writes). */
   labelNames: Map<string, Map<string, string>>;
+  /**
+   * With a PostgreSQL log: brings the replica's copy up to date, awaited before every read (scope
+   * `read`), so that a read sees every write acknowledged before it by any replica.
+   */
+  catchUp?: () => Promise<void>;
   /** Set when close() starts: new requests are refused. */
   closing: boolean;
   startedAt: number;

@@ -93,6 +93,17 @@ export function toHttpError(error: unknown): HttpError {
         retryAfter: 5,
       };
     }
+    if (code === "STORE_UNREACHABLE") {
+      return {
+        status: 503,
+        body: body(
+          code,
+          "The PostgreSQL log could not be read",
+          "The replica could not bring its copy of the log up to date; retry later.",
+        ),
+        retryAfter: 1,
+      };
+    }
     if (code === "STORE_WRITE_FAILED") {
       return {
         status: 503,

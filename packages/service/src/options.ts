@@ -22,6 +22,8 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** Name of the SQLite log inside the data directory. */
 export const LOG_FILE = "ancora.db";
+/** With a PostgreSQL log: the replica's copy of it, which reads are answered from and anchoring runs on. */
+export const LOG_COPY_FILE = "log-copy.db";
 
 /**
  * Chain access for anchoring: RPC endpoints and a key (from the environment, by the caller), or
@@ -76,10 +78,10 @@ export interface ServiceOptions {
   dataDir: string;
   /**
    * A PostgreSQL log (`postgres://…`) instead of the data directory's SQLite file: several replicas on
-   * several machines write the same streams. Decisions and configs; with `anchoring` (and `pinning`),
-   * one replica at a time anchors the log, from a copy of it in the data directory (`anchoring-copy.db`).
-   * Reads, exports and lineage answer NOT_ON_POSTGRES, and the embedded IPFS node is refused, as of 0.1.0
-   * (docs/operations.md, "PostgreSQL").
+   * several machines write the same streams. Each replica keeps a checked copy of the log in the data
+   * directory (`log-copy.db`) and answers reads from it; with `anchoring` (and `pinning`), one replica at
+   * a time anchors the log. Lineage and consent writes answer NOT_ON_POSTGRES, and the embedded IPFS node
+   * is refused, as of 0.1.0 (docs/operations.md, "PostgreSQL").
    */
   database?: string;
   anchoring?: AnchoringOptions;
@@ -180,7 +182,8 @@ export function resolveOptions(options: ServiceOptions): ResolvedOptions {
   }
   return {
     dataDir: options.dataDir,
-    logPath: join(options.dataDir, LOG_FILE),
+    // With a PostgreSQL log, the local file is the replica's copy of it (internal/postgres-replica.ts).
+    logPath: join(options.dataDir, options.database === undefined ? LOG_FILE : LOG_COPY_FILE),
     database: options.database,
     anchoring: options.anchoring,
     ipfs: options.ipfs === true ? {} : options.ipfs === false ? undefined : options.ipfs,

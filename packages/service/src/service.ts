@@ -9,8 +9,7 @@ import { buildApp, type RouteInfo } from "./app.js";
 import { Background } from "./background.js";
 import type { ServiceContext } from "./context.js";
 import { AuditRunner } from "./internal/audit-job.js";
-import { PostgresAnchoring } from "./internal/postgres-anchoring.js";
-import { storeNotOnPostgres } from "./internal/postgres-store.js";
+import { PostgresReplica } from "./internal/postgres-replica.js";
 import { KeyRing } from "./keys.js";
 import { Metrics } from "./metrics.js";
 import { resolveOptions, type ServiceOptions } from "./options.js";
@@ -27,8 +26,8 @@ export interface AncoraService {
   /** The Fastify application. */
   readonly app: App;
   /**
-   * The log's read side (the same file the routes write). With a PostgreSQL log (`database`), every
-   * method throws NOT_ON_POSTGRES.
+   * The log's read side (the same file the routes write). With a PostgreSQL log (`database`), the
+   * replica's copy of it (`log-copy.db`), brought up to date before every read.
    */
   readonly store: AncoraStore;
   /** Multiaddrs of the embedded IPFS node, when it runs. */
@@ -74,19 +73,17 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
   mkdirSync(resolved.dataDir, { recursive: true, mode: 0o700 });
   const keys = new KeyRing(resolved.dataDir);
   const postgres = resolved.database !== undefined;
-  // With a PostgreSQL log there is no local file: reads answer NOT_ON_POSTGRES, and anchoring runs on
-  // the replica that holds the anchoring lease, from its copy of the log (internal/postgres-anchoring.ts).
-  const store = postgres ? storeNotOnPostgres() : openStore({ path: resolved.logPath });
+  // With a PostgreSQL log the local file is the replica's copy of it: reads are answered from it once it
+  // has caught up, and anchoring runs on it while this replica holds the lease (internal/postgres-replica.ts).
+  const store = openStore({ path: resolved.logPath });
   // Outbox counts for /metrics, on a read-only connection of its own.
-  const reader = postgres
-    ? undefined
-    : new Database(resolved.logPath, { readonly: true, fileMustExist: true });
-  const outbox = reader?.prepare<[], { kind: string; n: number }>(
+  const reader = new Database(resolved.logPath, { readonly: true, fileMustExist: true });
+  const outbox = reader.prepare<[], { kind: string; n: number }>(
     "SELECT kind, count(*) AS n FROM outbox WHERE done_at IS NULL GROUP BY kind",
   );
   let background: Background | undefined;
-  let fleetAnchoring: PostgresAnchoring | undefined;
-  const current = () => background ?? fleetAnchoring?.background;
+  let replica: PostgresReplica | undefined;
+  const current = () => background ?? replica?.background;
   const ctx: ServiceContext = {
     options: resolved,
     store,
@@ -113,7 +110,7 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       () => ({
         outbox: new Map([
           ...(current()?.outboxKinds() ?? []).map((kind) => [kind, 0] as const),
-          ...(outbox?.all() ?? []).map((r) => [r.kind, r.n] as const),
+          ...outbox.all().map((r) => [r.kind, r.n] as const),
         ]),
         anchorLag: current()?.anchorLag() ?? new Map(),
         anchorLagSeconds: current()?.anchorLagSeconds() ?? new Map(),
@@ -123,10 +120,14 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
     );
     await app.ready();
     if (!postgres) background = await Background.start(store, resolved, app.log);
-    else if (resolved.anchoring !== undefined) fleetAnchoring = PostgresAnchoring.start(resolved, app.log);
+    else {
+      const started = await PostgresReplica.start(store, resolved, app.log);
+      replica = started;
+      ctx.catchUp = () => started.catchUp();
+    }
   } catch (error) {
-    reader?.close();
-    if (!postgres) store.close();
+    reader.close();
+    store.close();
     throw error;
   }
 
@@ -143,11 +144,11 @@ export async function createService(options: ServiceOptions): Promise<AncoraServ
       } finally {
         clearTimeout(cut);
         await background?.stop();
-        await fleetAnchoring?.stop();
+        await replica?.stop();
         await ctx.audit.close();
         await ctx.loggers.close();
-        reader?.close();
-        if (!postgres) store.close();
+        reader.close();
+        store.close();
       }
     })();
     return closing;

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRegistryReader, encodeStreamId } from "@ancora/contracts";
+import { verifyReceiptOffline } from "@ancora/core";
 import { verifyStreamAsync } from "@ancora/verifier";
 import { openPostgresLog } from "@ancora/verifier/node";
 import pg from "pg";
@@ -139,6 +140,22 @@ describe("the anchoring copy of a PostgreSQL log", () => {
     for (const a of pgAnchors) expect(pgManifests.map((m) => m.cid)).toContain(a.manifest_cid);
     // The first leader's anchors reach PostgreSQL even though the second copy never held them.
     expect(pgAnchors.length).toBe(sizes.length);
+
+    // A replica that does not anchor copies them in: its receipts are the anchoring copy's.
+    const third = await newMirror(url);
+    await third.pull();
+    expect(await third.pullAnchoring()).toMatchObject({ anchors: sizes.length });
+    expect(third.store.anchors(STREAM).map((a) => [a.size, a.txHash.toLowerCase()])).toEqual(
+      pgAnchors.map((a) => [a.size, String(a.tx_hash).toLowerCase()]),
+    );
+    for (const seq of [0, 249, 429]) {
+      const receipt = third.store.receipt(STREAM, seq);
+      expect(verifyReceiptOffline(receipt).ok).toBe(true);
+      // The latest anchor covering the record, as the chain holds it.
+      const covering = history.anchors.filter((e) => Number(e.treeSize) > seq).at(-1);
+      expect(receipt.anchor.txHash).toBe(covering?.transactionHash.toLowerCase());
+    }
+    expect(await third.pullAnchoring()).toMatchObject({ anchors: 0 }); // nothing new, nothing rewritten
   });
 
   it("refuses a tampered record and a rewound log, and copies the other streams", async () => {

@@ -14,10 +14,16 @@
  *
  * Salts are not copied: anchoring does not need them, and an erasure then has one place to delete them.
  */
-import { CompactRange } from "@ancora/core";
+import { CompactRange, computeCid } from "@ancora/core";
 import type Database from "better-sqlite3";
 import type pg from "pg";
-import type { AnchorRow } from "../anchoring/anchor-store.js";
+import {
+  type AnchorRow,
+  getAnchor,
+  putManifest,
+  setAnchorLink,
+  upsertAnchor,
+} from "../anchoring/anchor-store.js";
 import { StoreError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
@@ -27,6 +33,10 @@ import { openPostgresPool } from "./pg-pool.js";
 
 /** Records copied per PostgreSQL query and per SQLite transaction. */
 const PAGE = 2_000;
+/** PostgreSQL's clock as an ISO 8601 UTC text with microseconds (the `anchors.updated_at` it writes). */
+const PG_NOW = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** How far back of the latest change seen replicas look again: transactions commit out of order. */
+const PULL_SLACK_MS = 10_000;
 /** Manifests copied back per query (each up to ~150 KB). */
 const MANIFEST_PAGE = 64;
 
@@ -53,6 +63,10 @@ export interface MirrorPush {
 type PushedAnchorRow = Omit<AnchorRow, "origin" | "nonce" | "max_fee" | "submitted_at"> & {
   updated_at: string;
 };
+/** The same row as PostgreSQL returns it. */
+type PostgresAnchorRow = Omit<PushedAnchorRow, "consistency_checked"> & {
+  consistency_checked: boolean | null;
+};
 
 function diverged(stream: string, path: string, evidence: Record<string, unknown>): StoreError {
   return new StoreError(
@@ -73,6 +87,12 @@ export interface PostgresMirror {
   pull(): Promise<MirrorPull>;
   /** Copies back the manifests and anchors that anchoring added since the last push. */
   push(): Promise<MirrorPush>;
+  /**
+   * The other way, for a replica that does not anchor: copies the manifests and anchors PostgreSQL
+   * holds (pushed by the one that anchors) into the local copy, so that its receipts and reads show
+   * them. A manifest whose bytes do not hash to its CID is left out.
+   */
+  pullAnchoring(): Promise<MirrorPush>;
   /** Ends the PostgreSQL connections (the local store stays open: it is the caller's). */
   close(): Promise<void>;
 }
@@ -103,6 +123,10 @@ class Mirror implements PostgresMirror {
   /** What was last pushed of each anchor row, so that unchanged rows are not written again. */
   readonly #anchorsPushed = new Map<string, string>();
   #anchorsSince = "";
+  /** The latest `updated_at` of PostgreSQL's anchors that {@link pullAnchoring} saw. */
+  #pulledSince = "";
+  /** What was last copied in of each anchor row. */
+  readonly #anchorsPulled = new Map<string, string>();
   /** Streams whose local head was found in PostgreSQL's log. */
   readonly #checked = new Set<string>();
 
@@ -110,6 +134,18 @@ class Mirror implements PostgresMirror {
     this.#pool = pool;
     this.#store = store;
     this.#db = connectionOf(store);
+  }
+
+  /** A query on PostgreSQL; a failure to reach it is STORE_UNREACHABLE (never naming the URL). */
+  async #query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(sql, values);
+    } catch (cause) {
+      throw new StoreError("STORE_UNREACHABLE", "The PostgreSQL log could not be read or written", {
+        cause,
+        hint: "Check that the server is reachable and that the role may read the log's tables and write anchors and manifests; the copy goes on from where it is.",
+      });
+    }
   }
 
   get store(): AncoraStore {
@@ -121,7 +157,7 @@ class Mirror implements PostgresMirror {
   }
 
   async pull(): Promise<MirrorPull> {
-    const streams = await this.#pool.query<{
+    const streams = await this.#query<{
       id: number;
       name: string;
       size: number;
@@ -134,7 +170,7 @@ class Mirror implements PostgresMirror {
       try {
         result.records += await this.#pullStream(remote, result);
       } catch (error) {
-        if (!(error instanceof StoreError)) throw error;
+        if (!(error instanceof StoreError) || error.code === "STORE_UNREACHABLE") throw error;
         result.failures.push({ stream: remote.name, error });
       }
     }
@@ -166,7 +202,7 @@ class Mirror implements PostgresMirror {
     if (size > 0 && size < remote.size && !this.#checked.has(remote.name)) {
       // Once per stream: the local head must be PostgreSQL's record at that seq. Later pages are held
       // to it by appendCopies (each record links to the one before).
-      const at = await this.#pool.query<{ cid: string }>(
+      const at = await this.#query<{ cid: string }>(
         "SELECT cid FROM records WHERE stream_id = $1 AND seq = $2",
         [remote.id, size - 1],
       );
@@ -176,7 +212,7 @@ class Mirror implements PostgresMirror {
     }
     this.#checked.add(remote.name);
     while (size < remote.size) {
-      const page = await this.#pool.query<{ seq: number; cid: string; bytes: Buffer }>(
+      const page = await this.#query<{ seq: number; cid: string; bytes: Buffer }>(
         `SELECT seq::float8 AS seq, cid, bytes FROM records
          WHERE stream_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq`,
         [remote.id, size, Math.min(remote.size, size + PAGE)],
@@ -206,6 +242,113 @@ class Mirror implements PostgresMirror {
     return { anchors, manifests };
   }
 
+  async pullAnchoring(): Promise<MirrorPush> {
+    let manifests = 0;
+    for (const [name, writer] of this.#writers) {
+      const remoteId = this.#remoteIds.get(name);
+      if (remoteId === undefined) continue;
+      let after = this.#db
+        .prepare<[number], number>("SELECT coalesce(max(size), 0) FROM manifests WHERE stream_id = ?")
+        .pluck()
+        .get(writer.id) as number;
+      for (;;) {
+        const page = await this.#query<{ cid: string; from_seq: number; size: number; bytes: Buffer }>(
+          `SELECT cid, from_seq::float8 AS from_seq, size::float8 AS size, bytes FROM manifests
+           WHERE stream_id = $1 AND size > $2 ORDER BY size LIMIT ${MANIFEST_PAGE}`,
+          [remoteId, after],
+        );
+        for (const m of page.rows) {
+          const bytes = new Uint8Array(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+          if (computeCid(bytes, nodeSha256).toString() !== m.cid) continue;
+          putManifest(this.#db, writer.id, { cid: m.cid, from: m.from_seq, size: m.size, bytes });
+          manifests++;
+        }
+        if (page.rows.length < MANIFEST_PAGE) break;
+        after = page.rows[page.rows.length - 1]?.size ?? after;
+      }
+    }
+    const since =
+      this.#pulledSince === "" ? "" : new Date(Date.parse(this.#pulledSince) - PULL_SLACK_MS).toISOString();
+    const remote = await this.#query<PostgresAnchorRow>(
+      `SELECT a.chain_id::float8 AS chain_id, a.registry, s.name AS stream, a.size::float8 AS size, a.root,
+              a.manifest_cid, a.status, a.tx_hash, a.block_number::float8 AS block_number, a.block_hash,
+              a.confirmations, a.sequence::float8 AS sequence, a.anchorer, a.consistency_checked, a.updated_at
+         FROM anchors a JOIN streams s ON s.id = a.stream_id WHERE a.updated_at >= $1`,
+      [since],
+    );
+    let anchors = 0;
+    this.#db.transaction(() => {
+      for (const row of remote.rows) {
+        if (row.updated_at > this.#pulledSince) this.#pulledSince = row.updated_at;
+        const streamId = this.#writers.get(row.stream)?.id;
+        const key = `${row.chain_id}/${row.registry}/${row.stream}/${row.size}`;
+        const signature = JSON.stringify({ ...row, root: row.root.toString("hex") });
+        if (streamId === undefined || this.#anchorsPulled.get(key) === signature) continue;
+        // A confirmed anchor is what receipts are built on, with the checkpoint at its size: the copy
+        // records it once it holds that many records, and only with the root of its own records.
+        if (row.status === "confirmed" && !this.#checkpointAt(streamId, row.stream, row.size, row.root))
+          continue;
+        this.#anchorsPulled.set(key, signature);
+        const at = { chainId: row.chain_id, registry: row.registry, stream: row.stream, size: row.size };
+        const mine = getAnchor(this.#db, row.chain_id, row.registry, row.stream, row.size);
+        upsertAnchor(
+          this.#db,
+          {
+            streamId,
+            size: row.size,
+            root: new Uint8Array(row.root),
+            manifestCid: row.manifest_cid,
+            chainId: row.chain_id,
+            registry: row.registry,
+            status: row.status,
+            origin: mine?.origin ?? "recognised",
+            txHash: row.tx_hash,
+            nonce: mine?.nonce ?? null,
+            maxFee: mine?.maxFee ?? null,
+            blockNumber: row.block_number,
+            blockHash: row.block_hash,
+            confirmations: row.confirmations,
+            submittedAt: mine?.submittedAt ?? Date.parse(row.updated_at),
+          },
+          row.updated_at,
+        );
+        if (row.sequence !== null && row.anchorer !== null) {
+          setAnchorLink(this.#db, at, {
+            sequence: row.sequence,
+            anchorer: row.anchorer,
+            consistencyChecked: row.consistency_checked === true,
+          });
+        }
+        anchors++;
+      }
+    })();
+    return { anchors, manifests };
+  }
+
+  /**
+   * Whether the copy holds a checkpoint of `stream` at `size` with `root`, adding it when its records
+   * reach that size and their root is `root`. False when they do not reach it yet, or give another root
+   * (the anchor is then not copied: the verifier is what reports such a log).
+   */
+  #checkpointAt(streamId: number, stream: string, size: number, root: Buffer): boolean {
+    const stored = this.#db
+      .prepare<[number, number], Buffer>("SELECT root FROM checkpoints WHERE stream_id = ? AND size = ?")
+      .pluck()
+      .get(streamId, size);
+    if (stored !== undefined) return Buffer.compare(stored, root) === 0;
+    if (this.#store.stream(stream).size < size) return false;
+    const local = this.#store.consistencyProof(stream, size, size).root2;
+    if (Buffer.compare(Buffer.from(local), root) !== 0) return false;
+    const head = this.#db
+      .prepare<[number, number], string>("SELECT cid FROM records WHERE stream_id = ? AND seq = ?")
+      .pluck()
+      .get(streamId, size - 1);
+    this.#db
+      .prepare("INSERT INTO checkpoints (stream_id, size, root, head_cid, ts) VALUES (?, ?, ?, ?, ?)")
+      .run(streamId, size, root, head, new Date().toISOString());
+    return true;
+  }
+
   async #pushManifests(): Promise<number> {
     let copied = 0;
     for (const [name, writer] of this.#writers) {
@@ -213,7 +356,7 @@ class Mirror implements PostgresMirror {
       if (remoteId === undefined) continue;
       let after = this.#manifestsPushed.get(name);
       if (after === undefined) {
-        const found = await this.#pool.query<{ size: number }>(
+        const found = await this.#query<{ size: number }>(
           "SELECT coalesce(max(size), 0)::float8 AS size FROM manifests WHERE stream_id = $1",
           [remoteId],
         );
@@ -229,7 +372,7 @@ class Mirror implements PostgresMirror {
       for (;;) {
         const rows = select.all(writer.id, after);
         if (rows.length === 0) break;
-        await this.#pool.query(
+        await this.#query(
           `INSERT INTO manifests (cid, stream_id, from_seq, size, bytes)
            SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bytea[])
            ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes WHERE manifests.bytes <> EXCLUDED.bytes`,
@@ -270,16 +413,18 @@ class Mirror implements PostgresMirror {
     });
     for (const row of rows) if (row.updated_at > this.#anchorsSince) this.#anchorsSince = row.updated_at;
     if (changed.length === 0) return 0;
-    await this.#pool.query(
+    await this.#query(
       `INSERT INTO anchors (chain_id, registry, stream_id, size, root, manifest_cid, status, tx_hash, block_number,
           block_hash, confirmations, sequence, anchorer, consistency_checked, updated_at)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::bytea[], $6::text[], $7::text[],
-          $8::text[], $9::bigint[], $10::text[], $11::int[], $12::bigint[], $13::text[], $14::boolean[], $15::text[])
+       SELECT u.*, ${PG_NOW} FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::bytea[], $6::text[],
+          $7::text[], $8::text[], $9::bigint[], $10::text[], $11::int[], $12::bigint[], $13::text[], $14::boolean[]) AS u
        ON CONFLICT (chain_id, registry, stream_id, size) DO UPDATE SET root = EXCLUDED.root,
           manifest_cid = EXCLUDED.manifest_cid, status = EXCLUDED.status, tx_hash = EXCLUDED.tx_hash,
           block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
           confirmations = EXCLUDED.confirmations, sequence = EXCLUDED.sequence, anchorer = EXCLUDED.anchorer,
           consistency_checked = EXCLUDED.consistency_checked, updated_at = EXCLUDED.updated_at`,
+      // updated_at is when PostgreSQL took the row (its own clock), so that replicas copying anchors
+      // back (pullAnchoring) find every change after the last one they saw.
       [
         changed.map((r) => r.chain_id),
         changed.map((r) => r.registry),
@@ -295,7 +440,6 @@ class Mirror implements PostgresMirror {
         changed.map((r) => r.sequence),
         changed.map((r) => r.anchorer),
         changed.map((r) => (r.consistency_checked === null ? null : r.consistency_checked === 1)),
-        changed.map((r) => r.updated_at),
       ],
     );
     return changed.length;

@@ -1,29 +1,14 @@
 /**
- * The read side of a service whose log is kept in PostgreSQL, as of 0.1.0: not served yet. Every use
- * of it (reading a record, a receipt, search, exports, evidence packs, lineage) answers 501
- * NOT_ON_POSTGRES with what to do instead, so no route can answer from a log that is not the one
- * written.
+ * What a service whose log is kept in PostgreSQL does not serve yet, as of 0.1.0: lineage, consent and
+ * erasure writes (they go through the SQLite logger's API). They answer 501 NOT_ON_POSTGRES with what to
+ * do instead; reads, receipts, search and exports are answered from the replica's copy of the log
+ * (postgres-replica.ts).
  */
-import type { AncoraStore } from "@ancora/sdk";
 import { ServiceError } from "../errors.js";
 
-function notOnPostgres(): ServiceError {
+/** The error of a route that a PostgreSQL log does not serve yet. */
+export function notOnPostgres(): ServiceError {
   return new ServiceError("NOT_ON_POSTGRES", "This route is not served from a PostgreSQL log yet", {
-    hint: "Verify the log with `ancora-verify --db postgres://…`; reads, receipts, search and exports need a SQLite log until a later release.",
+    hint: "Lineage, consent and erasure records need a SQLite log until a later release; decisions, configs, reads, receipts and exports work on PostgreSQL.",
   });
 }
-
-/** An AncoraStore whose every method throws NOT_ON_POSTGRES. */
-export function storeNotOnPostgres(): AncoraStore {
-  return new Proxy({} as AncoraStore, {
-    get(_target, property) {
-      // Not a promise, and printable: only the store's own members throw.
-      if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
-      return () => {
-        throw notOnPostgres();
-      };
-    },
-  });
-}
-
-export { notOnPostgres };
