@@ -245,43 +245,50 @@ describe("the anchoring lease", () => {
 });
 
 describe("PostgreSQL schema migrations", () => {
-  it("migrates a database of schema version 1 (fixture), keeping every record", async () => {
-    const url = server.createDatabase("from_v1");
-    const fixture = fileURLToPath(new URL("../../test-fixtures/pg-store-v1.sql", import.meta.url));
-    const loaded = spawnSync(
-      join(postgresBin(), "psql"),
-      ["-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", fixture],
-      { encoding: "utf8" },
-    );
-    expect(loaded.stderr).toBe("");
-    expect(loaded.status).toBe(0);
-    const before = await rows(url, "SELECT name, size::int, head_cid FROM streams ORDER BY name");
-    expect(before.map((s) => [s.name, s.size])).toEqual([
-      ["fraud", 7],
-      ["loans", 604],
-    ]);
-    // Opening it for writing migrates it; the chains go on from the stored heads.
-    await writeDecisions(url, "loans", 600, 5);
-    const [meta] = await rows(url, "SELECT value FROM ancora_meta WHERE key = 'schema_version'");
-    expect(meta?.value).toBe(String(PG_SCHEMA_VERSION));
-    const log = await openPostgresLog(url);
-    try {
-      for (const stream of ["loans", "fraud"]) {
-        const result = await verifyStreamAsync(log.source, stream);
-        expect(result.failures).toEqual([]);
+  // Every released version's fixture (generate-pg-fixture.ts): version 2 adds its anchors, and ten
+  // decisions of "loans" past the last one.
+  const FIXTURES = [
+    { version: 1, loans: 604, anchors: 0 },
+    { version: 2, loans: 614, anchors: 2 },
+  ];
+  it.each(FIXTURES)(
+    "opens a database of schema version $version (fixture), keeping every record",
+    async ({ version, loans, anchors }) => {
+      const url = server.createDatabase(`from_v${version}`);
+      const fixture = fileURLToPath(new URL(`../../test-fixtures/pg-store-v${version}.sql`, import.meta.url));
+      const loaded = spawnSync(
+        join(postgresBin(), "psql"),
+        ["-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", fixture],
+        { encoding: "utf8" },
+      );
+      expect(loaded.stderr).toBe("");
+      expect(loaded.status).toBe(0);
+      const before = await rows(url, "SELECT name, size::int FROM streams ORDER BY name");
+      expect(before.map((s) => [s.name, s.size])).toEqual([
+        ["fraud", 7],
+        ["loans", loans],
+      ]);
+      // Opening it for writing migrates it; the chains go on from the stored heads.
+      await writeDecisions(url, "loans", 1000, 5);
+      const [meta] = await rows(url, "SELECT value FROM ancora_meta WHERE key = 'schema_version'");
+      expect(meta?.value).toBe(String(PG_SCHEMA_VERSION));
+      const log = await openPostgresLog(url);
+      try {
+        for (const stream of ["loans", "fraud"]) {
+          const result = await verifyStreamAsync(log.source, stream);
+          expect(result.failures).toEqual([]);
+        }
+        expect((await log.anchors("loans")).length + (await log.anchors("fraud")).length).toBe(anchors);
+      } finally {
+        await log.close();
       }
-    } finally {
-      await log.close();
-    }
-    const after = await rows(url, "SELECT name, size::int FROM streams ORDER BY name");
-    expect(after.map((s) => [s.name, s.size])).toEqual([
-      ["fraud", 7],
-      ["loans", 609],
-    ]);
-    const kept = await rows(url, "SELECT count(*)::int AS n FROM records WHERE seq < 604");
-    expect(kept[0]?.n).toBe(604 + 7);
-    // And the anchoring copy takes the migrated log.
-    const mirror = await newMirror(url);
-    expect((await mirror.pull()).records).toBe(616);
-  });
+      const kept = await rows(url, `SELECT count(*)::int AS n FROM records WHERE seq < ${loans}`);
+      expect(kept[0]?.n).toBe(loans + 7);
+      // A replica's copy takes the migrated log, with its anchors and the receipts they give.
+      const mirror = await newMirror(url);
+      expect((await mirror.pull()).records).toBe(loans + 5 + 7);
+      expect((await mirror.pullAnchoring()).anchors).toBe(anchors);
+      if (anchors > 0) expect(verifyReceiptOffline(mirror.store.receipt("loans", 500)).ok).toBe(true);
+    },
+  );
 });
