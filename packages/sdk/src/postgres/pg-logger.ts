@@ -41,7 +41,7 @@ interface Opened {
 async function open(url: string, resolved: ResolvedLoggerOptions, options: PostgresLoggerOptions) {
   const pool = await openPostgresPool(url, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   try {
-    const writer = new PgWriter(pool, resolved.clock);
+    const writer = new PgWriter(pool, resolved.clock, resolved.maxBatch);
     const id = await writer.openStream(
       resolved.stream,
       options.create === false ? undefined : resolved.genesis,

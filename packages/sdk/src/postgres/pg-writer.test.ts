@@ -124,8 +124,15 @@ describe("PostgreSQL writer", () => {
         commitment: "plain",
         clock,
       });
-      const writer = new PgWriter(db, clock);
+      // At most 128 entries per transaction (the logger's groupCommit.maxBatch): counted by connections.
+      const writer = new PgWriter(db, clock, 128);
       const id = await writer.openStream("loans", { createdBy: "ancora-sdk" });
+      const connect = db.connect.bind(db);
+      let transactions = 0;
+      db.connect = ((...args: Parameters<typeof connect>) => {
+        transactions++;
+        return connect(...args);
+      }) as typeof db.connect;
       const settings = {
         commitment: commitmentConfig("plain"),
         anonymise: undefined,
@@ -145,6 +152,8 @@ describe("PostgreSQL writer", () => {
         inputs.map((input) => writer.append(id, "loans", decisionEntry("loans", input, settings))),
       );
       expect(outcomes.every((o) => o.ok)).toBe(true);
+      // The config's transaction, then the 600 decisions in groups of at most 128 (not one group).
+      expect(transactions).toBeGreaterThanOrEqual(1 + Math.ceil(600 / 128));
       await logger.close();
 
       const sqlite = new Database(temp.path, { readonly: true });

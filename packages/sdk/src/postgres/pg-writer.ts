@@ -23,6 +23,7 @@ import {
   type StreamState,
   streamState,
 } from "../internal/append-plan.js";
+import { DEFAULT_MAX_BATCH } from "../logger-options.js";
 
 const HEAD_SQL =
   "SELECT size::float8 AS size, head_cid, tree_state, config_seq::float8 AS config_seq FROM streams WHERE id = $1";
@@ -66,9 +67,13 @@ export class PgWriter {
   /** The streams' transaction loops running now. */
   readonly #draining = new Set<Promise<void>>();
 
-  constructor(pool: pg.Pool, clock: Clock = () => new Date()) {
+  /** Entries per transaction at most (the logger's `groupCommit.maxBatch`). */
+  readonly #maxBatch: number;
+
+  constructor(pool: pg.Pool, clock: Clock = () => new Date(), maxBatch = DEFAULT_MAX_BATCH) {
     this.#pool = pool;
     this.#clock = clock;
+    this.#maxBatch = maxBatch;
   }
 
   /**
@@ -222,8 +227,8 @@ export class PgWriter {
   async #drain(id: number, name: string, queue: { pending: Pending<unknown>[]; running: boolean }) {
     queue.running = true;
     while (queue.pending.length > 0) {
-      const batch = queue.pending;
-      queue.pending = [];
+      // At most maxBatch per transaction, so a burst never holds the stream's lock for one huge commit.
+      const batch = queue.pending.splice(0, this.#maxBatch);
       const outcomes = await this.#transaction(
         id,
         name,
