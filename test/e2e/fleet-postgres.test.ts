@@ -17,8 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG } from "../../packages/sdk/src/testing/fixtures.ts";
 import { type HttpChain, httpChain } from "../../packages/sdk/src/testing/http-chain.ts";
 import { type PostgresServer, startPostgres } from "../../packages/sdk/src/testing/postgres-server.ts";
+import { TcpProxy } from "../../packages/sdk/src/testing/tcp-proxy.ts";
 import { createService } from "../../packages/service/src/service.ts";
 import { cliRun, spawnCli, TEST_MODEL } from "../../packages/service/src/testing/cli.ts";
+import { decision, testService } from "../../packages/service/src/testing/test-service.ts";
 import { HARDHAT_DEV_KEY } from "../../scripts/lib/local-chain.ts";
 import { runVerifyBin } from "./support/verify-bin.ts";
 
@@ -307,4 +309,50 @@ describe("a fleet of ancora serve replicas over one PostgreSQL", () => {
       code: "INVALID_OPTION",
     });
   }, 180_000);
+
+  it("survives PostgreSQL going away: writes and reads answer 503 and retry, nothing acknowledged is lost", async () => {
+    const proxy = new TcpProxy({ host: "127.0.0.1", port: server.port });
+    await proxy.start();
+    const url = server.createDatabase("fleet_outage").replace(`:${server.port}/`, `:${proxy.port}/`);
+    const svc = await testService({ database: url });
+    try {
+      const admin = svc.tokens.admin;
+      expect((await svc.call("/v1/streams/loans/config", { token: admin, body: CONFIG })).status).toBe(201);
+      const first = await svc.call("/v1/streams/loans/decisions", {
+        token: svc.tokens.write,
+        body: decision(1),
+      });
+      expect(first.status).toBe(201);
+      const { seq } = (await first.json()) as { seq: number };
+      await proxy.stop(); // the database is gone: every connection cut, none accepted
+      const read = await svc.call(`/v1/streams/loans/records/${seq}`, { token: svc.tokens.read });
+      expect(read.status).toBe(503);
+      expect(read.headers.get("retry-after")).not.toBeNull();
+      expect(await read.json()).toMatchObject({ error: { code: "STORE_UNREACHABLE" } });
+      const write = await svc.call("/v1/streams/loans/decisions", {
+        token: svc.tokens.write,
+        body: decision(2),
+      });
+      expect(write.status).toBe(503);
+      expect((await svc.call("/health")).status).toBe(200); // the process lives on
+      await proxy.start(); // back: the pools reconnect, the copy catches up
+      const again = await svc.call(`/v1/streams/loans/records/${seq}`, { token: svc.tokens.read });
+      expect(again.status, await again.clone().text()).toBe(200);
+      const next = await svc.call("/v1/streams/loans/decisions", {
+        token: svc.tokens.write,
+        body: decision(3),
+      });
+      expect(next.status, await next.clone().text()).toBe(201);
+      const latest = await svc.call(
+        `/v1/streams/loans/records/${((await next.json()) as { seq: number }).seq}`,
+        {
+          token: svc.tokens.read,
+        },
+      );
+      expect(latest.status).toBe(200);
+    } finally {
+      await svc.cleanup();
+      await proxy.stop();
+    }
+  }, 120_000);
 });

@@ -93,11 +93,14 @@ export class PostgresReplica {
 
   /** Resolves once a sync that started after this call has ended: the copy then has every write before it. */
   catchUp(): Promise<void> {
-    this.#queued ??= this.#running.then(() => {
-      this.#queued = undefined;
-      this.#running = this.#sync();
-      return this.#running;
-    });
+    // After the running sync, whether it succeeded or failed (its failure was its own callers').
+    this.#queued ??= this.#running
+      .catch(() => {})
+      .then(() => {
+        this.#queued = undefined;
+        this.#running = this.#sync();
+        return this.#running;
+      });
     return this.#queued;
   }
 
