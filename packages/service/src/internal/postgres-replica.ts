@@ -49,6 +49,8 @@ export class PostgresReplica {
   #queued: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Whether the last scheduled sync failed (logged once until one succeeds). */
+  #unreachable = false;
 
   private constructor(mirror: PostgresMirror, options: ResolvedOptions, log: FastifyBaseLogger) {
     this.#mirror = mirror;
@@ -135,7 +137,17 @@ export class PostgresReplica {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.catchUp()
-        .catch((error: unknown) => this.#log.warn(described(error), `log copy: ${described(error).message}`))
+        .then(() => {
+          if (!this.#unreachable) return;
+          this.#unreachable = false;
+          this.#log.info("log copy: PostgreSQL answers again; the copy is up to date");
+        })
+        .catch((error: unknown) => {
+          // Once per outage, not once per sync.
+          if (this.#unreachable) return;
+          this.#unreachable = true;
+          this.#log.warn(described(error), `log copy: ${described(error).message}; retrying every sync`);
+        })
         .finally(() => this.#schedule());
     }, this.#options.anchoring?.pollIntervalMs ?? DEFAULT_SYNC_MS);
     this.#timer.unref();
