@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL store's append throughput with 1, 2 and 4 writer processes on one stream, against
- * floors measured in the same run on the same machine:
+ * The PostgreSQL store's append throughput with 1, 2 and 4 writer processes on one stream, each an
+ * application's `createLogger({ url })` with 64 `record()` calls in flight, against floors measured in
+ * the same run on the same machine:
  *
  * - raw INSERT floor: the same number of processes inserting rows of the same size into a one-table
  *   PostgreSQL schema, in transactions of the size Ancora's group commit forms (synchronous_commit on,
@@ -19,10 +20,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createLogger } from "../packages/sdk/dist/index.js";
-import { commitmentConfig } from "../packages/sdk/dist/internal/commitments.js";
-import { configEntry, decisionEntry } from "../packages/sdk/dist/postgres/pg-entries.js";
-import { migratePostgres } from "../packages/sdk/dist/postgres/pg-schema.js";
-import { PgWriter } from "../packages/sdk/dist/postgres/pg-writer.js";
 import { startPostgres } from "../packages/sdk/src/testing/postgres-server.ts";
 import { CONFIG, MODEL, median, option, printMachineHeader, progress } from "./lib.ts";
 
@@ -33,64 +30,53 @@ const IN_FLIGHT = 64;
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
-/** A child: appends `count` decisions (or raw rows); prints `start end` (ms since the epoch) and its transactions. */
+/** A child: appends `count` decisions (or raw rows); prints `start end` (ms since the epoch). */
 async function child(): Promise<void> {
-  const mode = arg("child");
   const url = arg("url") as string;
   const count = Number(arg("count"));
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  let start = 0;
-  let transactions = 0; // each checkout of a connection after the start is one append transaction
-  pool.on("acquire", () => {
-    if (start > 0) transactions++;
-  });
-  if (mode === "ancora") {
-    const writer = new PgWriter(pool);
-    const id = await writer.openStream(STREAM, undefined);
-    const settings = {
-      commitment: commitmentConfig("salted"),
-      anonymise: undefined,
-      maxInputBytes: 1 << 20,
-      model: MODEL,
-    };
-    let next = 0;
-    start = Date.now();
-    const worker = async () => {
-      while (next < count) {
-        const i = next++;
-        const input = {
-          features: { age: 20 + (i % 60), income: 1000 + i, region: "north", tenure: i % 12 },
-          output: i % 2,
-          score: (i % 100) / 100,
-        };
-        const outcome = await writer.append(id, STREAM, decisionEntry(STREAM, input, settings));
-        if (!outcome.ok) throw outcome.error;
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  } else {
-    const offset = Number(arg("offset"));
-    const rowBytes = Number(arg("bytes"));
-    const perTransaction = Number(arg("txn"));
-    const payload = Buffer.alloc(rowBytes, 0x61);
-    let next = 0;
-    start = Date.now();
-    const worker = async () => {
-      while (next < count) {
-        const from = next;
-        next = Math.min(count, next + perTransaction);
-        const seqs = Array.from({ length: next - from }, (_, i) => offset + from + i);
-        await pool.query(
-          "INSERT INTO raw (stream_id, seq, bytes) SELECT 1, * FROM unnest($1::bigint[], $2::bytea[])",
-          [seqs, seqs.map(() => payload)],
-        );
-      }
-    };
-    // As many transactions in flight as Ancora has groups in flight: one per process.
-    await Promise.all(Array.from({ length: 1 }, worker));
+  const span = arg("child") === "ancora" ? await ancoraChild(url, count) : await rawChild(url, count);
+  process.stdout.write(`${span[0]} ${span[1]}\n`);
+}
+
+/** What an application runs: the SDK's logger on the PostgreSQL log, IN_FLIGHT calls at a time. */
+async function ancoraChild(url: string, count: number): Promise<[number, number]> {
+  const logger = createLogger({ url, stream: STREAM, model: MODEL, commitment: "salted" });
+  await logger.ready();
+  let next = 0;
+  const start = Date.now();
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await logger.record({
+        features: { age: 20 + (i % 60), income: 1000 + i, region: "north", tenure: i % 12 },
+        output: i % 2,
+        score: (i % 100) / 100,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const end = Date.now();
+  await logger.close();
+  return [start, end];
+}
+
+/** The floor: rows of `--bytes` into a one-table schema, `--txn` per transaction, one transaction in flight. */
+async function rawChild(url: string, count: number): Promise<[number, number]> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const offset = Number(arg("offset"));
+  const perTransaction = Number(arg("txn"));
+  const payload = Buffer.alloc(Number(arg("bytes")), 0x61);
+  const start = Date.now();
+  for (let from = 0; from < count; from += perTransaction) {
+    const seqs = Array.from({ length: Math.min(perTransaction, count - from) }, (_, i) => offset + from + i);
+    await pool.query(
+      "INSERT INTO raw (stream_id, seq, bytes) SELECT 1, * FROM unnest($1::bigint[], $2::bytea[])",
+      [seqs, seqs.map(() => payload)],
+    );
   }
-  process.stdout.write(`${start} ${Date.now()} ${transactions}\n`);
+  const end = Date.now();
   await pool.end();
+  return [start, end];
 }
 
 /** Runs `processes` children of `mode`; returns records per second over the span of their work, and rows per transaction. */
@@ -115,10 +101,10 @@ async function runChildren(
       c.stdout.on("data", (d: Buffer) => {
         out += d.toString();
       });
-      return new Promise<[number, number, number]>((resolve, reject) =>
+      return new Promise<[number, number]>((resolve, reject) =>
         c.on("exit", (code) =>
           code === 0
-            ? resolve(out.trim().split(" ").map(Number) as [number, number, number])
+            ? resolve(out.trim().split(" ").map(Number) as [number, number])
             : reject(new Error(`child exited ${code}`)),
         ),
       );
@@ -126,11 +112,7 @@ async function runChildren(
   );
   const start = Math.min(...spans.map((s) => s[0]));
   const end = Math.max(...spans.map((s) => s[1]));
-  const transactions = spans.reduce((sum, s) => sum + s[2], 0);
-  return {
-    rate: (per * processes) / ((end - start) / 1000),
-    perTransaction: (per * processes) / Math.max(1, transactions),
-  };
+  return { rate: (per * processes) / ((end - start) / 1000), records: per * processes };
 }
 
 async function main(): Promise<void> {
@@ -154,24 +136,36 @@ async function main(): Promise<void> {
         await admin.query(`CREATE DATABASE ${name}`);
         const url = server.url.replace(/\/postgres$/, `/${name}`);
         const db = new pg.Pool({ connectionString: url, max: 2 });
-        const client = await db.connect();
-        await migratePostgres(client);
-        client.release();
-        const writer = new PgWriter(db);
-        const id = await writer.openStream(STREAM, { createdBy: "ancora-bench" });
-        await writer.append(id, STREAM, configEntry(STREAM, CONFIG));
+        // The stream and its config, as an application sets them up.
+        const setup = createLogger({ url, stream: STREAM, model: MODEL });
+        await setup.setConfig(CONFIG);
+        await setup.close();
         await db.query(
           "CREATE TABLE raw (stream_id integer NOT NULL, seq bigint NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (stream_id, seq))",
         );
         progress(`round ${round + 1}/${rounds}: ${processes} writer process(es)`);
+        // Transactions the writers committed: the server's own count for the database (flushed when a
+        // backend exits, so read after the children have ended; their few set-up queries are included).
+        const commits = async () =>
+          Number(
+            (
+              await admin.query<{ n: string }>(
+                "SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1",
+                [name],
+              )
+            ).rows[0]?.n ?? 0,
+          );
+        await db.query("SELECT pg_stat_force_next_flush()");
+        const before = await commits();
         const ancora = await runChildren(processes, "ancora", url, records);
+        const after = await commits();
         add(`ancora${processes}`, ancora.rate);
         const rowBytes = Math.round(
           (await db.query<{ bytes: number }>("SELECT avg(length(bytes))::float8 AS bytes FROM records"))
             .rows[0]?.bytes ?? 600,
         );
         // Rows per transaction as Ancora's group commit formed them.
-        const perTransaction = Math.max(1, Math.round(ancora.perTransaction));
+        const perTransaction = Math.max(1, Math.round(ancora.records / Math.max(1, after - before)));
         const raw = await runChildren(processes, "raw", url, records, [
           `--bytes=${rowBytes}`,
           `--txn=${perTransaction}`,
