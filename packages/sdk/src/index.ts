@@ -244,6 +244,7 @@ export {
   PostgresLogger,
 } from "./postgres/pg-logger.js";
 export {
+  type MirrorOptions,
   type MirrorPull,
   type MirrorPush,
   openPostgresMirror,

@@ -30,7 +30,7 @@ import {
 import { CONFIG, MODEL, tempStore } from "../testing/fixtures.js";
 import { type PostgresServer, postgresBin, startPostgres } from "../testing/postgres-server.js";
 import { startLeaseHolder } from "./pg-lease.js";
-import { openPostgresMirror, type PostgresMirror } from "./pg-mirror.js";
+import { type MirrorOptions, openPostgresMirror, type PostgresMirror } from "./pg-mirror.js";
 import { PG_SCHEMA_VERSION } from "./pg-schema.js";
 
 let server: PostgresServer;
@@ -66,9 +66,9 @@ async function writeDecisions(url: string, stream: string, from: number, n: numb
   await logger.close();
 }
 
-async function newMirror(url: string): Promise<PostgresMirror> {
+async function newMirror(url: string, options: MirrorOptions = {}): Promise<PostgresMirror> {
   const temp = tempStore();
-  const mirror = await openPostgresMirror(url, openStore({ path: temp.path }));
+  const mirror = await openPostgresMirror(url, openStore({ path: temp.path }), options);
   opened.push({ mirror, cleanup: temp.cleanup });
   return mirror;
 }
@@ -109,8 +109,15 @@ describe("the anchoring copy of a PostgreSQL log", () => {
 
     // A new leader: a copy built from nothing, whose anchorer goes on from the chain's state.
     await writeDecisions(url, STREAM, 306, 120);
-    const second = await newMirror(url);
+    const progress: number[] = [];
+    const second = await newMirror(url, {
+      onProgress: ({ stream, size, target }) => {
+        expect([stream, target]).toEqual([STREAM, 430]);
+        progress.push(size);
+      },
+    });
     expect((await second.pull()).records).toBe(430);
+    expect(progress.at(-1)).toBe(430); // after each page: how far the copy is
     const next = anchorerFor(c, asLogger(second));
     await settle(c, next);
     await second.push();

@@ -107,8 +107,21 @@ export interface PostgresMirror {
  * await mirror.pull();
  * ```
  */
-export async function openPostgresMirror(url: string, store: AncoraStore): Promise<PostgresMirror> {
-  return new Mirror(await openPostgresPool(url, 2), store);
+export async function openPostgresMirror(
+  url: string,
+  store: AncoraStore,
+  options: MirrorOptions = {},
+): Promise<PostgresMirror> {
+  return new Mirror(await openPostgresPool(url, 2), store, options);
+}
+
+/** Options of {@link openPostgresMirror}. */
+export interface MirrorOptions {
+  /**
+   * Called after each page of records copied (2,000 at most): how far the copy of `stream` is. A copy
+   * built from nothing takes about a minute per million records on a 2-core machine (docs/operations.md).
+   */
+  onProgress?: (progress: { stream: string; size: number; target: number }) => void;
 }
 
 class Mirror implements PostgresMirror {
@@ -130,10 +143,13 @@ class Mirror implements PostgresMirror {
   /** Streams whose local head was found in PostgreSQL's log. */
   readonly #checked = new Set<string>();
 
-  constructor(pool: pg.Pool, store: AncoraStore) {
+  readonly #onProgress: MirrorOptions["onProgress"];
+
+  constructor(pool: pg.Pool, store: AncoraStore, options: MirrorOptions) {
     this.#pool = pool;
     this.#store = store;
     this.#db = connectionOf(store);
+    this.#onProgress = options.onProgress;
   }
 
   /** A query on PostgreSQL; a failure to reach it is STORE_UNREACHABLE (never naming the URL). */
@@ -232,6 +248,7 @@ class Mirror implements PostgresMirror {
       );
       size += page.rows.length;
       copied += page.rows.length;
+      this.#onProgress?.({ stream: remote.name, size, target: remote.size });
     }
     return copied;
   }

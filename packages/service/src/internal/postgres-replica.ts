@@ -26,6 +26,8 @@ import type { ResolvedOptions } from "../options.js";
 
 /** How often a replica tries to take the lease, and the leader checks it holds it. */
 export const LEASE_INTERVAL_MS = 2_000;
+/** How often the copy's progress is logged while it is behind. */
+const PROGRESS_MS = 5_000;
 /** How often a replica copies new records in (and anchors out), unless anchoring.pollIntervalMs says. */
 const DEFAULT_SYNC_MS = 1_000;
 
@@ -68,7 +70,21 @@ export class PostgresReplica {
     options: ResolvedOptions,
     log: FastifyBaseLogger,
   ): Promise<PostgresReplica> {
-    const mirror = await openPostgresMirror(options.database as string, store);
+    // Building a copy from nothing takes a while on a long log: say how far it is, every few seconds.
+    let said = Date.now();
+    let behind = false;
+    const mirror = await openPostgresMirror(options.database as string, store, {
+      onProgress: ({ stream, size, target }) => {
+        if (size < target && Date.now() - said >= PROGRESS_MS) {
+          said = Date.now();
+          behind = true;
+          log.info({ stream, size, target }, `log copy: ${stream} ${size} of ${target} records`);
+        } else if (size === target && behind) {
+          behind = false;
+          log.info({ stream, size }, `log copy: ${stream} up to date at ${size} records`);
+        }
+      },
+    });
     const replica = new PostgresReplica(mirror, options, log);
     try {
       await replica.catchUp();
