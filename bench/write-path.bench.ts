@@ -10,7 +10,11 @@
  * - recordSync >= 0.7x a raw one-row-per-transaction insert with the same fsync (synchronous=FULL);
  * - store.verify() per core >= 0.5x reading every record's bytes with one SELECT and SHA-256 of each;
  * - growing one stream to --size: CPU per appended record at the end within 10% of that at 10k, RSS
- *   flat (at the end <= 1.2x at 10k), and inclusion proof p99 <= 1 ms in a fresh process.
+ *   flat (at the end <= 1.1x halfway: the second half of the growth adds no memory), and inclusion
+ *   proof p99 <= 1 ms in a fresh process. RSS at 10k is printed beside it: the process reaches its
+ *   working set (V8's reserved heap, the allocator's high-water mark under 1,000 calls in flight) only
+ *   after ~100k records, while the JavaScript heap in use stays at 26-30 MiB throughout (measured
+ *   2026-12-07 to 1M records), so "at the end against at 10k" judged warm-up, not growth.
  *
  * Only @ancora/sdk's public API drives the store (createLogger, log, recordSync, store.verify,
  * openStore, inclusionProof), so the bench measures any storage layout; the floors read the store's
@@ -310,11 +314,11 @@ rows.push({
   ok: late ? late.cpu / early.cpu <= 1.1 : undefined,
 });
 rows.push({
-  name: `RSS at ${at(grown)} / at 10k`,
-  wall: lateRss / earlyRss,
+  name: `RSS at ${at(grown)} / halfway (${halfRss?.toFixed(0) ?? "–"} MiB; ${earlyRss.toFixed(0)} MiB at 10k)`,
+  wall: halfRss === undefined ? Number.NaN : lateRss / halfRss,
   cpu: Number.NaN,
-  target: "<= 1.2x",
-  ok: late ? lateRss / earlyRss <= 1.2 : undefined,
+  target: "<= 1.1x",
+  ok: late && halfRss !== undefined ? lateRss / halfRss <= 1.1 : undefined,
 });
 console.log("\n### Write-path targets (ratios measured in this run)\n");
 console.log("| ratio | wall | CPU | target | |");
