@@ -46,12 +46,7 @@ export function openStream(
     .transaction(() => {
       const found = select.get(name);
       if (found !== undefined) return found;
-      const info = db
-        .prepare(
-          "INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at) VALUES (?, 0, NULL, ?, NULL, ?)",
-        )
-        .run(name, JSON.stringify(new CompactRange().state()), clock().toISOString());
-      const id = Number(info.lastInsertRowid);
+      const id = insertStreamRow(db, name, clock().toISOString());
       const writer = new StreamWriter(db, id, name, clock);
       writer.appendInTransaction([
         { build: () => [{ kind: "genesis", body: genesis }], done: () => undefined },
@@ -59,6 +54,20 @@ export function openStream(
       return id;
     })
     .immediate();
+}
+
+/**
+ * Inserts an empty stream row (size 0, no head, an empty tree) and returns its id: what
+ * {@link openStream} follows with the genesis record, and what a copy of another store fills with that
+ * store's records (postgres/pg-mirror.ts).
+ */
+export function insertStreamRow(db: Database.Database, name: string, createdAt: string): number {
+  const info = db
+    .prepare(
+      "INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at) VALUES (?, 0, NULL, ?, NULL, ?)",
+    )
+    .run(name, JSON.stringify(new CompactRange().state()), createdAt);
+  return Number(info.lastInsertRowid);
 }
 
 export class StreamWriter {

@@ -14,7 +14,7 @@
  *
  * Salts are not copied: anchoring does not need them, and an erasure then has one place to delete them.
  */
-import { CompactRange, computeCid } from "@ancora/core";
+import { computeCid } from "@ancora/core";
 import type Database from "better-sqlite3";
 import type pg from "pg";
 import {
@@ -27,7 +27,7 @@ import {
 import { StoreError } from "../errors.js";
 import { nodeSha256 } from "../internal/crypto.js";
 import { connectionOf } from "../internal/store-handle.js";
-import { StreamWriter } from "../internal/stream-writer.js";
+import { insertStreamRow, StreamWriter } from "../internal/stream-writer.js";
 import type { AncoraStore } from "../store.js";
 import { openPostgresPool } from "./pg-pool.js";
 
@@ -138,6 +138,8 @@ class Mirror implements PostgresMirror {
   #anchorsSince = "";
   /** The latest `updated_at` of PostgreSQL's anchors that {@link pullAnchoring} saw. */
   #pulledSince = "";
+  /** Whether {@link pullAnchoring} has looked for manifests once. */
+  #manifestsPulled = false;
   /** What was last copied in of each anchor row. */
   readonly #anchorsPulled = new Map<string, string>();
   /** Streams whose local head was found in PostgreSQL's log. */
@@ -206,13 +208,9 @@ class Mirror implements PostgresMirror {
       writer = opened.writer;
       this.#writers.set(remote.name, writer);
     }
-    const local = this.#db
-      .prepare<[number], { size: number; head_cid: string | null }>(
-        "SELECT size, head_cid FROM streams WHERE id = ?",
-      )
-      .get(writer.id);
-    let size = local?.size ?? 0;
-    if (size > remote.size || (size === remote.size && (local?.head_cid ?? null) !== remote.head_cid)) {
+    const local = this.#store.stream(remote.name);
+    let size = local.size;
+    if (size > remote.size || (size === remote.size && local.head !== remote.head_cid)) {
       throw diverged(remote.name, this.#store.path, { localSize: size, postgresSize: remote.size });
     }
     if (size > 0 && size < remote.size && !this.#checked.has(remote.name)) {
@@ -222,8 +220,8 @@ class Mirror implements PostgresMirror {
         "SELECT cid FROM records WHERE stream_id = $1 AND seq = $2",
         [remote.id, size - 1],
       );
-      if (at.rows[0]?.cid !== local?.head_cid) {
-        throw diverged(remote.name, this.#store.path, { seq: size - 1, localCid: local?.head_cid });
+      if (at.rows[0]?.cid !== local.head) {
+        throw diverged(remote.name, this.#store.path, { seq: size - 1, localCid: local.head });
       }
     }
     this.#checked.add(remote.name);
@@ -260,6 +258,16 @@ class Mirror implements PostgresMirror {
   }
 
   async pullAnchoring(): Promise<MirrorPush> {
+    const anchors = await this.#pullAnchorRows();
+    // Manifests are pushed with their anchors: look for new ones only when anchors came (and once at
+    // first), not on every sync.
+    const manifests = anchors > 0 || !this.#manifestsPulled ? await this.#pullManifests() : 0;
+    this.#manifestsPulled = true;
+    return { anchors, manifests };
+  }
+
+  /** Copies in the manifests PostgreSQL holds beyond the copy's largest, per stream. */
+  async #pullManifests(): Promise<number> {
     let manifests = 0;
     for (const [name, writer] of this.#writers) {
       const remoteId = this.#remoteIds.get(name);
@@ -284,6 +292,11 @@ class Mirror implements PostgresMirror {
         after = page.rows[page.rows.length - 1]?.size ?? after;
       }
     }
+    return manifests;
+  }
+
+  /** Copies in the anchor rows PostgreSQL changed since the last call; returns how many. */
+  async #pullAnchorRows(): Promise<number> {
     const since =
       this.#pulledSince === "" ? "" : new Date(Date.parse(this.#pulledSince) - PULL_SLACK_MS).toISOString();
     const remote = await this.#query<PostgresAnchorRow>(
@@ -339,7 +352,7 @@ class Mirror implements PostgresMirror {
         anchors++;
       }
     })();
-    return { anchors, manifests };
+    return anchors;
   }
 
   /**
@@ -464,17 +477,14 @@ class Mirror implements PostgresMirror {
 
   /** The local stream `name`, created empty (its genesis comes from PostgreSQL) when missing. */
   #openLocal(name: string, createdAt: string): { writer: StreamWriter; created: boolean } {
-    const select = this.#db.prepare<[string], number>("SELECT id FROM streams WHERE name = ?").pluck();
-    let id = select.get(name);
-    const created = id === undefined;
-    if (id === undefined) {
-      const info = this.#db
-        .prepare(
-          "INSERT INTO streams (name, size, head_cid, tree_state, config_seq, created_at) VALUES (?, 0, NULL, ?, NULL, ?)",
-        )
-        .run(name, JSON.stringify(new CompactRange(nodeSha256).state()), createdAt);
-      id = Number(info.lastInsertRowid);
-    }
-    return { writer: new StreamWriter(this.#db, id, name, () => new Date(createdAt)), created };
+    const found = this.#db
+      .prepare<[string], number>("SELECT id FROM streams WHERE name = ?")
+      .pluck()
+      .get(name);
+    const id = found ?? insertStreamRow(this.#db, name, createdAt);
+    return {
+      writer: new StreamWriter(this.#db, id, name, () => new Date(createdAt)),
+      created: found === undefined,
+    };
   }
 }
