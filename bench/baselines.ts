@@ -160,16 +160,36 @@ export function decisionRecordBytes(path: string): number {
 
 /**
  * The floor of verify on one thread: one SELECT over every record's bytes in the store's file, and
- * SHA-256 of each (what any check of a record's CID must do at least).
+ * SHA-256 of each (what any check of a record's CID must do at least). The digest is taken as a
+ * "binary" string: Node 24's `hash(…, "buffer")` spends about 2 µs more per call allocating the Buffer
+ * (measured 2026-12-07: 2.5 against 0.45 µs for 37 bytes), which no verifier needs to spend.
+ *
+ * `runText` reads the same column as text (`CAST(bytes AS TEXT)`) and hashes the string: for records
+ * that are ASCII, as canonical Ancora records are, the same bytes, and better-sqlite3 makes a string
+ * about twice as fast as a Buffer. It is the floor of a reader that knows its records are text (the
+ * verifier's SQLite reader reads them so); `text` says whether every record of the store qualifies.
  */
 export class ReadHashFloor {
   readonly #db: BetterSqlite3.Database;
   readonly #all: BetterSqlite3.Statement<[], Buffer>;
+  readonly #allText: BetterSqlite3.Statement<[], string>;
+  /** Whether every record is ASCII (one character per byte), so its text is its bytes. */
+  readonly text: boolean;
 
   constructor(path: string) {
     this.#db = new Database(path, { readonly: true, fileMustExist: true });
     checkLayout(this.#db);
     this.#all = this.#db.prepare<[], Buffer>(`SELECT ${RECORDS.bytes} FROM ${RECORDS.table}`).pluck();
+    this.#allText = this.#db
+      .prepare<[], string>(`SELECT CAST(${RECORDS.bytes} AS TEXT) FROM ${RECORDS.table}`)
+      .pluck();
+    const nonAscii = this.#db
+      .prepare<[], number>(
+        `SELECT count(*) FROM ${RECORDS.table} WHERE length(CAST(${RECORDS.bytes} AS TEXT)) <> length(${RECORDS.bytes})`,
+      )
+      .pluck()
+      .get();
+    this.text = nonAscii === 0;
   }
 
   /** Reads and hashes every record; returns how many (and a byte of the last digest, so none is skipped). */
@@ -177,7 +197,18 @@ export class ReadHashFloor {
     let records = 0;
     let sink = 0;
     for (const bytes of this.#all.iterate()) {
-      sink ^= hash("sha256", bytes, "buffer")[0] as number;
+      sink ^= hash("sha256", bytes, "binary").charCodeAt(0);
+      records++;
+    }
+    return { records, sink };
+  }
+
+  /** {@link ReadHashFloor.run} reading each record as text and hashing the string. */
+  runText(): { records: number; sink: number } {
+    let records = 0;
+    let sink = 0;
+    for (const text of this.#allText.iterate()) {
+      sink ^= hash("sha256", text, "binary").charCodeAt(0);
       records++;
     }
     return { records, sink };

@@ -151,6 +151,7 @@ raw.insert(2 * perTransaction, perTransaction);
 fsync.insert(20, 1);
 for (let i = 0; i < 100; i++) seed.append(next());
 readHash.run();
+if (readHash.text) readHash.runText();
 console.log(
   `\nstore files in ${dir}; decision record ${rowBytes.toFixed(0)} bytes on average; store journal_mode=${journal} (floors: WAL, synchronous=FULL); ${IN_FLIGHT} log() calls in flight, transactions of ${perTransaction} records expected`,
 );
@@ -165,6 +166,7 @@ const CASES = {
   verify: "Ancora store.verify(), 1 thread",
   verifyN: `Ancora store.verify(), ${THREADS} threads`,
   readHash: "floor: one SELECT of every record's bytes + SHA-256, 1 thread",
+  readText: "floor: the same, the bytes read as text (ASCII records), 1 thread",
 } as const;
 type Case = keyof typeof CASES;
 const samples = new Map<Case, Sample[]>();
@@ -230,6 +232,7 @@ for (let round = 0; round < ROUNDS; round++) {
     ],
   );
   await pair(round, ["verify", () => verify(1)], ["readHash", () => readHash.run().records]);
+  if (readHash.text) add("readText", await timed(() => readHash.runText().records));
   if (THREADS > 1) add("verifyN", await timed(() => verify(THREADS)));
 }
 readHash.close();
@@ -293,17 +296,38 @@ console.log(
 );
 
 // --- Targets ---------------------------------------------------------------------------------------
-const rows: { name: string; wall: number; cpu: number; target: string; ok: boolean | undefined }[] = [];
+const rows: {
+  name: string;
+  wall: number;
+  cpu: number;
+  target: string;
+  ok: boolean | undefined | "information";
+}[] = [];
 const ratio = (name: string, a: Case, floor: Case, atLeast: number, perCore = 1) => {
   const m = med(a);
   const f = med(floor);
   const wall = m.rate / perCore / f.rate;
   rows.push({ name, wall, cpu: f.cpu / m.cpu, target: `>= ${atLeast}x`, ok: wall >= atLeast });
 };
+/** A ratio printed for information, beside the targets: `a`'s throughput over `b`'s. */
+const information = (name: string, a: Case, b: Case) => {
+  rows.push({
+    name,
+    wall: med(a).rate / med(b).rate,
+    cpu: med(b).cpu / med(a).cpu,
+    target: "(information)",
+    ok: "information",
+  });
+};
 ratio("group commit / raw insert floor", "group", "raw", 0.5);
 ratio("group commit / baseline (a)", "group", "seed", 10);
+// No layout writes faster than the raw insert floor, so this is the most group commit / baseline (a)
+// can reach on this machine: when it is under 10x, the 10x target is out of reach here.
+information("raw insert floor / baseline (a): the ceiling of the ratio above", "raw", "seed");
 ratio("recordSync / fsync floor", "sync", "fsync", 0.7);
 ratio("verify, 1 thread / read + SHA-256 floor", "verify", "readHash", 0.5);
+if (samples.has("readText"))
+  information("verify, 1 thread / the bytes read as text + SHA-256", "verify", "readText");
 if (THREADS > 1)
   ratio(`verify per core (${THREADS} threads) / read + SHA-256 floor`, "verifyN", "readHash", 0.5, THREADS);
 rows.push({
@@ -324,7 +348,14 @@ console.log("\n### Write-path targets (ratios measured in this run)\n");
 console.log("| ratio | wall | CPU | target | |");
 console.log("|---|---:|---:|---|---|");
 for (const r of rows) {
-  const verdict = r.ok === undefined ? "not measured (--size too small)" : r.ok ? "met" : "NOT met";
+  const verdict =
+    r.ok === "information"
+      ? ""
+      : r.ok === undefined
+        ? "not measured (--size too small)"
+        : r.ok
+          ? "met"
+          : "NOT met";
   console.log(`| ${r.name} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${r.target} | ${verdict} |`);
 }
 console.log(

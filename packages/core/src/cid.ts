@@ -10,7 +10,7 @@
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 import { sha256 as defaultSha256, type Sha256 } from "./hash.js";
-import { base32Length, decodeBase32Into, multibaseBase32 } from "./internal/base32.js";
+import { base32Length, decodeBase32Into, multibaseBase32, writeMultibaseBase32 } from "./internal/base32.js";
 
 /** Multicodec code of the `raw` codec: the block is opaque bytes. */
 export const RAW_CODEC = 0x55;
@@ -104,6 +104,31 @@ export function computeCid(bytes: Uint8Array, sha256: Sha256 = defaultSha256): B
   const cidBytes = allocateCidBytes();
   cidBytes.set(digest, 4);
   return new FastBlockCid(cidBytes, undefined);
+}
+
+/** The binary CID and its text, written by {@link isBlockCidTextOf}. */
+const textCheckBytes = new Uint8Array(BLOCK_CID_BYTES);
+const textCheckCodes = new Uint8Array(BLOCK_CID_TEXT_LENGTH);
+textCheckBytes.set([0x01, RAW_CODEC, SHA2_256_CODE, 0x20]);
+
+/**
+ * Whether `text` is the string of the block CID of the 32-byte `digest`: what
+ * `computeCid(bytes).toString() === text` answers for bytes with that SHA-256, without building the
+ * CID or its string (a verifier's check of a stored CID, once per record).
+ *
+ * @example
+ * ```ts
+ * isBlockCidTextOf(sha256(bytes), "bafkrei…"); // true when the text names the bytes
+ * ```
+ */
+export function isBlockCidTextOf(digest: Uint8Array, text: string): boolean {
+  if (digest.length !== 32 || text.length !== BLOCK_CID_TEXT_LENGTH) return false;
+  textCheckBytes.set(digest, 4);
+  writeMultibaseBase32(textCheckBytes, textCheckCodes, 0);
+  for (let i = 0; i < BLOCK_CID_TEXT_LENGTH; i++) {
+    if (text.charCodeAt(i) !== textCheckCodes[i]) return false;
+  }
+  return true;
 }
 
 /**

@@ -23,6 +23,7 @@ export {
   CID,
   computeCid,
   isBlockCid,
+  isBlockCidTextOf,
   parseBlockCid,
   RAW_CODEC,
   SHA2_256_CODE,
@@ -165,6 +166,11 @@ export {
   type RecordBytesAllocator,
   validateRecord,
 } from "./records/codec.js";
+export {
+  type DecisionExpectation,
+  type ScannedDecision,
+  scanDecisionText,
+} from "./records/decision-scan.js";
 export { CAPSULE_CIPHERS, MAX_CAPSULE_BYTES } from "./records/kinds/capsule.js";
 export { resolveLabel } from "./records/kinds/config.js";
 export { CONSENT_DENIAL_REASONS } from "./records/kinds/consent.js";

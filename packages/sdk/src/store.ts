@@ -33,7 +33,7 @@ import { type AppendBatchOptions, appendBatch, type BatchEntry, type BatchResult
 import { ClosedError, InputError, StoreError, StreamUnknownError } from "./errors.js";
 import type { Clock } from "./internal/append-plan.js";
 import { crossCheck, parallelPass } from "./internal/cross-references.js";
-import { nodeSha256 } from "./internal/crypto.js";
+import { nodeSha256, nodeSha256Text } from "./internal/crypto.js";
 import { type OpenOptions, openDatabase } from "./internal/database.js";
 import { parallelVerify, verifyStreamParallel } from "./internal/parallel-verify.js";
 import { catchUpRecordIndex } from "./internal/record-index.js";
@@ -185,6 +185,7 @@ export class AncoraStore {
     const db = this.#open;
     const verifyOptions: VerifyOptions = {
       sha256: nodeSha256,
+      sha256Text: nodeSha256Text,
       ...(options.maxFailures === undefined ? {} : { maxFailures: options.maxFailures }),
     };
     // A deferred transaction is one read snapshot in WAL mode: writers go on, the verifier sees none of it.

@@ -85,7 +85,7 @@ export {
   MAX_EXPORT_LINE_BYTES,
   readJsonlExport,
 } from "./sources/jsonl.js";
-export { nodeSha256 } from "./sources/node-sha256.js";
+export { nodeSha256, nodeSha256Text } from "./sources/node-sha256.js";
 export {
   isPostgresUrl,
   MAX_POSTGRES_SCHEMA,

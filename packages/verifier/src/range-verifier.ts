@@ -14,6 +14,7 @@ import {
   fromHex,
   hashChildren,
   type MerkleNode,
+  parseBlockCid,
   type Sha256,
 } from "@ancora/core";
 import { StreamVerifierError } from "./errors.js";
@@ -34,6 +35,11 @@ import type { NodeLookup, VerifyOptions } from "./verify-options.js";
 /** Bytes of a compact range's state hash (lowercase hex that core wrote, so always valid). */
 function hashOfState(hex: string): Uint8Array {
   return fromHex(hex) as Uint8Array;
+}
+
+/** The binary form of a CID string the verifier computed itself (so always a block CID's). */
+function cidBytesOf(text: string): Uint8Array {
+  return new Uint8Array((parseBlockCid(text) as BlockCid).bytes);
 }
 
 /** The record of `bytes`, or `undefined` when they do not decode. */
@@ -110,13 +116,13 @@ export class RangeRecorder {
   }
 
   /** Notes a record that decoded, stored at `seq` and `position`: its `prev` if it is the first, and label or config. */
-  noteRecord(record: AncoraRecord, seq: number, position: number, cid: BlockCid): void {
+  noteRecord(record: AncoraRecord, seq: number, position: number, cidText: string): void {
     // The first record's link crosses the range boundary: stitchRanges checks it.
     if (position === this.start.seq && position > 0) {
       this.#firstPrev = record.prev === undefined ? null : new Uint8Array(record.prev.bytes);
     }
     if (record.kind === "label" || record.kind === "config") {
-      this.#controls.push({ seq, kind: record.kind, cid: cid.toString() });
+      this.#controls.push({ seq, kind: record.kind, cid: cidText });
     }
   }
 
@@ -158,7 +164,7 @@ export class RangeRecorder {
   /** The range's facts, once its last record (CID `last`) was checked. */
   facts(
     tree: CompactRange,
-    last: BlockCid | undefined,
+    last: string | undefined,
     failureCount: number,
     pendingReferences: number,
   ): RangeFacts {
@@ -166,7 +172,7 @@ export class RangeRecorder {
     const cidTexts = new Map(this.#cidTexts);
     const peaks = new Map(this.#lowPeaks);
     if (last !== undefined) {
-      cidTexts.set(this.start.seq + count, last.toString());
+      cidTexts.set(this.start.seq + count, last);
       peaks.set(this.start.seq + count, lowPeaks(tree));
     }
     return {
@@ -174,7 +180,7 @@ export class RangeRecorder {
       count,
       failureCount,
       firstPrev: this.#firstPrev,
-      lastCid: last === undefined ? null : new Uint8Array(last.bytes),
+      lastCid: last === undefined ? null : cidBytesOf(last),
       blockHashes: this.#blockHashes.slice(0, this.#blocks * 32),
       lowPeaks: peaks,
       cidTexts,

@@ -13,14 +13,19 @@ import {
   type ConfigBody,
   computeCid,
   decodeRecord,
+  isBlockCidTextOf,
+  RAW_CODEC,
   resolveLabel,
+  type ScannedDecision,
+  SHA2_256_CODE,
   type Sha256,
+  scanDecisionText,
 } from "@ancora/core";
 import { indexColumns } from "./columns.js";
 import type { Fail } from "./failures.js";
 import { toHex0x } from "./internal/hex.js";
 import type { StoredRecord } from "./source.js";
-import type { NodeLookup } from "./verify-options.js";
+import type { NodeLookup, TextSha256 } from "./verify-options.js";
 
 /** The config record current at a point of the stream. */
 export interface CurrentConfig {
@@ -32,16 +37,20 @@ export interface CurrentConfig {
 export interface RecordState {
   /** The seq the next record must have. */
   expectedSeq: number;
-  /** CID of the previous record's bytes. */
-  prev: BlockCid | undefined;
+  /** The CID (its string) of the previous record's bytes. */
+  prev: string | undefined;
   /** Label ids defined so far. */
   readonly labels: Set<string>;
   config: CurrentConfig | undefined;
 }
 
-/** What {@link checkRecord} found: the CID of the bytes, and the record when they decode. */
+/**
+ * What {@link checkRecord} found: the CID of the bytes (binary and string), and the record when they
+ * decode ({@link checkPlainDecision} checks a decision without decoding it: no record then either).
+ * `cidBytes` may be a buffer the next check reuses: use it before then.
+ */
 export interface CheckedRecord {
-  readonly cid: BlockCid;
+  readonly cidBytes: Uint8Array;
   readonly cidText: string;
   readonly record: AncoraRecord | undefined;
 }
@@ -66,6 +75,88 @@ function decodeFailure(error: unknown): string {
 /** `null` and `undefined` spelt out, for failures. */
 export function show(value: string | null | undefined): string {
   return value === null || value === undefined ? "null" : value;
+}
+
+/** A reused buffer for the bytes of record text whose characters are all ASCII (one byte each). */
+let asciiScratch = new Uint8Array(4096);
+const asciiEncoder = new TextEncoder();
+
+/** SHA-256 of all-ASCII `text`'s bytes, with `sha256Text` when given. */
+function textDigest(
+  text: string,
+  sha256: Sha256 | undefined,
+  sha256Text: TextSha256 | undefined,
+): Uint8Array {
+  if (sha256Text !== undefined) return sha256Text(text);
+  if (asciiScratch.length < text.length) asciiScratch = new Uint8Array(2 * text.length);
+  asciiEncoder.encodeInto(text, asciiScratch);
+  return computeCid(asciiScratch.subarray(0, text.length), sha256).multihash.digest;
+}
+
+/** The binary CID of the record {@link checkPlainDecision} checked last: its prefix, then the digest. */
+const plainCidBytes = new Uint8Array(36);
+plainCidBytes.set([0x01, RAW_CODEC, SHA2_256_CODE, 0x20]);
+
+/** Whether stored search columns, where the store keeps them, hold what the scanned decision says. */
+function columnsMatch(
+  stored: {
+    readonly kind?: string | undefined;
+    readonly label?: string | null | undefined;
+    readonly modelId?: string | null | undefined;
+    readonly modelVersion?: string | null | undefined;
+    readonly ts?: string | undefined;
+  },
+  found: ScannedDecision,
+): boolean {
+  return (
+    (stored.kind === undefined || stored.kind === "decision") &&
+    (stored.label === undefined || stored.label === found.label) &&
+    (stored.modelId === undefined || stored.modelId === found.modelId) &&
+    (stored.modelVersion === undefined || stored.modelVersion === found.modelVersion) &&
+    (stored.ts === undefined || stored.ts === found.ts)
+  );
+}
+
+/**
+ * The fast path of {@link checkRecord} for the records an untampered log is made of: a decision whose
+ * stored text (`stored.text`) is its canonical plain form, naming the expected `prev`, config and
+ * stream, with the expected seq, a label defined earlier (the one its config resolves its score to),
+ * the stored columns and search row it implies, and a CID equal to the stored one. Then every check of
+ * {@link checkRecord} passes, and this advances `state` and returns the CID without decoding the
+ * record. Anything else, or any doubt, returns `undefined` with `state` untouched: the caller runs
+ * {@link checkRecord}, which reports what is wrong. `record-checks.test.ts` holds the two paths to the
+ * same verdicts for arbitrary edits of text, columns and state.
+ */
+export function checkPlainDecision(
+  stored: StoredRecord,
+  stream: string,
+  state: RecordState,
+  sha256: Sha256 | undefined,
+  sha256Text: TextSha256 | undefined,
+): CheckedRecord | undefined {
+  const text = stored.text;
+  const prev = state.prev;
+  const config = state.config;
+  if (text === undefined || prev === undefined || config === undefined || stored.seq !== state.expectedSeq)
+    return undefined;
+  const found = scanDecisionText(text, { prev, config: config.cid.toString(), stream });
+  if (found === undefined || found.seq !== stored.seq || !state.labels.has(found.label)) return undefined;
+  if (found.score !== undefined && resolveLabel(config.body, found.score) !== found.label) return undefined;
+  const indexed = stored.indexed;
+  if (
+    !columnsMatch(stored, found) ||
+    indexed === null ||
+    (indexed !== undefined && !columnsMatch(indexed, found))
+  )
+    return undefined;
+  // Every character is ASCII (the scan admits nothing else), so the text's bytes are the record's.
+  const digest = textDigest(text, sha256, sha256Text);
+  const cidText = stored.cid;
+  if (!isBlockCidTextOf(digest, cidText)) return undefined;
+  state.expectedSeq = found.seq + 1;
+  state.prev = cidText;
+  plainCidBytes.set(digest, 4);
+  return { cidBytes: plainCidBytes, cidText, record: undefined };
 }
 
 /**
@@ -95,9 +186,9 @@ export function checkRecord(
   const cidText = cid.toString();
   if (cidText !== stored.cid) fail("CID_MISMATCH", seq, cidText, stored.cid);
   const prev = state.prev;
-  state.prev = cid;
+  state.prev = cidText;
   const record = checkRules(stored, stream, position, prev, cid, state, fail);
-  return { cid, cidText, record };
+  return { cidBytes: cid.bytes, cidText, record };
 }
 
 /** The rules of one record given the state before it; the decoded record, `undefined` if it does not decode. */
@@ -105,7 +196,7 @@ function checkRules(
   stored: StoredRecord,
   stream: string,
   position: number,
-  prev: BlockCid | undefined,
+  prev: string | undefined,
   cid: BlockCid,
   state: RecordState,
   fail: Fail,
@@ -122,11 +213,8 @@ function checkRules(
   if (record.stream !== stream) fail("STREAM_MISMATCH", seq, stream, record.stream);
   if (position === 0) {
     if (record.kind !== "genesis") fail("GENESIS_MISSING", 0, "genesis", record.kind);
-  } else if (
-    prev !== undefined &&
-    (record.prev === undefined || !bytesEqual(record.prev.bytes, prev.bytes))
-  ) {
-    fail("PREV_MISMATCH", seq, prev.toString(), show(record.prev?.toString()));
+  } else if (prev !== undefined && (record.prev === undefined || record.prev.toString() !== prev)) {
+    fail("PREV_MISMATCH", seq, prev, show(record.prev?.toString()));
   }
 
   const columns = indexColumns(record);

@@ -14,6 +14,13 @@ export interface StoredRecord {
   /** The CID the store keeps for these bytes, in its string form (`bafkrei...`). */
   readonly cid: string;
   /**
+   * The bytes read as text (UTF-8, invalid sequences as U+FFFD), when a source can read them so more
+   * cheaply than as bytes (SQLite can). A decision whose text is its canonical plain form, all
+   * ASCII, is then checked from the text without decoding it; anything else reads `bytes` and takes
+   * every check (record-checks.ts, `checkPlainDecision`).
+   */
+  readonly text?: string | undefined;
+  /**
    * Index columns the store keeps beside the bytes for search. Each is checked against the bytes when
    * present; leave a field out (undefined) when the source has no such column. `null` means the store
    * holds NULL there (which is right for the fields a kind does not have).
@@ -28,14 +35,14 @@ export interface StoredRecord {
    * checked against SHA-256(0x00 || CID bytes). `null` means the node is missing; leave it out
    * (undefined) when the store keeps no leaf for this record.
    */
-  readonly leafHash?: Uint8Array | null;
+  readonly leafHash?: Uint8Array | null | undefined;
   /**
    * The record's row in the store's search index (schema v5 `record_index`), when the index claims to
    * cover this seq: each column is checked against the bytes like the row's own columns. `null` means
    * the index claims to cover the seq but has no row for it (a record hidden from searches); leave it
    * out (undefined) when the store keeps no index or has not indexed this record yet.
    */
-  readonly indexed?: IndexedColumns | null;
+  readonly indexed?: IndexedColumns | null | undefined;
 }
 
 /** A record's search columns as a store's search index holds them. */

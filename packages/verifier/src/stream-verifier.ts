@@ -12,11 +12,17 @@ import { FailureLog } from "./failures.js";
 import { toHex0x } from "./internal/hex.js";
 import type { RangeFacts, RangeStart } from "./range-checker.js";
 import { RangeRecorder, rangeStartState } from "./range-verifier.js";
-import { checkRecord, checkStoredLeaf, checkStoredNode, type RecordState } from "./record-checks.js";
+import {
+  checkPlainDecision,
+  checkRecord,
+  checkStoredLeaf,
+  checkStoredNode,
+  type RecordState,
+} from "./record-checks.js";
 import { ReferenceTracker, type StreamReferences } from "./references.js";
 import type { VerificationResult } from "./result.js";
 import type { StoredCheckpoint, StoredHead, StoredRecord } from "./source.js";
-import type { NodeLookup, VerifyOptions } from "./verify-options.js";
+import type { NodeLookup, TextSha256, VerifyOptions } from "./verify-options.js";
 
 /** The error of a verifier used after `finish` or `facts` ended it. */
 function finished(message: string): StreamVerifierError {
@@ -49,6 +55,7 @@ function finished(message: string): StreamVerifierError {
 export class StreamVerifier {
   readonly stream: string;
   readonly #sha256: Sha256 | undefined;
+  readonly #sha256Text: TextSha256 | undefined;
   readonly #failures: FailureLog;
   readonly #state: RecordState;
   readonly #tree: CompactRange;
@@ -97,6 +104,7 @@ export class StreamVerifier {
       this.#range = new RangeRecorder(start, options.cidTextsAt);
     }
     this.#sha256 = options.sha256;
+    this.#sha256Text = options.sha256Text;
     this.#failures = new FailureLog(stream, options.maxFailures);
     this.#tree = new CompactRange(options.sha256);
     this.#checkpoints = new CheckpointChecks(checkpoints, this.#failures.fail);
@@ -114,16 +122,11 @@ export class StreamVerifier {
     const range = this.#range;
     const seq = stored.seq;
     const position = (range?.start.seq ?? 0) + this.#tree.size;
-    const { cid, cidText, record } = checkRecord(
-      stored,
-      this.stream,
-      position,
-      this.#state,
-      this.#sha256,
-      fail,
-    );
+    const { cidBytes, cidText, record } =
+      checkPlainDecision(stored, this.stream, this.#state, this.#sha256, this.#sha256Text) ??
+      checkRecord(stored, this.stream, position, this.#state, this.#sha256, fail);
     if (record !== undefined) {
-      range?.noteRecord(record, seq, position, cid);
+      range?.noteRecord(record, seq, position, cidText);
       // Decisions (the hot path) are neither referencing nor remembered; everything else is.
       if (record.kind !== "decision") {
         this.#references.add(record, seq, cidText, (problem) =>
@@ -131,7 +134,7 @@ export class StreamVerifier {
         );
       }
     }
-    const nodes = this.#tree.appendLeaf(cid.bytes).nodes;
+    const nodes = this.#tree.appendLeaf(cidBytes).nodes;
     checkStoredLeaf(stored, (nodes[0] as (typeof nodes)[number]).hash, fail);
     if (range !== undefined) {
       range.appended(this.#tree, nodes, stored, cidText, this.#nodes, fail);
@@ -180,7 +183,7 @@ export class StreamVerifier {
     const size = this.#tree.size;
     if (size === 0) fail("GENESIS_MISSING", 0, "genesis", "no records");
     this.#checkpoints.beyond(size, fail);
-    if (head !== undefined) checkHead(head, this.#tree, this.#state.prev?.toString() ?? null, fail);
+    if (head !== undefined) checkHead(head, this.#tree, this.#state.prev ?? null, fail);
     const failures = this.#failures.sorted();
     const first = failures[0];
     return {

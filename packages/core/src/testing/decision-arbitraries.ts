@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
+import { encodeCanonical } from "../canonical/encode.js";
 import { computeCid } from "../cid.js";
 import { commitHmac, commitPlain } from "../commitment.js";
 import { MAX_FAST_CHECKS } from "../records/decision-writer.js";
@@ -134,4 +135,36 @@ export function decisionArbitrary(plain: boolean) {
       { requiredKeys: ["model", "input", "output", "label", "config"] },
     ),
   });
+}
+
+/** Bytes an edit may write: the syntax, digits, letters, escapes, non-ASCII and invalid UTF-8. */
+export const editByte = fc.oneof(
+  fc.constantFrom(...'"\\{}[],:0123456789-+.eEaAzZLb/ \t'.split("").map((c) => c.charCodeAt(0))),
+  fc.constantFrom(0x00, 0x1f, 0x7f, 0x80, 0xc3, 0xa9, 0xef, 0xff),
+  fc.integer({ min: 0, max: 255 }),
+);
+export type ByteEdit = { op: "set" | "insert" | "delete"; at: number; byte: number };
+export const byteEditArb: fc.Arbitrary<ByteEdit> = fc.record({
+  op: fc.constantFrom("set" as const, "insert" as const, "delete" as const),
+  at: fc.nat(),
+  byte: editByte,
+});
+
+/** `bytes` with one edit applied (positions wrap around the length). */
+export function applyByteEdit(bytes: Uint8Array, edit: ByteEdit): Uint8Array {
+  const list = [...bytes];
+  const at = edit.at % (list.length + 1);
+  if (edit.op === "insert") list.splice(at, 0, edit.byte);
+  else if (at < list.length && edit.op === "set") list[at] = edit.byte;
+  else if (at < list.length) list.splice(at, 1);
+  return new Uint8Array(list);
+}
+
+/** The canonical bytes of an arbitrary value, or `undefined` when it cannot be encoded at all. */
+export function canonicalBytesOf(value: unknown): Uint8Array | undefined {
+  try {
+    return encodeCanonical(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { randomFillSync } from "node:crypto";
  * node:crypto's one-shot SHA-256, injected into every core function that hashes: the verifier's, so
  * writer and verifier hash the same way (same bytes as core's default; a differential test holds them).
  */
-export { nodeSha256 } from "@ancora/verifier/node";
+export { nodeSha256, nodeSha256Text } from "@ancora/verifier/node";
 
 /** The bytes of a Buffer as a plain Uint8Array (no copy), so results compare equal to core's. */
 export function plain(buffer: Buffer): Uint8Array {

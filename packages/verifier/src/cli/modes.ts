@@ -19,7 +19,7 @@ import type { SourceVerificationResult } from "../result.js";
 import { startBitswapFetcher } from "../sources/bitswap.js";
 import { HTTP_FETCH_CONCURRENCY, httpBlockFetcher } from "../sources/http-blocks.js";
 import { readJsonlExport } from "../sources/jsonl.js";
-import { nodeSha256 } from "../sources/node-sha256.js";
+import { nodeSha256, nodeSha256Text } from "../sources/node-sha256.js";
 import { isPostgresUrl, openPostgresLog, type PostgresLog } from "../sources/postgres.js";
 import { type RpcEndpoints, rpcTransport } from "../sources/rpc-transport.js";
 import { openLocalLog } from "../sources/sqlite.js";
@@ -75,12 +75,12 @@ function verifySerially(
 ): SourceVerificationResult {
   let done = 0;
   const passes = names.map((name) =>
-    streamPass(log.source, name, { sha256: nodeSha256 }, (records) => {
+    streamPass(log.source, name, { sha256: nodeSha256, sha256Text: nodeSha256Text }, (records) => {
       done += records;
       progress.update(done, total);
     }),
   );
-  return resolveAcrossStreams(log.source, names, passes, { sha256: nodeSha256 });
+  return resolveAcrossStreams(log.source, names, passes, { sha256: nodeSha256, sha256Text: nodeSha256Text });
 }
 
 function failureTotal(results: readonly { failureCount: number }[]): number {
@@ -146,7 +146,10 @@ async function runPostgres(url: string, streams: readonly string[], progress: Pr
       },
     };
     const results = [];
-    for (const name of names) results.push(await verifyStreamAsync(counted, name, { sha256: nodeSha256 }));
+    for (const name of names)
+      results.push(
+        await verifyStreamAsync(counted, name, { sha256: nodeSha256, sha256Text: nodeSha256Text }),
+      );
     return summariseLocal(combineResults(results), progress);
   } finally {
     await log.close();

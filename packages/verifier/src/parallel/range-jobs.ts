@@ -6,7 +6,7 @@
 
 import type { RangeFacts, RangeStart } from "../range-checker.js";
 import type { StoredRecord } from "../source.js";
-import { nodeSha256 } from "../sources/node-sha256.js";
+import { nodeSha256, nodeSha256Text } from "../sources/node-sha256.js";
 import { openLocalRangeLog } from "../sources/sqlite.js";
 import { StreamVerifier } from "../stream-verifier.js";
 
@@ -104,6 +104,7 @@ function check(
 ): RangeFacts {
   const verifier = StreamVerifier.range(job.stream, job.start, {
     sha256: nodeSha256,
+    sha256Text: nodeSha256Text,
     // Only the count matters here: any failure sends the stream to the serial path, which reports it.
     maxFailures: 0,
     cidTextsAt: job.cidTextsAt,

@@ -6,6 +6,7 @@
  */
 import { hash } from "node:crypto";
 import type { Sha256 } from "@ancora/core";
+import type { TextSha256 } from "../verify-options.js";
 
 /**
  * SHA-256 through node:crypto, to inject wherever core or the verifier takes a `sha256` option.
@@ -17,6 +18,22 @@ import type { Sha256 } from "@ancora/core";
  */
 export const nodeSha256: Sha256 = (data) => {
   const digest = hash("sha256", data, "binary");
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = digest.charCodeAt(i);
+  return out;
+};
+
+/**
+ * node:crypto's SHA-256 of a text's UTF-8 bytes, hashed from the string itself (faster than encoding
+ * it first). Pass it as `sha256Text` beside {@link nodeSha256}.
+ *
+ * @example
+ * ```ts
+ * verifyStreams(log.source, log.streams(), { sha256: nodeSha256, sha256Text: nodeSha256Text });
+ * ```
+ */
+export const nodeSha256Text: TextSha256 = (text) => {
+  const digest = hash("sha256", text, "binary");
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = digest.charCodeAt(i);
   return out;

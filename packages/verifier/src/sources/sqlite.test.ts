@@ -94,6 +94,43 @@ describe("openLocalLog on the SDK's fixture stores", () => {
     }
   });
 
+  it("hands out every record's bytes exactly (ASCII, other UTF-8, invalid UTF-8), also after close", () => {
+    const path = copy(2);
+    const stored = new Map<number, string>([
+      [3, "7b22c3a9227d"], // {"é"}: valid UTF-8, one character for two bytes
+      [4, "41ff42"], // invalid UTF-8, one replacement character per byte
+      [5, "ff"],
+      [6, "00412200"], // NUL bytes and a quote, ASCII
+    ]);
+    for (const [seq, hex] of stored) {
+      tamper(path, "UPDATE records SET bytes = unhex(?) WHERE stream_id = 2 AND seq = ?", hex, seq);
+    }
+    const log = openLocalLog(path);
+    const records = [...log.source.records("fraud")];
+    log.close();
+    const db = new Database(path, { readonly: true });
+    const raw = db.prepare("SELECT seq, bytes FROM records WHERE stream_id = 2 ORDER BY seq").raw().all() as [
+      number,
+      Buffer,
+    ][];
+    db.close();
+    expect(records.map((r) => Buffer.from(r.bytes).toString("hex"))).toEqual(
+      raw.map(([, bytes]) => bytes.toString("hex")),
+    );
+    for (const record of records) {
+      // Text only where it is the bytes, character for byte.
+      if (record.text !== undefined)
+        expect(Buffer.from(record.text, "latin1")).toEqual(Buffer.from(record.bytes));
+    }
+    expect(records.filter((r) => stored.has(r.seq) && r.seq !== 6).map((r) => r.text)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const result = verify(path);
+    expect(result.failures.filter((f) => f.code === "CID_MISMATCH").map((f) => f.seq)).toEqual([3, 4, 5, 6]);
+  });
+
   it("is idempotent to close and rejects an unknown stream with SOURCE_NOT_FOUND", () => {
     const log = openLocalLog(copy(1));
     expect(sourceErrorOf(() => [...log.source.records("nope")]).code).toBe("SOURCE_NOT_FOUND");

@@ -65,14 +65,60 @@ type IndexRow = [
 
 type RecordRow = [
   seq: number,
-  bytes: unknown,
+  text: unknown,
+  byteLength: unknown,
   cid: unknown,
   kind: string,
   label: string | null,
   modelId: string | null,
   modelVersion: string | null,
   ts: string,
+  rowid: number,
 ];
+
+/**
+ * A record row as the reader presents it. The bytes are read as text (`CAST(bytes AS TEXT)`: better-
+ * sqlite3 makes a string of a TEXT value several times faster than a Buffer of a BLOB one). A text
+ * with one character per stored byte and no U+FFFD (what invalid UTF-8 becomes) is all ASCII, so it
+ * is exactly the bytes: it is handed out as `text`, and `bytes` are made from it only when asked (a
+ * decision of the plain form is verified from its text alone). Any other row's bytes are read at once
+ * by rowid, inside the same read transaction, and it has no `text`.
+ */
+class SqliteStoredRecord implements StoredRecord {
+  readonly seq: number;
+  readonly text: string | undefined;
+  readonly cid: string;
+  readonly kind: string;
+  readonly label: string | null;
+  readonly modelId: string | null;
+  readonly modelVersion: string | null;
+  readonly ts: string;
+  leafHash: Uint8Array | null | undefined;
+  indexed: IndexedColumns | null | undefined;
+  #bytes: Uint8Array | undefined;
+
+  constructor(row: RecordRow, readBytes: (rowid: number) => Uint8Array) {
+    this.seq = row[0];
+    const text = row[1];
+    if (typeof text === "string" && text.length === row[2] && text.indexOf("\ufffd") === -1) {
+      this.text = text;
+    } else {
+      this.text = undefined;
+      this.#bytes = readBytes(row[9]);
+    }
+    this.cid = typeof row[3] === "string" ? row[3] : String(row[3]);
+    this.kind = row[4];
+    this.label = row[5];
+    this.modelId = row[6];
+    this.modelVersion = row[7];
+    this.ts = row[8];
+  }
+
+  get bytes(): Uint8Array {
+    this.#bytes ??= Buffer.from(this.text as string, "latin1");
+    return this.#bytes;
+  }
+}
 
 const SCHEMA_V3_COLUMNS = ["sequence", "anchorer", "consistency_checked"] as const;
 const REQUIRED_TABLES = ["streams", "records", "checkpoints"] as const;
@@ -482,10 +528,13 @@ function* readRecords(
   try {
     recordRows = db
       .prepare(
-        `SELECT seq, bytes, cid, kind, label, model_id, model_version, ts FROM records WHERE stream_id = ?${seqs} ORDER BY seq`,
+        `SELECT seq, CAST(bytes AS TEXT), length(bytes), cid, kind, label, model_id, model_version, ts, rowid
+           FROM records WHERE stream_id = ?${seqs} ORDER BY seq`,
       )
       .raw()
       .iterate(id, ...bounds) as IterableIterator<RecordRow>;
+    const bytesOf = db.prepare<[number], unknown>("SELECT bytes FROM records WHERE rowid = ?").pluck();
+    const readBytes = (rowid: number) => toBytes(bytesOf.get(rowid));
     leafRows = db
       .prepare(leafSql)
       .raw()
@@ -535,19 +584,9 @@ function* readRecords(
           indexed = null;
         }
       }
-      // One object shape per record (no spreads on this path: it runs once per record of the log).
-      const stored: { -readonly [K in keyof StoredRecord]: StoredRecord[K] } = {
-        seq,
-        bytes: toBytes(r[1]),
-        cid: typeof r[2] === "string" ? r[2] : String(r[2]),
-        kind: r[3],
-        label: r[4],
-        modelId: r[5],
-        modelVersion: r[6],
-        ts: r[7],
-      };
-      if (leafHash !== undefined) stored.leafHash = leafHash;
-      if (indexed !== undefined) stored.indexed = indexed;
+      const stored = new SqliteStoredRecord(r, readBytes);
+      stored.leafHash = leafHash;
+      stored.indexed = indexed;
       yield stored;
     }
   } catch (error) {
