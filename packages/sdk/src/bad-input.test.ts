@@ -2,6 +2,7 @@
  * Bad input never writes: every case is a typed error (an AncoraError subclass with a stable code and
  * a hint) and the store is byte-for-byte the log it was before.
  */
+import { existsSync } from "node:fs";
 import { AncoraError } from "@ancora/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -290,6 +291,18 @@ describe("bad input: typed error, nothing written", () => {
       expectTyped(error, InputError, "INVALID_OPTION");
     }
     expect(() => openStore({ path: fresh.path, readonly: true })).toThrow(); // never created
+    // A path given as the argument itself, or none, would open a private temporary database.
+    for (const bad of [fresh.path, {}, { path: "" }, null]) {
+      let error: unknown;
+      try {
+        openStore(bad as never);
+      } catch (e) {
+        error = e;
+      }
+      expectTyped(error, InputError, "INVALID_OPTION");
+      expect((error as InputError).message).toContain('openStore({ path: "ancora.db" })');
+    }
+    expect(existsSync(fresh.path)).toBe(false);
     fresh.cleanup();
   });
 

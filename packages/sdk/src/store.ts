@@ -520,6 +520,21 @@ export class AncoraStore {
  * ```
  */
 export function openStore(options: StoreOptions): AncoraStore {
+  // better-sqlite3 opens a private temporary database for a missing name: an empty store, silently.
+  if (
+    typeof options !== "object" ||
+    options === null ||
+    typeof options.path !== "string" ||
+    options.path === ""
+  ) {
+    throw new InputError(
+      "INVALID_OPTION",
+      typeof options === "string"
+        ? "openStore takes an options object, not a path"
+        : "openStore needs the store's SQLite file as `path`",
+      { hint: 'Call openStore({ path: "ancora.db" }) (add `readonly: true` to only read).' },
+    );
+  }
   const open: OpenOptions = {
     ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
