@@ -1,11 +1,10 @@
 /** A chain's human name from viem's list of chains, for packs an assessor reads. */
-import * as chains from "viem/chains";
-
-let names: Map<number, string> | undefined;
+import { CHAIN_NAMES } from "../generated/chain-names.js";
 
 /**
  * The name(s) viem knows chain `id` by, joined with " / " when several share the id (31337 is
- * Anvil, Foundry and Hardhat); `null` for an id viem does not list.
+ * Anvil, Foundry and Hardhat); `null` for an id viem does not list. From a table generated from
+ * `viem/chains` (generated/chain-names.ts), so that naming a chain does not load viem's whole list.
  *
  * @example
  * ```ts
@@ -13,15 +12,5 @@ let names: Map<number, string> | undefined;
  * ```
  */
 export function chainName(id: number): string | null {
-  if (names === undefined) {
-    const byId = new Map<number, Set<string>>();
-    for (const chain of Object.values(chains) as { id?: unknown; name?: unknown }[]) {
-      if (typeof chain?.id !== "number" || typeof chain.name !== "string") continue;
-      const set = byId.get(chain.id) ?? new Set<string>();
-      set.add(chain.name);
-      byId.set(chain.id, set);
-    }
-    names = new Map([...byId].map(([k, v]) => [k, [...v].sort().join(" / ")]));
-  }
-  return names.get(id) ?? null;
+  return CHAIN_NAMES.get(id) ?? null;
 }
