@@ -9,7 +9,7 @@ import { Command } from "commander";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { CliError } from "../../errors.js";
-import { type StartOptions, startService } from "../../service.js";
+import type { StartOptions } from "../../service.js";
 import { accountFromEnv, connectPublic, rpcEndpointsOf, unreachable } from "../chain.js";
 import { type CliContext, checkPostgresFlag, handler, integerFlag } from "../command.js";
 import { type AncoraConfig, dataDir, loadConfig } from "../config.js";
@@ -179,6 +179,9 @@ export function serveCommand(ctx: CliContext): Command {
           await preflight(io, dir, config, flags, options.anchoring.privateKey);
         }
         const stopped = stopSignal(io);
+        // The HTTP service (Fastify, its schemas and validators: ~800 modules) loads only to serve, so
+        // every other command and `--help` start without it.
+        const { startService } = await import("../../service.js");
         const running = await startService(options).catch((error: unknown) => {
           throw portInUse(error, options.host ?? "127.0.0.1", options.port ?? 8080);
         });
