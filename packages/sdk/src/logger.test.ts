@@ -318,6 +318,14 @@ describe("proofs, checkpoints and search", () => {
       }),
     ]);
     expect(l.verify()).toMatchObject({ ok: true, checkpoints: 1 });
+    await l.record({ features: { i: 37 }, output: 37, score: 0.5 });
+    const later = l.checkpoint();
+    expect(l.store.checkpointAt("credit", 41)).toEqual(checkpoint);
+    expect(l.store.checkpointAt("credit", 42)).toEqual(later);
+    expect(l.store.checkpointAt("credit", 40)).toBeUndefined();
+    expect(() => l.store.checkpointAt("nope", 41)).toThrow(
+      expect.objectContaining({ code: "STREAM_UNKNOWN" }),
+    );
   });
 
   it("searches and counts by stream, model, label and time with keyset pagination", async () => {

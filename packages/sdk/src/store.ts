@@ -59,6 +59,22 @@ export function storeOverDatabase(db: Database.Database, path: string, clock: Cl
   return new AncoraStore(db, path, clock, STORE_KEY);
 }
 
+/** A `checkpoints` row as read. */
+interface CheckpointRow {
+  size: number;
+  root: Buffer;
+  head_cid: string;
+  ts: string;
+}
+
+/** The checkpoint a stored row holds; `STORE_CORRUPT` when its head is not a block CID. */
+function checkpointOf(stream: string, row: CheckpointRow): Checkpoint {
+  const head = parseBlockCid(row.head_cid);
+  if (head === undefined)
+    throw new StoreError("STORE_CORRUPT", "A stored checkpoint has a malformed head CID");
+  return { v: 1, stream, size: row.size, root: new Uint8Array(row.root), head, ts: row.ts };
+}
+
 /**
  * Read access to a store (and checkpoints, salts and the outbox). Get one with {@link openStore}, or
  * use a logger's `store`.
@@ -281,7 +297,7 @@ export class AncoraStore {
         if (row === undefined || head === undefined) {
           throw new StoreError("STORE_CORRUPT", `Stream "${stream}" has no head to checkpoint`);
         }
-        const existing = this.checkpoints(stream).find((c) => c.size === row.size);
+        const existing = this.checkpointAt(stream, row.size);
         if (existing !== undefined) return existing;
         // The root two ways, from the head's compact range and from the node store: they must agree.
         const root = rootAt(this.#nodes(id), row.size, nodeSha256);
@@ -313,16 +329,27 @@ export class AncoraStore {
 
   /** The stream's stored checkpoints, oldest first. */
   checkpoints(stream: string): Checkpoint[] {
-    return this.#prepare<[number], { size: number; root: Buffer; head_cid: string; ts: string }>(
+    return this.#prepare<[number], CheckpointRow>(
       "SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size",
     )
       .all(this.#id(stream))
-      .map((c) => {
-        const head = parseBlockCid(c.head_cid);
-        if (head === undefined)
-          throw new StoreError("STORE_CORRUPT", "A stored checkpoint has a malformed head CID");
-        return { v: 1, stream, size: c.size, root: new Uint8Array(c.root), head, ts: c.ts };
-      });
+      .map((row) => checkpointOf(stream, row));
+  }
+
+  /**
+   * The stream's checkpoint of `size` records, `undefined` when the store holds none of that size: one
+   * indexed read, however many checkpoints the stream has. Throws {@link StreamUnknownError}.
+   *
+   * @example
+   * ```ts
+   * const checkpoint = store.checkpointAt("credit", 1024); // { v, stream, size, root, head, ts } | undefined
+   * ```
+   */
+  checkpointAt(stream: string, size: number): Checkpoint | undefined {
+    const row = this.#prepare<[number, number], CheckpointRow>(
+      "SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? AND size = ?",
+    ).get(this.#id(stream), size);
+    return row === undefined ? undefined : checkpointOf(stream, row);
   }
 
   /**

@@ -48,7 +48,7 @@ export async function processJob(
   collect: (prepared: PreparedAnchor) => void,
 ): Promise<Outcome> {
   const chainId = ctx.chainId;
-  const local = ctx.store.checkpoints(stream).find((c) => c.size === size);
+  const local = ctx.store.checkpointAt(stream, size);
   if (local === undefined || !Number.isSafeInteger(size)) {
     throw new AnchorError("ANCHOR_INVALID_OPTION", `No local checkpoint of size ${size}`, {
       evidence: { stream, size, job: job.id },

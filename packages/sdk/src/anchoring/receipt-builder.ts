@@ -19,7 +19,7 @@ export interface ReceiptOptions {
 
 /** What a receipt is read from: the store's checkpoints, records and proofs (an AncoraStore). */
 export interface ReceiptReader {
-  checkpoints(stream: string): Checkpoint[];
+  checkpointAt(stream: string, size: number): Checkpoint | undefined;
   get(stream: string, seq: number): StoredRecordInfo | undefined;
   inclusionProof(stream: string, seq: number, size?: number): InclusionProofInfo;
 }
@@ -51,7 +51,7 @@ export function buildReceipt(
     // later anchor landed.
     const anchor = anchors.filter((a) => a.size > seq && a.blockNumber !== null).at(-1);
     if (anchor === undefined) throw new NotAnchoredError(stream, seq);
-    const checkpoint = store.checkpoints(stream).find((c) => c.size === anchor.size);
+    const checkpoint = store.checkpointAt(stream, anchor.size);
     const record = store.get(stream, seq);
     const cid = record === undefined ? undefined : parseBlockCid(record.cid);
     if (checkpoint === undefined || record === undefined || cid === undefined) {
