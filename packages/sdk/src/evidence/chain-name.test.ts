@@ -1,7 +1,7 @@
 import * as chains from "viem/chains";
 import { describe, expect, it } from "vitest";
-import { chainName } from "./chain-name.js";
 import { CHAIN_NAMES } from "../generated/chain-names.js";
+import { chainName } from "./chain-name.js";
 
 describe("chainName", () => {
   it("names chains as viem lists them, several names of one id together", () => {
