@@ -13,6 +13,7 @@ import { migratePostgres } from "../../packages/sdk/src/postgres/pg-schema.ts";
 import { PgWriter } from "../../packages/sdk/src/postgres/pg-writer.ts";
 import { CONFIG, MODEL } from "../../packages/sdk/src/testing/fixtures.ts";
 import { type PostgresServer, startPostgres } from "../../packages/sdk/src/testing/postgres-server.ts";
+import { openPostgresLog } from "../../packages/verifier/src/sources/postgres.ts";
 import { runVerifyBin } from "./support/verify-bin.ts";
 
 const STREAM = "loans";
@@ -113,6 +114,43 @@ describe("ancora-verify --db postgres://…", () => {
     const cutRun = await runVerifyBin(["--db", cut, "--json"]);
     expect(cutRun.code).toBe(1);
     expect(JSON.parse(cutRun.stdout).failures.length).toBeGreaterThan(0);
+  });
+
+  it("reads ASCII records as text and every other record as its bytes, exactly as stored", async () => {
+    const odd = {
+      10: "7b22c3a9227d", // {"é"}: UTF-8 beyond ASCII
+      11: "41ff42", // invalid UTF-8
+      12: "5c5c22", // backslashes, which encode(…, 'escape') doubles
+      13: "00412200", // zero bytes, which it escapes
+    };
+    const url = await tamperedCopy(
+      "odd_bytes",
+      `UPDATE records SET bytes = decode(CASE seq ${Object.entries(odd)
+        .map(([seq, hex]) => `WHEN ${seq} THEN '${hex}'`)
+        .join(" ")} END, 'hex') WHERE seq IN (${Object.keys(odd).join(", ")})`,
+    );
+    const log = await openPostgresLog(url);
+    const read = [];
+    try {
+      for await (const record of log.source.records(STREAM)) read.push(record);
+    } finally {
+      await log.close();
+    }
+    const copy = new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, "/odd_bytes"), max: 1 });
+    const stored = await copy
+      .query<{ seq: number; hex: string }>(
+        "SELECT seq::float8 AS seq, encode(bytes, 'hex') AS hex FROM records ORDER BY seq",
+      )
+      .finally(() => copy.end());
+    expect(read.map((r) => Buffer.from(r.bytes).toString("hex"))).toEqual(stored.rows.map((r) => r.hex));
+    for (const record of read) {
+      if (record.text !== undefined)
+        expect(Buffer.from(record.text, "latin1")).toEqual(Buffer.from(record.bytes));
+    }
+    expect(read.filter((r) => r.text !== undefined).length).toBe(RECORDS - 4);
+    const run = await runVerifyBin(["--db", url, "--json"]);
+    const failures = JSON.parse(run.stdout).failures as { code: string; seq: number }[];
+    expect(failures.filter((f) => f.code === "CID_MISMATCH").map((f) => f.seq)).toEqual([10, 11, 12, 13]);
   });
 
   it("refuses a newer schema (exit 2) and an unreachable server or RPC endpoint (exit 3), never printing the password", async () => {

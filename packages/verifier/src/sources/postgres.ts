@@ -14,6 +14,7 @@ import { importOptional, POSTGRES_PACKAGES } from "../optional-dependency.js";
 import type { AsyncRecordSource, StoredCheckpoint, StoredHead, StoredRecord } from "../source.js";
 import { anchorFromRow } from "./anchor-rows.js";
 import { nodeSha256 } from "./node-sha256.js";
+import { ReadRecord } from "./text-record.js";
 import type { AsyncLocalLog, LocalAnchor, LocalManifest } from "./types.js";
 
 /** Records per page: large enough to amortise a round trip, small enough to bound memory. */
@@ -150,9 +151,13 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
     let from = 0;
     let tile: { index: number; hashes: Uint8Array | undefined } = { index: -1, hashes: undefined };
     for (;;) {
+      // encode(bytes, 'escape') writes zero bytes and bytes with the high bit set as \nnn and doubles
+      // backslashes, every other byte as itself: when it is as long as the bytes, it is exactly them
+      // (ASCII), and the row travels as that text instead of hex, and skips the bytea parser.
       const page = await query<{
         seq: number;
-        bytes: Buffer;
+        text: string | null;
+        bytes: Buffer | null;
         cid: string;
         kind: string;
         label: string | null;
@@ -160,8 +165,13 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
         model_version: string | null;
         ts: string;
       }>(
-        `SELECT seq::float8 AS seq, bytes, cid, kind, label, model_id, model_version, ts FROM records
-         WHERE stream_id = $1 AND seq >= $2 ORDER BY seq LIMIT ${PAGE}`,
+        `SELECT seq, CASE WHEN length(t) = octet_length(bytes) THEN t END AS text,
+                CASE WHEN length(t) = octet_length(bytes) THEN NULL ELSE bytes END AS bytes,
+                cid, kind, label, model_id, model_version, ts
+           FROM (SELECT seq::float8 AS seq, bytes, encode(bytes, 'escape') AS t, cid, kind, label,
+                        model_id, model_version, ts
+                   FROM records WHERE stream_id = $1 AND seq >= $2 ORDER BY seq LIMIT ${PAGE}) AS page
+          ORDER BY seq`,
         [id, from],
       );
       for (const r of page) {
@@ -174,16 +184,17 @@ export async function openPostgresLog(url: string): Promise<PostgresLog> {
           tile = { index: at, hashes: stored === undefined ? undefined : new Uint8Array(stored.hashes) };
         }
         const offset = (r.seq - at * TILE_WIDTH) * HASH_SIZE;
-        const record: { -readonly [K in keyof StoredRecord]: StoredRecord[K] } = {
-          seq: r.seq,
-          bytes: plainBytes(r.bytes),
-          cid: r.cid,
-          kind: r.kind,
-          label: r.label,
-          modelId: r.model_id,
-          modelVersion: r.model_version,
-          ts: r.ts,
-        };
+        const record = new ReadRecord(
+          r.seq,
+          r.text ?? undefined,
+          r.text === null ? plainBytes(r.bytes ?? Buffer.alloc(0)) : undefined,
+          r.cid,
+          r.kind,
+          r.label,
+          r.model_id,
+          r.model_version,
+          r.ts,
+        );
         if (tile.hashes !== undefined && tile.hashes.length >= offset + HASH_SIZE) {
           record.leafHash = tile.hashes.subarray(offset, offset + HASH_SIZE);
         } else if (r.seq < tiledBelow) {

@@ -18,6 +18,7 @@ import type { IndexedColumns, RecordSource, StoredCheckpoint, StoredHead, Stored
 import { anchorFromRow } from "./anchor-rows.js";
 import { nodeSha256 } from "./node-sha256.js";
 import { nodeRows, tileNodes, toBytes } from "./sqlite-nodes.js";
+import { ReadRecord } from "./text-record.js";
 import type { LocalAnchor, LocalLog, LocalManifest } from "./types.js";
 
 /**
@@ -75,50 +76,6 @@ type RecordRow = [
   ts: string,
   rowid: number,
 ];
-
-/**
- * A record row as the reader presents it. The bytes are read as text (`CAST(bytes AS TEXT)`: better-
- * sqlite3 makes a string of a TEXT value several times faster than a Buffer of a BLOB one). A text
- * with one character per stored byte and no U+FFFD (what invalid UTF-8 becomes) is all ASCII, so it
- * is exactly the bytes: it is handed out as `text`, and `bytes` are made from it only when asked (a
- * decision of the plain form is verified from its text alone). Any other row's bytes are read at once
- * by rowid, inside the same read transaction, and it has no `text`.
- */
-class SqliteStoredRecord implements StoredRecord {
-  readonly seq: number;
-  readonly text: string | undefined;
-  readonly cid: string;
-  readonly kind: string;
-  readonly label: string | null;
-  readonly modelId: string | null;
-  readonly modelVersion: string | null;
-  readonly ts: string;
-  leafHash: Uint8Array | null | undefined;
-  indexed: IndexedColumns | null | undefined;
-  #bytes: Uint8Array | undefined;
-
-  constructor(row: RecordRow, readBytes: (rowid: number) => Uint8Array) {
-    this.seq = row[0];
-    const text = row[1];
-    if (typeof text === "string" && text.length === row[2] && text.indexOf("\ufffd") === -1) {
-      this.text = text;
-    } else {
-      this.text = undefined;
-      this.#bytes = readBytes(row[9]);
-    }
-    this.cid = typeof row[3] === "string" ? row[3] : String(row[3]);
-    this.kind = row[4];
-    this.label = row[5];
-    this.modelId = row[6];
-    this.modelVersion = row[7];
-    this.ts = row[8];
-  }
-
-  get bytes(): Uint8Array {
-    this.#bytes ??= Buffer.from(this.text as string, "latin1");
-    return this.#bytes;
-  }
-}
 
 const SCHEMA_V3_COLUMNS = ["sequence", "anchorer", "consistency_checked"] as const;
 const REQUIRED_TABLES = ["streams", "records", "checkpoints"] as const;
@@ -584,7 +541,23 @@ function* readRecords(
           indexed = null;
         }
       }
-      const stored = new SqliteStoredRecord(r, readBytes);
+      // The bytes were read as text (better-sqlite3 makes a string several times faster than a
+      // Buffer). A text with one character per stored byte and no U+FFFD (what invalid UTF-8 becomes)
+      // is all ASCII, so it is exactly the bytes; any other row's bytes are read by rowid, in this
+      // snapshot.
+      const text = r[1];
+      const ascii = typeof text === "string" && text.length === r[2] && text.indexOf("\ufffd") === -1;
+      const stored = new ReadRecord(
+        seq,
+        ascii ? text : undefined,
+        ascii ? undefined : readBytes(r[9]),
+        typeof r[3] === "string" ? r[3] : String(r[3]),
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+      );
       stored.leafHash = leafHash;
       stored.indexed = indexed;
       yield stored;
