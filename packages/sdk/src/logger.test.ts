@@ -288,6 +288,7 @@ describe("proofs, checkpoints and search", () => {
     const l = logger();
     l.setConfig(CONFIG);
     for (let i = 0; i < 37; i++) await l.record({ features: { i }, output: i, score: i / 37 });
+    expect(l.store.latestCheckpoint("credit")).toBeUndefined();
     const checkpoint = l.checkpoint();
     expect(checkpoint.size).toBe(41);
     expect(l.store.checkpoints("credit")).toEqual([checkpoint]);
@@ -323,6 +324,7 @@ describe("proofs, checkpoints and search", () => {
     expect(l.store.checkpointAt("credit", 41)).toEqual(checkpoint);
     expect(l.store.checkpointAt("credit", 42)).toEqual(later);
     expect(l.store.checkpointAt("credit", 40)).toBeUndefined();
+    expect(l.store.latestCheckpoint("credit")).toEqual(later);
     expect(() => l.store.checkpointAt("nope", 41)).toThrow(
       expect.objectContaining({ code: "STREAM_UNKNOWN" }),
     );

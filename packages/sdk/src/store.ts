@@ -353,6 +353,22 @@ export class AncoraStore {
   }
 
   /**
+   * The stream's latest checkpoint (the largest size), `undefined` before its first: one indexed read.
+   * Throws {@link StreamUnknownError}.
+   *
+   * @example
+   * ```ts
+   * const latest = store.latestCheckpoint("credit"); // covers records 0 .. latest.size - 1
+   * ```
+   */
+  latestCheckpoint(stream: string): Checkpoint | undefined {
+    const row = this.#prepare<[number], CheckpointRow>(
+      "SELECT size, root, head_cid, ts FROM checkpoints WHERE stream_id = ? ORDER BY size DESC LIMIT 1",
+    ).get(this.#id(stream));
+    return row === undefined ? undefined : checkpointOf(stream, row);
+  }
+
+  /**
    * An inclusion proof for record `seq` in the tree of `size` records (default: the current size),
    * from the node store in O(log n) reads.
    *

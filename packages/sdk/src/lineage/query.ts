@@ -80,10 +80,8 @@ function require(db: Database.Database, ref: RecordRef): Located {
 
 /** The record's inclusion proof at the latest checkpoint covering it, else at the stream's head. */
 function proofOf(store: AncoraStore, located: Located): LineageProof {
-  const covering = store
-    .checkpoints(located.stream)
-    .filter((c) => c.size > located.seq)
-    .pop();
+  const latest = store.latestCheckpoint(located.stream);
+  const covering = latest !== undefined && latest.size > located.seq ? latest : undefined;
   const size = covering?.size;
   const info = store.inclusionProof(located.stream, located.seq, size);
   return {
