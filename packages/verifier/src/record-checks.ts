@@ -13,6 +13,7 @@ import {
   type ConfigBody,
   computeCid,
   decodeRecord,
+  sha256 as defaultSha256,
   isBlockCidTextOf,
   RAW_CODEC,
   resolveLabel,
@@ -90,7 +91,7 @@ function textDigest(
   if (sha256Text !== undefined) return sha256Text(text);
   if (asciiScratch.length < text.length) asciiScratch = new Uint8Array(2 * text.length);
   asciiEncoder.encodeInto(text, asciiScratch);
-  return computeCid(asciiScratch.subarray(0, text.length), sha256).multihash.digest;
+  return (sha256 ?? defaultSha256)(asciiScratch.subarray(0, text.length));
 }
 
 /** The binary CID of the record {@link checkPlainDecision} checked last: its prefix, then the digest. */

@@ -137,11 +137,17 @@ function number(min: number): number | undefined {
     if (!((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65)) return undefined;
   }
   if (i === start) return undefined;
-  const token = text.slice(start, i);
-  const value = Number(token);
-  if (!Number.isFinite(value) || value < min || String(value) !== token) return undefined;
-  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return undefined;
+  const value = canonicalNumber(text.slice(start, i));
+  if (value === undefined || value < min) return undefined;
   at = i;
+  return value;
+}
+
+/** A number spelt exactly as the encoder writes it (`String(n)` of a finite number, integers safe). */
+export function canonicalNumber(token: string): number | undefined {
+  const value = Number(token);
+  if (!Number.isFinite(value) || String(value) !== token) return undefined;
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return undefined;
   return value;
 }
 

@@ -12,6 +12,7 @@
  * the decoding reader's single pass builds what a verifier does not need (CIDs, digests, objects).
  */
 import { isTimestamp } from "../internal/schema-fields.js";
+import { canonicalNumber } from "./decision-reader.js";
 import { IDENT, LABEL_ID, MAX_LIST, NAME, STREAM_ID } from "./kinds/rules.js";
 
 /**
@@ -71,14 +72,6 @@ function checkCount(list: string): number {
   let count = 0;
   for (let i = list.indexOf('{"blocking":'); i >= 0; i = list.indexOf('{"blocking":', i + 1)) count++;
   return count;
-}
-
-/** A number spelt exactly as the encoder writes it (`String(n)` of a finite number, integers safe). */
-function canonicalNumber(token: string): number | undefined {
-  const value = Number(token);
-  if (!Number.isFinite(value) || String(value) !== token) return undefined;
-  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return undefined;
-  return value;
 }
 
 /**

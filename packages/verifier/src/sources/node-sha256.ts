@@ -16,12 +16,7 @@ import type { TextSha256 } from "../verify-options.js";
  * verifyStreams(log.source, log.streams(), { sha256: nodeSha256 });
  * ```
  */
-export const nodeSha256: Sha256 = (data) => {
-  const digest = hash("sha256", data, "binary");
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = digest.charCodeAt(i);
-  return out;
-};
+export const nodeSha256: Sha256 = (data) => digestBytes(hash("sha256", data, "binary"));
 
 /**
  * node:crypto's SHA-256 of a text's UTF-8 bytes, hashed from the string itself (faster than encoding
@@ -32,9 +27,11 @@ export const nodeSha256: Sha256 = (data) => {
  * verifyStreams(log.source, log.streams(), { sha256: nodeSha256, sha256Text: nodeSha256Text });
  * ```
  */
-export const nodeSha256Text: TextSha256 = (text) => {
-  const digest = hash("sha256", text, "binary");
+export const nodeSha256Text: TextSha256 = (text) => digestBytes(hash("sha256", text, "binary"));
+
+/** A digest read back as a "binary" string (one code unit per byte), as bytes. */
+function digestBytes(digest: string): Uint8Array {
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = digest.charCodeAt(i);
   return out;
-};
+}
